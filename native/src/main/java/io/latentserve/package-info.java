@@ -1,0 +1,2 @@
+/** CUDA backend and FFM bindings (later issues). */
+package io.latentserve;
