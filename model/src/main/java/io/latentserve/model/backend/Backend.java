@@ -1,0 +1,87 @@
+package io.latentserve.model.backend;
+
+import io.latentserve.model.checkpoint.TensorView;
+
+import java.util.List;
+
+/**
+ * The tensor operations the model graph is written against (DESIGN.md "Backends"). Activations are
+ * f32 [tokens, width]; weights stay in their stored dtype. Implementations: the pure-Java CPU backend
+ * (the reference) and the CUDA backend.
+ */
+public interface Backend extends AutoCloseable {
+
+    String name();
+
+    // ---- memory ----
+
+    /** A weight as the model uses it: 2-D [out, in], or a 1-D vector as one row. */
+    Tensor weight(TensorView view);
+
+    /** A zeroed f32 activation [rows, cols]. */
+    Tensor activation(int rows, int cols);
+
+    /** Columns [offset, offset + cols) of an activation, sharing its storage. */
+    Tensor columns(Tensor activation, int offset, int cols);
+
+    /** Rows [offset, offset + rows) of an activation, sharing its storage. */
+    Tensor rowRange(Tensor activation, int offset, int rows);
+
+    KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width);
+
+    /** Copies rows of an f32 activation to the host, row after row. */
+    float[] toHost(Tensor activation);
+
+    // ---- element-wise and dense ----
+
+    /** out[t] = table[ids[t]] (widened to f32). */
+    void embedding(Tensor table, int[] ids, Tensor out);
+
+    /** out = x · rsqrt(mean(x²) + eps) · weight, per row, in f32. x and out may be the same. */
+    void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out);
+
+    /** out[T, N] = x[T, K] · w[N, K]ᵀ with f32 accumulation. */
+    void matmul(Tensor x, Tensor w, Tensor out);
+
+    /** acc += x. */
+    void add(Tensor acc, Tensor x);
+
+    /** out = silu(gate) ⊙ up. */
+    void siluMul(Tensor gate, Tensor up, Tensor out);
+
+    /**
+     * Rotates, in place, the rope part of each head of x: for head h the dims
+     * [h·headStride + ropeOffset, + rope.dim()), at each token's position.
+     */
+    void rope(Tensor x, int numHeads, int headStride, int ropeOffset, RopeTable rope, int[] positions);
+
+    // ---- attention ----
+
+    /** Writes row t of `rows` ([T, width]) into cache row slotMapping[t] of the layer. */
+    void writeKvCache(KvCache cache, int layer, Tensor rows, int[] slotMapping);
+
+    /**
+     * MLA attention over the latent cache (which already holds this batch's tokens).
+     * q [T, H·(dn+dr)] with RoPE applied; kvB = kv_b_proj [H·(dn+dv), r]; out [T, H·dv].
+     */
+    void mlaAttention(Tensor q, KvCache cache, int layer, Tensor kvB, MlaShape shape, AttentionBatch batch,
+                      MlaMode mode, Tensor out);
+
+    /**
+     * Causal multi-head attention with grouped KV heads over a K/V cache whose rows are [K ; V]
+     * (each kvHeads·headDim wide). q [T, H·headDim] with RoPE applied; out [T, H·headDim].
+     */
+    void gqaAttention(Tensor q, KvCache cache, int layer, int numHeads, int numKvHeads, int headDim, float scale,
+                      AttentionBatch batch, Tensor out);
+
+    // ---- mixture of experts ----
+
+    /** Router: softmax over x · gateᵀ, then top-k with the DeepSeek-V2 rules. */
+    MoeRouting route(Tensor x, Tensor gate, RouterConfig config);
+
+    /** out += Σ_k weight_k · expert_k(x) for each token, experts chosen by the routing. */
+    void moeExperts(Tensor x, MoeRouting routing, List<ExpertWeights> experts, Tensor out);
+
+    @Override
+    void close();
+}

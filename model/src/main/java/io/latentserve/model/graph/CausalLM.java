@@ -1,0 +1,28 @@
+package io.latentserve.model.graph;
+
+import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.config.ModelConfig;
+
+/** A decoder-only language model whose forward pass runs one batch over a paged KV cache. */
+public interface CausalLM extends AutoCloseable {
+
+    ModelConfig config();
+
+    Backend backend();
+
+    /** A KV cache for this model: numBlocks blocks of blockSize tokens in every layer. */
+    default KvCache newKvCache(int numBlocks, int blockSize) {
+        return backend().kvCache(config().numHiddenLayers(), numBlocks, blockSize, config().kvCacheWidth());
+    }
+
+    /**
+     * Runs the batch: writes each token's KV into its slot, and returns the f32 logits
+     * [batch.logitRows().length][vocab] of the requested rows.
+     */
+    float[][] forward(ForwardBatch batch, KvCache cache);
+
+    /** Releases the weights (unmaps the checkpoint). */
+    @Override
+    void close();
+}

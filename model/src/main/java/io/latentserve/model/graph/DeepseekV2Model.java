@@ -1,0 +1,107 @@
+package io.latentserve.model.graph;
+
+import io.latentserve.model.backend.AttentionBatch;
+import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.MlaMode;
+import io.latentserve.model.backend.RopeTable;
+import io.latentserve.model.backend.Tensor;
+import io.latentserve.model.config.ModelConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * DeepSeek-V2 / V2-Lite / Coder-V2: h = embed[ids]; per layer h += Attn(norm(h)); h += FFN(norm(h));
+ * logits = norm(h) · lm_headᵀ (MODEL_SPEC 3).
+ */
+public final class DeepseekV2Model implements CausalLM {
+    private final ModelConfig config;
+    private final Weights weights;
+    private final Tensor embedTokens;   // [V, D]
+    private final List<Layer> layers;
+    private final RmsNorm finalNorm;    // [D]
+    private final Tensor lmHead;        // [V, D]
+    private final RopeTable rope;
+    private volatile MlaMode mlaMode = MlaMode.AUTO;
+
+    /** One decoder layer: MLA then a dense MLP or the MoE. */
+    private record Layer(RmsNorm inputNorm, Mla attention, RmsNorm postNorm, Mlp mlp, Moe moe) {
+    }
+
+    public DeepseekV2Model(ModelConfig config, Weights w) {
+        if (!config.isDeepseekV2()) {
+            throw new IllegalArgumentException("not a DeepSeek-V2 config: " + config.architecture());
+        }
+        this.config = config;
+        this.weights = w;
+        int d = config.hiddenSize();
+        this.embedTokens = w.get("model.embed_tokens.weight", config.vocabSize(), d);
+        this.layers = new ArrayList<>(config.numHiddenLayers());
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            boolean moe = config.isMoeLayer(i);
+            layers.add(new Layer(
+                    RmsNorm.load(w, p + "input_layernorm.weight", d, config.rmsNormEps()),
+                    new Mla(w, p + "self_attn.", config, i),
+                    RmsNorm.load(w, p + "post_attention_layernorm.weight", d, config.rmsNormEps()),
+                    moe ? null : Mlp.load(w, p + "mlp.", d, config.intermediateSize()),
+                    moe ? new Moe(w, p + "mlp.", config) : null));
+        }
+        this.finalNorm = RmsNorm.load(w, "model.norm.weight", d, config.rmsNormEps());
+        this.lmHead = config.tieWordEmbeddings() && !w.has("lm_head.weight")
+                ? embedTokens : w.get("lm_head.weight", config.vocabSize(), d);
+        this.rope = YarnRope.forConfig(config);
+    }
+
+    /** Forces one MLA form (for tests comparing the absorbed and decompressed paths). */
+    public void setMlaMode(MlaMode mode) {
+        this.mlaMode = mode;
+    }
+
+    String mlaModeName() {
+        return mlaMode.name();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Backend backend() {
+        return weights.backend();
+    }
+
+    @Override
+    public float[][] forward(ForwardBatch batch, KvCache cache) {
+        Backend b = backend();
+        int tokens = batch.numTokens();
+        int d = config.hiddenSize();
+        AttentionBatch attn = batch.attention();
+        MlaMode mode = mlaMode;
+        Tensor h = b.activation(tokens, d);                 // [T, D] f32 residual stream
+        b.embedding(embedTokens, batch.tokenIds(), h);
+        Tensor normed = b.activation(tokens, d);            // [T, D] f32
+        for (Layer layer : layers) {
+            layer.inputNorm().apply(b, h, normed);
+            Tensor attnOut = b.activation(tokens, d);       // [T, D] f32
+            layer.attention().forward(b, normed, cache, attn, rope, mode, attnOut);
+            b.add(h, attnOut);
+            layer.postNorm().apply(b, h, normed);
+            Tensor ffnOut = b.activation(tokens, d);        // [T, D] f32, zero
+            if (layer.moe() != null) {
+                layer.moe().forward(b, normed, ffnOut);
+            } else {
+                layer.mlp().forward(b, normed, ffnOut);
+            }
+            b.add(h, ffnOut);
+        }
+        return Logits.compute(b, h, batch.logitRows(), finalNorm, lmHead, config.vocabSize());
+    }
+
+    @Override
+    public void close() {
+        weights.store().close();
+    }
+}

@@ -1,0 +1,103 @@
+package io.latentserve.model.graph;
+
+import io.latentserve.model.backend.AttentionBatch;
+import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.RopeTable;
+import io.latentserve.model.backend.Tensor;
+import io.latentserve.model.config.ModelConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** DeepSeek LLM 7B/67B (Llama layout): pre-norm, MHA or GQA with split-half RoPE, SwiGLU MLP (MODEL_SPEC 3.5). */
+public final class LlamaModel implements CausalLM {
+    private final ModelConfig config;
+    private final Weights weights;
+    private final Tensor embedTokens;   // [V, D]
+    private final List<Layer> layers;
+    private final RmsNorm finalNorm;
+    private final Tensor lmHead;        // [V, D]
+    private final RopeTable rope;
+
+    private record Layer(RmsNorm inputNorm, Tensor qProj, Tensor kProj, Tensor vProj, Tensor oProj,
+                         RmsNorm postNorm, Mlp mlp) {
+    }
+
+    public LlamaModel(ModelConfig config, Weights w) {
+        this.config = config;
+        this.weights = w;
+        int d = config.hiddenSize();
+        int q = config.numAttentionHeads() * config.headDim();
+        int kv = config.numKeyValueHeads() * config.headDim();
+        this.embedTokens = w.get("model.embed_tokens.weight", config.vocabSize(), d);
+        this.layers = new ArrayList<>();
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            layers.add(new Layer(
+                    RmsNorm.load(w, p + "input_layernorm.weight", d, config.rmsNormEps()),
+                    w.get(p + "self_attn.q_proj.weight", q, d),
+                    w.get(p + "self_attn.k_proj.weight", kv, d),
+                    w.get(p + "self_attn.v_proj.weight", kv, d),
+                    w.get(p + "self_attn.o_proj.weight", d, q),
+                    RmsNorm.load(w, p + "post_attention_layernorm.weight", d, config.rmsNormEps()),
+                    Mlp.load(w, p + "mlp.", d, config.intermediateSize())));
+        }
+        this.finalNorm = RmsNorm.load(w, "model.norm.weight", d, config.rmsNormEps());
+        this.lmHead = config.tieWordEmbeddings() && !w.has("lm_head.weight")
+                ? embedTokens : w.get("lm_head.weight", config.vocabSize(), d);
+        this.rope = YarnRope.forConfig(config);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Backend backend() {
+        return weights.backend();
+    }
+
+    @Override
+    public float[][] forward(ForwardBatch batch, KvCache cache) {
+        Backend b = backend();
+        int tokens = batch.numTokens();
+        int d = config.hiddenSize();
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int hd = config.headDim();
+        AttentionBatch attn = batch.attention();
+        Tensor h = b.activation(tokens, d);                      // [T, D] f32
+        b.embedding(embedTokens, batch.tokenIds(), h);
+        Tensor normed = b.activation(tokens, d);                 // [T, D] f32
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            layer.inputNorm().apply(b, h, normed);
+            Tensor q = b.activation(tokens, heads * hd);         // [T, H·hd] f32
+            Tensor kv = b.activation(tokens, 2 * kvHeads * hd);  // [T, K ; V] f32, one cache row per token
+            Tensor k = b.columns(kv, 0, kvHeads * hd);
+            b.matmul(normed, layer.qProj(), q);
+            b.matmul(normed, layer.kProj(), k);
+            b.matmul(normed, layer.vProj(), b.columns(kv, kvHeads * hd, kvHeads * hd));
+            b.rope(q, heads, hd, 0, rope, attn.positions());
+            b.rope(k, kvHeads, hd, 0, rope, attn.positions());
+            b.writeKvCache(cache, i, kv, attn.slotMapping());
+            Tensor o = b.activation(tokens, heads * hd);         // [T, H·hd] f32
+            b.gqaAttention(q, cache, i, heads, kvHeads, hd, (float) config.softmaxScale(), attn, o);
+            Tensor attnOut = b.activation(tokens, d);
+            b.matmul(o, layer.oProj(), attnOut);
+            b.add(h, attnOut);
+            layer.postNorm().apply(b, h, normed);
+            Tensor ffnOut = b.activation(tokens, d);
+            layer.mlp().forward(b, normed, ffnOut);
+            b.add(h, ffnOut);
+        }
+        return Logits.compute(b, h, batch.logitRows(), finalNorm, lmHead, config.vocabSize());
+    }
+
+    @Override
+    public void close() {
+        weights.store().close();
+    }
+}
