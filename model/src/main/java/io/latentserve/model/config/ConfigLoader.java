@@ -1,5 +1,6 @@
 package io.latentserve.model.config;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -10,6 +11,9 @@ import java.util.Set;
 
 /** Reads a HuggingFace config.json into a {@link ModelConfig}, naming any missing or bad field. */
 public final class ConfigLoader {
+
+    /** Refuses text after the object: a config with trailing garbage is damaged, not merely verbose. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private static final Set<String> TOPK_METHODS = Set.of("greedy", "group_limited_greedy");
 
@@ -38,7 +42,7 @@ public final class ConfigLoader {
     public static ModelConfig parse(Path file, String json) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(json);
+            root = JSON.readTree(json);
         } catch (IOException e) {
             throw new ConfigException(file + " is not valid JSON: " + e.getMessage(), e);
         }
