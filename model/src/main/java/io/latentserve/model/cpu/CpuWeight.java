@@ -3,7 +3,6 @@ package io.latentserve.model.cpu;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.checkpoint.DType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -68,7 +67,7 @@ record CpuWeight(MemorySegment data, DType dtype, int rows, int cols) implements
             FloatVector w = VectorKernels.loadBf16(data, base + 2L * c);
             acc = w.fma(FloatVector.fromArray(fs, x, xOffset + c), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorKernels.sum(acc);
         for (; c < cols; c++) {
             sum += get(row, c) * x[xOffset + c];
         }

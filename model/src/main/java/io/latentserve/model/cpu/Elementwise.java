@@ -58,7 +58,7 @@ final class Elementwise {
             int o = out.index(t, 0);
             for (int i = 0; i < gate.cols(); i++) {
                 float z = gate.data()[g + i];
-                out.data()[o + i] = z / (1f + (float) Math.exp(-z)) * up.data()[u + i];
+                out.data()[o + i] = z / (1f + (float) StrictMath.exp(-z)) * up.data()[u + i];
             }
         }
     }
@@ -74,8 +74,8 @@ final class Elementwise {
         for (int t = 0; t < x.rows(); t++) {
             for (int i = 0; i < half; i++) {
                 float angle = positions[t] * rope.invFreq()[i]; // f32 product, as the reference computes it
-                cos[i] = (float) Math.cos(angle) * rope.amplitude();
-                sin[i] = (float) Math.sin(angle) * rope.amplitude();
+                cos[i] = (float) StrictMath.cos(angle) * rope.amplitude();
+                sin[i] = (float) StrictMath.sin(angle) * rope.amplitude();
             }
             for (int h = 0; h < numHeads; h++) {
                 int base = x.index(t, h * headStride + ropeOffset);

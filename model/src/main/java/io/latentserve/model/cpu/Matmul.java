@@ -3,7 +3,6 @@ package io.latentserve.model.cpu;
 import io.latentserve.model.checkpoint.DType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * out[T, N] = x[T, K] · w[N, K]ᵀ, f32 accumulation, weights widened on the fly.
@@ -123,10 +122,10 @@ final class Matmul {
             a2 = VectorKernels.oddOf(w2).fma(xo, VectorKernels.evenOf(w2).fma(xe, a2));
             a3 = VectorKernels.oddOf(w3).fma(xo, VectorKernels.evenOf(w3).fma(xe, a3));
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = VectorKernels.sum(a0);
+        float s1 = VectorKernels.sum(a1);
+        float s2 = VectorKernels.sum(a2);
+        float s3 = VectorKernels.sum(a3);
         for (; p < pairs; p++) {
             s0 += w.get(row, 2 * p) * even[p] + w.get(row, 2 * p + 1) * odd[p];
             s1 += w.get(row + 1, 2 * p) * even[p] + w.get(row + 1, 2 * p + 1) * odd[p];
@@ -152,7 +151,7 @@ final class Matmul {
             acc = VectorKernels.oddOf(v).fma(FloatVector.fromArray(VectorKernels.F, odd, p),
                     VectorKernels.evenOf(v).fma(FloatVector.fromArray(VectorKernels.F, even, p), acc));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorKernels.sum(acc);
         for (; p < pairs; p++) {
             sum += w.get(row, 2 * p) * even[p] + w.get(row, 2 * p + 1) * odd[p];
         }

@@ -12,7 +12,7 @@ final class Softmax {
         }
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[i] - max);
+            float e = (float) StrictMath.exp(x[i] - max);
             x[i] = e;
             sum += e;
         }

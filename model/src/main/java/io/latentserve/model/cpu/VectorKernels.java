@@ -43,13 +43,26 @@ final class VectorKernels {
         return IntVector.fromMemorySegment(I, seg, byteOffset, LE);
     }
 
+    /**
+     * Sum of the lanes in a fixed order. reduceLanes(ADD) on floats may associate differently in
+     * interpreted and compiled code, which would make logits depend on JIT warm-up and break batch invariance.
+     */
+    static float sum(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0;
+        for (float lane : lanes) {
+            s += lane;
+        }
+        return s;
+    }
+
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i + F.length() <= n; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorKernels.sum(acc);
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }
