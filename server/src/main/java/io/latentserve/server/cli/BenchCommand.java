@@ -1,0 +1,115 @@
+package io.latentserve.server.cli;
+
+import io.latentserve.model.LoadedModel;
+import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.DeviceSelector;
+import io.latentserve.model.config.ConfigLoader;
+import io.latentserve.model.config.ModelConfig;
+import io.latentserve.model.graph.CausalLM;
+import io.latentserve.model.graph.DeepseekV2Model;
+import io.latentserve.model.graph.Weights;
+import io.latentserve.model.random.RandomTensorStore;
+import io.latentserve.server.engine.sample.SamplingParams;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * `latentserve bench`: prefill and decode throughput of one sequence, with decode reported as a fraction
+ * of the bound set by this machine's memory bandwidth, measured in the same run (BENCHMARKS.md method).
+ */
+public final class BenchCommand {
+    public static final String USAGE = """
+            usage: latentserve bench [--config builtin|v2-lite] [--layers N] [--model DIR] [--prompt-tokens N]
+                                     [--decode-tokens N] [--rounds N] [--device auto|cpu|cuda]
+              --config builtin   the built-in demo model (default)
+              --config v2-lite   random weights with DeepSeek-V2-Lite's real layer shapes, --layers layers (default 4)
+              --model DIR        a checkpoint folder instead""";
+
+    private BenchCommand() {
+    }
+
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
+        Args args = Args.parse(argv, 1, Set.of());
+        String configName = args.string("config", "builtin");
+        int layers = args.integer("layers", 4);
+        String modelDir = args.string("model", null);
+        int promptTokens = args.integer("prompt-tokens", 128);
+        int decodeTokens = args.integer("decode-tokens", 32);
+        int rounds = args.integer("rounds", 2);
+        String device = args.string("device", "auto");
+        args.rejectUnknown();
+        if (promptTokens < 1 || decodeTokens < 2 || rounds < 1 || layers < 1) {
+            throw new Args.UsageException("--prompt-tokens and --rounds must be >= 1, --decode-tokens >= 2");
+        }
+        try (Backend backend = new DeviceSelector().select(device, err::println)) {
+            MemoryBandwidth bandwidth = new MemoryBandwidth(Runtime.getRuntime().availableProcessors());
+            try (CausalLM model = open(configName, layers, modelDir, backend, err)) {
+                ModelConfig c = model.config();
+                out.printf("model: %s, %d layers, %.3f B parameters; backend %s%n", describe(configName, modelDir),
+                        c.numHiddenLayers(), c.parameterCount() / 1e9, backend.name());
+                int[] prompt = new SplittableRandom(1).ints(promptTokens, 0, Math.min(c.vocabSize(), 100000)).toArray();
+                var generator = new SingleSequenceGenerator(model);
+                generator.generate(prompt, 2, SamplingParams.greedy(), -1, t -> { }); // warm-up: JIT, page cache
+                for (int r = 1; r <= rounds; r++) {
+                    double bwBefore = bandwidth.measure(3);
+                    var result = generator.generate(prompt, decodeTokens, SamplingParams.greedy(), -1, t -> { });
+                    double bwAfter = bandwidth.measure(3);
+                    report(out, r, c, result, (bwBefore + bwAfter) / 2);
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static void report(PrintStream out, int round, ModelConfig c, SingleSequenceGenerator.Result r, double bw) {
+        int n = r.tokens().size();
+        double prefillTps = r.promptIds().length / (r.prefillNanos() / 1e9);
+        double decodeTps = (n - 1) / (r.decodeNanos() / 1e9);
+        int meanContext = r.promptIds().length + n / 2;
+        double bytesPerToken = DecodeBytes.perToken(c, meanContext, 2, 4);
+        double boundTps = bw / bytesPerToken;
+        out.printf("round %d: memory bandwidth (triad) %.1f GB/s%n", round, bw / 1e9);
+        out.printf("  prefill %d tokens: %.1f tok/s%n", r.promptIds().length, prefillTps);
+        out.printf("  decode %d tokens: %.2f tok/s = %.2f GB/s read (%.3f GB/token) = %.2f of the bandwidth bound (%.2f tok/s)%n",
+                n - 1, decodeTps, decodeTps * bytesPerToken / 1e9, bytesPerToken / 1e9, decodeTps / boundTps, boundTps);
+    }
+
+    private static String describe(String config, String modelDir) {
+        return modelDir != null ? modelDir : config.equals("v2-lite") ? "random DeepSeek-V2-Lite shapes" : "built-in demo";
+    }
+
+    private static CausalLM open(String config, int layers, String modelDir, Backend backend, PrintStream err) {
+        if (modelDir != null) {
+            return LoadedModel.open(ModelSource.resolve(modelDir, err), backend).model();
+        }
+        return switch (config) {
+            case "builtin" -> LoadedModel.open(ModelSource.resolve(null, err), backend).model();
+            case "v2-lite" -> {
+                ModelConfig c = v2LiteShapes(layers);
+                err.printf("latentserve: filling %.1f GB of random BF16 weights...%n", c.parameterCount() * 2 / 1e9);
+                yield new DeepseekV2Model(c, new Weights(new RandomTensorStore(c, 42), backend));
+            }
+            default -> throw new Args.UsageException("--config must be builtin or v2-lite, not '" + config + "'");
+        };
+    }
+
+    /** DeepSeek-V2-Lite's config (MODEL_SPEC 1) with fewer layers: layer 0 dense, the rest MoE. */
+    static ModelConfig v2LiteShapes(int layers) {
+        return ConfigLoader.parse(Path.of("v2-lite-shapes.json"), """
+                {"architectures": ["DeepseekV2ForCausalLM"], "vocab_size": 102400, "hidden_size": 2048,
+                 "intermediate_size": 10944, "moe_intermediate_size": 1408, "num_hidden_layers": %d,
+                 "num_attention_heads": 16, "num_key_value_heads": 16, "n_routed_experts": 64, "n_shared_experts": 2,
+                 "num_experts_per_tok": 6, "n_group": 1, "topk_group": 1, "topk_method": "greedy",
+                 "routed_scaling_factor": 1.0, "norm_topk_prob": false, "scoring_func": "softmax",
+                 "first_k_dense_replace": 1, "moe_layer_freq": 1, "q_lora_rank": null, "kv_lora_rank": 512,
+                 "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "rope_theta": 10000,
+                 "rope_scaling": {"type": "yarn", "factor": 40, "original_max_position_embeddings": 4096,
+                   "beta_fast": 32, "beta_slow": 1, "mscale": 0.707, "mscale_all_dim": 0.707},
+                 "max_position_embeddings": 163840, "rms_norm_eps": 1e-6, "bos_token_id": 100000,
+                 "eos_token_id": 100001, "tie_word_embeddings": false}
+                """.formatted(layers));
+    }
+}

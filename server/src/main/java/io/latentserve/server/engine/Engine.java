@@ -1,0 +1,280 @@
+package io.latentserve.server.engine;
+
+import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.graph.CausalLM;
+import io.latentserve.model.tokenizer.Tokenizer;
+import io.latentserve.server.engine.kv.BlockPool;
+import io.latentserve.server.engine.kv.KvCacheManager;
+import io.latentserve.server.engine.sample.FinishReason;
+import io.latentserve.server.engine.sample.SampledToken;
+import io.latentserve.server.engine.sample.Sampler;
+import io.latentserve.server.engine.sample.StopDecision;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The serving engine: one loop thread owns the model, the KV cache and the scheduler. Requests enter
+ * through a thread-safe intake and leave as outputs on their {@link RequestHandle}. Each iteration
+ * schedules a batch, runs the model once, samples, applies stop rules and frees what finished.
+ */
+public final class Engine implements AutoCloseable {
+    private final EngineConfig config;
+    private final CausalLM model;
+    private final Tokenizer tokenizer;
+    private final KvCache cache;
+    private final KvCacheManager kv;
+    private final Scheduler scheduler;
+    private final ModelRunner runner;
+    private final Sampler sampler = new Sampler();
+    private final EngineListener listener;
+    private final ConcurrentLinkedQueue<Sequence> intake = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<RequestHandle> cancellations = new ConcurrentLinkedQueue<>();
+    private final Map<RequestHandle, Sequence> live = new ConcurrentHashMap<>();
+    private final AtomicInteger queued = new AtomicInteger();       // intake + waiting, for the queue limit
+    private final AtomicLong nextId = new AtomicLong();
+    private final Thread loop;
+    private final EngineCounters counters = new EngineCounters();
+    private volatile boolean accepting = true;
+    private volatile boolean stopped;
+    private volatile EngineStats stats;
+
+    public Engine(CausalLM model, Tokenizer tokenizer, EngineConfig config, EngineListener listener) {
+        this.config = config;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.listener = listener == null ? EngineListener.NONE : listener;
+        this.cache = model.newKvCache(config.numBlocks(), config.blockSize());
+        this.kv = new KvCacheManager(new BlockPool(config.numBlocks()), config.blockSize());
+        this.scheduler = new Scheduler(config, kv);
+        this.runner = new ModelRunner(model, cache, kv);
+        this.stats = snapshot();
+        this.loop = Thread.ofPlatform().name("latentserve-engine").daemon(true).start(this::runLoop);
+    }
+
+    public EngineConfig config() {
+        return config;
+    }
+
+    public CausalLM model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /**
+     * Queues a request. Throws EngineException (changing nothing) when the waiting queue is full, the
+     * server is shutting down, or the request could never fit the context or the KV cache.
+     */
+    public RequestHandle submit(GenerationRequest request) {
+        if (!accepting) {
+            throw new EngineException(EngineException.Kind.SHUTTING_DOWN, "the server is shutting down");
+        }
+        checkFits(request);
+        if (queued.incrementAndGet() > config.maxQueuedRequests()) {
+            queued.decrementAndGet();
+            counters.rejected("queue_full");
+            throw new EngineException(EngineException.Kind.QUEUE_FULL, "too many requests are waiting ("
+                    + config.maxQueuedRequests() + "); retry later");
+        }
+        RequestHandle handle = new RequestHandle(request.requestId(), this::requestCancel);
+        Sequence seq = new Sequence(nextId.incrementAndGet(), request, handle, tokenizer);
+        live.put(handle, seq);
+        intake.add(seq);
+        LockSupport.unpark(loop);
+        return handle;
+    }
+
+    private void checkFits(GenerationRequest request) {
+        int prompt = request.promptTokens().length;
+        int total = prompt + request.stop().maxTokens();
+        if (total > config.maxModelLen()) {
+            counters.rejected("invalid");
+            throw new EngineException(EngineException.Kind.INVALID, "This model's maximum context length is "
+                    + config.maxModelLen() + " tokens. However, you requested " + total + " tokens (" + prompt
+                    + " in the messages, " + request.stop().maxTokens() + " in the completion). Please reduce the "
+                    + "length of the messages or completion.");
+        }
+        long blocks = (total + config.blockSize() - 1) / config.blockSize();
+        if (blocks > config.numBlocks()) {
+            counters.rejected("invalid");
+            throw new EngineException(EngineException.Kind.INVALID, "the request needs " + total
+                    + " tokens of KV cache but the server holds " + config.capacityTokens()
+                    + " in all; reduce the prompt or max_tokens");
+        }
+    }
+
+    private void requestCancel(RequestHandle handle) {
+        cancellations.add(handle);
+        LockSupport.unpark(loop);
+    }
+
+    /** The latest snapshot, refreshed after every iteration. */
+    public EngineStats stats() {
+        return stats;
+    }
+
+    private void runLoop() {
+        while (!stopped) {
+            drainIntake();
+            drainCancellations();
+            List<Scheduler.Chunk> chunks = scheduler.schedule();
+            if (chunks.isEmpty()) {
+                stats = snapshot();
+                LockSupport.parkNanos(50_000_000L);
+                continue;
+            }
+            step(chunks);
+            stats = snapshot();
+        }
+    }
+
+    private void drainIntake() {
+        for (Sequence seq; (seq = intake.poll()) != null; ) {
+            scheduler.addWaiting(seq);
+        }
+    }
+
+    private void drainCancellations() {
+        for (RequestHandle h; (h = cancellations.poll()) != null; ) {
+            Sequence seq = live.get(h);
+            if (seq != null) {
+                finish(seq, List.of(), "", FinishReason.ABORT, null);
+            }
+        }
+    }
+
+    private void step(List<Scheduler.Chunk> chunks) {
+        long start = System.nanoTime();
+        float[][] logits;
+        try {
+            logits = runner.run(chunks);
+        } catch (RuntimeException e) {
+            for (Scheduler.Chunk c : chunks) {
+                finish(c.seq(), List.of(), "", FinishReason.ERROR, "the model failed: " + e.getMessage());
+            }
+            return;
+        }
+        int tokens = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            Scheduler.Chunk c = chunks.get(i);
+            Sequence seq = c.seq();
+            if (leaveQueue(seq)) {
+                counters.prompt(seq.promptLength());
+            }
+            tokens += c.numTokens();
+            seq.numComputed += c.numTokens();
+            kv.commitComputedTokens(seq.id, seq.tokensView(), seq.numComputed);
+            if (logits[i] != null) {
+                sampleNext(seq, logits[i]);
+            }
+        }
+        counters.iteration(chunks.size(), tokens);
+        listener.onIteration(chunks.size(), tokens, System.nanoTime() - start);
+    }
+
+    /** Counts a sequence out of the waiting queue once (first admission or finish); true the first time. */
+    private boolean leaveQueue(Sequence seq) {
+        if (seq.leftQueue) {
+            return false;
+        }
+        seq.leftQueue = true;
+        queued.decrementAndGet();
+        return true;
+    }
+
+    private void sampleNext(Sequence seq, float[] logits) {
+        SampledToken token = sampler.sample(logits, seq.request.sampling(), seq.history(), seq.random);
+        seq.append(token.tokenId());
+        long now = System.nanoTime();
+        if (seq.firstTokenNanos == 0) {
+            seq.firstTokenNanos = now;
+            listener.onFirstToken(now - seq.arrivalNanos);
+        } else {
+            listener.onInterTokenLatency(now - seq.lastTokenNanos);
+        }
+        seq.lastTokenNanos = now;
+        counters.generated(1);
+        StopDecision d = seq.stopChecker.accept(token.tokenId(), seq.detokenizer.add(token.tokenId()));
+        List<SampledToken> out = seq.request.sampling().logprobs() >= 0 ? List.of(token) : List.of();
+        if (d.finished()) {
+            String tail = d.finishReason() == FinishReason.LENGTH ? flushText(seq, d.text()) : d.text();
+            finish(seq, out, tail, d.finishReason(), null);
+        } else {
+            seq.handle.deliver(output(seq, out, d.text(), null, null));
+        }
+    }
+
+    /** At a length stop, bytes held back by the detokenizer are released (as a full decode would show them). */
+    private static String flushText(Sequence seq, String text) {
+        return text + seq.detokenizer.flush();
+    }
+
+    private void finish(Sequence seq, List<SampledToken> tokens, String text, FinishReason reason, String error) {
+        scheduler.remove(seq);
+        if (live.remove(seq.handle) == null) {
+            return;
+        }
+        leaveQueue(seq);
+        counters.finished(reason.apiName());
+        listener.onFinished(seq.request.requestId(), reason, seq.promptLength(), seq.numGenerated(),
+                System.nanoTime() - seq.arrivalNanos,
+                seq.firstScheduledNanos == 0 ? 0 : seq.firstScheduledNanos - seq.arrivalNanos);
+        seq.handle.deliver(output(seq, tokens, text, reason, error));
+    }
+
+    private GenerationOutput output(Sequence seq, List<SampledToken> tokens, String text, FinishReason reason,
+                                    String error) {
+        return new GenerationOutput(seq.requestId(), tokens, text, reason, seq.promptLength(), seq.numGenerated(),
+                Math.max(0, seq.cachedPromptTokens), error);
+    }
+
+    private EngineStats snapshot() {
+        BlockPool pool = kv.pool();
+        return new EngineStats(scheduler.numRunning(), scheduler.numWaiting() + intake.size(), kv.usage(),
+                kv.capacityTokens(), pool.availableBlocks(), pool.totalBlocks(), counters.promptTokens(),
+                counters.generationTokens(), scheduler.preemptions(), kv.prefixQueriedTokens(), kv.prefixHitTokens(),
+                counters.iterations(), counters.maxBatchSeqs(), counters.maxBatchTokens(), counters.finishedByReason());
+    }
+
+    /**
+     * Stops accepting requests, lets running ones finish for up to `grace`, then aborts the rest
+     * (each gets a final output with finish reason ABORT) and stops the loop.
+     */
+    public void shutdown(Duration grace) {
+        accepting = false;
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!live.isEmpty() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(20_000_000L);
+        }
+        for (RequestHandle h : new ArrayList<>(live.keySet())) {
+            h.cancel();
+        }
+        long abortDeadline = System.nanoTime() + 5_000_000_000L;
+        while (!live.isEmpty() && System.nanoTime() < abortDeadline) {
+            LockSupport.parkNanos(10_000_000L);
+        }
+        stopped = true;
+        LockSupport.unpark(loop);
+        try {
+            loop.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+        cache.close();
+    }
+}

@@ -1,0 +1,27 @@
+package io.latentserve.server.engine;
+
+/**
+ * Scheduler and cache limits.
+ *
+ * @param maxNumSeqs          sequences in one batch
+ * @param maxBatchedTokens    tokens in one forward pass (prefill chunks + decode tokens)
+ * @param blockSize           KV cache block size in tokens (a power of two)
+ * @param numBlocks           KV cache blocks (capacity = numBlocks · blockSize tokens)
+ * @param maxModelLen         longest prompt + completion
+ * @param maxQueuedRequests   waiting requests beyond which submissions are refused (429)
+ */
+public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
+                           int maxQueuedRequests) {
+    public EngineConfig {
+        if (maxNumSeqs < 1 || maxBatchedTokens < 1 || numBlocks < 1 || maxModelLen < 2 || maxQueuedRequests < 1) {
+            throw new IllegalArgumentException("engine limits must be positive: " + this);
+        }
+        if (blockSize < 1 || Integer.bitCount(blockSize) != 1) {
+            throw new IllegalArgumentException("--block-size must be a power of two, got " + blockSize);
+        }
+    }
+
+    public long capacityTokens() {
+        return (long) numBlocks * blockSize;
+    }
+}
