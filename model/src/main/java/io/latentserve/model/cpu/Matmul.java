@@ -80,7 +80,11 @@ final class Matmul {
                 for (int b = from; b < to; b++) {
                     int row = b * ROW_BLOCK;
                     if (row + ROW_BLOCK <= w.rows()) {
-                        for (int t = t0; t < t1; t++) {
+                        int t = t0;
+                        for (; t + 4 <= t1; t += 4) {
+                            fourRowsFourTokens(w, row, even, odd, out, t);
+                        }
+                        for (; t < t1; t++) {
                             fourRows(w, row, even[t], odd[t], out, t);
                         }
                     } else {
@@ -138,6 +142,89 @@ final class Matmul {
         d[o + 1] = s1;
         d[o + 2] = s2;
         d[o + 3] = s3;
+    }
+
+    /**
+     * Prefill: a 4-row x 4-token tile, so each unpacked weight vector feeds four tokens and each x vector
+     * four rows (16 accumulators). The per-element arithmetic is the same as fourRows (same fma order), so
+     * a token's result does not depend on whether it fell into a tile: batch invariance holds.
+     */
+    private static void fourRowsFourTokens(CpuWeight w, int row, float[][] even, float[][] odd, CpuActivation out,
+                                           int t) {
+        fourByTwo(w, row, even, odd, out, t);
+        fourByTwo(w, row, even, odd, out, t + 2);
+    }
+
+    private static void fourByTwo(CpuWeight w, int row, float[][] even, float[][] odd, CpuActivation out, int t) {
+        var seg = w.data();
+        var f = VectorKernels.F;
+        int lanes = f.length();
+        int pairs = even[t].length;
+        long rowBytes = 2L * w.cols();
+        long b0 = w.rowByteOffset(row);
+        long b1 = b0 + rowBytes;
+        long b2 = b1 + rowBytes;
+        long b3 = b2 + rowBytes;
+        float[] e0 = even[t];
+        float[] e1 = even[t + 1];
+        float[] o0 = odd[t];
+        float[] o1 = odd[t + 1];
+        FloatVector a00 = FloatVector.zero(f);
+        FloatVector a01 = a00;
+        FloatVector a10 = a00;
+        FloatVector a11 = a00;
+        FloatVector a20 = a00;
+        FloatVector a21 = a00;
+        FloatVector a30 = a00;
+        FloatVector a31 = a00;
+        int p = 0;
+        for (; p + lanes <= pairs; p += lanes) {
+            FloatVector xe0 = FloatVector.fromArray(f, e0, p);
+            FloatVector xo0 = FloatVector.fromArray(f, o0, p);
+            FloatVector xe1 = FloatVector.fromArray(f, e1, p);
+            FloatVector xo1 = FloatVector.fromArray(f, o1, p);
+            long off = 4L * p;
+            IntVector v = VectorKernels.loadPairs(seg, b0 + off);
+            FloatVector we = VectorKernels.evenOf(v);
+            FloatVector wo = VectorKernels.oddOf(v);
+            a00 = wo.fma(xo0, we.fma(xe0, a00));
+            a01 = wo.fma(xo1, we.fma(xe1, a01));
+            v = VectorKernels.loadPairs(seg, b1 + off);
+            we = VectorKernels.evenOf(v);
+            wo = VectorKernels.oddOf(v);
+            a10 = wo.fma(xo0, we.fma(xe0, a10));
+            a11 = wo.fma(xo1, we.fma(xe1, a11));
+            v = VectorKernels.loadPairs(seg, b2 + off);
+            we = VectorKernels.evenOf(v);
+            wo = VectorKernels.oddOf(v);
+            a20 = wo.fma(xo0, we.fma(xe0, a20));
+            a21 = wo.fma(xo1, we.fma(xe1, a21));
+            v = VectorKernels.loadPairs(seg, b3 + off);
+            we = VectorKernels.evenOf(v);
+            wo = VectorKernels.oddOf(v);
+            a30 = wo.fma(xo0, we.fma(xe0, a30));
+            a31 = wo.fma(xo1, we.fma(xe1, a31));
+        }
+        store(w, row, even, odd, out, t, p, a00, 0, 0);
+        store(w, row, even, odd, out, t, p, a01, 0, 1);
+        store(w, row, even, odd, out, t, p, a10, 1, 0);
+        store(w, row, even, odd, out, t, p, a11, 1, 1);
+        store(w, row, even, odd, out, t, p, a20, 2, 0);
+        store(w, row, even, odd, out, t, p, a21, 2, 1);
+        store(w, row, even, odd, out, t, p, a30, 3, 0);
+        store(w, row, even, odd, out, t, p, a31, 3, 1);
+    }
+
+    /** Lane sum plus the scalar tail from pair p on, for row + r and token t + j. */
+    private static void store(CpuWeight w, int row, float[][] even, float[][] odd, CpuActivation out, int t, int p,
+                              FloatVector acc, int r, int j) {
+        float sum = VectorKernels.sum(acc);
+        float[] e = even[t + j];
+        float[] o = odd[t + j];
+        for (int q = p; q < e.length; q++) {
+            sum += w.get(row + r, 2 * q) * e[q] + w.get(row + r, 2 * q + 1) * o[q];
+        }
+        out.data()[out.index(t + j, row + r)] = sum;
     }
 
     private static float oneRow(CpuWeight w, int row, float[] even, float[] odd) {

@@ -45,6 +45,17 @@ class GoldenModelTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void tokenizesEveryGoldenPromptToTheReferenceIds() {
+        var tokenizer = io.latentserve.model.tokenizer.BpeTokenizer.fromTokenizerJson(
+                golden.dir().resolve("tokenizer.json"), golden.dir().resolve("tokenizer_config.json"));
+        for (Golden.Prompt p : golden.prompts()) {
+            // The chat prompt's text already starts with the BOS string (the template emits it).
+            int[] ids = tokenizer.encode(p.text(), p.bosPrepended());
+            assertArrayEquals(p.promptIds(), ids, p.name() + ": prompt ids");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(MlaMode.class)
     void reproducesReferenceLogitsAndGreedyContinuation(MlaMode mode) throws IOException {
