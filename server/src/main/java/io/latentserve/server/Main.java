@@ -12,6 +12,7 @@ import java.io.PrintStream;
 public final class Main {
     private static final String USAGE = """
             usage: latentserve <command> [options]
+              serve      serve a model over the OpenAI-compatible HTTP API
               generate   run one prompt through a model and print the continuation (--json for ids and logprobs)
               bench      prefill/decode throughput against the machine's memory bandwidth
               test       run the whole test suite (handled by the launcher script)
@@ -24,11 +25,12 @@ public final class Main {
         System.exit(run(args, System.out, System.err));
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         String command = args.length == 0 ? "help" : args[0];
         boolean help = args.length > 1 && (args[1].equals("--help") || args[1].equals("-h"));
         try {
             return switch (command) {
+                case "serve" -> help ? usage(out, ServeCommand.USAGE) : ServeCommand.run(args, out, err);
                 case "generate" -> help ? usage(out, GenerateCommand.USAGE) : GenerateCommand.run(args, out, err);
                 case "bench" -> help ? usage(out, BenchCommand.USAGE) : BenchCommand.run(args, out, err);
                 case "help", "--help", "-h" -> usage(out, USAGE);

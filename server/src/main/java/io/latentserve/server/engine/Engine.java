@@ -82,7 +82,7 @@ public final class Engine implements AutoCloseable {
         checkFits(request);
         if (queued.incrementAndGet() > config.maxQueuedRequests()) {
             queued.decrementAndGet();
-            counters.rejected("queue_full");
+            rejected("queue_full");
             throw new EngineException(EngineException.Kind.QUEUE_FULL, "too many requests are waiting ("
                     + config.maxQueuedRequests() + "); retry later");
         }
@@ -98,7 +98,7 @@ public final class Engine implements AutoCloseable {
         int prompt = request.promptTokens().length;
         int total = prompt + request.stop().maxTokens();
         if (total > config.maxModelLen()) {
-            counters.rejected("invalid");
+            rejected("invalid");
             throw new EngineException(EngineException.Kind.INVALID, "This model's maximum context length is "
                     + config.maxModelLen() + " tokens. However, you requested " + total + " tokens (" + prompt
                     + " in the messages, " + request.stop().maxTokens() + " in the completion). Please reduce the "
@@ -106,11 +106,16 @@ public final class Engine implements AutoCloseable {
         }
         long blocks = (total + config.blockSize() - 1) / config.blockSize();
         if (blocks > config.numBlocks()) {
-            counters.rejected("invalid");
+            rejected("invalid");
             throw new EngineException(EngineException.Kind.INVALID, "the request needs " + total
                     + " tokens of KV cache but the server holds " + config.capacityTokens()
                     + " in all; reduce the prompt or max_tokens");
         }
+    }
+
+    private void rejected(String reason) {
+        counters.rejected(reason);
+        listener.onRejected(reason);
     }
 
     private void requestCancel(RequestHandle handle) {
@@ -125,17 +130,29 @@ public final class Engine implements AutoCloseable {
 
     private void runLoop() {
         while (!stopped) {
-            drainIntake();
-            drainCancellations();
-            List<Scheduler.Chunk> chunks = scheduler.schedule();
-            if (chunks.isEmpty()) {
-                stats = snapshot();
-                LockSupport.parkNanos(50_000_000L);
-                continue;
+            try {
+                iterate();
+            } catch (RuntimeException | Error e) {
+                // A bug must not leave requests hanging: fail what is in flight, keep serving.
+                System.err.println("latentserve engine: iteration failed: " + e);
+                for (Sequence seq : scheduler.allSequences()) {
+                    finish(seq, List.of(), "", FinishReason.ERROR, "internal engine error: " + e.getMessage());
+                }
             }
-            step(chunks);
-            stats = snapshot();
         }
+    }
+
+    private void iterate() {
+        drainIntake();
+        drainCancellations();
+        List<Scheduler.Chunk> chunks = scheduler.schedule();
+        if (chunks.isEmpty()) {
+            stats = snapshot();
+            LockSupport.parkNanos(50_000_000L);
+            return;
+        }
+        step(chunks);
+        stats = snapshot();
     }
 
     private void drainIntake() {
@@ -226,9 +243,9 @@ public final class Engine implements AutoCloseable {
         }
         leaveQueue(seq);
         counters.finished(reason.apiName());
-        listener.onFinished(seq.request.requestId(), reason, seq.promptLength(), seq.numGenerated(),
-                System.nanoTime() - seq.arrivalNanos,
-                seq.firstScheduledNanos == 0 ? 0 : seq.firstScheduledNanos - seq.arrivalNanos);
+        listener.onFinished(new FinishedRequest(seq.requestId(), reason, seq.promptLength(), seq.numGenerated(),
+                Math.max(0, seq.cachedPromptTokens), seq.preemptions, seq.arrivalNanos, seq.firstScheduledNanos,
+                seq.firstTokenNanos, seq.lastTokenNanos, System.nanoTime()));
         seq.handle.deliver(output(seq, tokens, text, reason, error));
     }
 

@@ -1,7 +1,5 @@
 package io.latentserve.server.engine;
 
-import io.latentserve.server.engine.sample.FinishReason;
-
 /**
  * Timings and events from the engine loop, for metrics. Called on the engine thread: implementations
  * must be quick and must not block.
@@ -19,8 +17,10 @@ public interface EngineListener {
     default void onInterTokenLatency(long nanos) {
     }
 
-    /** @param queueNanos time from arrival to first scheduling (0 if never scheduled) */
-    default void onFinished(String requestId, FinishReason reason, int promptTokens, int generatedTokens,
-                            long e2eNanos, long queueNanos) {
+    default void onFinished(FinishedRequest request) {
+    }
+
+    /** A submission refused before it entered the engine ("queue_full", "invalid"). */
+    default void onRejected(String reason) {
     }
 }
