@@ -1,0 +1,322 @@
+/*
+ * LatentServe kernel parameter structs and the limits shared with Java.
+ *
+ * Every kernel takes exactly one argument: one of the structs below, by value. Each struct is mirrored
+ * by a record in io.latentserve.cuda.kernels with a java.lang.foreign StructLayout; the test
+ * KernelParamsLayoutTest parses THIS FILE (the struct bodies and the #define lines) and checks the Java
+ * layouts' sizes and field offsets against it, so the rules below keep the parse simple:
+ *   - fields are only `ls_ptr` (a device address, 8 bytes), `int` (4 bytes) or `float` (4 bytes);
+ *   - one field per line, `type name;`, pointers first, then the 4-byte fields;
+ *   - every struct ends on an 8-byte boundary (an explicit `int pad...;` where needed), so C adds no
+ *     hidden padding and the Java layout lists every byte.
+ * A null pointer (0) means "absent" where a comment says so. Shapes and limits are checked in Java
+ * before launch (io.latentserve.cuda.backend); the kernels trust them.
+ *
+ * Data types: activations are f32 row-major with a row stride in elements (column views of a wider
+ * activation share its storage); weights are bf16 or f32 (LS_DTYPE_*), row-major, dense; the KV cache
+ * is f32 (exactly what the CPU backend stores).
+ */
+#ifndef LATENTSERVE_PARAMS_H
+#define LATENTSERVE_PARAMS_H
+
+typedef unsigned long long ls_ptr;
+
+/* ---- data types of weights ---- */
+#define LS_DTYPE_F32 0
+#define LS_DTYPE_BF16 1
+
+/* ---- real compile-time limits (checked in Java before launch) ---- */
+/* threads of one block of the element-wise and row kernels */
+#define LS_THREADS 256
+/* warps of one attention block; each warp walks every LS_ATTN_WARPS-th key position */
+#define LS_ATTN_WARPS 8
+/* values per lane kept in registers by ls_attention: the value width dv is at most 32 x this */
+#define LS_ATTN_MAX_V_PER_LANE 16
+#define LS_ATTN_MAX_DV 512
+/* the query of one head lives in shared memory: d1 + d2 at most this (keeps the block under 48 KB) */
+#define LS_ATTN_MAX_QK 2048
+/* MoE routing keeps the scores of one token in shared memory */
+#define LS_MOE_MAX_EXPERTS 1024
+/* threads of one sampling block (one block per sampled row) */
+#define LS_SAMPLE_THREADS 1024
+/* threads of one RoPE block (one block per row and head; the kernel loops over the pairs) */
+#define LS_ROPE_THREADS 64
+
+/* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
+#define LS_MLA_LATENT 512
+#define LS_MLA_ROPE 64
+
+/* ---- RoPE pairing ---- */
+#define LS_ROPE_INTERLEAVED 0
+#define LS_ROPE_SPLIT_HALF 1
+
+/*
+ * ls_embedding: out[t, :] = widen(table[ids[t], :]) for t < rows.
+ * grid (rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr table;       /* [vocab, cols] bf16 or f32 */
+    ls_ptr ids;         /* [rows] int32, each in [0, vocab) */
+    ls_ptr out;         /* [rows, cols] f32, row stride outStride */
+    int rows;
+    int cols;
+    int tableDtype;     /* LS_DTYPE_* */
+    int outStride;
+} LsEmbeddingParams;
+
+/*
+ * ls_rmsnorm: per row, optionally x += residual first (written back to x: the fused residual add), then
+ * out = x * rsqrt(mean(x^2) + eps) * weight in f32, as the CPU backend computes it. x and out may alias.
+ * grid (rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr x;           /* [rows, cols] f32, stride xStride */
+    ls_ptr residual;    /* [rows, cols] f32, stride residualStride, or 0 for a plain RMSNorm */
+    ls_ptr weight;      /* [cols] bf16 or f32 */
+    ls_ptr out;         /* [rows, cols] f32, stride outStride */
+    int rows;
+    int cols;
+    int xStride;
+    int residualStride;
+    int outStride;
+    int weightDtype;
+    float eps;
+    int pad0;
+} LsRmsNormParams;
+
+/*
+ * ls_add: out = a + b element-wise over [rows, cols] (out may alias a or b).
+ * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr a;
+    ls_ptr b;
+    ls_ptr out;
+    int rows;
+    int cols;
+    int aStride;
+    int bStride;
+    int outStride;
+    int pad0;
+} LsAddParams;
+
+/*
+ * ls_silu_mul: out = silu(gate) * up, silu(z) = z / (1 + exp(-z)) (out may alias gate or up).
+ * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr gate;
+    ls_ptr up;
+    ls_ptr out;
+    int rows;
+    int cols;
+    int gateStride;
+    int upStride;
+    int outStride;
+    int pad0;
+} LsSiluMulParams;
+
+/*
+ * ls_rope: rotates in place, for each row t and head h, the 2*half dims starting at column
+ * h*headStride + ropeOffset by the angle of position positions[t]: (a, b) -> (a*cos - b*sin, a*sin + b*cos).
+ * cos/sin come from tables the backend fills on the host with the CPU backend's own arithmetic
+ * ((float) StrictMath.cos(pos * invFreq[i]) * amplitude), so both backends rotate identically; positions
+ * are below tableRows. Pairs are (2i, 2i+1) for LS_ROPE_INTERLEAVED, (i, i+half) for LS_ROPE_SPLIT_HALF.
+ * grid (rows, numHeads), block LS_ROPE_THREADS.
+ */
+typedef struct {
+    ls_ptr x;           /* [rows, stride] f32 */
+    ls_ptr positions;   /* [rows] int32 */
+    ls_ptr cosTable;    /* [tableRows, half] f32 */
+    ls_ptr sinTable;    /* [tableRows, half] f32 */
+    int rows;
+    int stride;
+    int numHeads;
+    int headStride;
+    int ropeOffset;
+    int half;
+    int style;          /* LS_ROPE_* */
+    int tableRows;
+} LsRopeParams;
+
+/*
+ * ls_copy_rows: dst[dstIndex[i], :] = src[srcIndex[i], :] for i < rows, cols f32 values per row.
+ * A null index means the identity. Writes the KV cache through the slot mapping (dstIndex = slots),
+ * gathers cache rows of a context (srcIndex = slots) and gathers tokens by expert (srcIndex = tokens).
+ * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr src;
+    ls_ptr srcIndex;    /* [rows] int32 or 0 */
+    ls_ptr dst;
+    ls_ptr dstIndex;    /* [rows] int32 or 0 */
+    int rows;
+    int cols;
+    int srcStride;
+    int dstStride;
+} LsCopyRowsParams;
+
+/*
+ * ls_split_bf16: x (f32) = hi + lo + O(2^-18 |x|) with hi = bf16(x), lo = bf16(x - hi); writes
+ * out[t, :] = hi and out[rows + t, :] = lo (bf16, dense [2*rows, cols]). One bf16 GEMM of the stacked
+ * rows against bf16 weights, then out = C[:rows] + C[rows:], gives x * W^T close to f32 accuracy.
+ * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr x;           /* [rows, cols] f32, stride xStride */
+    ls_ptr out;         /* [2*rows, cols] bf16 */
+    int rows;
+    int cols;
+    int xStride;
+    int pad0;
+} LsSplitBf16Params;
+
+/*
+ * ls_attention: causal softmax attention of one (work item, head) per block, over key positions
+ * 0..positions[w] of the work item's sequence, with an online (flash-style) softmax in f32.
+ *   query     q + qRow*qStride + h*qHeadStride: [d1 | d2] f32; qRow = tokenRows[w] (identity when 0)
+ *   key row   r(s) = paged:      blockTables[seqOf[w]*maxBlocks + s/blockSize]*blockSize + s%blockSize
+ *                    contiguous: ctxBase[seqOf[w]] + s                       (when blockTables is 0)
+ *   key       [k1 + r*k1Stride + g*k1HeadStride : d1 | k2 + r*k2Stride + g*k2HeadStride : d2], g = h / groupSize
+ *   value     v + r*vStride + g*vHeadStride : dv
+ *   score     (q . key) * scale;   out + qRow*outStride + h*outHeadStride : dv = sum softmax(score) * value
+ * Serves MLA prefill (k1 = decompressed k_nope, k2 = gathered k_pe, contiguous), MLA absorbed decode
+ * (q = [W_UK^T q_nope | q_pe], key = the whole latent cache row, value = its first r values, paged,
+ * groupSize = numHeads) and MHA/GQA over a [K | V] paged cache.
+ * grid (numWork, numHeads), block 32*LS_ATTN_WARPS, dynamic shared memory
+ * 4*(d1 + d2 + LS_ATTN_WARPS*(dv + 2)) bytes.
+ */
+typedef struct {
+    ls_ptr q;
+    ls_ptr k1;
+    ls_ptr k2;          /* 0 when d2 == 0 */
+    ls_ptr v;
+    ls_ptr out;
+    ls_ptr tokenRows;   /* [numWork] int32 or 0 */
+    ls_ptr positions;   /* [numWork] int32: last visible key position */
+    ls_ptr seqOf;       /* [numWork] int32 */
+    ls_ptr blockTables; /* [numSeqs, maxBlocks] int32, or 0 for contiguous keys */
+    ls_ptr ctxBase;     /* [numSeqs] int32 (contiguous keys), or 0 */
+    int numWork;
+    int numHeads;
+    int groupSize;
+    int d1;
+    int d2;
+    int dv;
+    int qStride;
+    int qHeadStride;
+    int k1Stride;
+    int k1HeadStride;
+    int k2Stride;
+    int k2HeadStride;
+    int vStride;
+    int vHeadStride;
+    int outStride;
+    int outHeadStride;
+    int blockSize;
+    int maxBlocks;
+    float scale;
+    int pad0;
+} LsAttentionParams;
+
+/*
+ * ls_mla_absorb_q: the absorbed MLA query. For work item w (token row t = tokenRows[w]) and head h:
+ *   qa[w, h, 0:r]     = W_UK_h^T q_nope   (sum over j < dn of q[t, h*(dn+dr) + j] * kvB[h*(dn+dv) + j, :])
+ *   qa[w, h, r:r+dr]  = q_pe              (q[t, h*(dn+dr) + dn + i])
+ * grid (numWork, numHeads), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr q;           /* [T, H*(dn+dr)] f32, stride qStride */
+    ls_ptr kvB;         /* [H*(dn+dv), r] bf16 or f32 */
+    ls_ptr qa;          /* [numWork, H, r+dr] f32 */
+    ls_ptr tokenRows;   /* [numWork] int32 */
+    int numWork;
+    int numHeads;
+    int dn;
+    int dr;
+    int dv;
+    int r;
+    int qStride;
+    int kvBDtype;
+} LsMlaAbsorbParams;
+
+/*
+ * ls_mla_apply_uv: out[tokenRows[w], h*dv + i] = sum_c kvB[h*(dn+dv) + dn + i, c] * oLatent[w, h, c].
+ * grid (numWork, numHeads), block LS_THREADS (one warp per output value i, lanes over c).
+ */
+typedef struct {
+    ls_ptr oLatent;     /* [numWork, H, r] f32 */
+    ls_ptr kvB;         /* [H*(dn+dv), r] bf16 or f32 */
+    ls_ptr out;         /* [T, H*dv] f32, stride outStride */
+    ls_ptr tokenRows;   /* [numWork] int32 */
+    int numWork;
+    int numHeads;
+    int dn;
+    int dv;
+    int r;
+    int outStride;
+    int kvBDtype;
+    int pad0;
+} LsMlaApplyUvParams;
+
+/*
+ * ls_moe_route: DeepSeek-V2 routing of one token per block from its router logits (MODEL_SPEC 3.4):
+ * softmax over the experts, greedy or group-limited top-k (ties to the lower id), then the weights
+ * w / (sum w + 1e-20) when normTopkProb and topK > 1, else s * routedScalingFactor.
+ * grid (rows), block LS_THREADS, dynamic shared memory 4*numExperts + 4*numGroups + numExperts bytes (rounded).
+ */
+typedef struct {
+    ls_ptr logits;      /* [rows, numExperts] f32, stride logitsStride */
+    ls_ptr experts;     /* [rows, topK] int32 out */
+    ls_ptr weights;     /* [rows, topK] f32 out */
+    int rows;
+    int numExperts;
+    int logitsStride;
+    int topK;
+    int groupLimited;   /* 0 or 1 */
+    int numGroups;
+    int topkGroup;
+    int normTopkProb;   /* 0 or 1 */
+    float routedScalingFactor;
+    int pad0;
+} LsMoeRouteParams;
+
+/*
+ * ls_moe_combine: out[t, :] += sum_k weight[t*topK + k] * y[row[t*topK + k], :], the k in the order
+ * given (the backend lists each token's experts in ascending expert id, as the CPU backend adds them).
+ * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr y;           /* [pairs, cols] f32, dense */
+    ls_ptr pairRows;    /* [rows, topK] int32: row of y */
+    ls_ptr pairWeights; /* [rows, topK] f32 */
+    ls_ptr out;         /* [rows, cols] f32, stride outStride */
+    int rows;
+    int cols;
+    int topK;
+    int outStride;
+} LsMoeCombineParams;
+
+/*
+ * ls_sample: one token per row of logits, one block per row. temperature 0 (invTemperature 0) is
+ * greedy (argmax, lowest id on ties). Otherwise, as the server's Sampler: processed = logit *
+ * invTemperature (f64), weights exp(processed - max); top-k (0 = off) keeps the k best (higher logit,
+ * then lower id), top-p (>= 1 = off) keeps the smallest best-first prefix holding at least topP of
+ * the kept mass; then an inverse-CDF draw of uniform[row] in [0, 1) over the candidates, best first
+ * (in id order when neither top-k nor top-p truncates). Deterministic for given inputs.
+ * grid (rows), block LS_SAMPLE_THREADS.
+ */
+typedef struct {
+    ls_ptr logits;          /* [rows, vocab] f32, stride logitsStride */
+    ls_ptr invTemperature;  /* [rows] f64: 1 / temperature, 0 for greedy */
+    ls_ptr topK;            /* [rows] int32 */
+    ls_ptr topP;            /* [rows] f64 */
+    ls_ptr uniform;         /* [rows] f64 in [0, 1) */
+    ls_ptr tokens;          /* [rows] int32 out */
+    int rows;
+    int vocab;
+    int logitsStride;
+    int pad0;
+} LsSampleParams;
+
+#endif /* LATENTSERVE_PARAMS_H */
