@@ -14,6 +14,11 @@ import java.nio.file.Path;
 public record LoadedModel(Path dir, String name, CausalLM model, Tokenizer tokenizer) implements AutoCloseable {
 
     public static LoadedModel open(Path dir, Backend backend) {
+        return open(dir, backend, io.latentserve.model.graph.LoadProgress.NONE);
+    }
+
+    /** Opens the checkpoint, reporting weight loading to `progress`. */
+    public static LoadedModel open(Path dir, Backend backend, io.latentserve.model.graph.LoadProgress progress) {
         Path tokenizerJson = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokenizerJson)) {
             throw new CheckpointException("no tokenizer.json in " + dir
@@ -22,7 +27,7 @@ public record LoadedModel(Path dir, String name, CausalLM model, Tokenizer token
         Path tokenizerConfig = dir.resolve("tokenizer_config.json");
         Tokenizer tokenizer = BpeTokenizer.fromTokenizerJson(tokenizerJson,
                 Files.isRegularFile(tokenizerConfig) ? tokenizerConfig : null);
-        CausalLM model = ModelLoader.load(dir, backend);
+        CausalLM model = ModelLoader.load(dir, backend, progress);
         Path fileName = dir.toAbsolutePath().normalize().getFileName();
         return new LoadedModel(dir, fileName == null ? dir.toString() : fileName.toString(), model, tokenizer);
     }

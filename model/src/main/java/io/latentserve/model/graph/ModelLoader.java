@@ -14,14 +14,20 @@ public final class ModelLoader {
     }
 
     public static CausalLM load(Path dir, Backend backend) {
+        return load(dir, backend, LoadProgress.NONE);
+    }
+
+    public static CausalLM load(Path dir, Backend backend, LoadProgress progress) {
         ModelConfig config = ConfigLoader.load(dir);
         TensorStore store = Checkpoint.open(dir);
         try {
-            Weights w = new Weights(store, backend);
-            return switch (config.architecture()) {
+            Weights w = new Weights(store, backend, progress);
+            CausalLM model = switch (config.architecture()) {
                 case DEEPSEEK_V2 -> new DeepseekV2Model(config, w);
                 case LLAMA -> new LlamaModel(config, w);
             };
+            w.finish();
+            return model;
         } catch (RuntimeException e) {
             store.close();
             throw e;

@@ -10,10 +10,26 @@ import io.latentserve.model.checkpoint.TensorView;
 public final class Weights {
     private final TensorStore store;
     private final Backend backend;
+    private final LoadProgress progress;
+    private final int totalTensors;
+    private final long totalBytes;
+    private int doneTensors;
+    private long doneBytes;
 
     public Weights(TensorStore store, Backend backend) {
+        this(store, backend, LoadProgress.NONE);
+    }
+
+    public Weights(TensorStore store, Backend backend, LoadProgress progress) {
         this.store = store;
         this.backend = backend;
+        this.progress = progress;
+        long bytes = 0;
+        for (String name : store.names()) {
+            bytes += store.get(name).data().byteSize();
+        }
+        this.totalTensors = store.names().size();
+        this.totalBytes = bytes;
     }
 
     public Tensor get(String name, long... shape) {
@@ -22,7 +38,16 @@ public final class Weights {
             throw new CheckpointException("tensor " + name + " in " + view.file() + " has dtype " + view.dtype()
                     + "; supported weight types are BF16, F16 and F32");
         }
-        return backend.weight(view);
+        Tensor t = backend.weight(view);
+        doneTensors++;
+        doneBytes += view.data().byteSize();
+        progress.update(doneTensors, totalTensors, doneBytes, totalBytes);
+        return t;
+    }
+
+    /** Marks loading complete (tensors the model does not use, e.g. training leftovers, are skipped). */
+    public void finish() {
+        progress.update(totalTensors, totalTensors, totalBytes, totalBytes);
     }
 
     public boolean has(String name) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.latentserve.model.LoadedModel;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.DeviceSelector;
+import io.latentserve.model.graph.LoadProgress;
 import io.latentserve.model.tokenizer.IncrementalDetokenizer;
 import io.latentserve.server.engine.sample.SampledToken;
 import io.latentserve.server.engine.sample.SamplingParams;
@@ -53,7 +54,7 @@ public final class GenerateCommand {
         }
         Path dir = ModelSource.resolve(modelArg, err);
         try (Backend backend = new DeviceSelector().select(device, err::println);
-             LoadedModel loaded = LoadedModel.open(dir, backend)) {
+             LoadedModel loaded = LoadedModel.open(dir, backend, LoadProgress.bar(err, "loading weights"))) {
             var tokenizer = loaded.tokenizer();
             int[] promptIds = tokenizer.encode(prompt, tokenizer.addBosByDefault());
             var detok = new IncrementalDetokenizer(tokenizer, true);
