@@ -53,9 +53,13 @@ write_layout_table() {
 }
 write_layout_table || echo "warning: no layout table (host C compiler failed)" >&2
 
-if [ "${LATENTSERVE_SKIP_CUDA:-0}" = "1" ]; then
-    echo "LATENTSERVE_SKIP_CUDA=1: building without CUDA kernels"
+# What the build found, for the test that checks the fatbin is in the jar when nvcc was there.
+marker="$out_dir/latentserve_kernels.properties"
+skip="${LATENTSERVE_SKIP_CUDA:-0}"
+if [ "$skip" = "1" ] || [ "$skip" = "true" ]; then
+    echo "LATENTSERVE_SKIP_CUDA=$skip: building without CUDA kernels"
     rm -f "$fatbin"
+    echo "nvcc=skipped" > "$marker"
     exit 0
 fi
 nvcc_bin="${NVCC:-}"
@@ -71,12 +75,13 @@ fi
 if [ -z "$nvcc_bin" ]; then
     echo "nvcc not found: building without CUDA kernels"
     rm -f "$fatbin"
+    echo "nvcc=absent" > "$marker"
     exit 0
 fi
 
 sources=("$here"/*.cu)
 newest_input="$(ls -t "$here"/*.cu "$here"/include/* "$here/build.sh" | head -n 1)"
-if [ -f "$fatbin" ] && [ "$fatbin" -nt "$newest_input" ] && [ -f "$work_dir/ptxas.log" ]; then
+if [ -f "$fatbin" ] && [ "$fatbin" -nt "$newest_input" ] && [ -f "$work_dir/ptxas-summary.txt" ] && [ -f "$marker" ]; then
     echo "CUDA kernels up to date: $fatbin"
     cat "$work_dir/ptxas-summary.txt" 2>/dev/null || true
     exit 0
@@ -106,6 +111,7 @@ if ! "$nvcc_bin" -fatbin -O3 -fmad=false -std=c++17 --threads 0 -Xptxas -v -Xptx
     exit 1
 fi
 mv "$fatbin.tmp" "$fatbin"
+echo "nvcc=$nvcc_bin" > "$marker"
 echo "compiled $(ls "$here"/*.cu | wc -l) sources in $(( $(date +%s) - start )) s -> $fatbin ($(stat -c %s "$fatbin") bytes)"
 
 # Summary per kernel and architecture; fail on spills or local memory.

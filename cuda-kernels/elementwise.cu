@@ -44,8 +44,8 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_rmsnorm(const LsRmsN
 }
 
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_add(const LsAddParams p) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    const long long t = blockIdx.y;
+    const int c = blockIdx.y * blockDim.x + threadIdx.x;
+    const long long t = blockIdx.x;
     if (c >= p.cols) {
         return;
     }
@@ -55,8 +55,8 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_add(const LsAddParam
 }
 
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_silu_mul(const LsSiluMulParams p) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    const long long t = blockIdx.y;
+    const int c = blockIdx.y * blockDim.x + threadIdx.x;
+    const long long t = blockIdx.x;
     if (c >= p.cols) {
         return;
     }
@@ -87,8 +87,8 @@ extern "C" __global__ void __launch_bounds__(LS_ROPE_THREADS) ls_rope(const LsRo
 }
 
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_copy_rows(const LsCopyRowsParams p) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    const int i = blockIdx.y;
+    const int c = blockIdx.y * blockDim.x + threadIdx.x;
+    const int i = blockIdx.x;
     if (c >= p.cols) {
         return;
     }
@@ -100,8 +100,8 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_copy_rows(const LsCo
 }
 
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_split_bf16(const LsSplitBf16Params p) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    const long long t = blockIdx.y;
+    const int c = blockIdx.y * blockDim.x + threadIdx.x;
+    const long long t = blockIdx.x;
     if (c >= p.cols) {
         return;
     }

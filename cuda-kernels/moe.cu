@@ -127,8 +127,8 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_route(const LsMo
 }
 
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_combine(const LsMoeCombineParams p) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    const long long t = blockIdx.y;
+    const int c = blockIdx.y * blockDim.x + threadIdx.x;
+    const long long t = blockIdx.x;
     if (c >= p.cols) {
         return;
     }

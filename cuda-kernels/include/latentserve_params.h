@@ -86,7 +86,7 @@ typedef struct {
 
 /*
  * ls_add: out = a + b element-wise over [rows, cols] (out may alias a or b).
- * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ * grid (rows, ceil(cols / LS_THREADS)), block LS_THREADS.
  */
 typedef struct {
     ls_ptr a;
@@ -102,7 +102,7 @@ typedef struct {
 
 /*
  * ls_silu_mul: out = silu(gate) * up, silu(z) = z / (1 + exp(-z)) (out may alias gate or up).
- * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ * grid (rows, ceil(cols / LS_THREADS)), block LS_THREADS.
  */
 typedef struct {
     ls_ptr gate;
@@ -143,7 +143,7 @@ typedef struct {
  * ls_copy_rows: dst[dstIndex[i], :] = src[srcIndex[i], :] for i < rows, cols f32 values per row.
  * A null index means the identity. Writes the KV cache through the slot mapping (dstIndex = slots),
  * gathers cache rows of a context (srcIndex = slots) and gathers tokens by expert (srcIndex = tokens).
- * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ * grid (rows, ceil(cols / LS_THREADS)), block LS_THREADS.
  */
 typedef struct {
     ls_ptr src;
@@ -160,7 +160,7 @@ typedef struct {
  * ls_split_bf16: x (f32) = hi + lo + O(2^-18 |x|) with hi = bf16(x), lo = bf16(x - hi); writes
  * out[t, :] = hi and out[rows + t, :] = lo (bf16, dense [2*rows, cols]). One bf16 GEMM of the stacked
  * rows against bf16 weights, then out = C[:rows] + C[rows:], gives x * W^T close to f32 accuracy.
- * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ * grid (rows, ceil(cols / LS_THREADS)), block LS_THREADS.
  */
 typedef struct {
     ls_ptr x;           /* [rows, cols] f32, stride xStride */
@@ -284,7 +284,7 @@ typedef struct {
 /*
  * ls_moe_combine: out[t, :] += sum_k weight[t*topK + k] * y[row[t*topK + k], :], the k in the order
  * given (the backend lists each token's experts in ascending expert id, as the CPU backend adds them).
- * grid (ceil(cols / LS_THREADS), rows), block LS_THREADS.
+ * grid (rows, ceil(cols / LS_THREADS)), block LS_THREADS.
  */
 typedef struct {
     ls_ptr y;           /* [pairs, cols] f32, dense */

@@ -1,18 +1,274 @@
 package io.latentserve.cuda.backend;
 
 import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.kernels.CopyRowsParams;
+import io.latentserve.cuda.kernels.EmbeddingParams;
+import io.latentserve.cuda.kernels.Grid;
+import io.latentserve.cuda.kernels.KernelLimits;
+import io.latentserve.cuda.kernels.KernelModule;
+import io.latentserve.cuda.kernels.RmsNormParams;
+import io.latentserve.cuda.kernels.RopeParams;
+import io.latentserve.cuda.kernels.SiluMulParams;
+import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.ExpertWeights;
+import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.MlaMode;
+import io.latentserve.model.backend.MlaShape;
+import io.latentserve.model.backend.MoeRouting;
+import io.latentserve.model.backend.RopeStyle;
+import io.latentserve.model.backend.RopeTable;
+import io.latentserve.model.backend.RouterConfig;
+import io.latentserve.model.backend.Tensor;
+import io.latentserve.model.checkpoint.TensorView;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 /**
- * Placeholder written by the bindings work so the native module builds before the CUDA backend exists.
- * For the backend helper: replace this class; keep the factory {@code static Backend create(CudaContext)}
- * (CudaBackendProvider calls it, and owns closing the context when create throws).
+ * The CUDA backend: weights resident in the weight arena (bf16 as stored, f32 otherwise), f32 activations
+ * in the activation arena (reset between forward passes, see {@link StepMemory}), the KV cache in f32 in
+ * the KV arena, dense GEMMs through cuBLAS ({@link Gemm}), everything else through the kernels of
+ * cuda-kernels/, all queued in order on the context's one stream. Every shape and limit is checked here,
+ * before launch. It computes what the CPU backend computes, up to f32 rounding order.
  */
-public final class CudaBackend {
-    private CudaBackend() {
+public final class CudaBackend extends CudaOps implements Backend {
+
+    private CudaBackend(CudaContext ctx, KernelModule module) {
+        super(ctx, module);
     }
 
-    public static Backend create(CudaContext ctx) {
-        throw new UnsupportedOperationException("CUDA backend not built yet");
+    /** A backend on the context, which it owns from now on (closed by {@link #close()}). */
+    public static CudaBackend create(CudaContext ctx) {
+        ctx.makeCurrent();
+        return new CudaBackend(ctx, KernelModule.load(ctx.driver()));
+    }
+
+    @Override
+    public String name() {
+        return "cuda (" + ctx.device() + ")";
+    }
+
+    // ---- memory ----
+
+    @Override
+    public Tensor weight(TensorView view) {
+        return weights.upload(view);
+    }
+
+    @Override
+    public Tensor activation(int rows, int cols) {
+        return memory.activation(rows, cols);
+    }
+
+    @Override
+    public Tensor columns(Tensor activation, int offset, int cols) {
+        return act(activation, "columns").columns(offset, cols);
+    }
+
+    @Override
+    public Tensor rowRange(Tensor activation, int offset, int rows) {
+        return act(activation, "rowRange").rowRange(offset, rows);
+    }
+
+    @Override
+    public KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width) {
+        return kvCaches.create(numLayers, numBlocks, blockSize, width);
+    }
+
+    /** Copies the activation to the host; this ends the step (the next activation() resets the arena). */
+    @Override
+    public float[] toHost(Tensor activation) {
+        float[] out = download(act(activation, "toHost"));
+        memory.endStep();
+        return out;
+    }
+
+    // ---- element-wise and dense ----
+
+    @Override
+    public void embedding(Tensor table, int[] ids, Tensor out) {
+        CudaWeight t = CudaWeight.of(table, "embedding table");
+        CudaActivation o = act(out, "embedding out");
+        if (o.rows() != ids.length || o.cols() != t.cols()) {
+            throw new IllegalArgumentException("embedding output must be [" + ids.length + ", " + t.cols() + "]");
+        }
+        for (int id : ids) {
+            if (id < 0 || id >= t.rows()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary (0.." + (t.rows() - 1) + ")");
+            }
+        }
+        try (StepMemory.Scratch s = memory.scratch()) {
+            kernels.launch(new EmbeddingParams(t.address(), s.ints(ids), o.address(), ids.length, t.cols(), t.dtype(),
+                    o.stride()), Grid.of(ids.length, KernelLimits.THREADS));
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        rmsNorm(act(x, "rmsNorm x"), null, CudaWeight.of(weight, "rmsNorm weight"), eps, act(out, "rmsNorm out"));
+    }
+
+    /** Fused residual add and RMSNorm: residual += x, then out = RMSNorm(residual) · weight. */
+    public void addRmsNorm(Tensor residual, Tensor x, Tensor weight, float eps, Tensor out) {
+        rmsNorm(act(residual, "addRmsNorm residual"), act(x, "addRmsNorm x"), CudaWeight.of(weight, "rmsNorm weight"),
+                eps, act(out, "addRmsNorm out"));
+    }
+
+    private void rmsNorm(CudaActivation x, CudaActivation add, CudaWeight w, float eps, CudaActivation out) {
+        int n = x.cols();
+        if ((long) w.rows() * w.cols() != n || out.cols() != n || out.rows() != x.rows()
+                || add != null && (add.rows() != x.rows() || add.cols() != n)) {
+            throw new IllegalArgumentException("rmsNorm over " + n + " values with a weight of "
+                    + (long) w.rows() * w.cols());
+        }
+        kernels.launch(new RmsNormParams(x.address(), add == null ? 0 : add.address(), w.address(), out.address(),
+                x.rows(), n, x.stride(), add == null ? 0 : add.stride(), out.stride(), w.dtype(), eps),
+                Grid.of(x.rows(), KernelLimits.THREADS));
+    }
+
+    @Override
+    public void matmul(Tensor x, Tensor w, Tensor out) {
+        gemm.matmul(act(x, "matmul x"), CudaWeight.of(w, "matmul weight"), act(out, "matmul out"));
+    }
+
+    @Override
+    public void add(Tensor acc, Tensor x) {
+        CudaActivation a = act(acc, "add acc");
+        CudaActivation b = act(x, "add x");
+        sameShape(a, b);
+        addInto(a, a, b);
+    }
+
+    @Override
+    public void siluMul(Tensor gate, Tensor up, Tensor out) {
+        CudaActivation g = act(gate, "siluMul gate");
+        CudaActivation u = act(up, "siluMul up");
+        CudaActivation o = act(out, "siluMul out");
+        sameShape(g, u);
+        sameShape(g, o);
+        kernels.launch(new SiluMulParams(g.address(), u.address(), o.address(), g.rows(), g.cols(), g.stride(),
+                u.stride(), o.stride()), Kernels.rowsByCols(g.rows(), g.cols()));
+    }
+
+    @Override
+    public void rope(Tensor x, int numHeads, int headStride, int ropeOffset, RopeTable rope, int[] positions) {
+        CudaActivation a = act(x, "rope x");
+        int half = rope.invFreq().length;
+        if (positions.length != a.rows() || numHeads < 1 || headStride < 0 || ropeOffset < 0
+                || (long) (numHeads - 1) * headStride + ropeOffset + 2L * half > a.cols()) {
+            throw new IllegalArgumentException("rope: " + numHeads + " heads of stride " + headStride
+                    + " do not fit " + a.cols() + " columns, or positions do not match rows");
+        }
+        int maxPosition = 0;
+        for (int p : positions) {
+            if (p < 0) {
+                throw new IllegalArgumentException("rope: negative position " + p);
+            }
+            maxPosition = Math.max(maxPosition, p);
+        }
+        if (a.rows() == 0 || half == 0) {
+            return;
+        }
+        RopeTables.Device table = ropeTables.covering(rope, maxPosition);
+        int style = rope.style() == RopeStyle.INTERLEAVED ? KernelLimits.ROPE_INTERLEAVED : KernelLimits.ROPE_SPLIT_HALF;
+        try (StepMemory.Scratch s = memory.scratch()) {
+            kernels.launch(new RopeParams(a.address(), s.ints(positions), table.cos(), table.sin(), a.rows(), a.stride(),
+                    numHeads, headStride, ropeOffset, half, style, table.rows()),
+                    Grid.of(a.rows(), numHeads, KernelLimits.ROPE_THREADS));
+        }
+    }
+
+    // ---- attention ----
+
+    @Override
+    public void writeKvCache(KvCache cache, int layer, Tensor rows, int[] slotMapping) {
+        CudaKvCache c = CudaKvCache.of(cache);
+        CudaActivation r = act(rows, "writeKvCache rows");
+        if (r.cols() != c.width() || r.rows() != slotMapping.length) {
+            throw new IllegalArgumentException("KV rows [" + r.rows() + ", " + r.cols() + "] do not match cache width "
+                    + c.width() + " and " + slotMapping.length + " slots");
+        }
+        PagedBatch.checkSlots(slotMapping, c.slots());
+        long layerBase = c.layer(layer);
+        try (StepMemory.Scratch s = memory.scratch()) {
+            kernels.launch(new CopyRowsParams(r.address(), 0, layerBase, s.ints(slotMapping), r.rows(), r.cols(),
+                    r.stride(), c.width()), Kernels.rowsByCols(r.rows(), r.cols()));
+        }
+    }
+
+    @Override
+    public void mlaAttention(Tensor q, KvCache cache, int layer, Tensor kvB, MlaShape shape, AttentionBatch batch,
+                             MlaMode mode, Tensor out) {
+        attention.mla(act(q, "mla q"), CudaKvCache.of(cache), layer, CudaWeight.of(kvB, "kv_b_proj"), shape, batch,
+                mode, act(out, "mla out"));
+    }
+
+    @Override
+    public void gqaAttention(Tensor q, KvCache cache, int layer, int numHeads, int numKvHeads, int headDim, float scale,
+                             AttentionBatch batch, Tensor out) {
+        attention.gqa(act(q, "gqa q"), CudaKvCache.of(cache), layer, numHeads, numKvHeads, headDim, scale, batch,
+                act(out, "gqa out"));
+    }
+
+    // ---- mixture of experts ----
+
+    @Override
+    public MoeRouting route(Tensor x, Tensor gate, RouterConfig config) {
+        return moe.route(act(x, "route x"), CudaWeight.of(gate, "router weight"), config);
+    }
+
+    @Override
+    public void moeExperts(Tensor x, MoeRouting routing, List<ExpertWeights> experts, Tensor out) {
+        moe.experts(act(x, "moe x"), routing, experts, act(out, "moe out"));
+    }
+
+    // ---- beyond the Backend interface ----
+
+    /** Starts a new step now: every activation allocated so far is released (see {@link StepMemory}). */
+    public void beginForward() {
+        memory.beginStep();
+    }
+
+    /** An activation holding these values, row-major [rows, cols]. */
+    public Tensor fromHost(float[] values, int rows, int cols) {
+        if (values.length != (long) rows * cols) {
+            throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
+        }
+        CudaActivation a = memory.activation(rows, cols);
+        if (values.length > 0) {
+            try (Arena host = Arena.ofConfined()) {
+                MemorySegment seg = host.allocate(ValueLayout.JAVA_FLOAT, values.length);
+                MemorySegment.copy(values, 0, seg, ValueLayout.JAVA_FLOAT, 0, values.length);
+                ctx.driver().memcpyHtoDAsync(a.address(), seg, seg.byteSize(), ctx.stream());
+                ctx.synchronize();
+            }
+        }
+        return a;
+    }
+
+    /** One token per row of logits [R, V]: greedy at temperature 0, else top-k / top-p and the given draws. */
+    public int[] sample(Tensor logits, double[] temperature, int[] topK, double[] topP, double[] uniform) {
+        return sampler.sample(act(logits, "sample logits"), temperature, topK, topP, uniform);
+    }
+
+    /** The greedy token of each row (highest logit, lowest id on ties). */
+    public int[] argmax(Tensor logits) {
+        int rows = logits.rows();
+        return sample(logits, new double[rows], new int[rows], filled(rows, 1.0), new double[rows]);
+    }
+
+    private static double[] filled(int n, double v) {
+        double[] a = new double[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    /** Device memory in use: weights, KV cache and activations (high water), for logs and tests. */
+    public String memoryReport() {
+        return ctx.weights() + ", " + ctx.kvCache() + ", activations high water "
+                + ctx.activations().highWater() + " bytes";
     }
 }

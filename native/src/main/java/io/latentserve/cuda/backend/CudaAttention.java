@@ -1,0 +1,192 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.cuda.kernels.AttentionParams;
+import io.latentserve.cuda.kernels.CopyRowsParams;
+import io.latentserve.cuda.kernels.Grid;
+import io.latentserve.cuda.kernels.KernelLimits;
+import io.latentserve.cuda.kernels.MlaAbsorbParams;
+import io.latentserve.cuda.kernels.MlaApplyUvParams;
+import io.latentserve.model.backend.AttentionBatch;
+import io.latentserve.model.backend.MlaMode;
+import io.latentserve.model.backend.MlaShape;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * MLA attention in both forms (MODEL_SPEC 3.1 decompressed for prefill chunks, 3.3 absorbed for decode
+ * tokens, chosen per sequence as the CPU backend chooses) and paged MHA/GQA, all on ls_attention.
+ */
+final class CudaAttention {
+    private static final int ATTN_THREADS = 32 * KernelLimits.ATTN_WARPS;
+
+    private final Kernels kernels;
+    private final StepMemory memory;
+    private final Gemm gemm;
+
+    CudaAttention(Kernels kernels, StepMemory memory, Gemm gemm) {
+        this.kernels = kernels;
+        this.memory = memory;
+        this.gemm = gemm;
+    }
+
+    void mla(CudaActivation q, CudaKvCache cache, int layer, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
+             MlaMode mode, CudaActivation out) {
+        int h = sh.numHeads();
+        if (q.cols() != h * sh.qkHeadDim() || out.cols() != h * sh.vHeadDim() || cache.width() != sh.cacheWidth()
+                || kvB.cols() != sh.kvLoraRank() || kvB.rows() != h * (sh.qkNopeHeadDim() + sh.vHeadDim())
+                || q.rows() != out.rows() || q.rows() != batch.numTokens()) {
+            throw new IllegalArgumentException("MLA attention shapes do not match " + sh);
+        }
+        boolean absorbable = sh.kvLoraRank() <= KernelLimits.ATTN_MAX_DV
+                && sh.cacheWidth() <= KernelLimits.ATTN_MAX_QK;
+        if (mode == MlaMode.ABSORBED && !absorbable) {
+            throw new IllegalArgumentException("absorbed MLA keeps kv_lora_rank values per lane group: at most "
+                    + KernelLimits.ATTN_MAX_DV + ", got " + sh.kvLoraRank());
+        }
+        if (sh.vHeadDim() > KernelLimits.ATTN_MAX_DV || sh.qkHeadDim() > KernelLimits.ATTN_MAX_QK) {
+            throw new IllegalArgumentException("MLA head dims above the kernel limits (dv <= "
+                    + KernelLimits.ATTN_MAX_DV + ", dn + dr <= " + KernelLimits.ATTN_MAX_QK + "): " + sh);
+        }
+        PagedBatch paged = PagedBatch.of(batch, cache.numBlocks(), cache.blockSize());
+        List<Integer> absorbed = new ArrayList<>();
+        List<Integer> decompressed = new ArrayList<>();
+        for (int s = 0; s < batch.numSeqs(); s++) {
+            int count = batch.seqStarts()[s + 1] - batch.seqStarts()[s];
+            if (count == 0) {
+                continue;
+            }
+            boolean useAbsorbed = mode == MlaMode.ABSORBED || mode == MlaMode.AUTO && count == 1 && absorbable;
+            (useAbsorbed ? absorbed : decompressed).add(s);
+        }
+        if (!absorbed.isEmpty()) {
+            absorbed(q, cache.layer(layer), cache.width(), kvB, sh, batch, paged, absorbed, out);
+        }
+        if (!decompressed.isEmpty()) {
+            decompressed(q, cache.layer(layer), cache.width(), kvB, sh, batch, decompressed, out);
+        }
+    }
+
+    /** q̂ = W_UKᵀ q_nope per head, attention over the latent rows of the paged cache, o = W_UV ô. */
+    private void absorbed(CudaActivation q, long layer, int width, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
+                          PagedBatch paged, List<Integer> seqs, CudaActivation out) {
+        int[] tokenRows = tokensOf(batch, seqs);
+        int n = tokenRows.length;
+        int h = sh.numHeads();
+        int r = sh.kvLoraRank();
+        int dr = sh.qkRopeHeadDim();
+        try (StepMemory.Scratch s = memory.scratch()) {
+            long rows = s.ints(tokenRows);
+            long positions = s.ints(gather(batch.positions(), tokenRows));
+            long seqOf = s.ints(gather(paged.seqOf(), tokenRows));
+            long tables = s.ints(paged.tables());
+            long qa = s.floats((long) n * h * (r + dr));   // [n, H, r+dr] f32
+            long oLatent = s.floats((long) n * h * r);     // [n, H, r] f32
+            kernels.launch(new MlaAbsorbParams(q.address(), kvB.address(), qa, rows, n, h, sh.qkNopeHeadDim(), dr,
+                    sh.vHeadDim(), r, q.stride(), kvB.dtype()), new Grid(n, h, 1, KernelLimits.THREADS, 0));
+            kernels.launch(new AttentionParams(qa, layer, 0, layer, oLatent, 0, positions, seqOf, tables, 0,
+                    n, h, h, r + dr, 0, r, h * (r + dr), r + dr, width, 0, 0, 0, width, 0, h * r, r,
+                    batch.blockSize(), paged.maxBlocks(), sh.softmaxScale()), attentionGrid(n, h, r + dr, 0, r));
+            kernels.launch(new MlaApplyUvParams(oLatent, kvB.address(), out.address(), rows, n, h,
+                    sh.qkNopeHeadDim(), sh.vHeadDim(), r, out.stride(), kvB.dtype()),
+                    new Grid(n, h, 1, KernelLimits.THREADS, 0));
+        }
+    }
+
+    /** k_nope and v of every context position decompressed through kv_b_proj (cuBLAS), then causal attention. */
+    private void decompressed(CudaActivation q, long layer, int width, CudaWeight kvB, MlaShape sh,
+                              AttentionBatch batch, List<Integer> seqs, CudaActivation out) {
+        int h = sh.numHeads();
+        int dn = sh.qkNopeHeadDim();
+        int dr = sh.qkRopeHeadDim();
+        int dv = sh.vHeadDim();
+        int r = sh.kvLoraRank();
+        int[] ctxBase = new int[seqs.size()];
+        int total = 0;
+        for (int i = 0; i < seqs.size(); i++) {
+            ctxBase[i] = total;
+            total = Math.addExact(total, batch.contextLength(seqs.get(i)));
+        }
+        int[] slots = new int[total];
+        for (int i = 0; i < seqs.size(); i++) {
+            int seq = seqs.get(i);
+            for (int p = 0; p < batch.contextLength(seq); p++) {
+                slots[ctxBase[i] + p] = batch.slot(seq, p);
+            }
+        }
+        int[] tokenRows = tokensOf(batch, seqs);
+        int[] seqOf = new int[tokenRows.length];
+        for (int i = 0, w = 0; i < seqs.size(); i++) {
+            int count = batch.seqStarts()[seqs.get(i) + 1] - batch.seqStarts()[seqs.get(i)];
+            for (int j = 0; j < count; j++) {
+                seqOf[w++] = i;
+            }
+        }
+        int kvWidth = h * (dn + dv);
+        try (StepMemory.Scratch s = memory.scratch()) {
+            long gathered = s.floats((long) total * width);   // [ctx, r+dr] f32: latent rows of the contexts
+            kernels.launch(new CopyRowsParams(layer, s.ints(slots), gathered, 0, total, width, width, width),
+                    Kernels.rowsByCols(total, width));
+            long kv = s.floats((long) total * kvWidth);        // [ctx, H·(dn+dv)] f32
+            gemm.matmul(new CudaActivation(gathered, total, r, width, memory.generation()), kvB,
+                    memory.view(kv, total, kvWidth));
+            int n = tokenRows.length;
+            kernels.launch(new AttentionParams(q.address(), kv, gathered + 4L * r, kv + 4L * dn, out.address(),
+                    s.ints(tokenRows), s.ints(gather(batch.positions(), tokenRows)), s.ints(seqOf), 0, s.ints(ctxBase),
+                    n, h, 1, dn, dr, dv, q.stride(), dn + dr, kvWidth, dn + dv, width, 0, kvWidth, dn + dv,
+                    out.stride(), dv, 0, 0, sh.softmaxScale()), attentionGrid(n, h, dn, dr, dv));
+        }
+    }
+
+    /** Causal attention with numHeads / numKvHeads query heads per KV head over a [K | V] paged cache. */
+    void gqa(CudaActivation q, CudaKvCache cache, int layer, int heads, int kvHeads, int headDim, float scale,
+             AttentionBatch batch, CudaActivation out) {
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || q.cols() != heads * headDim
+                || out.cols() != heads * headDim || cache.width() != 2 * kvHeads * headDim
+                || q.rows() != batch.numTokens() || out.rows() != q.rows()) {
+            throw new IllegalArgumentException("GQA attention shapes do not match: heads " + heads + ", kv heads "
+                    + kvHeads + ", head dim " + headDim);
+        }
+        if (headDim > KernelLimits.ATTN_MAX_DV) {
+            throw new IllegalArgumentException("head dim " + headDim + " above " + KernelLimits.ATTN_MAX_DV);
+        }
+        PagedBatch paged = PagedBatch.of(batch, cache.numBlocks(), cache.blockSize());
+        int n = batch.numTokens();
+        long layerBase = cache.layer(layer);
+        int width = cache.width();
+        try (StepMemory.Scratch s = memory.scratch()) {
+            kernels.launch(new AttentionParams(q.address(), layerBase, 0, layerBase + 4L * kvHeads * headDim,
+                    out.address(), 0, s.ints(batch.positions()), s.ints(paged.seqOf()), s.ints(paged.tables()), 0,
+                    n, heads, heads / kvHeads, headDim, 0, headDim, q.stride(), headDim, width, headDim, 0, 0,
+                    width, headDim, out.stride(), headDim, batch.blockSize(), paged.maxBlocks(), scale),
+                    attentionGrid(n, heads, headDim, 0, headDim));
+        }
+    }
+
+    private static Grid attentionGrid(int work, int heads, int d1, int d2, int dv) {
+        return new Grid(work, heads, 1, ATTN_THREADS, KernelLimits.attentionSharedBytes(d1, d2, dv));
+    }
+
+    private static int[] tokensOf(AttentionBatch batch, List<Integer> seqs) {
+        int n = 0;
+        for (int s : seqs) {
+            n += batch.seqStarts()[s + 1] - batch.seqStarts()[s];
+        }
+        int[] rows = new int[n];
+        int w = 0;
+        for (int s : seqs) {
+            for (int t = batch.seqStarts()[s]; t < batch.seqStarts()[s + 1]; t++) {
+                rows[w++] = t;
+            }
+        }
+        return rows;
+    }
+
+    private static int[] gather(int[] values, int[] index) {
+        int[] out = new int[index.length];
+        for (int i = 0; i < index.length; i++) {
+            out[i] = values[index[i]];
+        }
+        return out;
+    }
+}

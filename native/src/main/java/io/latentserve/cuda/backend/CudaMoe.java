@@ -1,0 +1,160 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.cuda.kernels.CopyRowsParams;
+import io.latentserve.cuda.kernels.Grid;
+import io.latentserve.cuda.kernels.KernelLimits;
+import io.latentserve.cuda.kernels.MoeCombineParams;
+import io.latentserve.cuda.kernels.MoeRouteParams;
+import io.latentserve.cuda.kernels.SiluMulParams;
+import io.latentserve.model.backend.ExpertWeights;
+import io.latentserve.model.backend.MoeRouting;
+import io.latentserve.model.backend.RouterConfig;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+/**
+ * DeepSeek-V2 MoE on the device: router logits by cuBLAS, routing by ls_moe_route, then per expert the
+ * SwiGLU MLP over the rows gathered for it and one weighted combine. The Backend interface hands the routing
+ * to the caller as a host {@link MoeRouting}, so this first version copies it to the host and back (a
+ * device-resident routing table, and one grouped GEMM for all experts, are the fused MoE of a later issue).
+ */
+final class CudaMoe {
+    private final Kernels kernels;
+    private final StepMemory memory;
+    private final Gemm gemm;
+
+    CudaMoe(Kernels kernels, StepMemory memory, Gemm gemm) {
+        this.kernels = kernels;
+        this.memory = memory;
+        this.gemm = gemm;
+    }
+
+    MoeRouting route(CudaActivation x, CudaWeight gate, RouterConfig cfg) {
+        int tokens = x.rows();
+        int e = cfg.numExperts();
+        int groups = cfg.groupLimited() ? cfg.numGroups() : 1;
+        if (gate.rows() != e || gate.cols() != x.cols()) {
+            throw new IllegalArgumentException("router weight " + gate.rows() + "x" + gate.cols() + " does not match "
+                    + e + " experts over " + x.cols() + " values");
+        }
+        if (e < 1 || e > KernelLimits.MOE_MAX_EXPERTS || cfg.topK() < 1 || cfg.topK() > e) {
+            throw new IllegalArgumentException("routing " + cfg.topK() + " of " + e + " experts: need 1 <= top-k <= "
+                    + "experts <= " + KernelLimits.MOE_MAX_EXPERTS);
+        }
+        if (cfg.groupLimited() && (groups < 1 || e % groups != 0 || cfg.topkGroup() < 1 || cfg.topkGroup() > groups)) {
+            throw new IllegalArgumentException("group-limited routing: " + e + " experts in " + groups + " groups, "
+                    + cfg.topkGroup() + " kept");
+        }
+        int k = cfg.topK();
+        int[] experts = new int[tokens * k];
+        float[] weights = new float[tokens * k];
+        if (tokens == 0) {
+            return new MoeRouting(0, k, experts, weights);
+        }
+        try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
+            long logits = s.floats((long) tokens * e);        // [T, E] f32
+            gemm.matmul(x, gate, memory.view(logits, tokens, e));
+            long chosen = s.bytes(4L * tokens * k);             // [T, K] int32
+            long chosenWeights = s.floats((long) tokens * k);   // [T, K] f32
+            kernels.launch(new MoeRouteParams(logits, chosen, chosenWeights, tokens, e, e, k,
+                    cfg.groupLimited() ? 1 : 0, groups, cfg.topkGroup(), cfg.normTopkProb() ? 1 : 0,
+                    cfg.routedScalingFactor()),
+                    new Grid(tokens, 1, 1, KernelLimits.THREADS, KernelLimits.routeSharedBytes(e, groups)));
+            MemorySegment ids = memory.download(chosen, 4L * tokens * k, host);
+            MemorySegment ws = memory.download(chosenWeights, 4L * tokens * k, host);
+            MemorySegment.copy(ids, ValueLayout.JAVA_INT, 0, experts, 0, tokens * k);
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, 0, weights, 0, tokens * k);
+        }
+        return new MoeRouting(tokens, k, experts, weights);
+    }
+
+    /** out += Σ_k w_k · expert_k(x), contributions added in ascending expert id as the CPU backend adds them. */
+    void experts(CudaActivation x, MoeRouting routing, List<ExpertWeights> experts, CudaActivation out) {
+        int tokens = x.rows();
+        int k = routing.topK();
+        int hidden = x.cols();
+        if (routing.numTokens() != tokens || out.rows() != tokens || out.cols() != hidden
+                || routing.experts().length != tokens * k || routing.weights().length != tokens * k) {
+            throw new IllegalArgumentException("MoE routing of " + routing.numTokens() + " tokens x " + k
+                    + " does not match x " + tokens + "x" + hidden + " / out " + out.rows() + "x" + out.cols());
+        }
+        int pairs = tokens * k;
+        int[] count = new int[experts.size() + 1];
+        for (int id : routing.experts()) {
+            if (id < 0 || id >= experts.size()) {
+                throw new IllegalArgumentException("routing names expert " + id + " of " + experts.size());
+            }
+            count[id + 1]++;
+        }
+        int[] start = new int[experts.size() + 1];          // first gathered row of each expert
+        for (int e = 0; e < experts.size(); e++) {
+            start[e + 1] = start[e] + count[e + 1];
+        }
+        int[] next = start.clone();
+        int[] tokenOfRow = new int[pairs];                  // gathered row -> token
+        int[] rowOfPair = new int[pairs];                   // (t, k) -> gathered row
+        for (int i = 0; i < pairs; i++) {                   // i = t·K + k, tokens ascending within an expert
+            int row = next[routing.experts()[i]]++;
+            tokenOfRow[row] = i / k;
+            rowOfPair[i] = row;
+        }
+        int[] combineRows = new int[pairs];
+        float[] combineWeights = new float[pairs];
+        orderByExpert(routing, rowOfPair, combineRows, combineWeights);
+        if (pairs == 0) {
+            return;
+        }
+        try (StepMemory.Scratch s = memory.scratch()) {
+            long xs = s.floats((long) pairs * hidden);       // [P, D] f32: x rows gathered by expert
+            kernels.launch(new CopyRowsParams(x.address(), s.ints(tokenOfRow), xs, 0, pairs, hidden, x.stride(), hidden),
+                    Kernels.rowsByCols(pairs, hidden));
+            long ys = s.floats((long) pairs * hidden);       // [P, D] f32: expert outputs
+            for (int e = 0; e < experts.size(); e++) {
+                int rows = start[e + 1] - start[e];
+                if (rows > 0) {
+                    mlp(memory.view(xs, pairs, hidden).rowRange(start[e], rows), experts.get(e),
+                            memory.view(ys, pairs, hidden).rowRange(start[e], rows));
+                }
+            }
+            kernels.launch(new MoeCombineParams(ys, s.ints(combineRows), s.floats(combineWeights), out.address(),
+                    tokens, hidden, k, out.stride()), Kernels.rowsByCols(tokens, hidden));
+        }
+    }
+
+    /** y = down(silu(gate(x)) ⊙ up(x)) for the rows of x. */
+    private void mlp(CudaActivation x, ExpertWeights w, CudaActivation y) {
+        CudaWeight gate = CudaWeight.of(w.gateProj(), "expert gate_proj");
+        CudaWeight up = CudaWeight.of(w.upProj(), "expert up_proj");
+        CudaWeight down = CudaWeight.of(w.downProj(), "expert down_proj");
+        int inter = gate.rows();
+        try (StepMemory.Scratch s = memory.scratch()) {
+            CudaActivation g = memory.view(s.floats((long) x.rows() * inter), x.rows(), inter); // [n, I] f32
+            CudaActivation u = memory.view(s.floats((long) x.rows() * inter), x.rows(), inter); // [n, I] f32
+            gemm.matmul(x, gate, g);
+            gemm.matmul(x, up, u);
+            kernels.launch(new SiluMulParams(g.address(), u.address(), g.address(), x.rows(), inter, inter, inter, inter),
+                    Kernels.rowsByCols(x.rows(), inter));
+            gemm.matmul(g, down, y);
+        }
+    }
+
+    /** Each token's (row, weight) pairs sorted by expert id. */
+    private static void orderByExpert(MoeRouting routing, int[] rowOfPair, int[] rows, float[] weights) {
+        int k = routing.topK();
+        Integer[] order = new Integer[k];
+        for (int t = 0; t < routing.numTokens(); t++) {
+            int base = t * k;
+            for (int j = 0; j < k; j++) {
+                order[j] = j;
+            }
+            java.util.Arrays.sort(order, (a, b) -> Integer.compare(routing.experts()[base + a], routing.experts()[base + b]));
+            for (int j = 0; j < k; j++) {
+                rows[base + j] = rowOfPair[base + order[j]];
+                weights[base + j] = routing.weights()[base + order[j]];
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.kernels.AddParams;
+import io.latentserve.cuda.kernels.CopyRowsParams;
+import io.latentserve.cuda.kernels.KernelModule;
+import io.latentserve.model.backend.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The parts of the CUDA backend and what its operations share: the context, the kernels, the memories
+ * (weights, KV caches, per-step activations) and the helpers every operation uses.
+ */
+abstract sealed class CudaOps permits CudaBackend {
+    final CudaContext ctx;
+    final Kernels kernels;
+    final StepMemory memory;
+    final CudaWeights weights;
+    final CudaKvCaches kvCaches;
+    final RopeTables ropeTables;
+    final Gemm gemm;
+    final CudaAttention attention;
+    final CudaMoe moe;
+    final CudaSampler sampler;
+    private boolean closed;
+
+    CudaOps(CudaContext ctx, KernelModule module) {
+        this.ctx = ctx;
+        this.kernels = new Kernels(ctx, module);
+        this.memory = new StepMemory(ctx);
+        this.weights = new CudaWeights(ctx);
+        this.kvCaches = new CudaKvCaches(ctx);
+        this.ropeTables = new RopeTables(ctx);
+        this.gemm = new Gemm(ctx, kernels, memory);
+        this.attention = new CudaAttention(kernels, memory, gemm);
+        this.moe = new CudaMoe(kernels, memory, gemm);
+        this.sampler = new CudaSampler(kernels, memory);
+    }
+
+    /** The activation behind a Tensor, checked to belong to the current step. */
+    final CudaActivation act(Tensor t, String what) {
+        CudaActivation a = CudaActivation.of(t, what);
+        memory.check(a, what);
+        return a;
+    }
+
+    static void sameShape(CudaActivation a, CudaActivation b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("shapes differ: " + a.rows() + "x" + a.cols() + " vs " + b.rows() + "x"
+                    + b.cols());
+        }
+    }
+
+    /** out = a + b (same shapes). */
+    final void addInto(CudaActivation out, CudaActivation a, CudaActivation b) {
+        kernels.launch(new AddParams(a.address(), b.address(), out.address(), a.rows(), a.cols(), a.stride(), b.stride(),
+                out.stride()), Kernels.rowsByCols(a.rows(), a.cols()));
+    }
+
+    /** The activation's rows, row after row, once the stream has computed them. */
+    final float[] download(CudaActivation a) {
+        int count = Math.multiplyExact(a.rows(), a.cols());
+        float[] out = new float[count];
+        if (count == 0) {
+            ctx.synchronize();
+            return out;
+        }
+        try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
+            long dense = a.address();
+            if (!a.contiguous()) {
+                dense = s.floats(count);
+                kernels.launch(new CopyRowsParams(a.address(), 0, dense, 0, a.rows(), a.cols(), a.stride(), a.cols()),
+                        Kernels.rowsByCols(a.rows(), a.cols()));
+            }
+            MemorySegment seg = memory.download(dense, 4L * count, host);
+            MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, out, 0, count);
+        }
+        return out;
+    }
+
+    /** Frees the kernels, tables and the context (with its arenas). */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException first = null;
+        for (Runnable step : new Runnable[]{ctx::makeCurrent, ctx::synchronize, memory::close, ropeTables::close,
+                kernels::close, ctx::close}) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

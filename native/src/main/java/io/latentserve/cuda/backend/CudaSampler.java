@@ -1,0 +1,68 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.cuda.kernels.Grid;
+import io.latentserve.cuda.kernels.KernelLimits;
+import io.latentserve.cuda.kernels.SampleParams;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Token sampling on the device (ls_sample): greedy, or temperature with top-k and top-p and an
+ * inverse-CDF draw of a given uniform number, by the server Sampler's rules. Bias, penalties and min-p
+ * stay with the host sampler for now.
+ */
+final class CudaSampler {
+    private final Kernels kernels;
+    private final StepMemory memory;
+
+    CudaSampler(Kernels kernels, StepMemory memory) {
+        this.kernels = kernels;
+        this.memory = memory;
+    }
+
+    /**
+     * One token per row of logits [R, V].
+     *
+     * @param temperature per row; 0 (or below 1e-5, as SamplingParams rules) is greedy
+     * @param topK        per row; 0 keeps every token
+     * @param topP        per row; 1 keeps every token
+     * @param uniform     per row, in [0, 1): the draw
+     */
+    int[] sample(CudaActivation logits, double[] temperature, int[] topK, double[] topP, double[] uniform) {
+        int rows = logits.rows();
+        if (temperature.length != rows || topK.length != rows || topP.length != rows || uniform.length != rows) {
+            throw new IllegalArgumentException("sampling parameters for " + rows + " rows expected");
+        }
+        double[] invTemperature = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            if (!(temperature[r] >= 0) || topK[r] < 0 || !(topP[r] > 0 && topP[r] <= 1)
+                    || !(uniform[r] >= 0 && uniform[r] < 1)) {
+                throw new IllegalArgumentException("row " + r + ": temperature " + temperature[r] + ", top-k " + topK[r]
+                        + ", top-p " + topP[r] + ", uniform " + uniform[r]);
+            }
+            invTemperature[r] = temperature[r] < 1e-5 ? 0 : 1 / temperature[r];
+        }
+        if (logits.cols() < 1) {
+            throw new IllegalArgumentException("no logits to sample from");
+        }
+        int[] tokens = new int[rows];
+        if (rows == 0) {
+            return tokens;
+        }
+        try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
+            long out = s.bytes(4L * rows);
+            kernels.launch(new SampleParams(logits.address(), s.doubles(invTemperature), s.ints(topK), s.doubles(topP),
+                    s.doubles(uniform), out, rows, logits.cols(), logits.stride()),
+                    Grid.of(rows, KernelLimits.SAMPLE_THREADS));
+            MemorySegment.copy(memory.download(out, 4L * rows, host), ValueLayout.JAVA_INT, 0, tokens, 0, rows);
+        }
+        for (int r = 0; r < rows; r++) {
+            if (tokens[r] < 0) {
+                throw new IllegalStateException("row " + r + ": no token can be sampled, every logit is -inf or NaN");
+            }
+        }
+        return tokens;
+    }
+}

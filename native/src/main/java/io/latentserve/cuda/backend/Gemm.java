@@ -1,0 +1,60 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.cublas.Cublas;
+import io.latentserve.cuda.kernels.AddParams;
+import io.latentserve.cuda.kernels.KernelLimits;
+import io.latentserve.cuda.kernels.SplitBf16Params;
+
+/**
+ * out[T, N] = x[T, K] · w[N, K]ᵀ through cuBLAS, f32 activations against weights as stored.
+ *
+ * <p>cublasGemmEx needs A and B of one type, and bf16 activations would lose the CPU backend's f32
+ * accuracy (about 3 significant digits), so for bf16 weights each activation row is split into two bf16
+ * rows, x = hi + lo (ls_split_bf16; the rest is below 2^-17 |x|), one GEMM runs the 2T stacked rows
+ * against the weight (bf16 products are exact in f32, accumulation f32), and out = C[:T] + C[T:] (ls_add).
+ * The weight is read once, which is what bounds decode. f32 weights go straight to an f32 GEMM.
+ */
+final class Gemm {
+    private final CudaContext ctx;
+    private final Kernels kernels;
+    private final StepMemory memory;
+
+    Gemm(CudaContext ctx, Kernels kernels, StepMemory memory) {
+        this.ctx = ctx;
+        this.kernels = kernels;
+        this.memory = memory;
+    }
+
+    void matmul(CudaActivation x, CudaWeight w, CudaActivation out) {
+        int t = x.rows();
+        int k = x.cols();
+        int n = w.rows();
+        if (k != w.cols() || out.cols() != n || out.rows() != t) {
+            throw new IllegalArgumentException("matmul shapes: x " + t + "x" + k + ", w " + w.rows() + "x"
+                    + w.cols() + ", out " + out.rows() + "x" + out.cols());
+        }
+        if (t == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            throw new IllegalArgumentException("matmul over an empty inner dimension");
+        }
+        Cublas cublas = ctx.cublas();
+        if (w.dtype() == KernelLimits.DTYPE_F32) {
+            cublas.rowMajorGemm(ctx.cublasHandle(), true, t, n, k, 1f, x.address(), Cublas.CUDA_R_32F, x.stride(),
+                    w.address(), Cublas.CUDA_R_32F, k, 0f, out.address(), Cublas.CUDA_R_32F, out.stride());
+            return;
+        }
+        try (StepMemory.Scratch s = memory.scratch()) {
+            long split = s.bytes(2L * 2 * t * k);       // [2T, K] bf16: hi rows then lo rows
+            kernels.launch(new SplitBf16Params(x.address(), split, t, k, x.stride()),
+                    Kernels.rowsByCols(t, k));
+            long c = s.floats(2L * t * n);              // [2T, N] f32
+            cublas.rowMajorGemm(ctx.cublasHandle(), true, 2 * t, n, k, 1f, split, Cublas.CUDA_R_16BF, k,
+                    w.address(), Cublas.CUDA_R_16BF, k, 0f, c, Cublas.CUDA_R_32F, n);
+            kernels.launch(new AddParams(c, c + 4L * t * n, out.address(), t, n, n, n, out.stride()),
+                    Kernels.rowsByCols(t, n));
+        }
+    }
+}

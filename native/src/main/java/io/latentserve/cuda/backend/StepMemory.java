@@ -1,0 +1,161 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.memory.ArenaExhaustedException;
+import io.latentserve.cuda.memory.DeviceArena;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The activation arena, one step at a time. The Backend interface allocates activations per call and never
+ * frees them, so the arena is reset between forward passes: {@link #beginStep()} explicitly, or
+ * automatically by the first allocation after {@link #endStep()} (which {@code toHost} calls: a forward
+ * pass ends by copying its logits to the host). Each reset starts a new generation, and an activation of
+ * an older generation is refused by {@link #check} instead of aliasing newer data.
+ *
+ * <p>Inside one operation, {@link #scratch()} hands out temporary device memory released when the scope
+ * closes: all work runs in order on one stream, so the next operation may reuse it at once. Host arrays
+ * copied to the device (indices, positions) are staged in host memory kept until the step ends, so an
+ * asynchronous copy can never read a freed buffer.
+ */
+final class StepMemory {
+    private final CudaContext ctx;
+    private final DeviceArena arena;
+    private long generation;
+    private boolean stepEnded;
+    private Arena hostStaging = Arena.ofShared();
+
+    StepMemory(CudaContext ctx) {
+        this.ctx = ctx;
+        this.arena = ctx.activations();
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    /** Frees every activation of the current step (waiting for the queued work first). */
+    void beginStep() {
+        ctx.synchronize();
+        arena.reset();
+        hostStaging.close();
+        hostStaging = Arena.ofShared();
+        generation++;
+        stepEnded = false;
+    }
+
+    /** The step's results are on the host: the next allocation may start a new step. */
+    void endStep() {
+        stepEnded = true;
+    }
+
+    /** A zeroed f32 activation [rows, cols]. */
+    CudaActivation activation(int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("activation [" + rows + ", " + cols + "]");
+        }
+        if (stepEnded) {
+            beginStep();
+        }
+        long count = (long) rows * cols;
+        long address = allocate(4 * Math.max(1, count));
+        if (count > 0) {
+            ctx.driver().memsetD32Async(address, 0, count, ctx.stream());
+        }
+        return new CudaActivation(address, rows, cols, cols, generation);
+    }
+
+    /** An activation view of scratch memory (dense [rows, cols] at address). */
+    CudaActivation view(long address, int rows, int cols) {
+        return new CudaActivation(address, rows, cols, cols, generation);
+    }
+
+    void check(CudaActivation a, String what) {
+        if (a.step() != generation) {
+            throw new IllegalStateException(what + ": this activation belongs to an earlier step (the activation"
+                    + " arena has been reset since; activations do not outlive the forward pass that made them)");
+        }
+    }
+
+    long allocate(long bytes) {
+        try {
+            return arena.allocate(bytes);
+        } catch (ArenaExhaustedException e) {
+            throw new ArenaExhaustedException(e.getMessage() + "; the CUDA backend keeps every activation of a"
+                    + " forward pass, so give it more with -Dlatentserve.cuda.activationMemory or run fewer tokens per batch");
+        }
+    }
+
+    /** A scope for temporary device memory of one operation. */
+    Scratch scratch() {
+        return new Scratch(arena.mark());
+    }
+
+    final class Scratch implements AutoCloseable {
+        private final long mark;
+
+        private Scratch(long mark) {
+            this.mark = mark;
+        }
+
+        long bytes(long n) {
+            return allocate(Math.max(1, n));
+        }
+
+        long floats(long n) {
+            return bytes(4 * n);
+        }
+
+        /** The values on the device (int32). */
+        long ints(int[] values) {
+            long address = bytes(4L * values.length);
+            if (values.length > 0) {
+                MemorySegment host = hostStaging.allocate(ValueLayout.JAVA_INT, values.length);
+                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
+                ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
+            }
+            return address;
+        }
+
+        long floats(float[] values) {
+            long address = bytes(4L * values.length);
+            if (values.length > 0) {
+                MemorySegment host = hostStaging.allocate(ValueLayout.JAVA_FLOAT, values.length);
+                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_FLOAT, 0, values.length);
+                ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
+            }
+            return address;
+        }
+
+        long doubles(double[] values) {
+            long address = bytes(8L * values.length);
+            if (values.length > 0) {
+                MemorySegment host = hostStaging.allocate(ValueLayout.JAVA_DOUBLE, values.length);
+                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_DOUBLE, 0, values.length);
+                ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
+            }
+            return address;
+        }
+
+        @Override
+        public void close() {
+            arena.resetTo(mark);
+        }
+    }
+
+    /** Copies device memory to the host once the stream has caught up. */
+    MemorySegment download(long address, long bytes, Arena into) {
+        MemorySegment host = into.allocate(Math.max(1, bytes), 8);
+        if (bytes > 0) {
+            ctx.driver().memcpyDtoHAsync(host, address, bytes, ctx.stream());
+        }
+        ctx.synchronize();
+        return host;
+    }
+
+    void close() {
+        hostStaging.close();
+    }
+}

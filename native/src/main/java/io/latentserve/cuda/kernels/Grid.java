@@ -1,0 +1,43 @@
+package io.latentserve.cuda.kernels;
+
+/** Launch shape of one kernel call: blocks (x, y, z), threads per block (x), dynamic shared memory bytes. */
+public record Grid(int gx, int gy, int gz, int threads, int sharedBytes) {
+
+    /** Hardware limits of every GPU LatentServe supports (compute capability 8.0 and later). */
+    public static final int MAX_GRID_X = Integer.MAX_VALUE;
+    public static final int MAX_GRID_YZ = 65535;
+    public static final int MAX_THREADS = 1024;
+    /** Dynamic shared memory a block gets without opting in. */
+    public static final int DEFAULT_MAX_SHARED = 48 * 1024;
+
+    public Grid {
+        if (gx < 0 || gy < 0 || gz < 0 || gy > MAX_GRID_YZ || gz > MAX_GRID_YZ) {
+            throw new IllegalArgumentException("grid " + gx + "x" + gy + "x" + gz + " outside the hardware limits");
+        }
+        if (threads < 1 || threads > MAX_THREADS || threads % 32 != 0) {
+            throw new IllegalArgumentException("block of " + threads + " threads: must be a multiple of 32 up to "
+                    + MAX_THREADS);
+        }
+        if (sharedBytes < 0 || sharedBytes > DEFAULT_MAX_SHARED) {
+            throw new IllegalArgumentException(sharedBytes + " bytes of dynamic shared memory: at most "
+                    + DEFAULT_MAX_SHARED);
+        }
+    }
+
+    public static Grid of(int gx, int threads) {
+        return new Grid(gx, 1, 1, threads, 0);
+    }
+
+    public static Grid of(int gx, int gy, int threads) {
+        return new Grid(gx, gy, 1, threads, 0);
+    }
+
+    public Grid withShared(int bytes) {
+        return new Grid(gx, gy, gz, threads, bytes);
+    }
+
+    /** No block to run (an empty batch): the launch is skipped. */
+    public boolean isEmpty() {
+        return gx == 0 || gy == 0 || gz == 0;
+    }
+}

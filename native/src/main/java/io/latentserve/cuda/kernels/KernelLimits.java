@@ -1,0 +1,49 @@
+package io.latentserve.cuda.kernels;
+
+/**
+ * The #define constants of latentserve_params.h, mirrored (KernelParamsLayoutTest checks each against the
+ * header): data type codes, launch sizes, and the few real limits of the kernels. LS_MLA_LATENT and
+ * LS_MLA_ROPE are DeepSeek-V2's sizes, not limits: the kernels take every model dimension as a parameter.
+ */
+public final class KernelLimits {
+    public static final int DTYPE_F32 = 0;
+    public static final int DTYPE_BF16 = 1;
+
+    /** Threads of the element-wise and row kernels. */
+    public static final int THREADS = 256;
+    /** Warps of an attention block. */
+    public static final int ATTN_WARPS = 8;
+    public static final int ATTN_MAX_V_PER_LANE = 16;
+    /** Largest value width (dv, or kv_lora_rank in the absorbed MLA form) ls_attention keeps in registers. */
+    public static final int ATTN_MAX_DV = 512;
+    /** Largest query width (d1 + d2) ls_attention keeps in shared memory. */
+    public static final int ATTN_MAX_QK = 2048;
+    public static final int MOE_MAX_EXPERTS = 1024;
+    public static final int SAMPLE_THREADS = 1024;
+    public static final int ROPE_THREADS = 64;
+
+    public static final int MLA_LATENT = 512;
+    public static final int MLA_ROPE = 64;
+
+    public static final int ROPE_INTERLEAVED = 0;
+    public static final int ROPE_SPLIT_HALF = 1;
+
+    private KernelLimits() {
+    }
+
+    /** Dynamic shared memory of one ls_attention block. */
+    public static int attentionSharedBytes(int d1, int d2, int dv) {
+        return 4 * (d1 + d2 + ATTN_WARPS * (dv + 2));
+    }
+
+    /** Dynamic shared memory of one ls_moe_route block (scores, group maxima, flags), rounded to 16. */
+    public static int routeSharedBytes(int numExperts, int numGroups) {
+        int bytes = 4 * numExperts + 4 * numGroups + numExperts + numGroups;
+        return (bytes + 15) & ~15;
+    }
+
+    /** Blocks needed to cover n items with `per` items a block. */
+    public static int blocks(long n, int per) {
+        return Math.toIntExact((n + per - 1) / per);
+    }
+}

@@ -1,0 +1,36 @@
+package io.latentserve.cuda.kernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.util.List;
+
+/**
+ * The one by-value argument of a LatentServe kernel: a record mirroring a C struct of
+ * cuda-kernels/include/latentserve_params.h, field for field (KernelParamsLayoutTest checks sizes and
+ * offsets against the header). Pointers are device addresses as {@code long}, 0 for "absent".
+ */
+public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, AddParams, SiluMulParams, RopeParams,
+        CopyRowsParams, SplitBf16Params, AttentionParams, MlaAbsorbParams, MlaApplyUvParams, MoeRouteParams,
+        MoeCombineParams, SampleParams {
+
+    /** Every parameter layout, with the kernel that takes it. */
+    List<StructLayout> LAYOUTS = List.of(EmbeddingParams.LAYOUT, RmsNormParams.LAYOUT, AddParams.LAYOUT,
+            SiluMulParams.LAYOUT, RopeParams.LAYOUT, CopyRowsParams.LAYOUT, SplitBf16Params.LAYOUT,
+            AttentionParams.LAYOUT, MlaAbsorbParams.LAYOUT, MlaApplyUvParams.LAYOUT, MoeRouteParams.LAYOUT,
+            MoeCombineParams.LAYOUT, SampleParams.LAYOUT);
+
+    /** Every kernel of the fatbin. */
+    List<String> KERNELS = List.of(EmbeddingParams.KERNEL, RmsNormParams.KERNEL, AddParams.KERNEL,
+            SiluMulParams.KERNEL, RopeParams.KERNEL, CopyRowsParams.KERNEL, SplitBf16Params.KERNEL,
+            AttentionParams.KERNEL, MlaAbsorbParams.KERNEL, MlaApplyUvParams.KERNEL, MoeRouteParams.KERNEL,
+            MoeCombineParams.KERNEL, SampleParams.KERNEL);
+
+    /** The extern "C" name of the kernel that takes these parameters. */
+    String kernel();
+
+    StructLayout layout();
+
+    /** The struct's bytes in native memory of the arena, ready for cuLaunchKernel. */
+    MemorySegment write(Arena arena);
+}

@@ -1,0 +1,114 @@
+package io.latentserve.cuda.kernels;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every Java parameter layout against latentserve_params.h: names, types, offsets, sizes; and the shared limits. */
+class KernelParamsLayoutTest {
+    private static ParamsHeader header;
+
+    @BeforeAll
+    static void parse() throws IOException {
+        header = ParamsHeader.parse(ParamsHeader.locate());
+    }
+
+    @Test
+    void everyStructOfTheHeaderHasAJavaLayoutAndViceVersa() {
+        List<String> java = KernelParams.LAYOUTS.stream().map(l -> l.name().orElseThrow()).sorted().toList();
+        List<String> c = header.structs().keySet().stream().sorted().toList();
+        assertEquals(c, java);
+        assertEquals(KernelParams.LAYOUTS.size(), KernelParams.KERNELS.size());
+    }
+
+    @Test
+    void javaLayoutsMatchTheCStructs() {
+        for (StructLayout layout : KernelParams.LAYOUTS) {
+            String name = layout.name().orElseThrow();
+            ParamsHeader.Struct c = header.structs().get(name);
+            assertEquals(c.size(), layout.byteSize(), name + " size");
+            List<MemoryLayout> members = layout.memberLayouts();
+            assertEquals(c.fields().size(), members.size(), name + " member count (padding included)");
+            long offset = 0;
+            for (int i = 0; i < members.size(); i++) {
+                MemoryLayout m = members.get(i);
+                ParamsHeader.Field f = c.fields().get(i);
+                String where = name + "." + f.name();
+                assertEquals(f.name(), m.name().orElseThrow(), name + " member " + i);
+                assertEquals(f.offset(), offset, where + " offset");
+                assertEquals(f.size(), m.byteSize(), where + " size");
+                Class<?> carrier = ((ValueLayout) m).carrier();
+                Class<?> expected = switch (f.type()) {
+                    case "ls_ptr" -> long.class;
+                    case "int" -> int.class;
+                    default -> float.class;
+                };
+                assertEquals(expected, carrier, where + " type");
+                offset += m.byteSize();
+            }
+        }
+    }
+
+    @Test
+    void headerParseAgreesWithTheCCompiler() throws IOException {
+        String prop = System.getProperty("latentserve.kernels.layoutTable", "target/latentserve_params.layout");
+        Path table = Path.of(prop);
+        if (!Files.isRegularFile(table)) {
+            System.err.println("SKIPPED check against the C compiler: no " + table + " (build.sh found no cc)");
+            return;
+        }
+        Map<String, Long> compiler = new HashMap<>();
+        for (String line : Files.readAllLines(table)) {
+            String[] p = line.split(" ");
+            compiler.put(p[0].equals("struct") ? p[1] : p[1] + "." + p[2], Long.parseLong(p[p.length - 1]));
+        }
+        for (ParamsHeader.Struct s : header.structs().values()) {
+            assertEquals(compiler.get(s.name()), s.size(), s.name() + " sizeof");
+            for (ParamsHeader.Field f : s.fields()) {
+                assertEquals(compiler.get(s.name() + "." + f.name()), f.offset(), s.name() + "." + f.name() + " offsetof");
+            }
+        }
+    }
+
+    @Test
+    void limitsMatchTheHeaderDefines() throws IllegalAccessException {
+        int checked = 0;
+        for (Field f : KernelLimits.class.getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == int.class) {
+                String define = "LS_" + f.getName();
+                assertTrue(header.defines().containsKey(define), define + " is not in the header");
+                assertEquals(header.defines().get(define), f.getInt(null), define);
+                checked++;
+            }
+        }
+        assertEquals(header.defines().size(), checked, "every #define LS_* has a KernelLimits constant");
+    }
+
+    @Test
+    void writtenStructsCarryTheValuesAtTheirOffsets() {
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            var p = new RmsNormParams(0x1111L, 0, 0x3333L, 0x4444L, 5, 6, 7, 8, 9, KernelLimits.DTYPE_BF16, 1e-6f);
+            var seg = p.write(arena);
+            assertEquals(RmsNormParams.LAYOUT.byteSize(), seg.byteSize());
+            assertEquals(0x1111L, seg.get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(0x4444L, seg.get(ValueLayout.JAVA_LONG, 24));
+            assertEquals(5, seg.get(ValueLayout.JAVA_INT, 32));
+            assertEquals(1e-6f, seg.get(ValueLayout.JAVA_FLOAT, 56));
+            assertEquals(0, seg.get(ValueLayout.JAVA_INT, 60));
+        }
+    }
+}
