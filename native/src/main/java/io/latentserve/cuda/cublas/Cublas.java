@@ -104,7 +104,9 @@ public final class Cublas {
      * no search path (the case of pip's nvidia wheels). Both stay loaded for the life of the process.
      */
     public static Cublas load(Path libcublas, Optional<Path> libcublasLt) {
+        CudaLibraries.requireSharedLibrary(libcublas, "cuBLAS");
         if (libcublasLt.isPresent()) {
+            CudaLibraries.requireSharedLibrary(libcublasLt.get(), "cuBLASLt");
             try {
                 SymbolLookup.libraryLookup(libcublasLt.get(), Arena.global());
             } catch (IllegalArgumentException | UnsatisfiedLinkError e) {

@@ -192,6 +192,7 @@ public final class CudaDriver {
      * file cannot be loaded or lacks a function (a driver older than CUDA 12).
      */
     public static CudaDriver load(Path libcuda) {
+        CudaLibraries.requireSharedLibrary(libcuda, "the CUDA driver library");
         SymbolLookup lookup;
         try {
             // The global arena: a driver is never unloaded (its threads and handles outlive any scope here).
@@ -1070,8 +1071,8 @@ public final class CudaDriver {
 
         public MethodHandle bind(String symbol, MemoryLayout result, MemoryLayout... args) {
             MemorySegment address = lookup.find(symbol).orElseThrow(() -> new CudaUnavailableException(
-                    library + " does not export " + symbol + ": it is older than LatentServe needs"
-                            + " (CUDA 12 or newer)"));
+                    library + " does not export " + symbol + ": not the expected library, or a version older"
+                            + " than LatentServe needs (CUDA 12 or newer)"));
             return LINKER.downcallHandle(address, FunctionDescriptor.of(result, args));
         }
     }

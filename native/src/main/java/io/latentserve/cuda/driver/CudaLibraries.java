@@ -1,11 +1,14 @@
 package io.latentserve.cuda.driver;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Finds the CUDA driver (libcuda), cuBLAS and cuBLASLt on this machine.
@@ -137,6 +140,25 @@ public final class CudaLibraries {
         return find(CUBLAS_LT, env, Optional.empty());
     }
 
+    /**
+     * Throws {@link CudaUnavailableException} unless the file starts like a shared library. Checked before
+     * dlopen so a wrong path (a text file, a truncated download) gets a plain message, and the JVM does not
+     * treat the file as a library that might need an executable stack.
+     */
+    public static void requireSharedLibrary(Path file, String what) {
+        byte[] head = new byte[4];
+        int read;
+        try (InputStream in = Files.newInputStream(file)) {
+            read = in.readNBytes(head, 0, 4);
+        } catch (IOException e) {
+            throw new CudaUnavailableException("could not load " + what + " " + file + ": " + e.getMessage(), e);
+        }
+        if (read < 4 || head[0] != 0x7f || head[1] != 'E' || head[2] != 'L' || head[3] != 'F') {
+            throw new CudaUnavailableException("could not load " + what + " " + file + ": not a shared library"
+                    + " (no ELF header)");
+        }
+    }
+
     private static Optional<LibraryLookup> named(Library lib, Map<String, String> env, Optional<Path> explicit) {
         if (explicit.isPresent()) {
             return Optional.of(at(lib, explicit.get(), "-D" + lib.property + "=" + explicit.get()));
@@ -182,6 +204,10 @@ public final class CudaLibraries {
                     return new LibraryLookup(lib.name, lib.fileNames, Optional.of(candidate), "search", searched, notes);
                 }
             }
+        }
+        if (lib != Library.DRIVER && !path.pythonPrefixes().isEmpty()) {
+            notes.add("Python installations checked for nvidia/*/lib folders: " + path.pythonPrefixes().stream()
+                    .map(Path::toString).collect(Collectors.joining(", ")));
         }
         return new LibraryLookup(lib.name, lib.fileNames, Optional.empty(), "search", searched, notes);
     }

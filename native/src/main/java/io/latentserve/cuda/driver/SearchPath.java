@@ -20,10 +20,20 @@ import java.util.stream.Stream;
  * toolkit, then the {@code nvidia/*}{@code /lib} folders of Python installations, which is where pip's
  * nvidia-cublas wheels (and so the GPU machines of this project) keep cuBLAS.
  */
-public record SearchPath(List<Path> dirs) {
+public record SearchPath(List<Path> dirs, List<Path> pythonPrefixes) {
 
+    /**
+     * @param dirs           the folders, in order
+     * @param pythonPrefixes the Python installations whose nvidia/*{@literal /}lib folders are among them
+     *                       (named in messages, since only existing folders are listed in dirs)
+     */
     public SearchPath {
         dirs = List.copyOf(dirs);
+        pythonPrefixes = List.copyOf(pythonPrefixes);
+    }
+
+    public SearchPath(List<Path> dirs) {
+        this(dirs, List.of());
     }
 
     public static SearchPath of(Path... dirs) {
@@ -52,8 +62,9 @@ public record SearchPath(List<Path> dirs) {
         }
         dirs.add(Path.of("/usr/local/cuda/lib64"));
         dirs.add(Path.of("/usr/local/cuda/targets", arm ? "sbsa-linux" : "x86_64-linux", "lib"));
-        dirs.addAll(pythonNvidiaLibDirs(pythonPrefixes(env)));
-        return new SearchPath(new ArrayList<>(dirs));
+        List<Path> prefixes = pythonPrefixes(env);
+        dirs.addAll(pythonNvidiaLibDirs(prefixes));
+        return new SearchPath(new ArrayList<>(dirs), prefixes);
     }
 
     /**

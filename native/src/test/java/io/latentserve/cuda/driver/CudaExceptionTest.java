@@ -55,7 +55,15 @@ class CudaExceptionTest {
                 Optional.of(junk), "search", java.util.List.of(tmp), java.util.List.of()));
         assertFalse(probe.ok());
         String reason = probe.reason().orElseThrow();
-        assertTrue(reason.startsWith("could not load the CUDA driver library " + junk), reason);
+        assertEquals("could not load the CUDA driver library " + junk + ": not a shared library (no ELF header)", reason);
         assertThrows(CudaUnavailableException.class, () -> CudaDriver.load(junk));
+    }
+
+    @Test
+    void aSharedLibraryThatIsNotTheDriverSaysWhichFunctionIsMissing() {
+        Path libm = Path.of("/lib/x86_64-linux-gnu/libm.so.6");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(libm), "no " + libm + " on this machine");
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class, () -> CudaDriver.load(libm));
+        assertTrue(e.getMessage().startsWith(libm + " does not export cuInit: not the expected library"), e.getMessage());
     }
 }
