@@ -1,0 +1,172 @@
+package io.latentserve.server;
+
+import io.latentserve.model.LoadedModel;
+import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.DeviceSelector;
+import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.config.ModelConfig;
+import io.latentserve.model.random.DemoModel;
+import io.latentserve.server.api.ApiServer;
+import io.latentserve.server.api.ServedModel;
+import io.latentserve.server.cli.Args;
+import io.latentserve.server.engine.Engine;
+import io.latentserve.server.engine.EngineConfig;
+import io.latentserve.server.engine.EngineListener;
+import io.latentserve.server.engine.kv.KvCacheSizing;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/** `latentserve serve`: loads a checkpoint, sizes the KV cache, starts the engine and the HTTP API. */
+public final class ServeCommand {
+    public static final String USAGE = """
+            usage: latentserve serve [--model DIR] [--device auto|cpu|cuda] [--host 127.0.0.1] [--port 8000]
+                                     [--served-model-name NAME] [--max-num-seqs 64] [--max-batched-tokens 2048]
+                                     [--kv-cache-memory 0.3] [--block-size 64] [--max-model-len N]
+                                     [--max-queued-requests 256]
+              --model DIR            HuggingFace checkpoint folder; without it, the built-in demo model on the CPU
+              --port N               0 picks a free port (the real one is printed)
+              --served-model-name    the name clients pass as `model` (default: the folder name)
+              --kv-cache-memory M    bytes for the KV cache: a size (2GiB, 512MB) or a fraction of the JVM's max heap
+              --max-model-len N      longest prompt + completion (default: min(max_position_embeddings, 8192))""";
+
+    private static final int DEFAULT_MAX_MODEL_LEN = 8192;
+
+    private ServeCommand() {
+    }
+
+    /** Serves until the process is stopped (Ctrl-C / SIGTERM), then drains running requests for a few seconds. */
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
+        Running running = start(argv, out, err);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            err.println("latentserve: shutting down");
+            running.close();
+            stopped.countDown();
+        }, "latentserve-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** A started server and what it owns; closing stops the listener, then the engine, then frees the model. */
+    public record Running(ApiServer server, Engine engine, LoadedModel model, Backend backend) implements AutoCloseable {
+        public int port() {
+            return server.port();
+        }
+
+        @Override
+        public void close() {
+            server.close();
+            engine.shutdown(Duration.ofSeconds(5));
+            engine.close();
+            model.close();
+            backend.close();
+        }
+    }
+
+    /** Parses the options and starts serving; the caller owns the result. */
+    public static Running start(String[] argv, PrintStream out, PrintStream err) {
+        Args args = Args.parse(argv, 1, Set.of());
+        String modelArg = args.string("model", null);
+        String device = args.string("device", modelArg == null ? "cpu" : "auto");
+        String host = args.string("host", "127.0.0.1");
+        int port = args.integer("port", 8000);
+        String servedName = args.string("served-model-name", null);
+        int maxNumSeqs = args.integer("max-num-seqs", 64);
+        int maxBatchedTokens = args.integer("max-batched-tokens", 2048);
+        String kvMemory = args.string("kv-cache-memory", "0.3");
+        int blockSize = args.integer("block-size", 64);
+        int maxModelLenArg = args.integer("max-model-len", 0);
+        int maxQueued = args.integer("max-queued-requests", 256);
+        args.rejectUnknown();
+        if (port < 0 || port > 65535) {
+            throw new Args.UsageException("--port must be 0..65535, got " + port);
+        }
+        Path dir = modelDir(modelArg, err);
+        Backend backend = new DeviceSelector().select(device, err::println);
+        LoadedModel loaded = null;
+        Engine engine = null;
+        try {
+            loaded = LoadedModel.open(dir, backend);
+            ModelConfig c = loaded.model().config();
+            int maxModelLen = maxModelLenArg > 0 ? maxModelLenArg : Math.min(c.maxPositionEmbeddings(), DEFAULT_MAX_MODEL_LEN);
+            long bytesPerToken = bytesPerToken(loaded);
+            int blocks = kvBlocks(KvCacheSizing.parseMemory(kvMemory, Runtime.getRuntime().maxMemory()),
+                    bytesPerToken, blockSize, c);
+            EngineConfig config = new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, blocks, maxModelLen, maxQueued);
+            if (config.capacityTokens() < maxModelLen) {
+                throw new IllegalStateException("the KV cache holds " + config.capacityTokens() + " tokens, fewer than "
+                        + "--max-model-len " + maxModelLen + "; raise --kv-cache-memory or lower --max-model-len");
+            }
+            engine = new Engine(loaded.model(), loaded.tokenizer(), config, EngineListener.NONE);
+            ApiServer server = ApiServer.start(host, port, engine, ServedModel.of(loaded, servedName));
+            Running running = new Running(server, engine, loaded, backend);
+            describe(out, running, config, bytesPerToken, host);
+            return running;
+        } catch (RuntimeException e) {
+            if (engine != null) {
+                engine.close();
+            }
+            if (loaded != null) {
+                loaded.close();
+            }
+            backend.close();
+            throw e;
+        }
+    }
+
+    private static Path modelDir(String model, PrintStream log) {
+        if (model == null) {
+            log.println("latentserve: serving the built-in demo model (" + DemoModel.NAME + ": random weights, so its "
+                    + "output is gibberish); pass --model DIR to serve a real checkpoint");
+            return DemoModel.ensure(DemoModel.defaultCacheRoot());
+        }
+        Path dir = Path.of(model);
+        if (!Files.isDirectory(dir)) {
+            throw new Args.UsageException("--model " + model + " is not a folder (expected a HuggingFace checkpoint "
+                    + "folder with config.json, *.safetensors and tokenizer.json)");
+        }
+        return dir;
+    }
+
+    /** Asks the backend itself, through a one-token cache, so its cache dtype is accounted right. */
+    private static long bytesPerToken(LoadedModel loaded) {
+        try (KvCache probe = loaded.model().newKvCache(1, 1)) {
+            return probe.bytesPerToken();
+        }
+    }
+
+    /** Blocks in the budget, no more than one Java array per layer can hold (the CPU cache's layout). */
+    private static int kvBlocks(long bytes, long bytesPerToken, int blockSize, ModelConfig c) {
+        int blocks = KvCacheSizing.blocksFor(bytes, (int) bytesPerToken, blockSize);
+        long perArray = (Integer.MAX_VALUE - 8L) / ((long) blockSize * c.kvCacheWidth());
+        blocks = (int) Math.min(blocks, perArray);
+        if (blocks < 1) {
+            throw new IllegalStateException("--kv-cache-memory leaves no room for a single block of " + blockSize
+                    + " tokens (" + bytesPerToken * blockSize + " bytes)");
+        }
+        return blocks;
+    }
+
+    private static void describe(PrintStream out, Running r, EngineConfig config, long bytesPerToken, String host) {
+        ModelConfig c = r.model().model().config();
+        long bytesPerValue = bytesPerToken / ((long) c.kvCacheWidth() * c.numHiddenLayers());
+        out.printf("latentserve: model %s (%s), %d layers, %.3f B parameters%n", r.server().context().model().name(),
+                r.model().dir(), c.numHiddenLayers(), c.parameterCount() / 1e9);
+        out.printf("latentserve: device %s, dtype %s weights, %s KV cache%n", r.backend().name(),
+                c.torchDtype() == null ? "unknown" : c.torchDtype(), bytesPerValue == 2 ? "bf16" : bytesPerValue == 4 ? "f32" : bytesPerValue + "-byte");
+        out.printf("latentserve: KV cache %d blocks x %d = %d tokens (%.1f MiB), max model len %d, max %d sequences%n",
+                config.numBlocks(), config.blockSize(), config.capacityTokens(),
+                config.capacityTokens() * bytesPerToken / (1024.0 * 1024), config.maxModelLen(), config.maxNumSeqs());
+        out.printf("latentserve: listening on http://%s:%d (OpenAI API under /v1)%n", host, r.port());
+        out.flush();
+    }
+}

@@ -1,0 +1,26 @@
+package io.latentserve.server.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.util.List;
+
+/**
+ * One streamed chat event ({@code object: "chat.completion.chunk"}): a choice's role, a content delta, its
+ * finish reason, or (include_usage) the final usage with empty choices.
+ */
+public record ChatChunk(String id, String object, long created, String model, List<Choice> choices,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) Usage usage, String systemFingerprint) {
+
+    public ChatChunk(String id, long created, String model, List<Choice> choices, Usage usage) {
+        this(id, "chat.completion.chunk", created, model, choices, usage, null);
+    }
+
+    public record Choice(int index, Delta delta, ChatLogprobs logprobs, String finishReason,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) List<Integer> tokenIds) {
+    }
+
+    /** Only the fields that changed: role first, then content; the finishing chunk's delta is empty. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Delta(String role, String content) {
+    }
+}
