@@ -1,0 +1,184 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.model.backend.AttentionBatch;
+import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.MlaMode;
+import io.latentserve.model.backend.MlaShape;
+import io.latentserve.model.backend.Tensor;
+import io.latentserve.model.checkpoint.DType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * MLA attention (decompressed prefill, absorbed decode, and AUTO mixing both in one batch) and paged
+ * MHA/GQA against the CPU backend: several sequences per batch, prefixes already in the cache (as after a
+ * prefix-cache hit or in decode), contexts ending just before, on and after block boundaries, block
+ * tables out of order, block sizes 1, 16 and 64.
+ */
+@Tag("gpu")
+class CudaAttentionGpuTest {
+    static final double TOL = 2e-5;
+
+    static GpuBackends b;
+    final SplittableRandom rnd = new SplittableRandom(7);
+
+    @BeforeAll
+    static void open() {
+        b = GpuBackends.open(4, 2, 4);
+    }
+
+    @AfterAll
+    static void close() {
+        if (b != null) {
+            b.close();
+        }
+    }
+
+    /** Sequences given as {cached prefix length, new tokens}; blocks shuffled across the cache. */
+    record Layout(AttentionBatch batch, int blocks, String text) {
+    }
+
+    Layout layout(int blockSize, int[][] seqs) {
+        int total = 0;
+        int blocks = 0;
+        for (int[] s : seqs) {
+            total += s[1];
+            blocks += (s[0] + s[1] + blockSize - 1) / blockSize;
+        }
+        List<Integer> free = new ArrayList<>();
+        for (int i = 0; i < blocks + 3; i++) {
+            free.add(i);
+        }
+        java.util.Collections.shuffle(free, new java.util.Random(rnd.nextLong()));
+        int[] starts = new int[seqs.length + 1];
+        int[] positions = new int[total];
+        int[] slots = new int[total];
+        int[][] tables = new int[seqs.length][];
+        int t = 0;
+        for (int i = 0; i < seqs.length; i++) {
+            int len = seqs[i][0] + seqs[i][1];
+            tables[i] = new int[(len + blockSize - 1) / blockSize];
+            for (int j = 0; j < tables[i].length; j++) {
+                tables[i][j] = free.removeFirst();
+            }
+            starts[i] = t;
+            for (int p = seqs[i][0]; p < len; p++, t++) {
+                positions[t] = p;
+                slots[t] = tables[i][p / blockSize] * blockSize + p % blockSize;
+            }
+            starts[i + 1] = t;
+        }
+        return new Layout(new AttentionBatch(starts, positions, tables, slots, blockSize), blocks + 3,
+                "bs " + blockSize + " seqs " + Arrays.deepToString(seqs));
+    }
+
+    /** Writes random cache rows for every cached prefix position and every new token, identically on both backends. */
+    void fillCache(Layout l, int[][] seqs, int width, KvCache[] caches) {
+        AttentionBatch a = l.batch();
+        List<Integer> prefixSlots = new ArrayList<>();
+        for (int i = 0; i < seqs.length; i++) {
+            for (int p = 0; p < seqs[i][0]; p++) {
+                prefixSlots.add(a.slot(i, p));
+            }
+        }
+        int[] prefix = prefixSlots.stream().mapToInt(Integer::intValue).toArray();
+        float[] prefixRows = GpuBackends.gaussian(rnd, prefix.length * width, 1);
+        float[] newRows = GpuBackends.gaussian(rnd, a.numTokens() * width, 1);
+        for (int i = 0; i < 2; i++) {
+            Backend be = b.backend(i == 0);
+            if (prefix.length > 0) {
+                be.writeKvCache(caches[i], 0, b.input(be, prefix.length, width, prefixRows), prefix);
+            }
+            be.writeKvCache(caches[i], 0, b.input(be, a.numTokens(), width, newRows), a.slotMapping());
+        }
+    }
+
+    void mla(MlaShape sh, int blockSize, int[][] seqs, MlaMode mode) {
+        Layout l = layout(blockSize, seqs);
+        int h = sh.numHeads();
+        int width = sh.cacheWidth();
+        Tensor[] kvB = b.weight(DType.BF16, h * (sh.qkNopeHeadDim() + sh.vHeadDim()), sh.kvLoraRank(),
+                GpuBackends.random(rnd, h * (sh.qkNopeHeadDim() + sh.vHeadDim()) * sh.kvLoraRank(),
+                        1 / Math.sqrt(sh.kvLoraRank())));
+        KvCache[] caches = {b.cuda.kvCache(1, l.blocks(), blockSize, width), b.cpu.kvCache(1, l.blocks(), blockSize, width)};
+        try (KvCache g = caches[0]; KvCache c = caches[1]) {
+            fillCache(l, seqs, width, caches);
+            int tokens = l.batch().numTokens();
+            float[] q = GpuBackends.gaussian(rnd, tokens * h * sh.qkHeadDim(), 1);
+            float[][] out = new float[2][];
+            for (int i = 0; i < 2; i++) {
+                Backend be = b.backend(i == 0);
+                Tensor qi = b.input(be, tokens, h * sh.qkHeadDim(), q);
+                Tensor oi = be.activation(tokens, h * sh.vHeadDim());
+                be.mlaAttention(qi, caches[i], 0, kvB[i], sh, l.batch(), mode, oi);
+                out[i] = be.toHost(oi);
+            }
+            String kernel = switch (mode) {
+                case ABSORBED -> "ls_attention (MLA absorbed)";
+                case DECOMPRESSED -> "ls_attention (MLA prefill)";
+                case AUTO -> "ls_attention (MLA auto)";
+            };
+            GpuReport.check(kernel, "H " + h + " r " + sh.kvLoraRank() + " " + l.text(),
+                    GpuReport.maxRelErr(out[0], out[1]), TOL);
+        }
+    }
+
+    @Test
+    void mlaTinyShapes() {
+        MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);
+        for (MlaMode mode : MlaMode.values()) {
+            mla(tiny, 16, new int[][]{{0, 1}}, mode);
+            mla(tiny, 16, new int[][]{{0, 37}, {70, 1}, {63, 2}, {0, 1}}, mode);
+            mla(tiny, 1, new int[][]{{5, 3}, {0, 9}}, mode);
+            mla(tiny, 64, new int[][]{{64, 1}, {127, 1}, {128, 5}}, mode);
+        }
+    }
+
+    @Test
+    void mlaV2LiteShapes() {
+        MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
+        for (MlaMode mode : MlaMode.values()) {
+            mla(v2, 64, new int[][]{{0, 65}, {200, 1}, {63, 1}, {40, 24}}, mode);
+        }
+        mla(v2, 16, new int[][]{{1000, 1}, {0, 300}}, MlaMode.AUTO);
+    }
+
+    void gqa(int heads, int kvHeads, int headDim, int blockSize, int[][] seqs) {
+        Layout l = layout(blockSize, seqs);
+        int width = 2 * kvHeads * headDim;
+        KvCache[] caches = {b.cuda.kvCache(1, l.blocks(), blockSize, width), b.cpu.kvCache(1, l.blocks(), blockSize, width)};
+        try (KvCache g = caches[0]; KvCache c = caches[1]) {
+            fillCache(l, seqs, width, caches);
+            int tokens = l.batch().numTokens();
+            float[] q = GpuBackends.gaussian(rnd, tokens * heads * headDim, 1);
+            float scale = (float) (1 / Math.sqrt(headDim));
+            float[][] out = new float[2][];
+            for (int i = 0; i < 2; i++) {
+                Backend be = b.backend(i == 0);
+                Tensor qi = b.input(be, tokens, heads * headDim, q);
+                Tensor oi = be.activation(tokens, heads * headDim);
+                be.gqaAttention(qi, caches[i], 0, heads, kvHeads, headDim, scale, l.batch(), oi);
+                out[i] = be.toHost(oi);
+            }
+            GpuReport.check("ls_attention (GQA)", heads + "/" + kvHeads + " heads x " + headDim + " " + l.text(),
+                    GpuReport.maxRelErr(out[0], out[1]), TOL);
+        }
+    }
+
+    @Test
+    void gqaShapes() {
+        gqa(4, 4, 16, 16, new int[][]{{0, 7}, {3, 1}});
+        gqa(8, 2, 128, 16, new int[][]{{0, 33}, {15, 1}, {16, 1}, {17, 2}});
+        gqa(32, 32, 128, 64, new int[][]{{0, 65}, {100, 1}});
+        gqa(64, 8, 128, 1, new int[][]{{2, 3}});
+        gqa(6, 3, 40, 16, new int[][]{{31, 1}, {0, 32}});
+    }
+}

@@ -1,0 +1,196 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.ExpertWeights;
+import io.latentserve.model.backend.MoeRouting;
+import io.latentserve.model.backend.RouterConfig;
+import io.latentserve.model.backend.Tensor;
+import io.latentserve.model.checkpoint.DType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** MoE routing (greedy, group-limited, normalized or scaled weights), the routed experts and the shared-expert MLP. */
+@Tag("gpu")
+class CudaMoeGpuTest {
+    static GpuBackends b;
+    final SplittableRandom rnd = new SplittableRandom(99);
+
+    @BeforeAll
+    static void open() {
+        b = GpuBackends.open(8, 1, 4);
+    }
+
+    @AfterAll
+    static void close() {
+        if (b != null) {
+            b.close();
+        }
+    }
+
+    void route(int tokens, int hidden, RouterConfig cfg) {
+        float[] gateValues = GpuBackends.random(rnd, cfg.numExperts() * hidden, 2.5 / Math.sqrt(hidden));
+        Tensor[] gate = b.weight(DType.BF16, cfg.numExperts(), hidden, gateValues);
+        float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        MoeRouting gpu = b.cuda.route(b.input(b.cuda, tokens, hidden, x), gate[0], cfg);
+        MoeRouting cpu = b.cpu.route(b.input(b.cpu, tokens, hidden, x), gate[1], cfg);
+        int k = cfg.topK();
+        int mismatches = 0;
+        int nearTies = 0;
+        double weightErr = 0;
+        double scale = 0;
+        for (int t = 0; t < tokens; t++) {
+            int[] ge = Arrays.copyOfRange(gpu.experts(), t * k, t * k + k);
+            int[] ce = Arrays.copyOfRange(cpu.experts(), t * k, t * k + k);
+            int[] gs = ge.clone();
+            int[] cs = ce.clone();
+            Arrays.sort(gs);
+            Arrays.sort(cs);
+            if (!Arrays.equals(gs, cs)) {
+                if (nearTie(x, gateValues, t, hidden, cfg.numExperts(), ge, ce)) {
+                    nearTies++;
+                    continue;
+                }
+                mismatches++;
+                System.out.println("token " + t + ": GPU experts " + Arrays.toString(ge) + " vs CPU " + Arrays.toString(ce)
+                        + " (weights " + Arrays.toString(Arrays.copyOfRange(gpu.weights(), t * k, t * k + k)) + " / "
+                        + Arrays.toString(Arrays.copyOfRange(cpu.weights(), t * k, t * k + k)) + ")");
+                continue;
+            }
+            for (int j = 0; j < k; j++) {
+                int cj = indexOf(ce, ge[j]);
+                float w = cpu.weights()[t * k + cj];
+                scale = Math.max(scale, Math.abs(w));
+                weightErr = Math.max(weightErr, Math.abs(gpu.weights()[t * k + j] - w));
+            }
+        }
+        String shape = tokens + " tokens, " + cfg.numExperts() + " experts top-" + k
+                + (cfg.groupLimited() ? " groups " + cfg.numGroups() + "/" + cfg.topkGroup() : " greedy")
+                + (cfg.normTopkProb() ? " normalized" : " x" + cfg.routedScalingFactor());
+        GpuReport.checkExact("ls_moe_route (experts)", shape + (nearTies > 0 ? ", " + nearTies + " near-ties" : ""),
+                mismatches, tokens);
+        GpuReport.check("ls_moe_route (weights)", shape, scale == 0 ? weightErr : weightErr / scale, 5e-5);
+    }
+
+    /**
+     * Whether the experts the two backends disagree on score within 1e-5 (relative, exact arithmetic in
+     * f64) of each other: a near-tie that f32 rounding order may break either way.
+     */
+    private static boolean nearTie(float[] x, float[] gate, int t, int hidden, int experts, int[] a, int[] b) {
+        double[] logits = new double[experts];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int e = 0; e < experts; e++) {
+            double sum = 0;
+            for (int d = 0; d < hidden; d++) {
+                sum += (double) x[t * hidden + d] * GpuBackends.roundBf16(gate[e * hidden + d]);
+            }
+            logits[e] = sum;
+            max = Math.max(max, sum);
+        }
+        double worst = 0;
+        for (int ea : a) {
+            for (int eb : b) {
+                if (indexOf(b, ea) < 0 && indexOf(a, eb) < 0) {
+                    worst = Math.max(worst, Math.abs(logits[ea] - logits[eb]));
+                }
+            }
+        }
+        boolean tie = worst <= 1e-5 * Math.max(1, Math.abs(max));
+        System.out.println("token " + t + ": experts differ by a logit gap of " + worst + (tie ? " (near-tie)" : ""));
+        return tie;
+    }
+
+    private static int indexOf(int[] a, int v) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == v) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void routing() {
+        route(1, 64, new RouterConfig(8, 2, false, 1, 1, false, 1f));
+        route(37, 2048, new RouterConfig(64, 6, false, 1, 1, false, 1f));
+        route(19, 512, new RouterConfig(160, 6, true, 8, 3, false, 16f));
+        route(11, 256, new RouterConfig(16, 4, true, 4, 2, true, 2.5f));
+        route(300, 128, new RouterConfig(1024, 8, false, 1, 1, true, 1f));
+    }
+
+    /** Both backends run the experts on the same (CPU) routing, added onto the same non-zero out. */
+    void experts(int tokens, int hidden, int inter, int numExperts, int k) {
+        List<List<ExpertWeights>> experts = List.of(new ArrayList<>(), new ArrayList<>());
+        for (int e = 0; e < numExperts; e++) {
+            Tensor[] g = b.weight(DType.BF16, inter, hidden, GpuBackends.random(rnd, inter * hidden, 1 / Math.sqrt(hidden)));
+            Tensor[] u = b.weight(DType.BF16, inter, hidden, GpuBackends.random(rnd, inter * hidden, 1 / Math.sqrt(hidden)));
+            Tensor[] d = b.weight(DType.BF16, hidden, inter, GpuBackends.random(rnd, hidden * inter, 1 / Math.sqrt(inter)));
+            experts.get(0).add(new ExpertWeights(g[0], u[0], d[0]));
+            experts.get(1).add(new ExpertWeights(g[1], u[1], d[1]));
+        }
+        int[] chosen = new int[tokens * k];
+        float[] weights = new float[tokens * k];
+        for (int t = 0; t < tokens; t++) {
+            int[] perm = rnd.ints(0, numExperts).distinct().limit(k).toArray();
+            for (int j = 0; j < k; j++) {
+                chosen[t * k + j] = perm[j];
+                weights[t * k + j] = (float) rnd.nextDouble();
+            }
+        }
+        MoeRouting routing = new MoeRouting(tokens, k, chosen, weights);
+        float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        float[] start = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        float[][] out = new float[2][];
+        for (int i = 0; i < 2; i++) {
+            Backend be = b.backend(i == 0);
+            Tensor o = b.input(be, tokens, hidden, start);
+            be.moeExperts(b.input(be, tokens, hidden, x), routing, experts.get(i), o);
+            out[i] = be.toHost(o);
+        }
+        GpuReport.check("moe experts (gather, GEMMs, silu, combine)",
+                tokens + " tokens, " + numExperts + " experts top-" + k + ", D " + hidden + ", I " + inter,
+                GpuReport.maxRelErr(out[0], out[1]), 5e-5);
+    }
+
+    @Test
+    void routedExperts() {
+        experts(1, 64, 32, 8, 2);
+        experts(13, 257, 33, 8, 3);
+        experts(40, 2048, 1408, 64, 6);
+    }
+
+    @Test
+    void sharedExpertsMlp() {
+        int[][] shapes = {{1, 64, 64}, {9, 2048, 2816}, {3, 5120, 3072}};
+        for (int[] s : shapes) {
+            int tokens = s[0];
+            int hidden = s[1];
+            int inter = s[2];
+            Tensor[] g = b.weight(DType.BF16, inter, hidden, GpuBackends.random(rnd, inter * hidden, 1 / Math.sqrt(hidden)));
+            Tensor[] u = b.weight(DType.BF16, inter, hidden, GpuBackends.random(rnd, inter * hidden, 1 / Math.sqrt(hidden)));
+            Tensor[] d = b.weight(DType.BF16, hidden, inter, GpuBackends.random(rnd, hidden * inter, 1 / Math.sqrt(inter)));
+            float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+            float[][] out = new float[2][];
+            for (int i = 0; i < 2; i++) {
+                Backend be = b.backend(i == 0);
+                Tensor xi = b.input(be, tokens, hidden, x);
+                Tensor gate = be.activation(tokens, inter);
+                Tensor up = be.activation(tokens, inter);
+                be.matmul(xi, g[i], gate);
+                be.matmul(xi, u[i], up);
+                be.siluMul(gate, up, gate);
+                Tensor o = be.activation(tokens, hidden);
+                be.matmul(gate, d[i], o);
+                out[i] = be.toHost(o);
+            }
+            GpuReport.check("shared experts (MLP)", tokens + " tokens, D " + hidden + ", S*Im " + inter,
+                    GpuReport.maxRelErr(out[0], out[1]), 5e-5);
+        }
+    }
+}
