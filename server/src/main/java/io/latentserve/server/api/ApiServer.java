@@ -39,6 +39,11 @@ public final class ApiServer implements AutoCloseable {
                 .routing(r -> routes(r, ctx))
                 .build()
                 .start();
+        if (!server.isRunning()) {
+            // Helidon logs the cause (e.g. the port is taken) and returns a stopped server rather than throwing.
+            throw new IllegalStateException("cannot listen on " + host + ":" + port
+                    + " (is the port in use? see the log above)");
+        }
         return new ApiServer(server, ctx);
     }
 

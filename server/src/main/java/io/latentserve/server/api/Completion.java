@@ -4,15 +4,19 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A text completion ({@code object: "text_completion"}), whole or as one streamed chunk; the usage-only chunk
  * of include_usage has empty choices.
+ *
+ * @param usage always present in a whole completion; in a stream as for {@link ChatChunk#usage()}
  */
 public record Completion(String id, String object, long created, String model, List<Choice> choices,
-                         @JsonInclude(JsonInclude.Include.NON_NULL) Usage usage, String systemFingerprint) {
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Optional<Usage> usage,
+                         String systemFingerprint) {
 
-    public Completion(String id, long created, String model, List<Choice> choices, Usage usage) {
+    public Completion(String id, long created, String model, List<Choice> choices, Optional<Usage> usage) {
         this(id, "text_completion", created, model, choices, usage, null);
     }
 

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Builds text-completion responses, whole or as chunks. Keeps, per choice, the character offset reached so far,
@@ -23,16 +24,18 @@ final class CompletionView implements ChunkFormat {
     private final int logprobs;
     private final boolean echo;
     private final boolean returnTokenIds;
+    private final boolean includeUsage;
     private final int[] offsets;
 
     CompletionView(ApiContext ctx, String id, long created, int logprobs, boolean echo, boolean returnTokenIds,
-                   int numChoices) {
+                   boolean includeUsage, int numChoices) {
         this.ctx = ctx;
         this.id = id;
         this.created = created;
         this.logprobs = logprobs;
         this.echo = echo;
         this.returnTokenIds = returnTokenIds;
+        this.includeUsage = includeUsage;
         this.offsets = new int[numChoices];
     }
 
@@ -48,7 +51,7 @@ final class CompletionView implements ChunkFormat {
                     logprobs(c.choice().index(), c.tokens()), c.finishReason().apiName(),
                     returnTokenIds ? LogprobFormat.ids(c.tokens()) : null, returnTokenIds ? ids(p) : null));
         }
-        return new Completion(id, created, ctx.model().name(), choices, usage.usage());
+        return new Completion(id, created, ctx.model().name(), choices, Optional.of(usage.usage()));
     }
 
     @Override
@@ -76,11 +79,11 @@ final class CompletionView implements ChunkFormat {
 
     @Override
     public Object usage(Usage usage) {
-        return new Completion(id, created, ctx.model().name(), List.of(), usage);
+        return new Completion(id, created, ctx.model().name(), List.of(), Optional.of(usage));
     }
 
     private Completion chunk(Completion.Choice choice) {
-        return new Completion(id, created, ctx.model().name(), List.of(choice), null);
+        return new Completion(id, created, ctx.model().name(), List.of(choice), includeUsage ? Optional.empty() : null);
     }
 
     private Completion.Logprobs logprobs(int index, List<SampledToken> tokens) {

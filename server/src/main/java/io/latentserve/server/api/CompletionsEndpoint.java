@@ -41,7 +41,7 @@ final class CompletionsEndpoint {
         String id = ApiContext.newId("cmpl");
         Submission submission = Submission.submit(ctx, id, prompts, n, sampling, stop, maxTokens, "prompt");
         var view = new CompletionView(ctx, id, ApiContext.nowSeconds(), logprobs, Boolean.TRUE.equals(r.echo()),
-                Boolean.TRUE.equals(r.returnTokenIds()), submission.choices().size());
+                Boolean.TRUE.equals(r.returnTokenIds()), includeUsage, submission.choices().size());
         if (stream) {
             StreamDriver.run(res, ctx.json(), submission, view, includeUsage, true);
         } else {

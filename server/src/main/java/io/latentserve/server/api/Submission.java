@@ -32,9 +32,9 @@ final class Submission {
      */
     static Submission submit(ApiContext ctx, String id, List<Prompt> prompts, int n, SamplingParams sampling,
                              StopFields stop, Integer maxTokens, String promptParam) {
-        List<int[]> limits = new ArrayList<>();
+        List<Integer> limits = new ArrayList<>(); // checked for every prompt before anything is queued
         for (Prompt p : prompts) {
-            limits.add(new int[] {ContextLimit.maxTokens(ctx, p.ids().length, maxTokens, promptParam)});
+            limits.add(ContextLimit.maxTokens(ctx, p.ids().length, maxTokens, promptParam));
         }
         List<Choice> queued = new ArrayList<>();
         try {
@@ -45,7 +45,7 @@ final class Submission {
                     // A seeded request with n > 1 still wants n different choices: seed + j for choice j.
                     SamplingParams s = sampling.seed() == null || j == 0 ? sampling : sampling.withSeed(sampling.seed() + j);
                     var request = new GenerationRequest(id + "-" + index, p.ids(), s,
-                            stop.conditions(ctx.model().tokenizer(), limits.get(i)[0], p.ids().length, ctx.maxModelLen()));
+                            stop.conditions(ctx.model().tokenizer(), limits.get(i), p.ids().length, ctx.maxModelLen()));
                     queued.add(new Choice(index, i, p, ctx.engine().submit(request)));
                 }
             }

@@ -106,6 +106,9 @@ class ChatCompletionsApiTest {
         List<JsonNode> events = server.http.post("/v1/chat/completions", body).events();
         JsonNode last = events.getLast();
         assertEquals(0, last.get("choices").size());
+        for (JsonNode e : events.subList(0, events.size() - 1)) {
+            assertTrue(e.has("usage") && e.get("usage").isNull(), "as OpenAI: \"usage\": null until the last chunk");
+        }
         assertEquals(4, last.at("/usage/completion_tokens").asInt());
         assertTrue(last.at("/usage/prompt_tokens").asInt() > 0);
         assertEquals("length", events.get(events.size() - 2).at("/choices/0/finish_reason").asText());

@@ -65,7 +65,8 @@ class CompletionsApiTest {
         ids.forEach(withBos.putArray("prompt")::add);
         ObjectNode withoutBos = completion(6);
         ids.subList(1, ids.size()).forEach(withoutBos.putArray("prompt")::add);
-        for (ObjectNode body : List.of(withBos, withoutBos)) {
+        ObjectNode bosText = completion(6).put("prompt", "<｜begin▁of▁sentence｜>" + text);
+        for (ObjectNode body : List.of(withBos, withoutBos, bosText)) {
             JsonNode j = server.http.post("/v1/completions", body).json();
             assertEquals(byText.at("/choices/0/text"), j.at("/choices/0/text"));
             assertEquals(ids.size(), j.at("/usage/prompt_tokens").asInt());

@@ -84,7 +84,7 @@ class ConcurrencyTest {
         String finish = null;
         JsonNode usage = null;
         for (JsonNode e : r.events()) {
-            if (e.has("usage")) {
+            if (e.hasNonNull("usage")) {
                 usage = e.get("usage");
             }
             for (JsonNode choice : e.get("choices")) {

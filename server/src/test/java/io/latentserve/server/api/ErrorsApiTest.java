@@ -168,6 +168,7 @@ class ErrorsApiTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the second stream only has to exist, queued behind the first
     void fullQueueIs429WithRetryAfter() throws Exception {
         try (TestServer small = TestServer.demo("--max-num-seqs", "1", "--max-queued-requests", "1")) {
             String longRun = "{\"prompt\": \"busy\", \"max_tokens\": 1800, \"ignore_eos\": true, \"stream\": true}";

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import static io.latentserve.server.api.HttpJson.obj;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** /v1/models, /tokenize, /detokenize, /health and the start-up report. */
@@ -45,9 +46,18 @@ class UtilityEndpointsTest {
         assertEquals("latentserve", m.get("owned_by").asText());
         assertEquals(2048, m.get("max_model_len").asInt());
         assertEquals(m, server.http.get("/v1/models/demo").json());
-        var missing = server.http.get("/v1/models/other");
-        assertEquals(404, missing.status());
-        assertEquals("model_not_found", missing.json().at("/error/code").asText());
+        for (String other : new String[] {"other", "deepseek-ai/DeepSeek-V2"}) {
+            var missing = server.http.get("/v1/models/" + other);
+            assertEquals(404, missing.status());
+            assertEquals("model_not_found", missing.json().at("/error/code").asText());
+        }
+    }
+
+    @Test
+    void aTakenPortIsAClearError() {
+        var e = assertThrows(IllegalStateException.class,
+                () -> TestServer.demo("--port", String.valueOf(server.running.port())));
+        assertTrue(e.getMessage().contains("cannot listen on 127.0.0.1:" + server.running.port()), e.getMessage());
     }
 
     @Test
