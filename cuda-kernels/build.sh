@@ -7,8 +7,9 @@
 #     WORK_DIR  where ptxas.log, ptxas-summary.txt, the generated unit and the layout table go
 #               (default native/target)
 #
-# nvcc is $NVCC, else nvcc on the PATH, else $CUDA_HOME/bin/nvcc, else /usr/local/cuda/bin/nvcc. Without
-# one (or with LATENTSERVE_SKIP_CUDA=1) it says so and exits 0: the Java build goes on without kernels.
+# nvcc is $NVCC, else nvcc on the PATH, else $CUDA_HOME/bin/nvcc, else /usr/local/cuda/bin/nvcc (that default
+# folder is $LATENTSERVE_CUDA_DEFAULT when set). Without one (or with LATENTSERVE_SKIP_CUDA=1 or true, which
+# mvn -Dlatentserve.skipCuda=true sets) it says so and exits 0: the Java build goes on without kernels.
 # ptxas runs with -v; any kernel with spill stores/loads or a stack frame (local memory) fails the build.
 # Flags: -O3, no --use_fast_math, -fmad=false (like Java: a*b + c rounds twice unless the code says fmaf).
 set -euo pipefail
@@ -69,8 +70,9 @@ fi
 if [ -z "$nvcc_bin" ] && [ -n "${CUDA_HOME:-}" ] && [ -x "$CUDA_HOME/bin/nvcc" ]; then
     nvcc_bin="$CUDA_HOME/bin/nvcc"
 fi
-if [ -z "$nvcc_bin" ] && [ -x /usr/local/cuda/bin/nvcc ]; then
-    nvcc_bin=/usr/local/cuda/bin/nvcc
+cuda_default="${LATENTSERVE_CUDA_DEFAULT:-/usr/local/cuda}"
+if [ -z "$nvcc_bin" ] && [ -x "$cuda_default/bin/nvcc" ]; then
+    nvcc_bin="$cuda_default/bin/nvcc"
 fi
 if [ -z "$nvcc_bin" ]; then
     echo "nvcc not found: building without CUDA kernels"

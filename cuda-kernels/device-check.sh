@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs every GPU-tagged test of the native module on this machine's GPU, from the repo root, using only what
+# .carry/ holds (made by cuda-kernels/prepare-device-check.sh on a build machine): a jlinked Java 25, the jars
+# (the native one carries the kernel fatbin), the test classes, the JUnit console launcher and the golden
+# test data. Prints a table (kernel, shapes, error, tolerance, PASS/FAIL) and writes $OUT/device-check.json
+# (every check, the JUnit counts) plus the console log. Exits with JUnit's status. Budget: 8 minutes.
+#
+#   cuda-kernels/device-check.sh [JUnit console options, e.g. --select-class io.latentserve.cuda.backend.CudaMoeGpuTest]
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+carry="$root/.carry"
+out="${OUT:-$root/target/device-check}"
+budget_s="${DEVICE_CHECK_BUDGET_S:-450}"
+mkdir -p "$out"
+[ -f "$carry/jdk.tgz" ] || { echo "no $carry/jdk.tgz: run cuda-kernels/prepare-device-check.sh first" >&2; exit 2; }
+
+work="$(mktemp -d /tmp/device-check.XXXXXX)"
+tar xzf "$carry/jdk.tgz" -C "$work"
+tar xzf "$carry/testdata.tgz" -C "$work"
+java="$work/jdk/bin/java"
+cat "$carry/MANIFEST" 2>/dev/null | head -n 2
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(nvidia-smi unavailable)"
+"$java" -version 2>&1 | head -n 1
+
+results="$out/results.jsonl"
+: > "$results"
+cp "$carry/ptxas-summary.txt" "$out/" 2>/dev/null || true
+classpath="$(ls "$carry"/lib/*.jar | paste -sd:)"
+selection=("--select-package" "io.latentserve.cuda")
+[ $# -gt 0 ] && selection=("$@")
+
+echo
+echo "| kernel                       | shapes                                               | metric     |      error | tolerance | result |"
+echo "|------------------------------|------------------------------------------------------|------------|------------|-----------|--------|"
+start=$(date +%s)
+timeout --signal=TERM --kill-after=20 "$budget_s" \
+    "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -Xmx32g -XX:+UseParallelGC \
+    -Dlatentserve.testdata="$work" -Dlatentserve.report="$results" \
+    -jar "$carry/junit-platform-console-standalone.jar" execute \
+    --class-path "$classpath" "${selection[@]}" --include-tag gpu \
+    --disable-banner --details=summary --details-theme=ascii \
+    > "$out/console.log" 2>&1
+status=$?
+elapsed=$(( $(date +%s) - start ))
+grep -E '^\| ' "$out/console.log"
+echo
+# JUnit's summary and any failure, from the console log
+sed -n '/Failures (/,/^$/p;/tests successful/,/tests failed/p' "$out/console.log" | head -n 80
+grep -E '(tests|containers) (found|successful|failed|skipped|aborted)' "$out/console.log" | sed 's/^[^0-9]*//' > "$work/counts.txt"
+count() { awk -v k="$1" '$0 ~ k {print $1}' "$work/counts.txt" | head -n 1; }
+[ $status -eq 124 ] && echo "DEVICE CHECK TIMED OUT after ${budget_s}s"
+
+passed=$(grep -c '"pass":true' "$results")
+failed=$(grep -c '"pass":false' "$results")
+{
+    printf '{"status":%d,"timedOut":%s,"elapsedSeconds":%d,' "$status" "$([ $status -eq 124 ] && echo true || echo false)" "$elapsed"
+    printf '"checksPassed":%d,"checksFailed":%d,' "$passed" "$failed"
+    printf '"tests":{"found":%s,"successful":%s,"failed":%s,"skipped":%s,"aborted":%s,"containersFailed":%s},' \
+        "$(count 'tests found')" "$(count 'tests successful')" "$(count 'tests failed')" \
+        "$(count 'tests skipped')" "$(count 'tests aborted')" "$(count 'containers failed')" \
+        | sed 's/:,/:null,/g; s/:}/:null}/g'
+    printf '"gpu":"%s",' "$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -n 1)"
+    printf '"results":['
+    paste -sd, "$results"
+    printf ']}\n'
+} > "$out/device-check.json"
+echo "checks: $passed passed, $failed failed; JUnit exit $status; ${elapsed}s; report $out/device-check.json"
+rm -rf "$work"
+exit $status
