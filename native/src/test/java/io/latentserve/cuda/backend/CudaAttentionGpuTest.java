@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  */
 @Tag("gpu")
 class CudaAttentionGpuTest {
-    static final double TOL = 2e-5;
+    /** Scores summed in another order, an online softmax with f32 exp, per-warp partial sums merged. */
+    static final double TOL = 1e-4;
 
     static GpuBackends b;
     final SplittableRandom rnd = new SplittableRandom(7);

@@ -20,10 +20,12 @@ import java.util.SplittableRandom;
  */
 @Tag("gpu")
 class CudaElementwiseGpuTest {
-    /** Ops with the same arithmetic as the CPU backend up to the order of a sum. */
-    static final double TOL_F32 = 2e-6;
+    /** Ops whose arithmetic is the CPU backend's, operation for operation (a last-ulp exp at most). */
+    static final double TOL_SAME = 1e-7;
+    /** Ops with one f32 reduction in another order (a tree on the GPU, sequential on the CPU). */
+    static final double TOL_F32 = 2e-5;
     /** GEMMs: bf16 split of the activations (2^-17) and cuBLAS's summation order. */
-    static final double TOL_GEMM = 5e-5;
+    static final double TOL_GEMM = 1e-4;
 
     static GpuBackends b;
     final SplittableRandom rnd = new SplittableRandom(20240611);
@@ -145,7 +147,7 @@ class CudaElementwiseGpuTest {
             b.cuda.siluMul(g[0], u[0], g[0]);
             b.cpu.siluMul(g[1], u[1], g[1]);
             GpuReport.check("ls_silu_mul", "[" + rows + ", " + cols + "] in place",
-                    GpuReport.maxRelErr(gpu(g[0]), cpu(g[1])), 0);
+                    GpuReport.maxRelErr(gpu(g[0]), cpu(g[1])), TOL_SAME);
         }
     }
 
@@ -177,7 +179,7 @@ class CudaElementwiseGpuTest {
             b.cuda.rope(x[0], s[1], s[2], s[3], rope, positions);
             b.cpu.rope(x[1], s[1], s[2], s[3], rope, positions);
             GpuReport.check("ls_rope", rope.style() + " rows " + rows + ", " + s[1] + " heads, d " + rope.dim()
-                    + ", pos to 163839", GpuReport.maxRelErr(gpu(x[0]), cpu(x[1])), 0);
+                    + ", pos to 163839", GpuReport.maxRelErr(gpu(x[0]), cpu(x[1])), TOL_SAME);
         }
     }
 

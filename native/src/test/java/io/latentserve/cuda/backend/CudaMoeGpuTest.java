@@ -75,7 +75,7 @@ class CudaMoeGpuTest {
                 + (cfg.normTopkProb() ? " normalized" : " x" + cfg.routedScalingFactor());
         GpuReport.checkExact("ls_moe_route (experts)", shape + (nearTies > 0 ? ", " + nearTies + " near-ties" : ""),
                 mismatches, tokens);
-        GpuReport.check("ls_moe_route (weights)", shape, scale == 0 ? weightErr : weightErr / scale, 5e-5);
+        GpuReport.check("ls_moe_route (weights)", shape, scale == 0 ? weightErr : weightErr / scale, 1e-4);
     }
 
     /**
@@ -155,7 +155,7 @@ class CudaMoeGpuTest {
         }
         GpuReport.check("moe experts (gather, GEMMs, silu, combine)",
                 tokens + " tokens, " + numExperts + " experts top-" + k + ", D " + hidden + ", I " + inter,
-                GpuReport.maxRelErr(out[0], out[1]), 5e-5);
+                GpuReport.maxRelErr(out[0], out[1]), 2e-4);
     }
 
     @Test
@@ -190,7 +190,7 @@ class CudaMoeGpuTest {
                 out[i] = be.toHost(o);
             }
             GpuReport.check("shared experts (MLP)", tokens + " tokens, D " + hidden + ", S*Im " + inter,
-                    GpuReport.maxRelErr(out[0], out[1]), 5e-5);
+                    GpuReport.maxRelErr(out[0], out[1]), 2e-4);
         }
     }
 }

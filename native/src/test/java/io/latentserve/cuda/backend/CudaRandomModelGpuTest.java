@@ -94,7 +94,7 @@ class CudaRandomModelGpuTest {
         try {
             CausalLM[] models = {new DeepseekV2Model(config, new Weights(store, b.cuda)),
                     new DeepseekV2Model(config, new Weights(store, b.cpu))};
-            compare("V2-Lite shapes, 3 layers", models, config.vocabSize(), 2e-4, 1);
+            compare("V2-Lite shapes, 3 layers", models, config.vocabSize(), 1e-3, 1);
             System.out.println("CUDA memory: " + b.cuda.memoryReport());
         } finally {
             store.close();
@@ -113,7 +113,7 @@ class CudaRandomModelGpuTest {
                     models[0].setMlaMode(mode);
                     models[1].setMlaMode(mode);
                     compare("tiny V2" + (qLora ? " q-LoRA, group-limited" : "") + " " + mode, models,
-                            config.vocabSize(), 1e-4, 2);
+                            config.vocabSize(), 1e-3, 2);
                 }
             } finally {
                 store.close();
@@ -128,7 +128,7 @@ class CudaRandomModelGpuTest {
         try {
             CausalLM[] models = {new LlamaModel(config, new Weights(store, b.cuda)),
                     new LlamaModel(config, new Weights(store, b.cpu))};
-            compare("DeepSeek LLM (Llama) GQA 8/2", models, config.vocabSize(), 1e-4, 3);
+            compare("DeepSeek LLM (Llama) GQA 8/2", models, config.vocabSize(), 1e-3, 3);
         } finally {
             store.close();
         }
