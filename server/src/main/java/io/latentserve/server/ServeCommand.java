@@ -11,15 +11,22 @@ import io.latentserve.server.api.ServedModel;
 import io.latentserve.server.cli.Args;
 import io.latentserve.server.engine.Engine;
 import io.latentserve.server.engine.EngineConfig;
-import io.latentserve.server.engine.EngineListener;
+import io.latentserve.model.graph.LoadProgress;
+import io.latentserve.server.api.ApiContext;
+import io.latentserve.server.api.Json;
+import io.latentserve.server.api.ServerSettings;
+import io.latentserve.server.metrics.ServerMetrics;
+import io.latentserve.server.security.ApiKeys;
 import io.latentserve.server.engine.kv.KvCacheSizing;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.IntConsumer;
 
 /** `latentserve serve`: loads a checkpoint, sizes the KV cache, starts the engine and the HTTP API. */
 public final class ServeCommand {
@@ -27,25 +34,37 @@ public final class ServeCommand {
             usage: latentserve serve [--model DIR] [--device auto|cpu|cuda] [--host 127.0.0.1] [--port 8000]
                                      [--served-model-name NAME] [--max-num-seqs 64] [--max-batched-tokens 2048]
                                      [--kv-cache-memory 0.3] [--block-size 64] [--max-model-len N]
-                                     [--max-queued-requests 256]
+                                     [--max-queued-requests 256] [--max-tokens-cap N] [--max-body-bytes N]
+                                     [--api-key KEY] [--api-key-file FILE] [--auth-metrics] [--auth-health]
+                                     [--allowed-origins O1,O2|*] [--access-log] [--shutdown-timeout 30]
               --model DIR            HuggingFace checkpoint folder; without it, the built-in demo model on the CPU
               --port N               0 picks a free port (the real one is printed)
               --served-model-name    the name clients pass as `model` (default: the folder name)
               --kv-cache-memory M    bytes for the KV cache: a size (2GiB, 512MB) or a fraction of the JVM's max heap
-              --max-model-len N      longest prompt + completion (default: min(max_position_embeddings, 8192))""";
+              --max-model-len N      longest prompt + completion (default: min(max_position_embeddings, 8192))
+              --max-tokens-cap N     most tokens one request may generate (default: no cap beyond the context)
+              --api-key KEY          require 'Authorization: Bearer KEY' on API routes (also $LATENTSERVE_API_KEY);
+                                     --api-key-file holds one key per line; --auth-metrics / --auth-health
+                                     extend the check to /metrics and /health, /ready
+              --allowed-origins      CORS: browser origins allowed to call the API (comma-separated, or *)
+              --access-log           one line per request on stdout
+              --shutdown-timeout S   on SIGTERM, seconds running requests may take to finish before they are
+                                     aborted (finish_reason "abort")""";
 
     private static final int DEFAULT_MAX_MODEL_LEN = 8192;
 
     private ServeCommand() {
     }
 
-    /** Serves until the process is stopped (Ctrl-C / SIGTERM), then drains running requests for a few seconds. */
+    /** Serves until the process is stopped (Ctrl-C / SIGTERM), then shuts down gracefully (see Running.close). */
     public static int run(String[] argv, PrintStream out, PrintStream err) {
-        Running running = start(argv, out, err);
+        Running running = start(argv, out, err, port -> { });
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            err.println("latentserve: shutting down");
+            err.println("latentserve: shutting down: no new requests; running ones get up to "
+                    + running.shutdownTimeout().toSeconds() + " s to finish");
             running.close();
+            err.println("latentserve: stopped");
             stopped.countDown();
         }, "latentserve-shutdown"));
         try {
@@ -56,16 +75,23 @@ public final class ServeCommand {
         return 0;
     }
 
-    /** A started server and what it owns; closing stops the listener, then the engine, then frees the model. */
-    public record Running(ApiServer server, Engine engine, LoadedModel model, Backend backend) implements AutoCloseable {
+    /**
+     * A started server and what it owns. Closing is the graceful shutdown: /ready turns 503, new requests are
+     * refused (503), running ones finish for up to the shutdown timeout and are then aborted with finish reason
+     * "abort" (their streams still end properly), then the listener, the engine and the model are released.
+     */
+    public record Running(ApiServer server, Engine engine, LoadedModel model, Backend backend, ServerMetrics metrics,
+                          Duration shutdownTimeout) implements AutoCloseable {
         public int port() {
             return server.port();
         }
 
         @Override
         public void close() {
+            server.context().drain();
+            engine.shutdown(shutdownTimeout);
+            server.awaitIdle(Duration.ofSeconds(5)); // let handlers write the final chunks of aborted streams
             server.close();
-            engine.shutdown(Duration.ofSeconds(5));
             engine.close();
             model.close();
             backend.close();
@@ -74,7 +100,15 @@ public final class ServeCommand {
 
     /** Parses the options and starts serving; the caller owns the result. */
     public static Running start(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(argv, 1, Set.of());
+        return start(argv, out, err, port -> { });
+    }
+
+    /**
+     * Parses the options, starts listening (answering /health, and 503 on /ready, while the weights load),
+     * loads the model and opens the API. `onListening` runs with the port before loading starts.
+     */
+    public static Running start(String[] argv, PrintStream out, PrintStream err, IntConsumer onListening) {
+        Args args = Args.parse(argv, 1, Set.of("auth-metrics", "auth-health", "access-log"));
         String modelArg = args.string("model", null);
         String device = args.string("device", modelArg == null ? "cpu" : "auto");
         String host = args.string("host", "127.0.0.1");
@@ -86,16 +120,41 @@ public final class ServeCommand {
         int blockSize = args.integer("block-size", 64);
         int maxModelLenArg = args.integer("max-model-len", 0);
         int maxQueued = args.integer("max-queued-requests", 256);
+        int maxTokensCap = args.integer("max-tokens-cap", Integer.MAX_VALUE);
+        long maxBodyBytes = args.integer("max-body-bytes", (int) ServerSettings.DEFAULT_MAX_BODY_BYTES);
+        String apiKey = args.string("api-key", System.getenv("LATENTSERVE_API_KEY"));
+        String apiKeyFile = args.string("api-key-file", null);
+        boolean authMetrics = args.flag("auth-metrics");
+        boolean authHealth = args.flag("auth-health");
+        String origins = args.string("allowed-origins", "");
+        boolean accessLog = args.flag("access-log");
+        int shutdownSeconds = args.integer("shutdown-timeout", 30);
         args.rejectUnknown();
         if (port < 0 || port > 65535) {
             throw new Args.UsageException("--port must be 0..65535, got " + port);
         }
+        if (maxTokensCap < 1 || shutdownSeconds < 0) {
+            throw new Args.UsageException("--max-tokens-cap must be >= 1 and --shutdown-timeout >= 0");
+        }
         Path dir = modelDir(modelArg, err);
-        Backend backend = new DeviceSelector().select(device, err::println);
+        ApiKeys keys = ApiKeys.of(apiKey == null || apiKey.isEmpty() ? List.of() : List.of(apiKey),
+                apiKeyFile == null ? null : Path.of(apiKeyFile));
+        String name = servedName != null ? servedName : String.valueOf(dir.toAbsolutePath().normalize().getFileName());
+        ServerMetrics metrics = new ServerMetrics(name);
+        ApiContext ctx = new ApiContext(new Json(), maxTokensCap);
+        ServerSettings settings = new ServerSettings(host, port, maxBodyBytes, keys, authMetrics, authHealth,
+                origins.isBlank() ? List.of() : List.of(origins.split("\\s*,\\s*")), accessLog ? out : null, metrics);
+        ApiServer server = ApiServer.start(settings, ctx);
+        out.printf("latentserve: listening on http://%s:%d, loading the model (GET /ready turns 200 when done)%n",
+                host, server.port());
+        out.flush();
+        onListening.accept(server.port());
+        Backend backend = null;
         LoadedModel loaded = null;
         Engine engine = null;
         try {
-            loaded = LoadedModel.open(dir, backend);
+            backend = new DeviceSelector().select(device, err::println);
+            loaded = LoadedModel.open(dir, backend, LoadProgress.bar(err, "latentserve: loading weights"));
             ModelConfig c = loaded.model().config();
             int maxModelLen = maxModelLenArg > 0 ? maxModelLenArg : Math.min(c.maxPositionEmbeddings(), DEFAULT_MAX_MODEL_LEN);
             long bytesPerToken = bytesPerToken(loaded);
@@ -106,19 +165,23 @@ public final class ServeCommand {
                 throw new IllegalStateException("the KV cache holds " + config.capacityTokens() + " tokens, fewer than "
                         + "--max-model-len " + maxModelLen + "; raise --kv-cache-memory or lower --max-model-len");
             }
-            engine = new Engine(loaded.model(), loaded.tokenizer(), config, EngineListener.NONE);
-            ApiServer server = ApiServer.start(host, port, engine, ServedModel.of(loaded, servedName));
-            Running running = new Running(server, engine, loaded, backend);
+            engine = new Engine(loaded.model(), loaded.tokenizer(), config, metrics);
+            metrics.bindEngine(engine);
+            ctx.ready(engine, ServedModel.of(loaded, servedName));
+            Running running = new Running(server, engine, loaded, backend, metrics, Duration.ofSeconds(shutdownSeconds));
             describe(out, running, config, bytesPerToken, host);
             return running;
         } catch (RuntimeException e) {
+            server.close();
             if (engine != null) {
                 engine.close();
             }
             if (loaded != null) {
                 loaded.close();
             }
-            backend.close();
+            if (backend != null) {
+                backend.close();
+            }
             throw e;
         }
     }
@@ -166,7 +229,7 @@ public final class ServeCommand {
         out.printf("latentserve: KV cache %d blocks x %d = %d tokens (%.1f MiB), max model len %d, max %d sequences%n",
                 config.numBlocks(), config.blockSize(), config.capacityTokens(),
                 config.capacityTokens() * bytesPerToken / (1024.0 * 1024), config.maxModelLen(), config.maxNumSeqs());
-        out.printf("latentserve: listening on http://%s:%d (OpenAI API under /v1)%n", host, r.port());
+        out.printf("latentserve: ready at http://%s:%d (OpenAI API under /v1, metrics at /metrics)%n", host, r.port());
         out.flush();
     }
 }

@@ -17,34 +17,82 @@ import java.util.logging.Logger;
  */
 public final class ApiServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ApiServer.class.getName());
-    /** Generous for long prompts, small enough that a runaway upload cannot exhaust the heap. */
-    private static final long MAX_BODY_BYTES = 64L << 20;
 
     private final WebServer server;
     private final ApiContext ctx;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight;
 
-    private ApiServer(WebServer server, ApiContext ctx) {
+    private ApiServer(WebServer server, ApiContext ctx, java.util.concurrent.atomic.AtomicInteger inFlight) {
         this.server = server;
         this.ctx = ctx;
+        this.inFlight = inFlight;
     }
 
-    /** Starts listening; port 0 picks a free port (see {@link #port()}). */
+    /** Starts listening with a ready engine; port 0 picks a free port (see {@link #port()}). */
     public static ApiServer start(String host, int port, Engine engine, ServedModel model) {
-        ApiContext ctx = new ApiContext(engine, model, new Json());
+        ServerSettings local = ServerSettings.local(port);
+        return start(new ServerSettings(host, port, local.maxBodyBytes(), local.apiKeys(), false, false,
+                java.util.List.of(), null, null), new ApiContext(engine, model, new Json()));
+    }
+
+    /**
+     * Starts listening at once, whether or not the context is ready yet: /health answers from the start,
+     * /ready and the model routes answer 503 until {@link ApiContext#ready} is called.
+     */
+    public static ApiServer start(ServerSettings settings, ApiContext ctx) {
+        var inFlight = new java.util.concurrent.atomic.AtomicInteger();
         WebServer server = WebServer.builder()
-                .host(host)
-                .port(port)
+                .host(settings.host())
+                .port(settings.port())
                 .shutdownHook(false) // the command shuts the engine and the server down in order itself
-                .maxPayloadSize(MAX_BODY_BYTES)
-                .routing(r -> routes(r, ctx))
+                .maxPayloadSize(settings.maxBodyBytes())
+                .directHandlers(d -> TransportErrors.register(d, ctx.json(), settings.maxBodyBytes()))
+                .routing(r -> {
+                    r.addFilter((chain, req, res) -> {
+                        inFlight.incrementAndGet();
+                        try {
+                            chain.proceed();
+                        } finally {
+                            inFlight.decrementAndGet();
+                        }
+                    });
+                    filters(r, settings, ctx);
+                    operations(r, settings, ctx);
+                    routes(r, ctx);
+                })
                 .build()
                 .start();
         if (!server.isRunning()) {
             // Helidon logs the cause (e.g. the port is taken) and returns a stopped server rather than throwing.
-            throw new IllegalStateException("cannot listen on " + host + ":" + port
+            throw new IllegalStateException("cannot listen on " + settings.host() + ":" + settings.port()
                     + " (is the port in use? see the log above)");
         }
-        return new ApiServer(server, ctx);
+        return new ApiServer(server, ctx, inFlight);
+    }
+
+    /** Outermost first: the access log sees every request, CORS answers preflights before authentication. */
+    private static void filters(HttpRouting.Builder r, ServerSettings settings, ApiContext ctx) {
+        if (settings.accessLog() != null) {
+            r.addFilter(new AccessLogFilter(settings.accessLog()));
+        }
+        if (!settings.allowedOrigins().isEmpty()) {
+            r.addFilter(new CorsFilter(settings.allowedOrigins()));
+        }
+        r.addFilter(new AuthFilter(settings, ctx.json()));
+    }
+
+    /** Kubernetes-style probes and the Prometheus scrape endpoint. */
+    private static void operations(HttpRouting.Builder r, ServerSettings settings, ApiContext ctx) {
+        r.get("/ready", guard(ctx, (req, res) -> {
+            String state = ctx.isDraining() ? "stopping" : ctx.isReady() ? "ready" : "loading";
+            Http.json(res, ctx.json(), state.equals("ready") ? 200 : 503, java.util.Map.of("status", state));
+        }));
+        if (settings.metrics() != null) {
+            r.get("/metrics", guard(ctx, (req, res) -> {
+                res.header(io.helidon.http.HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                res.send(settings.metrics().scrape());
+            }));
+        }
     }
 
     private static void routes(HttpRouting.Builder r, ApiContext ctx) {
@@ -72,6 +120,19 @@ public final class ApiServer implements AutoCloseable {
 
     public ApiContext context() {
         return ctx;
+    }
+
+    /** Waits until no request is being handled (e.g. aborted streams wrote their last chunk), at most `timeout`. */
+    public void awaitIdle(java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     @Override

@@ -30,8 +30,9 @@ final class CompletionsEndpoint {
                     + r.bestOf() + " and n " + n + ").");
         }
         int logprobs = r.logprobs() == null ? -1 : Checks.logprobs(r.logprobs(), "logprobs");
-        int maxTokens = Checks.positive(r.maxTokens() == null ? CompletionRequest.DEFAULT_MAX_TOKENS : r.maxTokens(),
-                "max_tokens");
+        // OpenAI's default of 16 when absent, within the server's cap (only an explicit value over it is refused)
+        int maxTokens = Checks.positive(r.maxTokens() == null
+                ? Math.min(CompletionRequest.DEFAULT_MAX_TOKENS, ctx.maxTokensCap()) : r.maxTokens(), "max_tokens");
         int vocab = ctx.vocabSize();
         SamplingParams sampling = r.sampling().toParams(logprobs, vocab);
         StopFields stop = StopFields.parse(r.stop(), r.stopTokenIds(), r.ignoreEos(), vocab);

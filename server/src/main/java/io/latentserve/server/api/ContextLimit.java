@@ -11,6 +11,11 @@ final class ContextLimit {
      */
     static int maxTokens(ApiContext ctx, int promptTokens, Integer requested, String promptParam) {
         int context = ctx.maxModelLen();
+        if (requested != null && requested > ctx.maxTokensCap()) {
+            throw new ApiException(400, "invalid_request_error", "max_tokens is " + requested + ", but this server "
+                    + "generates at most " + ctx.maxTokensCap() + " tokens per request (--max-tokens-cap).",
+                    "max_tokens", null, null);
+        }
         if (requested != null) {
             if (promptTokens + (long) requested > context) {
                 throw new ApiException(400, "invalid_request_error", "This model's maximum context length is " + context
@@ -29,6 +34,6 @@ final class ContextLimit {
                     + ". Please reduce the length of the " + promptParam + ".", promptParam,
                     "context_length_exceeded", null);
         }
-        return room;
+        return Math.min(room, ctx.maxTokensCap());
     }
 }

@@ -104,6 +104,8 @@ class OpenApiContractTest {
             for (JsonNode event : reply.events()) {
                 assertValid(events, event, "event of " + what);
             }
+        } else if (reply.contentType().startsWith("text/plain")) {
+            assertTrue(!response.at("/content/text~1plain").isMissingNode(), "text/plain of " + what + " is documented");
         } else {
             assertValid(response.at("/content/application~1json/schema"), reply.json(), "reply to " + what);
         }
@@ -154,6 +156,8 @@ class OpenApiContractTest {
         exchange("get", "/v1/models/{model}", "/v1/models/demo", null, 200);
         exchange("get", "/v1/models/{model}", "/v1/models/other", null, 404);
         exchange("get", "/health", "/health", null, 200);
+        exchange("get", "/ready", "/ready", null, 200);
+        exchange("get", "/metrics", "/metrics", null, 200);
 
         List<String> documented = new ArrayList<>();
         spec.get("paths").properties().forEach(p -> p.getValue().fieldNames()

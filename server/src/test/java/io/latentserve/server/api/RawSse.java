@@ -27,6 +27,11 @@ final class RawSse implements AutoCloseable {
         in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
     }
 
+    /** The reply as it arrives (after any events already consumed). */
+    BufferedReader reader() {
+        return in;
+    }
+
     /** The status line, e.g. "HTTP/1.1 200 OK". */
     String statusLine() throws IOException {
         return in.readLine();
