@@ -1,0 +1,412 @@
+// Logic check of the kernels under emu.h against plain references (f64), on the CPU. See run.sh.
+#include "emu.h"
+#include "kernels_emu.inc"
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+#include <random>
+#include <string>
+
+static std::mt19937_64 rng(42);
+static int failures = 0;
+
+static std::vector<float> gauss(size_t n, double std = 1) {
+    std::normal_distribution<double> d(0, std);
+    std::vector<float> v(n);
+    for (auto& x : v) x = (float) d(rng);
+    return v;
+}
+static ls_ptr P(const void* p) { return (ls_ptr) (uintptr_t) p; }
+static unsigned short bf16(float x) {
+    unsigned u = __float_as_uint(x);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (unsigned short) (u >> 16);
+}
+static float widen(unsigned short b) { return __uint_as_float((unsigned) b << 16); }
+
+static void report(const std::string& what, double err, double tol) {
+    bool ok = err <= tol;
+    if (!ok) failures++;
+    std::printf("%-44s max err %.3e (tol %.1e) %s\n", what.c_str(), err, tol, ok ? "PASS" : "FAIL");
+}
+
+static double relErr(const std::vector<float>& got, const std::vector<double>& want) {
+    double scale = 0, worst = 0;
+    for (size_t i = 0; i < want.size(); i++) {
+        scale = std::max(scale, std::fabs(want[i]));
+        double d = std::fabs(got[i] - want[i]);
+        worst = std::isnan(d) ? INFINITY : std::max(worst, d);
+    }
+    return scale == 0 ? worst : worst / scale;
+}
+
+static void splitAndAdd() {
+    int rows = 3, cols = 300, stride = 310;
+    auto x = gauss(rows * stride);
+    std::vector<unsigned short> out(2 * rows * cols);
+    LsSplitBf16Params p{P(x.data()), P(out.data()), rows, cols, stride, 0};
+    emu_launch(ls_split_bf16, rows, (cols + 255) / 256, 256, 0, p);
+    double worst = 0;
+    for (int t = 0; t < rows; t++)
+        for (int c = 0; c < cols; c++) {
+            double v = x[t * stride + c];
+            double s = (double) widen(out[t * cols + c]) + widen(out[(rows + t) * cols + c]);
+            worst = std::max(worst, std::fabs(s - v) / std::fabs(v));
+        }
+    report("ls_split_bf16 hi + lo vs x (relative)", worst, std::ldexp(1.0, -16));
+    std::vector<float> a = gauss(rows * cols), b = gauss(rows * cols), o(rows * cols);
+    LsAddParams q{P(a.data()), P(b.data()), P(o.data()), rows, cols, cols, cols, cols, 0};
+    emu_launch(ls_add, rows, (cols + 255) / 256, 256, 0, q);
+    double e = 0;
+    for (int i = 0; i < rows * cols; i++) e = std::max(e, (double) std::fabs(o[i] - (a[i] + b[i])));
+    report("ls_add", e, 0);
+}
+
+static void rmsnorm() {
+    for (int cols : {1, 255, 257, 2048}) {
+        int rows = 3;
+        auto x = gauss(rows * cols, 2), r = gauss(rows * cols), w = gauss(cols);
+        auto h = x;
+        std::vector<float> out(rows * cols);
+        LsRmsNormParams p{P(h.data()), P(r.data()), P(w.data()), P(out.data()), rows, cols, cols, cols, cols,
+                          LS_DTYPE_F32, 1e-6f, 0};
+        emu_launch(ls_rmsnorm, rows, 1, 256, 0, p);
+        std::vector<double> want(rows * cols), wantH(rows * cols);
+        std::vector<float> gotH(h.begin(), h.end());
+        for (int t = 0; t < rows; t++) {
+            double ss = 0;
+            for (int c = 0; c < cols; c++) {
+                double v = (float) (x[t * cols + c] + r[t * cols + c]);
+                wantH[t * cols + c] = v;
+                ss += v * v;
+            }
+            double inv = 1 / std::sqrt(ss / cols + 1e-6);
+            for (int c = 0; c < cols; c++) want[t * cols + c] = wantH[t * cols + c] * inv * w[c];
+        }
+        report("ls_rmsnorm+residual cols " + std::to_string(cols), relErr(out, want), 1e-5);
+        report("ls_rmsnorm residual sum cols " + std::to_string(cols), relErr(gotH, wantH), 0);
+    }
+}
+
+static void rope() {
+    int rows = 4, half = 4, heads = 3, headStride = 12, offset = 4, stride = 40, tableRows = 300;
+    std::vector<float> cosT(tableRows * half), sinT(tableRows * half);
+    for (int p = 0; p < tableRows; p++)
+        for (int i = 0; i < half; i++) {
+            float a = p * (float) std::pow(100.0, -i / 4.0);
+            cosT[p * half + i] = std::cos(a);
+            sinT[p * half + i] = std::sin(a);
+        }
+    std::vector<int> pos = {0, 299, 7, 100};
+    for (int style : {LS_ROPE_INTERLEAVED, LS_ROPE_SPLIT_HALF}) {
+        auto x = gauss(rows * stride);
+        auto orig = x;
+        LsRopeParams p{P(x.data()), P(pos.data()), P(cosT.data()), P(sinT.data()), rows, stride, heads, headStride,
+                       offset, half, style, tableRows};
+        emu_launch(ls_rope, rows, heads, 64, 0, p);
+        std::vector<double> want(orig.begin(), orig.end());
+        for (int t = 0; t < rows; t++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < half; i++) {
+                    int base = t * stride + h * headStride + offset;
+                    int ia = style == LS_ROPE_INTERLEAVED ? base + 2 * i : base + i;
+                    int ib = style == LS_ROPE_INTERLEAVED ? ia + 1 : base + i + half;
+                    double c = cosT[pos[t] * half + i], s = sinT[pos[t] * half + i];
+                    want[ia] = orig[ia] * c - orig[ib] * s;
+                    want[ib] = orig[ia] * s + orig[ib] * c;
+                }
+        report(std::string("ls_rope ") + (style == LS_ROPE_INTERLEAVED ? "interleaved" : "split-half"), relErr(x, want),
+               1e-6);
+    }
+}
+
+/** Attention over a paged cache (GQA-like or absorbed-like) or contiguous two-part keys. */
+static void attention(const std::string& name, int heads, int group, int d1, int d2, int dv, int blockSize, bool paged) {
+    const int numSeqs = 3;
+    int ctx[numSeqs] = {1, 37, 70};
+    int kvHeads = heads / group;
+    int maxBlocks = (70 + blockSize - 1) / blockSize;
+    int slots = numSeqs * maxBlocks * blockSize + blockSize;
+    // keys: k1 rows [slots][kvHeads][d1], k2 rows [slots][d2] (shared), values [slots][kvHeads][dv]
+    auto k1 = gauss((size_t) slots * kvHeads * d1), k2 = gauss((size_t) slots * std::max(d2, 1)),
+         v = gauss((size_t) slots * kvHeads * dv);
+    std::vector<int> tables(numSeqs * maxBlocks), ctxBase(numSeqs);
+    std::vector<int> perm(slots / blockSize);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    for (int i = 0; i < numSeqs * maxBlocks; i++) tables[i] = perm[i];
+    for (int s = 0, base = 0; s < numSeqs; s++) { ctxBase[s] = base; base += ctx[s]; }
+    auto rowOf = [&](int seq, int p) {
+        return paged ? tables[seq * maxBlocks + p / blockSize] * blockSize + p % blockSize : ctxBase[seq] + p;
+    };
+    // work: the last 2 positions of each sequence (or 1)
+    std::vector<int> tokenRows, positions, seqOf;
+    for (int s = 0; s < numSeqs; s++)
+        for (int p = std::max(0, ctx[s] - 2); p < ctx[s]; p++) {
+            tokenRows.push_back((int) tokenRows.size() * 2 + 1); // scattered rows of q / out
+            positions.push_back(p);
+            seqOf.push_back(s);
+        }
+    int n = (int) tokenRows.size();
+    int qStride = heads * (d1 + d2) + 3, outStride = heads * dv + 5;
+    int rowsQ = 2 * n + 2;
+    auto q = gauss((size_t) rowsQ * qStride);
+    std::vector<float> out((size_t) rowsQ * outStride, 0);
+    float scale = 0.3f;
+    LsAttentionParams p{P(q.data()), P(k1.data()), d2 ? P(k2.data()) : 0, P(v.data()), P(out.data()),
+                        P(tokenRows.data()), P(positions.data()), P(seqOf.data()),
+                        paged ? P(tables.data()) : 0, paged ? 0 : P(ctxBase.data()),
+                        n, heads, group, d1, d2, dv, qStride, d1 + d2, kvHeads * d1, d1, std::max(d2, 1), 0,
+                        kvHeads * dv, dv, outStride, dv, blockSize, maxBlocks, scale, 0};
+    size_t smem = 4 * (d1 + d2 + LS_ATTN_WARPS * (dv + 2));
+    emu_launch(ls_attention, n, heads, 32 * LS_ATTN_WARPS, smem, p);
+    std::vector<double> want(out.size(), 0);
+    std::vector<float> got(out.size());
+    for (int w = 0; w < n; w++)
+        for (int h = 0; h < heads; h++) {
+            int g = h / group;
+            const float* qh = &q[(size_t) tokenRows[w] * qStride + h * (d1 + d2)];
+            std::vector<double> sc(positions[w] + 1);
+            double m = -INFINITY;
+            for (int s = 0; s <= positions[w]; s++) {
+                int r = rowOf(seqOf[w], s);
+                double dot = 0;
+                for (int i = 0; i < d1; i++) dot += (double) qh[i] * k1[((size_t) r * kvHeads + g) * d1 + i];
+                for (int i = 0; i < d2; i++) dot += (double) qh[d1 + i] * k2[(size_t) r * d2 + i];
+                sc[s] = dot * scale;
+                m = std::max(m, sc[s]);
+            }
+            double sum = 0;
+            for (auto& x : sc) { x = std::exp(x - m); sum += x; }
+            for (int c = 0; c < dv; c++) {
+                double o = 0;
+                for (int s = 0; s <= positions[w]; s++) o += sc[s] / sum * v[((size_t) rowOf(seqOf[w], s) * kvHeads + g) * dv + c];
+                want[(size_t) tokenRows[w] * outStride + h * dv + c] = o;
+            }
+        }
+    report("ls_attention " + name, relErr(out, want), 2e-6);
+}
+
+static void mlaAbsorbAndApply() {
+    int n = 3, H = 2, dn = 8, dr = 4, dv = 6, r = 40;
+    int T = 5, qStride = H * (dn + dr) + 1, outStride = H * dv + 2;
+    auto q = gauss(T * qStride);
+    auto w = gauss(H * (dn + dv) * r);
+    std::vector<unsigned short> wb(w.size());
+    for (size_t i = 0; i < w.size(); i++) wb[i] = bf16(w[i]);
+    std::vector<int> rows = {4, 0, 2};
+    std::vector<float> qa(n * H * (r + dr));
+    LsMlaAbsorbParams a{P(q.data()), P(wb.data()), P(qa.data()), P(rows.data()), n, H, dn, dr, dv, r, qStride, LS_DTYPE_BF16};
+    emu_launch(ls_mla_absorb_q, n, H, 256, 0, a);
+    std::vector<double> want(qa.size());
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < H; h++) {
+            const float* qh = &q[rows[i] * qStride + h * (dn + dr)];
+            for (int c = 0; c < r; c++) {
+                double s = 0;
+                for (int j = 0; j < dn; j++) s += (double) widen(wb[(h * (dn + dv) + j) * r + c]) * qh[j];
+                want[(i * H + h) * (r + dr) + c] = s;
+            }
+            for (int k = 0; k < dr; k++) want[(i * H + h) * (r + dr) + r + k] = qh[dn + k];
+        }
+    report("ls_mla_absorb_q", relErr(qa, want), 1e-6);
+    auto o = gauss(n * H * r);
+    std::vector<float> out(T * outStride, 0);
+    LsMlaApplyUvParams u{P(o.data()), P(wb.data()), P(out.data()), P(rows.data()), n, H, dn, dv, r, outStride, LS_DTYPE_BF16, 0};
+    emu_launch(ls_mla_apply_uv, n, H, 256, 0, u);
+    std::vector<double> wantOut(out.size(), 0);
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < H; h++)
+            for (int k = 0; k < dv; k++) {
+                double s = 0;
+                for (int c = 0; c < r; c++) s += (double) widen(wb[(h * (dn + dv) + dn + k) * r + c]) * o[(i * H + h) * r + c];
+                wantOut[rows[i] * outStride + h * dv + k] = s;
+            }
+    report("ls_mla_apply_uv", relErr(out, wantOut), 1e-6);
+}
+
+/** The CPU backend's routing (MoeCpu), in C++. */
+static void routeReference(const float* logits, int E, int K, bool grouped, int G, int keepG, bool norm, float scaling,
+                           int* experts, float* weights) {
+    std::vector<float> s(logits, logits + E);
+    float max = -INFINITY;
+    for (float x : s) max = std::max(max, x);
+    double sum = 0;
+    for (auto& x : s) { x = (float) std::exp((double) (x - max)); sum += x; }
+    float inv = (float) (1.0 / sum);
+    for (auto& x : s) x *= inv;
+    std::vector<float> cand = s;
+    if (grouped) {
+        int per = E / G;
+        std::vector<float> gm(G, -INFINITY);
+        for (int g = 0; g < G; g++) for (int e = g * per; e < (g + 1) * per; e++) gm[g] = std::max(gm[g], s[e]);
+        std::vector<bool> keep(G);
+        for (int k = 0; k < keepG; k++) {
+            int best = -1;
+            for (int g = 0; g < G; g++) if (!keep[g] && (best < 0 || gm[g] > gm[best])) best = g;
+            keep[best] = true;
+        }
+        for (int g = 0; g < G; g++) if (!keep[g]) for (int e = g * per; e < (g + 1) * per; e++) cand[e] = -INFINITY;
+    }
+    std::vector<bool> taken(E);
+    float total = 0;
+    for (int k = 0; k < K; k++) {
+        int best = -1;
+        for (int e = 0; e < E; e++) if (!taken[e] && (best < 0 || cand[e] > cand[best])) best = e;
+        taken[best] = true;
+        experts[k] = best;
+        weights[k] = s[best];
+        total += s[best];
+    }
+    for (int k = 0; k < K; k++) weights[k] = norm && K > 1 ? (float) (weights[k] / (total + 1e-20)) : weights[k] * scaling;
+}
+
+static void route(int T, int E, int K, bool grouped, int G, int keepG, bool norm, float scaling) {
+    auto logits = gauss(T * E, 3);
+    // ties on purpose in a few rows
+    for (int e = 0; e < E; e += 2) logits[e] = logits[e + 1 < E ? e + 1 : e];
+    std::vector<int> ex(T * K);
+    std::vector<float> w(T * K);
+    LsMoeRouteParams p{P(logits.data()), P(ex.data()), P(w.data()), T, E, E, K, grouped, grouped ? G : 1, keepG, norm,
+                       scaling, 0};
+    size_t smem = ((4 * E + 4 * (grouped ? G : 1) + E + (grouped ? G : 1)) + 15) & ~15;
+    emu_launch(ls_moe_route, T, 1, 256, smem, p);
+    int mismatch = 0;
+    double werr = 0;
+    for (int t = 0; t < T; t++) {
+        std::vector<int> re(K);
+        std::vector<float> rw(K);
+        routeReference(&logits[t * E], E, K, grouped, G, keepG, norm, scaling, re.data(), rw.data());
+        for (int k = 0; k < K; k++) {
+            if (re[k] != ex[t * K + k]) mismatch++;
+            werr = std::max(werr, (double) std::fabs(rw[k] - w[t * K + k]));
+        }
+    }
+    std::string name = "ls_moe_route E " + std::to_string(E) + " top-" + std::to_string(K) + (grouped ? " grouped" : "");
+    report(name + " experts (mismatches)", mismatch, 0);
+    report(name + " weights", werr, 0);
+}
+
+/** SamplingReference (native GPU tests), in C++. */
+static int sampleReference(const std::vector<float>& l, double temp, int topK, double topP, double u) {
+    int V = (int) l.size();
+    std::vector<int> finite;
+    for (int i = 0; i < V; i++) if (l[i] > -INFINITY) finite.push_back(i);
+    auto rank = [&](int a, int b) { return l[a] != l[b] ? l[a] > l[b] : a < b; };
+    if (finite.empty()) return -1; // every logit -inf: the kernel reports -1
+    if (temp < 1e-5) return *std::min_element(finite.begin(), finite.end(), rank);
+    double inv = 1 / temp, max = -INFINITY;
+    for (int i : finite) max = std::max(max, l[i] * inv);
+    std::vector<double> w(V, 0);
+    for (int i : finite) w[i] = std::exp(l[i] * inv - max);
+    std::vector<int> cand = finite;
+    bool ordered = false;
+    if (topK > 0 && topK < (int) finite.size()) {
+        std::sort(cand.begin(), cand.end(), rank);
+        cand.resize(topK);
+        ordered = true;
+    }
+    if (topP < 1) {
+        if (!ordered) std::sort(cand.begin(), cand.end(), rank);
+        double mass = 0;
+        for (int i : cand) mass += w[i];
+        double cum = 0;
+        size_t m = 0;
+        while (m < cand.size() && cum < topP * mass) cum += w[cand[m++]];
+        cand.resize(m);
+    }
+    double total = 0;
+    for (int i : cand) total += w[i];
+    double x = u * total;
+    int last = cand[0];
+    for (int i : cand)
+        if (w[i] > 0) { last = i; x -= w[i]; if (x < 0) return i; }
+    return last;
+}
+
+static void sample(int rows, int V, double temp, int topK, double topP, bool ties) {
+    auto l = gauss(rows * V, 4);
+    if (ties) for (auto& x : l) x = std::round(x);
+    for (int i = 0; i < rows * V; i += 5) l[i] = -INFINITY;
+    std::vector<double> invT(rows, temp < 1e-5 ? 0 : 1 / temp), tp(rows, topP), us(rows);
+    std::vector<int> tk(rows, topK), tokens(rows, -7);
+    std::uniform_real_distribution<double> ud(0, 1);
+    for (auto& u : us) u = ud(rng);
+    LsSampleParams p{P(l.data()), P(invT.data()), P(tk.data()), P(tp.data()), P(us.data()), P(tokens.data()), rows, V, V, 0};
+    emu_launch(ls_sample, rows, 1, LS_SAMPLE_THREADS, 0, p);
+    int mismatch = 0;
+    for (int r = 0; r < rows; r++) {
+        std::vector<float> row(l.begin() + r * V, l.begin() + (r + 1) * V);
+        int want = sampleReference(row, temp, topK, topP, us[r]);
+        if (want != tokens[r]) { mismatch++; std::printf("  row %d: kernel %d, reference %d\n", r, tokens[r], want); }
+    }
+    report("ls_sample V " + std::to_string(V) + " T " + std::to_string(temp) + " k " + std::to_string(topK) + " p "
+           + std::to_string(topP) + (ties ? " ties" : "") + " (mismatches)", mismatch, 0);
+}
+
+static void copyCombineEmbedding() {
+    int rows = 4, cols = 300, srcRows = 10;
+    auto src = gauss(srcRows * cols);
+    std::vector<float> dst(srcRows * (cols + 2), 0);
+    std::vector<int> si = {9, 0, 3, 3}, di = {1, 8, 2, 5};
+    LsCopyRowsParams p{P(src.data()), P(si.data()), P(dst.data()), P(di.data()), rows, cols, cols, cols + 2};
+    emu_launch(ls_copy_rows, rows, 2, 256, 0, p);
+    double e = 0;
+    for (int i = 0; i < rows; i++) for (int c = 0; c < cols; c++) e = std::max(e, (double) std::fabs(dst[di[i] * (cols + 2) + c] - src[si[i] * cols + c]));
+    report("ls_copy_rows", e, 0);
+    int K = 3;
+    auto y = gauss(rows * K * cols), out = gauss(rows * cols);
+    auto start = out;
+    std::vector<int> pr(rows * K);
+    std::iota(pr.begin(), pr.end(), 0);
+    std::shuffle(pr.begin(), pr.end(), rng);
+    auto pw = gauss(rows * K);
+    LsMoeCombineParams c{P(y.data()), P(pr.data()), P(pw.data()), P(out.data()), rows, cols, K, cols};
+    emu_launch(ls_moe_combine, rows, 2, 256, 0, c);
+    std::vector<double> want(rows * cols);
+    for (int t = 0; t < rows; t++) for (int j = 0; j < cols; j++) {
+        double a = start[t * cols + j];
+        for (int k = 0; k < K; k++) a += (double) pw[t * K + k] * y[pr[t * K + k] * cols + j];
+        want[t * cols + j] = a;
+    }
+    report("ls_moe_combine", relErr(out, want), 1e-6);
+    int vocab = 50;
+    auto table = gauss(vocab * cols);
+    std::vector<unsigned short> tb(table.size());
+    for (size_t i = 0; i < table.size(); i++) tb[i] = bf16(table[i]);
+    std::vector<int> ids = {49, 0, 7};
+    std::vector<float> emb(3 * (cols + 1));
+    LsEmbeddingParams ep{P(tb.data()), P(ids.data()), P(emb.data()), 3, cols, LS_DTYPE_BF16, cols + 1};
+    emu_launch(ls_embedding, 3, 1, 256, 0, ep);
+    double ee = 0;
+    for (int t = 0; t < 3; t++) for (int j = 0; j < cols; j++) ee = std::max(ee, (double) std::fabs(emb[t * (cols + 1) + j] - widen(tb[ids[t] * cols + j])));
+    report("ls_embedding bf16", ee, 0);
+}
+
+int main() {
+    setvbuf(stdout, nullptr, _IONBF, 0);
+    splitAndAdd();
+    rmsnorm();
+    rope();
+    copyCombineEmbedding();
+    attention("GQA paged 4/2 heads, d 16, bs 16", 4, 2, 16, 0, 16, 16, true);
+    attention("MHA paged 2 heads, d 40, bs 1", 2, 1, 40, 0, 40, 1, true);
+    attention("absorbed-like 3 heads share, d 72, dv 64", 3, 3, 72, 0, 64, 16, true);
+    attention("MLA prefill contiguous, d1 16 + d2 8", 2, 1, 16, 8, 16, 16, false);
+    attention("wide value dv 512, d 576", 1, 1, 576, 0, 512, 64, true);
+    mlaAbsorbAndApply();
+    route(5, 8, 2, false, 1, 1, false, 1.0f);
+    route(4, 64, 6, false, 1, 1, false, 1.0f);
+    route(4, 160, 6, true, 8, 3, false, 16.0f);
+    route(3, 16, 4, true, 4, 1, true, 2.5f);
+    route(2, 16, 6, true, 4, 1, false, 1.0f); // fewer kept experts than top-k: falls back to masked ones
+    sample(6, 1000, 0, 0, 1, true);
+    sample(6, 1000, 1, 0, 1, false);
+    sample(6, 1000, 0.7, 5, 1, true);
+    sample(6, 1000, 1.3, 0, 0.9, false);
+    sample(4, 3000, 1, 40, 0.5, true);
+    sample(2, 1, 1, 0, 1, false);
+    std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Checks the kernels' logic without a GPU: compiles every cuda-kernels/*.cu as C++ against emu.h (threads for
+# CUDA threads, barriers for __syncthreads and warp shuffles) and compares each kernel with a plain f64
+# reference in check.cpp. Slow by design (an OS thread per CUDA thread); shapes are small.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+work="${1:-$here/../../native/target/emulate}"
+mkdir -p "$work"
+{
+    for f in "$here"/../*.cu; do
+        echo "// ---- $(basename "$f")"
+        sed -e 's|#include "include/ls_common.cuh"|#include "ls_common.cuh"|' \
+            -e 's|extern __shared__ float smem\[\];|float* smem = emu_dynamic_smem<float>();|' "$f"
+    done
+} > "$work/kernels_emu.inc"
+g++ -std=c++20 -O1 -pthread -I "$here" -I "$here/../include" -I "$work" -include "$here/emu.h" \
+    -o "$work/check" "$here/check.cpp"
+"$work/check"
