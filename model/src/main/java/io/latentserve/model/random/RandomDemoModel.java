@@ -17,36 +17,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * The built-in demo model: deterministic random weights in the DeepSeek-V2 architecture (MLA, MoE, YaRN)
+ * A random-weight demo checkpoint: deterministic random weights in the DeepSeek-V2 architecture (MLA, MoE, YaRN)
  * with a byte-level vocabulary, written once as an ordinary HuggingFace checkpoint folder and then loaded
- * through the normal path. Its output is gibberish: it exists so that every command works with no download.
+ * through the normal path. Its output is gibberish; tests and benchmarks that want a tiny model with no trained
+ * behaviour use it. The built-in default is the trained {@link DemoModel}.
  */
-public final class DemoModel {
+public final class RandomDemoModel {
     /** Bump when the generated files change, so stale caches are not reused. */
     public static final String VERSION = "random-v1";
     public static final String NAME = "latentserve-demo-" + VERSION;
     static final long SEED = 20261128L;
 
-    public static final String BOS = "<｜begin▁of▁sentence｜>";
-    public static final String EOS = "<｜end▁of▁sentence｜>";
-    public static final String FIM_HOLE = "<｜fim▁hole｜>";
-    public static final String FIM_BEGIN = "<｜fim▁begin｜>";
-    public static final String FIM_END = "<｜fim▁end｜>";
 
-    /** The DeepSeek-V2-Chat template (tokenizer_config.json of the real checkpoints). */
-    public static final String CHAT_TEMPLATE = "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"
-            + "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\\n\\n' }}"
-            + "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] + eos_token }}"
-            + "{% elif message['role'] == 'system' %}{{ message['content'] + '\\n\\n' }}{% endif %}{% endfor %}"
-            + "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
-
-    private DemoModel() {
-    }
-
-    /** The cache folder: $LATENTSERVE_CACHE, else ~/.cache/latentserve. */
-    public static Path defaultCacheRoot() {
-        String env = System.getenv("LATENTSERVE_CACHE");
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "latentserve");
+    private RandomDemoModel() {
     }
 
     /** Returns the demo checkpoint folder under cacheRoot, creating it on first use (atomically). */
@@ -69,7 +52,7 @@ public final class DemoModel {
             }
             return dir;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the demo model under " + cacheRoot, e);
+            throw new UncheckedIOException("cannot create the random demo model under " + cacheRoot, e);
         }
     }
 
@@ -136,7 +119,7 @@ public final class DemoModel {
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
         ArrayNode added = root.putArray("added_tokens");
-        String[] specials = {BOS, EOS, FIM_HOLE, FIM_BEGIN, FIM_END};
+        String[] specials = {DemoModel.BOS, DemoModel.EOS, DemoModel.FIM_HOLE, DemoModel.FIM_BEGIN, DemoModel.FIM_END};
         for (int i = 0; i < specials.length; i++) {
             added.addObject().put("id", 256 + i).put("content", specials[i]).put("single_word", false)
                     .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
@@ -146,12 +129,12 @@ public final class DemoModel {
                 .put("trim_offsets", true).put("use_regex", true);
         ObjectNode post = root.putObject("post_processor");
         post.put("type", "TemplateProcessing");
-        post.putArray("single").addObject().putObject("SpecialToken").put("id", BOS).put("type_id", 0);
+        post.putArray("single").addObject().putObject("SpecialToken").put("id", DemoModel.BOS).put("type_id", 0);
         ((ArrayNode) post.get("single")).addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
-        ObjectNode bos = post.putObject("special_tokens").putObject(BOS);
-        bos.put("id", BOS);
+        ObjectNode bos = post.putObject("special_tokens").putObject(DemoModel.BOS);
+        bos.put("id", DemoModel.BOS);
         bos.putArray("ids").add(256);
-        bos.putArray("tokens").add(BOS);
+        bos.putArray("tokens").add(DemoModel.BOS);
         root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true)
                 .put("use_regex", true);
         ObjectNode model = root.putObject("model");
@@ -169,9 +152,9 @@ public final class DemoModel {
     private static ObjectNode tokenizerConfig(ObjectMapper json) {
         ObjectNode cfg = json.createObjectNode();
         cfg.put("add_bos_token", true).put("add_eos_token", false);
-        cfg.put("bos_token", BOS).put("eos_token", EOS);
+        cfg.put("bos_token", DemoModel.BOS).put("eos_token", DemoModel.EOS);
         cfg.put("model_max_length", 16384);
-        cfg.put("chat_template", CHAT_TEMPLATE);
+        cfg.put("chat_template", DemoModel.CHAT_TEMPLATE);
         return cfg;
     }
 

@@ -8,7 +8,7 @@ import io.latentserve.model.config.ConfigException;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.cpu.CpuBackend;
 import io.latentserve.model.random.CheckpointShapes;
-import io.latentserve.model.random.DemoModel;
+import io.latentserve.model.random.RandomDemoModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,10 +55,10 @@ class ModelLoaderTest {
     }
 
     @Test
-    void theDemoModelIsCreatedOnceAndLoadsThroughTheNormalPath(@TempDir Path cache) throws IOException {
-        Path dir = DemoModel.ensure(cache);
+    void theRandomDemoModelIsCreatedOnceAndLoadsThroughTheNormalPath(@TempDir Path cache) throws IOException {
+        Path dir = RandomDemoModel.ensure(cache);
         long written = Files.getLastModifiedTime(dir.resolve("model.safetensors")).toMillis();
-        assertEquals(dir, DemoModel.ensure(cache), "second call reuses the cached folder");
+        assertEquals(dir, RandomDemoModel.ensure(cache), "second call reuses the cached folder");
         assertEquals(written, Files.getLastModifiedTime(dir.resolve("model.safetensors")).toMillis());
         try (CausalLM model = ModelLoader.load(dir, new CpuBackend(1))) {
             assertTrue(model.config().isDeepseekV2());
