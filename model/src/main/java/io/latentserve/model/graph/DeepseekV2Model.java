@@ -20,8 +20,7 @@ public final class DeepseekV2Model implements CausalLM {
     private final Weights weights;
     private final Tensor embedTokens;   // [V, D]
     private final List<Layer> layers;
-    private final RmsNorm finalNorm;    // [D]
-    private final Tensor lmHead;        // [V, D]
+    private final OutputHead head;
     private final RopeTable rope;
     private volatile MlaMode mlaMode = MlaMode.AUTO;
 
@@ -48,9 +47,7 @@ public final class DeepseekV2Model implements CausalLM {
                     moe ? null : Mlp.load(w, p + "mlp.", d, config.intermediateSize()),
                     moe ? new Moe(w, p + "mlp.", config) : null));
         }
-        this.finalNorm = RmsNorm.load(w, "model.norm.weight", d, config.rmsNormEps());
-        this.lmHead = config.tieWordEmbeddings() && !w.has("lm_head.weight")
-                ? embedTokens : w.get("lm_head.weight", config.vocabSize(), d);
+        this.head = OutputHead.load(w, config, embedTokens);
         this.rope = YarnRope.forConfig(config);
     }
 
@@ -97,7 +94,7 @@ public final class DeepseekV2Model implements CausalLM {
             }
             b.add(h, ffnOut);
         }
-        return Logits.compute(b, h, batch.logitRows(), finalNorm, lmHead, config.vocabSize());
+        return head.logits(b, h, batch.logitRows());
     }
 
     @Override

@@ -16,8 +16,7 @@ public final class LlamaModel implements CausalLM {
     private final Weights weights;
     private final Tensor embedTokens;   // [V, D]
     private final List<Layer> layers;
-    private final RmsNorm finalNorm;
-    private final Tensor lmHead;        // [V, D]
+    private final OutputHead head;
     private final RopeTable rope;
 
     private record Layer(RmsNorm inputNorm, Tensor qProj, Tensor kProj, Tensor vProj, Tensor oProj,
@@ -43,9 +42,7 @@ public final class LlamaModel implements CausalLM {
                     RmsNorm.load(w, p + "post_attention_layernorm.weight", d, config.rmsNormEps()),
                     Mlp.load(w, p + "mlp.", d, config.intermediateSize())));
         }
-        this.finalNorm = RmsNorm.load(w, "model.norm.weight", d, config.rmsNormEps());
-        this.lmHead = config.tieWordEmbeddings() && !w.has("lm_head.weight")
-                ? embedTokens : w.get("lm_head.weight", config.vocabSize(), d);
+        this.head = OutputHead.load(w, config, embedTokens);
         this.rope = YarnRope.forConfig(config);
     }
 
@@ -93,7 +90,7 @@ public final class LlamaModel implements CausalLM {
             layer.mlp().forward(b, normed, ffnOut);
             b.add(h, ffnOut);
         }
-        return Logits.compute(b, h, batch.logitRows(), finalNorm, lmHead, config.vocabSize());
+        return head.logits(b, h, batch.logitRows());
     }
 
     @Override

@@ -2,13 +2,20 @@ package io.latentserve.model.graph;
 
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.Tensor;
+import io.latentserve.model.config.ModelConfig;
 
-/** The final norm and lm_head, computed only for the rows whose logits are wanted. */
-final class Logits {
-    private Logits() {
+/** The final norm and lm_head (tied to the embeddings when the config says so and the checkpoint has none). */
+record OutputHead(RmsNorm finalNorm, Tensor lmHead, int vocab) {
+
+    static OutputHead load(Weights w, ModelConfig c, Tensor embedTokens) {
+        int d = c.hiddenSize();
+        Tensor lmHead = c.tieWordEmbeddings() && !w.has("lm_head.weight")
+                ? embedTokens : w.get("lm_head.weight", c.vocabSize(), d); // [V, D]
+        return new OutputHead(RmsNorm.load(w, "model.norm.weight", d, c.rmsNormEps()), lmHead, c.vocabSize());
     }
 
-    static float[][] compute(Backend b, Tensor h, int[] rows, RmsNorm finalNorm, Tensor lmHead, int vocab) {
+    /** f32 logits [rows.length][vocab] of the chosen rows of the residual stream h [T, D]. */
+    float[][] logits(Backend b, Tensor h, int[] rows) {
         int d = h.cols();
         Tensor picked = b.activation(rows.length, d);            // [R, D] f32
         for (int i = 0; i < rows.length; i++) {
