@@ -1,17 +1,18 @@
 /*
- * A CPU emulation of the little CUDA the LatentServe kernels use, to check their logic on a machine
- * without a GPU: every thread of a block is an OS thread, __syncthreads a barrier, warp shuffles an
- * exchange through memory with a warp barrier, blocks run one after another (so `static` stands in for
- * __shared__). Not fast and not a memory model: a logic check, run by emulate/run.sh.
+ * A CPU emulation of the little CUDA the LatentServe kernels use, to check their logic on a machine without
+ * a GPU. Every CUDA thread of a block is a fiber (ucontext) on the calling OS thread: a fiber runs until it
+ * finishes or reaches __syncthreads / a warp barrier, and the scheduler releases a barrier once every live
+ * thread of the block (or all 32 of the warp) is waiting at it. Warp shuffles exchange through memory
+ * between two warp barriers. Blocks run one after another, so `static` stands in for __shared__. A logic
+ * check (indexing, reductions, control flow), not a memory model and not fast.
  */
 #pragma once
-#include <barrier>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <memory>
-#include <thread>
+#include <ucontext.h>
 #include <vector>
 
 #define __global__
@@ -21,30 +22,46 @@
 #define __shared__ static
 
 struct emu_dim3 { unsigned x = 1, y = 1, z = 1; };
-inline thread_local emu_dim3 threadIdx, blockIdx;
-inline emu_dim3 blockDim, gridDim;
+inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
-struct emu_block_state {
-    std::unique_ptr<std::barrier<>> block;
-    std::vector<std::unique_ptr<std::barrier<>>> warps;
-    std::vector<unsigned long long> exchange;   // one slot per thread
-    std::vector<unsigned char> dynamic_smem;
+enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_DONE };
+
+struct emu_fiber {
+    ucontext_t ctx;
+    std::vector<char> stack;
+    emu_state_t state = EMU_READY;
 };
-inline emu_block_state emu_state;
 
-template <typename T> inline T* emu_dynamic_smem() { return reinterpret_cast<T*>(emu_state.dynamic_smem.data()); }
+struct emu_block {
+    std::vector<emu_fiber> fibers;
+    ucontext_t scheduler;
+    unsigned current = 0;
+    std::vector<unsigned long long> exchange;
+    std::vector<unsigned char> dynamic_smem;
+    void (*body)(const void*) = nullptr;
+    const void* params = nullptr;
+};
+inline emu_block emu;
 
-inline void __syncthreads() { emu_state.block->arrive_and_wait(); }
-inline void __syncwarp(unsigned = 0xffffffffu) { emu_state.warps[threadIdx.x / 32]->arrive_and_wait(); }
+template <typename T> inline T* emu_dynamic_smem() { return reinterpret_cast<T*>(emu.dynamic_smem.data()); }
+
+inline void emu_wait(emu_state_t why) {
+    emu_fiber& f = emu.fibers[emu.current];
+    f.state = why;
+    swapcontext(&f.ctx, &emu.scheduler);
+}
+
+inline void __syncthreads() { emu_wait(EMU_BLOCK_WAIT); }
+inline void __syncwarp(unsigned = 0xffffffffu) { emu_wait(EMU_WARP_WAIT); }
 
 template <typename T> inline T __shfl_xor_sync(unsigned, T v, int offset) {
     static_assert(sizeof(T) <= 8, "shuffle of at most 8 bytes");
     unsigned t = threadIdx.x;
     unsigned long long bits = 0;
     std::memcpy(&bits, &v, sizeof(T));
-    emu_state.exchange[t] = bits;
+    emu.exchange[t] = bits;
     __syncwarp();
-    unsigned long long other = emu_state.exchange[(t & ~31u) | ((t & 31u) ^ (unsigned) offset)];
+    unsigned long long other = emu.exchange[(t & ~31u) | ((t & 31u) ^ (unsigned) offset)];
     __syncwarp();
     T out;
     std::memcpy(&out, &other, sizeof(T));
@@ -56,27 +73,83 @@ inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); retu
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
 using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt;
 
-/** Runs kernel(params) over the grid, one block at a time, blockDim.x threads per block. */
-template <typename P>
-void emu_launch(void (*kernel)(const P), unsigned gx, unsigned gy, unsigned threads, size_t smem, const P& params) {
+inline void emu_trampoline() {
+    emu.body(emu.params);
+    emu.fibers[emu.current].state = EMU_DONE;
+    // returning switches to uc_link (the scheduler)
+}
+
+/** Runs body(params) over the grid, one block at a time, `threads` fibers per block. */
+inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, unsigned gy, unsigned threads,
+                    size_t smem) {
+    const size_t stackBytes = 64 * 1024;
     blockDim = {threads, 1, 1};
     gridDim = {gx, gy, 1};
+    emu.body = body;
+    emu.params = params;
+    if (emu.fibers.size() < threads) {
+        emu.fibers.resize(threads);
+    }
+    for (unsigned t = 0; t < threads; t++) {
+        if (emu.fibers[t].stack.size() < stackBytes) emu.fibers[t].stack.resize(stackBytes);
+    }
+    emu.exchange.assign(threads, 0);
     for (unsigned by = 0; by < gy; by++) {
         for (unsigned bx = 0; bx < gx; bx++) {
-            emu_state.block = std::make_unique<std::barrier<>>(threads);
-            emu_state.warps.clear();
-            for (unsigned w = 0; w < threads / 32; w++) emu_state.warps.push_back(std::make_unique<std::barrier<>>(32));
-            emu_state.exchange.assign(threads, 0);
-            emu_state.dynamic_smem.assign(smem + 16, 0xAB);
-            std::vector<std::thread> pool;
+            blockIdx = {bx, by, 0};
+            emu.dynamic_smem.assign(smem + 16, 0xAB);
             for (unsigned t = 0; t < threads; t++) {
-                pool.emplace_back([&, t] {
-                    threadIdx = {t, 0, 0};
-                    blockIdx = {bx, by, 0};
-                    kernel(params);
-                });
+                emu_fiber& f = emu.fibers[t];
+                getcontext(&f.ctx);
+                f.ctx.uc_stack.ss_sp = f.stack.data();
+                f.ctx.uc_stack.ss_size = f.stack.size();
+                f.ctx.uc_link = &emu.scheduler;
+                makecontext(&f.ctx, emu_trampoline, 0);
+                f.state = EMU_READY;
             }
-            for (auto& th : pool) th.join();
+            unsigned live = threads;
+            while (live > 0) {
+                bool progressed = false;
+                for (unsigned t = 0; t < threads; t++) {
+                    if (emu.fibers[t].state != EMU_READY) continue;
+                    emu.current = t;
+                    threadIdx = {t, 0, 0};
+                    swapcontext(&emu.scheduler, &emu.fibers[t].ctx);
+                    progressed = true;
+                    if (emu.fibers[t].state == EMU_DONE) live--;
+                }
+                // release warps whose 32 threads all wait at a warp barrier
+                for (unsigned w = 0; w < threads / 32; w++) {
+                    bool all = true;
+                    for (unsigned l = 0; l < 32; l++) all = all && emu.fibers[w * 32 + l].state == EMU_WARP_WAIT;
+                    if (all) {
+                        for (unsigned l = 0; l < 32; l++) emu.fibers[w * 32 + l].state = EMU_READY;
+                        progressed = true;
+                    }
+                }
+                // release the block barrier once every live thread waits at it
+                bool allBlock = live > 0;
+                for (unsigned t = 0; t < threads; t++) {
+                    if (emu.fibers[t].state != EMU_DONE && emu.fibers[t].state != EMU_BLOCK_WAIT) allBlock = false;
+                }
+                if (allBlock) {
+                    for (unsigned t = 0; t < threads; t++) {
+                        if (emu.fibers[t].state == EMU_BLOCK_WAIT) emu.fibers[t].state = EMU_READY;
+                    }
+                    progressed = true;
+                }
+                if (!progressed && live > 0) {
+                    std::fprintf(stderr, "emu: deadlock in block (%u, %u)\n", bx, by);
+                    std::abort();
+                }
+            }
         }
     }
+}
+
+template <typename P> void emu_launch(void (*kernel)(const P), unsigned gx, unsigned gy, unsigned threads, size_t smem,
+                                      const P& params) {
+    static void (*k)(const P);
+    k = kernel;
+    emu_run([](const void* p) { k(*static_cast<const P*>(p)); }, &params, gx, gy, threads, smem);
 }

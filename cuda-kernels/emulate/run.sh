@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks the kernels' logic without a GPU: compiles every cuda-kernels/*.cu as C++ against emu.h (threads for
-# CUDA threads, barriers for __syncthreads and warp shuffles) and compares each kernel with a plain f64
-# reference in check.cpp. Slow by design (an OS thread per CUDA thread); shapes are small.
+# Checks the kernels' logic without a GPU: compiles every cuda-kernels/*.cu as C++ against emu.h (a fiber per
+# CUDA thread, barriers for __syncthreads and warp shuffles) and compares each kernel with a plain f64
+# reference in check.cpp. Shapes are small.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 work="${1:-$here/../../native/target/emulate}"

@@ -1,0 +1,61 @@
+// A fake libcublas.so: cublasGemmEx / cublasGemmStridedBatchedEx on the CPU with cuBLAS's column-major
+// semantics (f32 and bf16 inputs, f32 output, f32 accumulation), for run-java.sh.
+#include <cstdint>
+#include <cstring>
+
+static int token;
+typedef int cublasStatus_t;
+static const int CUDA_R_32F = 0, CUDA_R_16F = 2, CUDA_R_16BF = 14;
+
+static float load(const void* base, long long i, int type) {
+    if (type == CUDA_R_32F) return static_cast<const float*>(base)[i];
+    unsigned short b = static_cast<const unsigned short*>(base)[i];
+    if (type == CUDA_R_16BF) { unsigned u = (unsigned) b << 16; float f; std::memcpy(&f, &u, 4); return f; }
+    return 0.0f / 0.0f; // f16 is not used by LatentServe
+}
+
+static cublasStatus_t gemm(int ta, int tb, int m, int n, int k, float alpha, const void* A, int at, int lda,
+                           const void* B, int bt, int ldb, float beta, void* C, int ct, int ldc) {
+    if (ct != CUDA_R_32F || at != bt || (at != CUDA_R_32F && at != CUDA_R_16BF)) return 15; // NOT_SUPPORTED
+    float* c = static_cast<float*>(C);
+#pragma omp parallel for schedule(static)
+    for (int j = 0; j < n; j++) {
+        for (int i = 0; i < m; i++) {
+            float acc = 0;
+            for (int l = 0; l < k; l++) {
+                float a = ta == 0 ? load(A, i + (long long) l * lda, at) : load(A, l + (long long) i * lda, at);
+                float b = tb == 0 ? load(B, l + (long long) j * ldb, bt) : load(B, j + (long long) l * ldb, bt);
+                acc = __builtin_fmaf(a, b, acc);
+            }
+            float* out = &c[i + (long long) j * ldc];
+            *out = beta == 0 ? alpha * acc : alpha * acc + beta * *out;
+        }
+    }
+    return 0;
+}
+
+extern "C" {
+cublasStatus_t cublasCreate_v2(void** h) { *h = &token; return 0; }
+cublasStatus_t cublasDestroy_v2(void*) { return 0; }
+cublasStatus_t cublasSetStream_v2(void*, void*) { return 0; }
+cublasStatus_t cublasSetMathMode(void*, int) { return 0; }
+cublasStatus_t cublasSetWorkspace_v2(void*, void*, size_t) { return 0; }
+cublasStatus_t cublasGetVersion_v2(void*, int* v) { *v = 130000; return 0; }
+cublasStatus_t cublasGemmEx(void*, int ta, int tb, int m, int n, int k, const void* alpha, const void* A, int at, int lda,
+                            const void* B, int bt, int ldb, const void* beta, void* C, int ct, int ldc, int, int) {
+    return gemm(ta, tb, m, n, k, *(const float*) alpha, A, at, lda, B, bt, ldb, *(const float*) beta, C, ct, ldc);
+}
+cublasStatus_t cublasGemmStridedBatchedEx(void*, int ta, int tb, int m, int n, int k, const void* alpha,
+                                          const void* A, int at, int lda, long long sa, const void* B, int bt, int ldb,
+                                          long long sb, const void* beta, void* C, int ct, int ldc, long long sc,
+                                          int batch, int, int) {
+    int eb = at == CUDA_R_32F ? 4 : 2;
+    for (int i = 0; i < batch; i++) {
+        cublasStatus_t s = gemm(ta, tb, m, n, k, *(const float*) alpha, (const char*) A + i * sa * eb, at, lda,
+                                (const char*) B + i * sb * eb, bt, ldb, *(const float*) beta,
+                                (char*) C + i * sc * 4, ct, ldc);
+        if (s) return s;
+    }
+    return 0;
+}
+}
