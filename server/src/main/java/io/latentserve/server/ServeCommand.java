@@ -188,8 +188,8 @@ public final class ServeCommand {
 
     private static Path modelDir(String model, PrintStream log) {
         if (model == null) {
-            log.println("latentserve: serving the built-in demo model (" + DemoModel.NAME + ": random weights, so its "
-                    + "output is gibberish); pass --model DIR to serve a real checkpoint");
+            log.println("latentserve: serving the built-in demo model (" + DemoModel.DESCRIPTION + "); pass --model DIR "
+                    + "to serve a real checkpoint");
             return DemoModel.ensure(DemoModel.defaultCacheRoot());
         }
         Path dir = Path.of(model);
@@ -229,7 +229,7 @@ public final class ServeCommand {
         out.printf("latentserve: KV cache %d blocks x %d = %d tokens (%.1f MiB), max model len %d, max %d sequences%n",
                 config.numBlocks(), config.blockSize(), config.capacityTokens(),
                 config.capacityTokens() * bytesPerToken / (1024.0 * 1024), config.maxModelLen(), config.maxNumSeqs());
-        out.printf("latentserve: ready at http://%s:%d (OpenAI API under /v1, metrics at /metrics)%n", host, r.port());
+        out.printf("latentserve: ready at http://%s:%d/ (playground there, OpenAI API under /v1, metrics at /metrics)%n", host, r.port());
         out.flush();
     }
 }

@@ -20,11 +20,11 @@ import java.util.List;
  */
 public final class DemoModel {
     /** Bump with every new trained checkpoint in the resources. */
-    public static final String VERSION = RandomDemoModel.VERSION;
+    public static final String VERSION = "coder-v1";
     public static final String NAME = "latentserve-demo-" + VERSION;
     /** One line for logs: what the demo model is and what to expect from it. */
-    public static final String DESCRIPTION = NAME + ": an 8.6M-parameter DeepSeek-V2 trained for 40 minutes on the "
-            + "Python standard library; it completes Python code, plausibly but often wrongly";
+    public static final String DESCRIPTION = NAME + ": an 8.6M-parameter DeepSeek-V2 trained for half an hour on two "
+            + "CPU cores on the Python standard library; it writes Python-shaped code, rarely correct";
 
     static final String RESOURCES = "/io/latentserve/model/demo/";
     /** The files of the checkpoint in the resources; model.safetensors last, so its presence means complete. */
@@ -53,9 +53,40 @@ public final class DemoModel {
         return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "latentserve");
     }
 
-    /** Returns the demo checkpoint folder under cacheRoot (for now the random one, until the trained one lands). */
+    /** Returns the demo checkpoint folder under cacheRoot, extracting it from the jar on first use (atomically). */
     public static Path ensure(Path cacheRoot) {
-        return RandomDemoModel.ensure(cacheRoot);
+        Path dir = cacheRoot.resolve(NAME);
+        if (Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            return dir;
+        }
+        try {
+            Files.createDirectories(cacheRoot);
+            Path tmp = Files.createTempDirectory(cacheRoot, NAME + ".tmp");
+            try {
+                extract(tmp);
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException | RuntimeException e) {
+                deleteTree(tmp);
+                if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
+                    throw e;
+                } // else another process created it first
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the demo model under " + cacheRoot + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void extract(Path dir) throws IOException {
+        for (String file : FILES) {
+            try (InputStream in = DemoModel.class.getResourceAsStream(RESOURCES + file)) {
+                if (in == null) {
+                    throw new IllegalStateException("the demo model's " + file + " is missing from the classpath ("
+                            + RESOURCES + "); rebuild the model module (mvn install) from a complete checkout");
+                }
+                Files.copy(in, dir.resolve(file));
+            }
+        }
     }
 
     static void deleteTree(Path dir) throws IOException {

@@ -14,8 +14,8 @@ final class ModelSource {
     static Path resolve(String model, PrintStream log) {
         if (model == null) {
             Path dir = DemoModel.ensure(DemoModel.defaultCacheRoot());
-            log.println("latentserve: using the built-in demo model (" + DemoModel.NAME + ": random weights, so its "
-                    + "output is gibberish); pass --model DIR to run a real checkpoint");
+            log.println("latentserve: using the built-in demo model (" + DemoModel.DESCRIPTION + "); pass --model DIR "
+                    + "to run a real checkpoint");
             return dir;
         }
         Path dir = Path.of(model);

@@ -51,7 +51,7 @@ class CompletionsApiTest {
         assertEquals("length", choice.get("finish_reason").asText());
         assertTrue(choice.get("logprobs").isNull());
         List<Integer> ids = tokenize("Once upon a time");
-        assertEquals(256, ids.getFirst(), "the demo tokenizer asks for BOS");
+        assertEquals(server.running.model().tokenizer().bosId(), ids.getFirst(), "the demo tokenizer asks for BOS");
         assertEquals(ids.size(), j.at("/usage/prompt_tokens").asInt());
         assertEquals(5, j.at("/usage/completion_tokens").asInt());
     }

@@ -145,7 +145,7 @@ class ErrorsApiTest {
                 "model");
         assertEquals("model_not_found", notFound.get("code").asText());
         assertEquals("invalid_request_error", notFound.get("type").asText());
-        JsonNode tooLong = assertError(server.http.post("/v1/completions", "{\"prompt\": \"" + "a".repeat(2100) + "\"}"),
+        JsonNode tooLong = assertError(server.http.post("/v1/completions", "{\"prompt\": \"" + "7".repeat(2100) + "\"}"),
                 400, "prompt");
         assertEquals("context_length_exceeded", tooLong.get("code").asText());
         assertTrue(tooLong.get("message").asText().startsWith("This model's maximum context length is 2048 tokens."));
