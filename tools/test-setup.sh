@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the JDK and Maven (called by `latentserve test`):
-#   promtool (Debian's prometheus package) to validate the /metrics exposition format.
+#   promtool (Debian's prometheus package) to validate the /metrics exposition format;
+#   headless Chromium (Debian's chromium and chromium-driver) for the playground's browser tests.
 # Installs only when missing and when we may (root with apt-get); otherwise says what to install.
 set -uo pipefail
 
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

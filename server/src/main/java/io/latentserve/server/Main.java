@@ -4,6 +4,7 @@ import io.latentserve.model.checkpoint.CheckpointException;
 import io.latentserve.model.config.ConfigException;
 import io.latentserve.server.cli.Args;
 import io.latentserve.server.cli.BenchCommand;
+import io.latentserve.server.cli.ChatCommand;
 import io.latentserve.server.cli.GenerateCommand;
 
 import java.io.PrintStream;
@@ -14,6 +15,7 @@ public final class Main {
             usage: latentserve <command> [options]
               serve      serve a model over the OpenAI-compatible HTTP API
               generate   run one prompt through a model and print the continuation (--json for ids and logprobs)
+              chat       chat in the terminal, with a running server (--url) or a model in this process
               bench      prefill/decode throughput against the machine's memory bandwidth
               test       run the whole test suite (handled by the launcher script)
             Run 'latentserve <command> --help' for the options of a command.""";
@@ -32,6 +34,7 @@ public final class Main {
             return switch (command) {
                 case "serve" -> help ? usage(out, ServeCommand.USAGE) : ServeCommand.run(args, out, err);
                 case "generate" -> help ? usage(out, GenerateCommand.USAGE) : GenerateCommand.run(args, out, err);
+                case "chat" -> help ? usage(out, ChatCommand.USAGE) : ChatCommand.run(args, System.in, out, err);
                 case "bench" -> help ? usage(out, BenchCommand.USAGE) : BenchCommand.run(args, out, err);
                 case "help", "--help", "-h" -> usage(out, USAGE);
                 default -> {

@@ -58,6 +58,7 @@ public final class ApiServer implements AutoCloseable {
                     });
                     filters(r, settings, ctx);
                     operations(r, settings, ctx);
+                    PlaygroundRoute.register(r, ctx); // GET / and /playground/*: the browser playground
                     routes(r, ctx);
                 })
                 .build()
