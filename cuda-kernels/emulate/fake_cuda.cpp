@@ -62,7 +62,7 @@ CUresult cuMemGetInfo_v2(size_t* free, size_t* total) { *free = 60ull << 30; *to
 CUresult cuMemAlloc_v2(unsigned long long* p, size_t bytes) {
     void* m = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
     if (!m) return 2; // out of memory
-    std::memset(m, 0xCD, bytes); // garbage, as device memory is
+    if (bytes <= (256u << 20)) std::memset(m, 0xCD, bytes); // garbage, as device memory is (big arenas stay untouched)
     *p = (unsigned long long) (uintptr_t) m;
     return OK;
 }
