@@ -30,7 +30,8 @@ testdata="${LATENTSERVE_TESTDATA:-$root/../shared/testdata}/tiny-deepseek-v2-lit
 echo "== build (model + native, with the CUDA kernels)"
 (cd "$root" && mvn -B -q $offline install -DskipTests -pl model,native)
 native_jar="$(ls "$root"/native/target/latentserve-native-*.jar | grep -v -- '-tests' | head -n 1)"
-if ! unzip -l "$native_jar" | grep -q 'io/latentserve/cuda/latentserve_kernels.fatbin'; then
+if ! unzip -Z1 "$native_jar" > "$root/native/target/native-jar.list" \
+        || ! grep -q 'io/latentserve/cuda/latentserve_kernels.fatbin' "$root/native/target/native-jar.list"; then
     echo "$native_jar has no fatbin: was nvcc found? (see the build output)" >&2
     exit 1
 fi
@@ -48,6 +49,17 @@ tr ':' '\n' < "$carry/classpath.txt" \
     | grep -E '/(latentserve-model|jackson-databind|jackson-core|jackson-annotations)[^/]*\.jar$' \
     | while read -r jar; do cp "$jar" "$carry/lib/"; done
 rm "$carry/classpath.txt"
+# The model jar carries the built-in demo model (tens of MB) that no GPU test loads: leave it behind.
+model_jar="$(ls "$carry"/lib/latentserve-model-*.jar | grep -v -- '-tests' | head -n 1)"
+unzip -Z1 "$model_jar" > "$carry/model-jar.list"
+if grep -q '^io/latentserve/model/demo/' "$carry/model-jar.list"; then
+    slim="$(mktemp -d)"
+    (cd "$slim" && unzip -q "$model_jar" && rm -rf io/latentserve/model/demo \
+        && "$JAVA_HOME/bin/jar" --create --file "$model_jar.slim" --manifest META-INF/MANIFEST.MF -C "$slim" .)
+    mv "$model_jar.slim" "$model_jar"
+    rm -rf "$slim"
+fi
+rm "$carry/model-jar.list"
 
 console="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/$junit_platform_version/junit-platform-console-standalone-$junit_platform_version.jar"
 if [ ! -f "$console" ]; then
