@@ -15,6 +15,13 @@ public interface Backend extends AutoCloseable {
 
     // ---- memory ----
 
+    /**
+     * A forward pass starts: activations of the previous one may be reused (the CUDA backend resets its
+     * activation arena here, so a pass that failed midway does not leak its activations).
+     */
+    default void beginForward() {
+    }
+
     /** A weight as the model uses it: 2-D [out, in], or a 1-D vector as one row. */
     Tensor weight(TensorView view);
 

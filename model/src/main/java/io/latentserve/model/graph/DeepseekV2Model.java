@@ -73,6 +73,7 @@ public final class DeepseekV2Model implements CausalLM {
     @Override
     public float[][] forward(ForwardBatch batch, KvCache cache) {
         Backend b = backend();
+        b.beginForward();
         int tokens = batch.numTokens();
         int d = config.hiddenSize();
         AttentionBatch attn = batch.attention();

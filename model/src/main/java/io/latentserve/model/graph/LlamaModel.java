@@ -59,6 +59,7 @@ public final class LlamaModel implements CausalLM {
     @Override
     public float[][] forward(ForwardBatch batch, KvCache cache) {
         Backend b = backend();
+        b.beginForward();
         int tokens = batch.numTokens();
         int d = config.hiddenSize();
         int heads = config.numAttentionHeads();

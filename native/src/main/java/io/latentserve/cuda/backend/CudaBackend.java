@@ -228,6 +228,7 @@ public final class CudaBackend extends CudaOps implements Backend {
     // ---- beyond the Backend interface ----
 
     /** Starts a new step now: every activation allocated so far is released (see {@link StepMemory}). */
+    @Override
     public void beginForward() {
         memory.beginStep();
     }
