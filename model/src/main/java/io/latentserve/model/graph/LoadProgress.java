@@ -11,9 +11,14 @@ public interface LoadProgress {
     static LoadProgress bar(java.io.PrintStream out, String label) {
         return new LoadProgress() {
             private int lastPercent = -1;
+            private boolean finished;
 
             @Override
             public void update(int done, int total, long doneBytes, long totalBytes) {
+                if (finished) {
+                    return; // the final line is drawn once, even when loading reports completion twice
+                }
+                finished = done == total;
                 int percent = totalBytes == 0 ? 100 : (int) (100 * doneBytes / totalBytes);
                 if (done != total && percent < lastPercent + 2) {
                     return;
