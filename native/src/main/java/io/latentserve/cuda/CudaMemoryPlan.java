@@ -1,7 +1,7 @@
 package io.latentserve.cuda;
 
 import io.latentserve.cuda.memory.KvCacheBudget;
-import io.latentserve.cuda.memory.MemorySize;
+import io.latentserve.model.MemorySize;
 
 import java.util.Objects;
 

@@ -1,5 +1,6 @@
 package io.latentserve.cuda.memory;
 
+import io.latentserve.model.MemorySize;
 import java.util.Locale;
 
 /**

@@ -1,5 +1,7 @@
 package io.latentserve.cuda.memory;
 
+import io.latentserve.model.MemorySize;
+
 /**
  * How many bytes of device memory the latent KV cache gets, from --kv-cache-memory (see {@link MemorySize}
  * for the grammar) and the memory free once weights and activations are in place.

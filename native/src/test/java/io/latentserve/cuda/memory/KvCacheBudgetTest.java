@@ -1,5 +1,6 @@
 package io.latentserve.cuda.memory;
 
+import io.latentserve.model.MemorySize;
 import io.latentserve.cuda.CudaMemoryPlan;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.latentserve.cuda.memory;
+package io.latentserve.model;
 
 import java.math.BigDecimal;
 import java.util.Locale;
@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
 /**
  * Memory-size options: a byte count ("1073741824"), a size ("8GiB", "512MB", "1.5 GiB"; KiB/MiB/GiB/TiB
  * are powers of 1024, KB/MB/GB/TB powers of 1000, B bytes), or a fraction in (0, 1] of the memory
- * available, written with a decimal point ("0.9", "1.0"). The same grammar as the server's
- * --kv-cache-memory (KvCacheSizing), restated here because the server depends on this module.
+ * available, written with a decimal point ("0.9", "1.0"). One grammar for every memory option: the server's
+ * --kv-cache-memory and the CUDA backend's arena sizes.
  */
 public final class MemorySize {
     private static final Pattern SIZE = Pattern.compile("\\s*(\\d+(?:\\.\\d+)?)\\s*([a-zA-Z]*)\\s*");
