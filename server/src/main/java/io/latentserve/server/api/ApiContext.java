@@ -16,12 +16,6 @@ public final class ApiContext {
     private volatile ServedModel model;
     private volatile boolean draining;
 
-    /** A context that is ready at once (tests, embedding). */
-    public ApiContext(Engine engine, ServedModel model, Json json) {
-        this(json, Integer.MAX_VALUE);
-        ready(engine, model);
-    }
-
     /**
      * A context still loading.
      *

@@ -5,7 +5,6 @@ import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.latentserve.server.engine.Engine;
 import io.latentserve.server.engine.EngineException;
 
 import java.util.logging.Level;
@@ -26,13 +25,6 @@ public final class ApiServer implements AutoCloseable {
         this.server = server;
         this.ctx = ctx;
         this.inFlight = inFlight;
-    }
-
-    /** Starts listening with a ready engine; port 0 picks a free port (see {@link #port()}). */
-    public static ApiServer start(String host, int port, Engine engine, ServedModel model) {
-        ServerSettings local = ServerSettings.local(port);
-        return start(new ServerSettings(host, port, local.maxBodyBytes(), local.apiKeys(), false, false,
-                java.util.List.of(), null, null), new ApiContext(engine, model, new Json()));
     }
 
     /**

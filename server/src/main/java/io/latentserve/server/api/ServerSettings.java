@@ -29,9 +29,4 @@ public record ServerSettings(String host, int port, long maxBodyBytes, ApiKeys a
 
     /** Generous for long prompts, small enough that a runaway upload cannot exhaust the heap. */
     public static final long DEFAULT_MAX_BODY_BYTES = 64L << 20;
-
-    /** Loopback, no keys, no CORS, no access log: what tests and embedding use. */
-    public static ServerSettings local(int port) {
-        return new ServerSettings("127.0.0.1", port, DEFAULT_MAX_BODY_BYTES, ApiKeys.none(), false, false, List.of(), null, null);
-    }
 }
