@@ -113,8 +113,8 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** A refused submission never becomes a request: it is reported to the listener (metrics), not counted as finished. */
     private void rejected(String reason) {
-        counters.rejected(reason);
         listener.onRejected(reason);
     }
 

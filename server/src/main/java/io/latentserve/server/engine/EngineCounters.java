@@ -33,10 +33,6 @@ final class EngineCounters {
         finished.computeIfAbsent(reason, r -> new LongAdder()).increment();
     }
 
-    void rejected(String reason) {
-        finished.computeIfAbsent("rejected_" + reason, r -> new LongAdder()).increment();
-    }
-
     long promptTokens() {
         return promptTokens.sum();
     }
