@@ -16,8 +16,8 @@ mkdir -p "$out"
 [ -f "$carry/jdk.tgz" ] || { echo "no $carry/jdk.tgz: run cuda-kernels/prepare-device-check.sh first" >&2; exit 2; }
 
 work="$(mktemp -d /tmp/device-check.XXXXXX)"
-tar xzf "$carry/jdk.tgz" -C "$work"
-tar xzf "$carry/testdata.tgz" -C "$work"
+tar xf "$carry/jdk.tgz" -C "$work"
+tar xf "$carry/testdata.tgz" -C "$work"
 java="$work/jdk/bin/java"
 cat "$carry/MANIFEST" 2>/dev/null | head -n 2
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(nvidia-smi unavailable)"
