@@ -70,6 +70,9 @@ template <typename T> inline T __shfl_xor_sync(unsigned, T v, int offset) {
 
 inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
 inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
+/* Round-to-nearest f32 add and multiply, never contracted into an FMA (the emulation builds with -ffp-contract=off). */
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
 using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt;
 

@@ -14,7 +14,7 @@ mkdir -p "$work"
             -e 's|extern __shared__ float smem\[\];|float* smem = emu_dynamic_smem<float>();|' "$f"
     done
 } > "$work/kernels_emu.inc"
-g++ -std=c++20 -O2 -fPIC -shared -I "$here" -I "$here/../include" -I "$work" -o "$work/libcuda.so" "$here/fake_cuda.cpp"
+g++ -std=c++20 -O2 -ffp-contract=off -fPIC -shared -I "$here" -I "$here/../include" -I "$work" -o "$work/libcuda.so" "$here/fake_cuda.cpp"
 g++ -std=c++20 -O2 -fPIC -shared -fopenmp -o "$work/libcublas.so" "$here/fake_cublas.cpp"
 cd "$root"
 LATENTSERVE_LIBCUDA="$work/libcuda.so" LATENTSERVE_LIBCUBLAS="$work/libcublas.so" \

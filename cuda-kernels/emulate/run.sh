@@ -13,6 +13,6 @@ mkdir -p "$work"
             -e 's|extern __shared__ float smem\[\];|float* smem = emu_dynamic_smem<float>();|' "$f"
     done
 } > "$work/kernels_emu.inc"
-g++ -std=c++20 -O1 -pthread -I "$here" -I "$here/../include" -I "$work" -include "$here/emu.h" \
+g++ -std=c++20 -O1 -ffp-contract=off -pthread -I "$here" -I "$here/../include" -I "$work" -include "$here/emu.h" \
     -o "$work/check" "$here/check.cpp"
 "$work/check"

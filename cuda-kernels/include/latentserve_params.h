@@ -319,4 +319,20 @@ typedef struct {
     int pad0;
 } LsSampleParams;
 
+/*
+ * ls_fill_hashed: element i of the tensor (count elements, bf16 or f32 by dtype) = mean + amplitude * (2u - 1),
+ * u = (lowbias32(seed ^ i * 0x9E3779B1) >> 8) / 2^24, rounded to bf16 by truncation: bit for bit what
+ * io.latentserve.model.random.HashFill computes, so random weights are made in place on the device.
+ * grid-stride: any grid, block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr dst;         /* element indexBase is written at dst */
+    int count;          /* elements in this launch (a host loop covers larger tensors) */
+    int indexBase;      /* index of the first element, read as unsigned: tensors of up to 2^32 elements */
+    int seed;
+    float mean;
+    float amplitude;
+    int dtype;          /* LS_DTYPE_BF16 or LS_DTYPE_F32 */
+} LsFillHashedParams;
+
 #endif /* LATENTSERVE_PARAMS_H */

@@ -1,8 +1,10 @@
 package io.latentserve.model.backend;
 
 import io.latentserve.model.checkpoint.TensorView;
+import io.latentserve.model.random.HashFill;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The tensor operations the model graph is written against (DESIGN.md "Backends"). Activations are
@@ -24,6 +26,14 @@ public interface Backend extends AutoCloseable {
 
     /** A weight as the model uses it: 2-D [out, in], or a 1-D vector as one row. */
     Tensor weight(TensorView view);
+
+    /**
+     * A bf16 weight of this shape whose values are the fill's (see {@link HashFill}); by default the host
+     * view is materialised and uploaded like any other, a device backend fills its memory in place.
+     */
+    default Tensor hashedWeight(String name, long[] shape, HashFill fill, Supplier<TensorView> hostView) {
+        return weight(hostView.get());
+    }
 
     /** A zeroed f32 activation [rows, cols]. */
     Tensor activation(int rows, int cols);

@@ -14,6 +14,11 @@ public interface TensorStore extends AutoCloseable {
 
     Optional<TensorView> find(String name);
 
+    /** Bytes the named tensor holds as stored (a store whose tensors are made on demand says so without making it). */
+    default long byteSize(String name) {
+        return get(name).data().byteSize();
+    }
+
     /** The tensor, or a CheckpointException naming the checkpoint and the missing tensor. */
     default TensorView get(String name) {
         return find(name).orElseThrow(() -> new CheckpointException(

@@ -1,5 +1,7 @@
 package io.latentserve.model.graph;
 
+import io.latentserve.model.random.HashedTensorStore;
+
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.checkpoint.CheckpointException;
@@ -26,13 +28,16 @@ public final class Weights {
         this.progress = progress;
         long bytes = 0;
         for (String name : store.names()) {
-            bytes += store.get(name).data().byteSize();
+            bytes += store.byteSize(name);
         }
         this.totalTensors = store.names().size();
         this.totalBytes = bytes;
     }
 
     public Tensor get(String name, long... shape) {
+        if (store instanceof HashedTensorStore hashed) {
+            return hashedWeight(hashed, name, shape);
+        }
         TensorView view = store.get(name).requireShape(shape);
         if (!view.dtype().isSupportedWeightType()) {
             throw new CheckpointException("tensor " + name + " in " + view.file() + " has dtype " + view.dtype()
@@ -41,6 +46,20 @@ public final class Weights {
         Tensor t = backend.weight(view);
         doneTensors++;
         doneBytes += view.data().byteSize();
+        progress.update(doneTensors, totalTensors, doneBytes, totalBytes);
+        return t;
+    }
+
+    /** A weight made by the backend from its hash fill (on a GPU: in place, no host copy). */
+    private Tensor hashedWeight(HashedTensorStore hashed, String name, long[] shape) {
+        if (!java.util.Arrays.equals(hashed.shape(name), shape)) {
+            throw new CheckpointException("tensor " + name + " in " + hashed.location() + " has shape "
+                    + java.util.Arrays.toString(hashed.shape(name)) + " but the model config requires "
+                    + java.util.Arrays.toString(shape));
+        }
+        Tensor t = backend.hashedWeight(name, shape, hashed.fillOf(name), () -> hashed.get(name));
+        doneTensors++;
+        doneBytes += hashed.byteSize(name);
         progress.update(doneTensors, totalTensors, doneBytes, totalBytes);
         return t;
     }

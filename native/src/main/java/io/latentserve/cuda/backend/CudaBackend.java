@@ -21,11 +21,13 @@ import io.latentserve.model.backend.RopeTable;
 import io.latentserve.model.backend.RouterConfig;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.checkpoint.TensorView;
+import io.latentserve.model.random.HashFill;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The CUDA backend: weights resident in the weight arena (bf16 as stored, f32 otherwise), f32 activations
@@ -56,6 +58,12 @@ public final class CudaBackend extends CudaOps implements Backend {
     @Override
     public Tensor weight(TensorView view) {
         return weights.upload(view);
+    }
+
+    /** Filled in place on the device: no host copy of the values ever exists. */
+    @Override
+    public Tensor hashedWeight(String name, long[] shape, HashFill fill, Supplier<TensorView> hostView) {
+        return weights.hashed(name, shape, fill, kernels);
     }
 
     @Override
