@@ -1,18 +1,23 @@
 package io.latentserve.server.cli;
 
+import io.latentserve.cuda.CudaBackendProvider;
+import io.latentserve.cuda.bench.DeviceBench;
 import io.latentserve.model.LoadedModel;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.DeviceSelector;
-import io.latentserve.model.config.ConfigLoader;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.graph.DeepseekV2Model;
 import io.latentserve.model.graph.Weights;
+import io.latentserve.model.perf.KnownShapes;
+import io.latentserve.model.perf.RooflineBound;
 import io.latentserve.model.random.RandomTensorStore;
 import io.latentserve.server.engine.sample.SamplingParams;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -26,12 +31,18 @@ public final class BenchCommand {
                                      [--decode-tokens N] [--rounds N] [--device auto|cpu|cuda]
               --config builtin   the built-in demo model (default)
               --config v2-lite   random weights with DeepSeek-V2-Lite's real layer shapes, --layers layers (default 4)
-              --model DIR        a checkpoint folder instead""";
+              --model DIR        a checkpoint folder instead
+            latentserve bench --device cuda [device options]   (no --config / --model: the GPU suite)
+              DeepSeek-V2-Lite at full size with random weights made on the GPU: measured ceilings, decode
+              steps at batch x context, prefill, each beside its hardware bound; see its own --help""";
 
     private BenchCommand() {
     }
 
     public static int run(String[] argv, PrintStream out, PrintStream err) {
+        if (isDeviceSuite(argv)) {
+            return runDeviceSuite(argv, out, err);
+        }
         Args args = Args.parse(argv, 1, Set.of());
         String configName = args.string("config", "builtin");
         int layers = args.integer("layers", 4);
@@ -64,12 +75,44 @@ public final class BenchCommand {
         return 0;
     }
 
+    /** `bench --device cuda` with neither --config nor --model runs the GPU suite of {@link DeviceBench}. */
+    static boolean isDeviceSuite(String[] argv) {
+        List<String> args = List.of(argv);
+        int device = args.indexOf("--device");
+        return device >= 0 && device + 1 < args.size() && args.get(device + 1).equals("cuda")
+                && !args.contains("--config") && !args.contains("--model");
+    }
+
+    private static int runDeviceSuite(String[] argv, PrintStream out, PrintStream err) {
+        List<String> rest = new ArrayList<>(List.of(argv).subList(1, argv.length));   // argv[0] is "bench"
+        int device = rest.indexOf("--device");
+        rest.remove(device + 1);
+        rest.remove(device);
+        if (rest.contains("--help")) {
+            out.println(DeviceBench.USAGE);
+            return 0;
+        }
+        DeviceBench.Options options;
+        try {
+            options = DeviceBench.parse(rest.toArray(String[]::new));
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException(e.getMessage());
+        }
+        Optional<String> unavailable = new CudaBackendProvider().unavailableReason();
+        if (unavailable.isPresent()) {
+            err.println("latentserve bench --device cuda: the CUDA backend is unavailable: " + unavailable.get());
+            return 1;
+        }
+        new DeviceBench(options, out).run();
+        return 0;
+    }
+
     private static void report(PrintStream out, int round, ModelConfig c, SingleSequenceGenerator.Result r, double bw) {
         int n = r.tokens().size();
         double prefillTps = r.promptIds().length / (r.prefillNanos() / 1e9);
         double decodeTps = (n - 1) / (r.decodeNanos() / 1e9);
         int meanContext = r.promptIds().length + n / 2;
-        double bytesPerToken = DecodeBytes.perToken(c, meanContext, 2, 4);
+        double bytesPerToken = new RooflineBound(c).decodeStepBytes(1, meanContext, 2, 4);
         double boundTps = bw / bytesPerToken;
         out.printf("round %d: memory bandwidth (triad) %.1f GB/s%n", round, bw / 1e9);
         out.printf("  prefill %d tokens: %.1f tok/s%n", r.promptIds().length, prefillTps);
@@ -98,18 +141,6 @@ public final class BenchCommand {
 
     /** DeepSeek-V2-Lite's config (MODEL_SPEC 1) with fewer layers: layer 0 dense, the rest MoE. */
     static ModelConfig v2LiteShapes(int layers) {
-        return ConfigLoader.parse(Path.of("v2-lite-shapes.json"), """
-                {"architectures": ["DeepseekV2ForCausalLM"], "vocab_size": 102400, "hidden_size": 2048,
-                 "intermediate_size": 10944, "moe_intermediate_size": 1408, "num_hidden_layers": %d,
-                 "num_attention_heads": 16, "num_key_value_heads": 16, "n_routed_experts": 64, "n_shared_experts": 2,
-                 "num_experts_per_tok": 6, "n_group": 1, "topk_group": 1, "topk_method": "greedy",
-                 "routed_scaling_factor": 1.0, "norm_topk_prob": false, "scoring_func": "softmax",
-                 "first_k_dense_replace": 1, "moe_layer_freq": 1, "q_lora_rank": null, "kv_lora_rank": 512,
-                 "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "rope_theta": 10000,
-                 "rope_scaling": {"type": "yarn", "factor": 40, "original_max_position_embeddings": 4096,
-                   "beta_fast": 32, "beta_slow": 1, "mscale": 0.707, "mscale_all_dim": 0.707},
-                 "max_position_embeddings": 163840, "rms_norm_eps": 1e-6, "bos_token_id": 100000,
-                 "eos_token_id": 100001, "tie_word_embeddings": false}
-                """.formatted(layers));
+        return KnownShapes.deepseekV2Lite(layers);
     }
 }

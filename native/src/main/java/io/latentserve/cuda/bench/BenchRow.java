@@ -1,0 +1,52 @@
+package io.latentserve.cuda.bench;
+
+import java.util.Locale;
+
+/**
+ * One line of the device benchmark: what was measured, at which shape, and its fraction of the bound
+ * (computed from the model's config and the ceilings measured in the same run).
+ *
+ * @param value    the measured figure, in unit
+ * @param bound    the same figure at the hardware limit, in unit (NaN when there is none)
+ * @param note     how the bound was counted, or what the figure includes
+ */
+public record BenchRow(String name, String shape, double value, double bound, String unit, String note) {
+
+    public double fraction() {
+        return value / bound;
+    }
+
+    String tableLine() {
+        return String.format(Locale.ROOT, "| %-34s | %-26s | %12s | %12s | %-8s | %8s | %s |", name, shape,
+                number(value), number(bound), unit, Double.isNaN(bound) ? "-" : String.format(Locale.ROOT, "%.3f", fraction()),
+                note);
+    }
+
+    static String tableHeader() {
+        return String.format(Locale.ROOT, "| %-34s | %-26s | %12s | %12s | %-8s | %8s | %s |%n", "benchmark", "shape",
+                "measured", "bound", "unit", "fraction", "note")
+                + "|------------------------------------|----------------------------|--------------|--------------|"
+                + "----------|----------|------|";
+    }
+
+    String json() {
+        return String.format(Locale.ROOT, "{\"name\":%s,\"shape\":%s,\"value\":%s,\"bound\":%s,\"unit\":%s,"
+                + "\"fraction\":%s,\"note\":%s}", quote(name), quote(shape), jsonNumber(value), jsonNumber(bound),
+                quote(unit), jsonNumber(fraction()), quote(note));
+    }
+
+    private static String number(double v) {
+        if (Double.isNaN(v)) {
+            return "-";
+        }
+        return Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String jsonNumber(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
+    }
+
+    static String quote(String s) {
+        return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+}

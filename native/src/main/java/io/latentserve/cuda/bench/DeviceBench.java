@@ -1,0 +1,247 @@
+package io.latentserve.cuda.bench;
+
+import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.backend.CudaBackend;
+import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.config.ModelConfig;
+import io.latentserve.model.graph.DeepseekV2Model;
+import io.latentserve.model.graph.ForwardBatch;
+import io.latentserve.model.graph.Weights;
+import io.latentserve.model.perf.KnownShapes;
+import io.latentserve.model.perf.RooflineBound;
+import io.latentserve.model.random.HashedTensorStore;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+
+/**
+ * `latentserve bench --device cuda`: DeepSeek-V2-Lite with random weights made on the GPU (exact config,
+ * {@link HashedTensorStore}: the HuggingFace peer, cuda-kernels/bench/hf_peer.py, makes the same values),
+ * timed against the bound of {@link RooflineBound} with this GPU's ceilings measured first.
+ *
+ * <p>Decode: B sequences with C tokens already cached each (the latent cache is made directly, zeroed,
+ * rather than prefilled: a decode step's cost depends on the cache's size, not its values), then timed
+ * model steps of one token per sequence: the full forward pass the server runs, logits copied to the host
+ * included. Prefill: one prompt of P tokens in one forward pass.
+ */
+public final class DeviceBench {
+    public static final String USAGE = """
+            usage: latentserve bench --device cuda [--shapes v2-lite|tiny] [--layers N] [--batches 1,16,64,256] [--contexts 1024,4096]
+                                     [--prefill-tokens 4096] [--steps 5] [--activation-gib 16] [--json FILE]
+              DeepSeek-V2-Lite's exact config with random weights made on the GPU (27 layers, ~31 GB bf16)""";
+    private static final int BLOCK = 64;
+    private static final int MODEL_SEED = 42;
+
+    /** The benchmark's settings. */
+    public record Options(String shapes, int layers, int[] batches, int[] contexts, int prefillTokens, int steps,
+                          int activationGiB, Path json) {
+        public Options {
+            if (!shapes.equals("v2-lite") && !shapes.equals("tiny")) {
+                throw new IllegalArgumentException("--shapes must be v2-lite or tiny, not " + shapes);
+            }
+            if (layers < 1 || batches.length == 0 || contexts.length == 0 || prefillTokens < 0 || steps < 1
+                    || activationGiB < 1) {
+                throw new IllegalArgumentException("layers, steps and activation memory must be >= 1; batches and "
+                        + "contexts non-empty; prefill tokens >= 0");
+            }
+        }
+
+        public static Options defaults() {
+            return new Options("v2-lite", KnownShapes.V2_LITE_LAYERS, new int[]{1, 16, 64, 256}, new int[]{1024, 4096}, 4096, 5,
+                    16, null);
+        }
+    }
+
+    private final Options options;
+    private final PrintStream out;
+    private final List<BenchRow> rows = new ArrayList<>();
+
+    public DeviceBench(Options options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    public static void main(String[] argv) {
+        new DeviceBench(parse(argv), System.out).run();
+    }
+
+    public List<BenchRow> run() {
+        boolean tiny = options.shapes().equals("tiny");
+        ModelConfig config = tiny ? KnownShapes.tinyDeepseekV2(options.layers()) : KnownShapes.deepseekV2Lite(options.layers());
+        RooflineBound bound = new RooflineBound(config);
+        int maxBlocks = 0;
+        for (int b : options.batches()) {
+            for (int c : options.contexts()) {
+                maxBlocks = Math.max(maxBlocks, b * blocksFor(c + options.steps() + 2));
+            }
+        }
+        maxBlocks = Math.max(maxBlocks, blocksFor(options.prefillTokens() + 1));
+        long weightBytes = config.parameterCount() * 2 + (1L << 30);
+        long kvBytes = (long) maxBlocks * BLOCK * config.kvCacheWidth() * 4L * config.numHiddenLayers() + (1L << 28);
+        long activationBytes = (long) options.activationGiB() << 30;
+        out.printf(Locale.ROOT, "device bench: %s shapes, %d layers, %.2f B parameters; arenas: weights "
+                + "%.1f GB, KV cache %.1f GB (f32, %d blocks of %d), activations %.1f GB%n",
+                tiny ? "tiny DeepSeek-V2 (smoke run)" : "DeepSeek-V2-Lite", config.numHiddenLayers(),
+                config.parameterCount() / 1e9, weightBytes / 1e9, kvBytes / 1e9, maxBlocks, BLOCK, activationBytes / 1e9);
+        CudaContext ctx = CudaContext.open(0, weightBytes, kvBytes, activationBytes);
+        try (CudaBackend backend = CudaBackend.create(ctx)) {
+            out.println("GPU: " + ctx.device());
+            DeviceCeilings ceilings = tiny ? DeviceCeilings.measure(ctx, 1 << 20, 128) : DeviceCeilings.measure(ctx);
+            row(new BenchRow("ceiling: device copy", "1 GiB DtoD", ceilings.copyBytesPerSecond() / 1e9, Double.NaN,
+                    "GB/s", "read + write per second"));
+            row(new BenchRow("ceiling: bf16 GEMM (cuBLAS)", "8192^3", ceilings.bf16FlopsPerSecond() / 1e12, Double.NaN,
+                    "TFLOP/s", "f32 accumulate"));
+            long start = System.nanoTime();
+            // the model closes its store
+            try (DeepseekV2Model model = new DeepseekV2Model(config,
+                    new Weights(new HashedTensorStore(config, MODEL_SEED), backend))) {
+                ctx.synchronize();
+                out.printf(Locale.ROOT, "weights made on the GPU in %.1f s; %s%n", (System.nanoTime() - start) / 1e9,
+                        backend.memoryReport());
+                try (KvCache cache = model.newKvCache(maxBlocks, BLOCK)) {
+                    for (int c : options.contexts()) {
+                        for (int b : options.batches()) {
+                            decode(model, cache, bound, ceilings, b, c);
+                        }
+                    }
+                    if (options.prefillTokens() > 0) {
+                        prefill(model, cache, bound, ceilings, options.prefillTokens());
+                    }
+                }
+            }
+        }
+        out.println();
+        out.println(BenchRow.tableHeader());
+        rows.forEach(r -> out.println(r.tableLine()));
+        if (options.json() != null) {
+            writeJson(ctx.device().toString());
+        }
+        return rows;
+    }
+
+    private void decode(DeepseekV2Model model, KvCache cache, RooflineBound bound, DeviceCeilings ceilings,
+                        int batch, int context) {
+        int perSeq = blocksFor(context + options.steps() + 2);
+        int[][] tables = new int[batch][perSeq];
+        for (int s = 0; s < batch; s++) {
+            for (int i = 0; i < perSeq; i++) {
+                tables[s][i] = s * perSeq + i;
+            }
+        }
+        SplittableRandom rnd = new SplittableRandom(batch * 31L + context);
+        int vocab = model.config().vocabSize();
+        int[] positions = new int[batch];
+        Arrays.fill(positions, context);
+        model.forward(step(rnd, vocab, batch, positions, tables), cache);     // warm-up: first launches, caches
+        long start = System.nanoTime();
+        for (int i = 0; i < options.steps(); i++) {
+            for (int s = 0; s < batch; s++) {
+                positions[s]++;
+            }
+            model.forward(step(rnd, vocab, batch, positions, tables), cache);
+        }
+        double stepSeconds = (System.nanoTime() - start) / 1e9 / options.steps();
+        int meanContext = context + 1 + options.steps() / 2;
+        double boundSeconds = bound.decodeStepSeconds(batch, meanContext, 2, 2, ceilings.copyBytesPerSecond());
+        double ownBytes = bound.decodeStepBytes(batch, meanContext, 2, 4);
+        String shape = "B " + batch + ", context " + context;
+        row(new BenchRow("decode step (model forward)", shape, batch / stepSeconds, batch / boundSeconds, "tok/s",
+                String.format(Locale.ROOT, "%.2f ms/step vs %.2f ms bound (bf16 cache); f32 cache here: %.0f GB/s = %.3f of copy",
+                        stepSeconds * 1e3, boundSeconds * 1e3, ownBytes / stepSeconds / 1e9,
+                        ownBytes / stepSeconds / ceilings.copyBytesPerSecond())));
+    }
+
+    private static ForwardBatch step(SplittableRandom rnd, int vocab, int batch, int[] positions, int[][] tables) {
+        int[][] tokens = new int[batch][1];
+        for (int s = 0; s < batch; s++) {
+            tokens[s][0] = rnd.nextInt(vocab);
+        }
+        return ForwardBatch.of(tokens, positions, tables, BLOCK);
+    }
+
+    private void prefill(DeepseekV2Model model, KvCache cache, RooflineBound bound, DeviceCeilings ceilings, int tokens) {
+        int[][] table = new int[1][blocksFor(tokens + 1)];
+        for (int i = 0; i < table[0].length; i++) {
+            table[0][i] = i;
+        }
+        int[][] prompt = {new SplittableRandom(7).ints(tokens, 0, model.config().vocabSize()).toArray()};
+        int rounds = 2;
+        model.forward(ForwardBatch.of(prompt, new int[]{0}, table, BLOCK), cache);   // warm-up
+        long start = System.nanoTime();
+        for (int r = 0; r < rounds; r++) {
+            model.forward(ForwardBatch.of(prompt, new int[]{0}, table, BLOCK), cache);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9 / rounds;
+        double boundTps = ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(tokens);
+        row(new BenchRow("prefill (model forward)", "1 x " + tokens + " tokens", tokens / seconds, boundTps, "tok/s",
+                String.format(Locale.ROOT, "%.1f ms; bound %.2f GFLOP/token at the measured GEMM peak",
+                        seconds * 1e3, bound.prefillFlopsPerToken(tokens) / 1e9)));
+    }
+
+    /** Adds a row and prints it at once, so a run cut short still shows what it measured. */
+    public void row(BenchRow row) {
+        rows.add(row);
+        out.println(row.tableLine());
+        out.flush();
+    }
+
+    private void writeJson(String gpu) {
+        String json = "{\"gpu\":" + BenchRow.quote(gpu) + ",\"layers\":" + options.layers() + ",\"rows\":["
+                + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "]}\n";
+        try {
+            Files.writeString(options.json(), json);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + options.json(), e);
+        }
+        out.println("report: " + options.json());
+    }
+
+    private static int blocksFor(int tokens) {
+        return (tokens + BLOCK - 1) / BLOCK;
+    }
+
+    /** --name value pairs; unknown names and bad numbers are usage errors. */
+    public static Options parse(String[] argv) {
+        Options d = Options.defaults();
+        String shapes = d.shapes();
+        int layers = d.layers();
+        int[] batches = d.batches();
+        int[] contexts = d.contexts();
+        int prefill = d.prefillTokens();
+        int steps = d.steps();
+        int activation = d.activationGiB();
+        Path json = null;
+        for (int i = 0; i < argv.length; i++) {
+            String name = argv[i];
+            if (i + 1 >= argv.length) {
+                throw new IllegalArgumentException(name + " needs a value\n" + USAGE);
+            }
+            String value = argv[++i];
+            switch (name) {
+                case "--shapes" -> shapes = value;
+                case "--layers" -> layers = Integer.parseInt(value);
+                case "--batches" -> batches = ints(value);
+                case "--contexts" -> contexts = ints(value);
+                case "--prefill-tokens" -> prefill = Integer.parseInt(value);
+                case "--steps" -> steps = Integer.parseInt(value);
+                case "--activation-gib" -> activation = Integer.parseInt(value);
+                case "--json" -> json = Path.of(value);
+                default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
+            }
+        }
+        return new Options(shapes, layers, batches, contexts, prefill, steps, activation, json);
+    }
+
+    private static int[] ints(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    }
+}

@@ -1,0 +1,37 @@
+package io.latentserve.cuda.bench;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The device benchmark's harness end to end at toy sizes: every row measured, the report written. */
+@Tag("gpu")
+class DeviceBenchGpuTest {
+
+    @Test
+    void smokeRunMeasuresEveryRowAndWritesTheReport() throws Exception {
+        Path json = Files.createTempFile("device-bench", ".json");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        List<BenchRow> rows = new DeviceBench(DeviceBench.parse(new String[]{"--shapes", "tiny", "--layers", "2",
+                "--batches", "1,3", "--contexts", "70", "--prefill-tokens", "40", "--steps", "2",
+                "--activation-gib", "1", "--json", json.toString()}), new PrintStream(buf, true, StandardCharsets.UTF_8))
+                .run();
+        String printed = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(2 + 2 + 1, rows.size(), printed);   // two ceilings, two decode shapes, one prefill
+        for (BenchRow r : rows) {
+            assertTrue(r.value() > 0 && Double.isFinite(r.value()), r.toString());
+        }
+        assertTrue(printed.contains("| decode step (model forward)"), printed);
+        String report = Files.readString(json);
+        assertTrue(report.startsWith("{\"gpu\":") && report.contains("\"prefill (model forward)\""), report);
+    }
+}

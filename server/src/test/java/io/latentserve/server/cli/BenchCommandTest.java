@@ -1,0 +1,45 @@
+package io.latentserve.server.cli;
+
+import io.latentserve.cuda.CudaBackendProvider;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class BenchCommandTest {
+
+    @Test
+    void deviceCudaWithoutAModelChoiceIsTheGpuSuite() {
+        assertTrue(BenchCommand.isDeviceSuite(new String[]{"bench", "--device", "cuda"}));
+        assertTrue(BenchCommand.isDeviceSuite(new String[]{"bench", "--batches", "1,2", "--device", "cuda"}));
+        assertFalse(BenchCommand.isDeviceSuite(new String[]{"bench", "--device", "cuda", "--config", "v2-lite"}));
+        assertFalse(BenchCommand.isDeviceSuite(new String[]{"bench", "--device", "cpu"}));
+        assertFalse(BenchCommand.isDeviceSuite(new String[]{"bench", "--device"}));
+    }
+
+    @Test
+    void gpuSuiteRejectsUnknownOptionsWithItsUsage() {
+        var e = assertThrows(Args.UsageException.class, () -> BenchCommand.run(
+                new String[]{"bench", "--device", "cuda", "--bogus", "1"}, System.out, System.err));
+        assertTrue(e.getMessage().contains("unknown option --bogus"), e.getMessage());
+        assertTrue(e.getMessage().contains("--batches"), e.getMessage());
+    }
+
+    @Test
+    void gpuSuiteWithoutAGpuSaysWhyAndFails() {
+        // on a machine with a usable GPU this would run the whole suite: it is for the machines without one
+        assumeTrue(new CudaBackendProvider().unavailableReason().isPresent());
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = BenchCommand.run(new String[]{"bench", "--device", "cuda", "--steps", "1"}, System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(1, status);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("the CUDA backend is unavailable"), err.toString());
+    }
+}
