@@ -3,7 +3,11 @@
 # .carry/ holds (made by cuda-kernels/prepare-device-check.sh on a build machine): a jlinked Java 25, the jars
 # (the native one carries the kernel fatbin), the test classes, the JUnit console launcher and the golden
 # test data. Prints a table (kernel, shapes, error, tolerance, PASS/FAIL) and writes $OUT/device-check.json
-# (every check, the JUnit counts) plus the console log. Exits with JUnit's status. Budget: 8 minutes.
+# (every check, the JUnit counts) plus the console log. Then the benchmarks: the GPU suite of
+# `latentserve bench --device cuda` (io.latentserve.cuda.bench.DeviceBench: ceilings, DeepSeek-V2-Lite made
+# on the GPU, decode B x C, prefill) and its HuggingFace transformers peer (bench/hf_peer.py, same weights),
+# merged by bench/report.py into $OUT/bench-table.md. Exits with JUnit's status. Budget: about 9 minutes;
+# DEVICE_CHECK_BUDGET_S, BENCH_BUDGET_S, PEER_BUDGET_S bound the three parts, BENCH=0 skips the benchmarks.
 #
 #   cuda-kernels/device-check.sh [JUnit console options, e.g. --select-class io.latentserve.cuda.backend.CudaMoeGpuTest]
 set -uo pipefail
@@ -11,7 +15,9 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 carry="$root/.carry"
 out="${OUT:-$root/target/device-check}"
-budget_s="${DEVICE_CHECK_BUDGET_S:-450}"
+budget_s="${DEVICE_CHECK_BUDGET_S:-200}"
+bench_budget_s="${BENCH_BUDGET_S:-200}"
+peer_budget_s="${PEER_BUDGET_S:-170}"
 mkdir -p "$out"
 [ -f "$carry/jdk.tgz" ] || { echo "no $carry/jdk.tgz: run cuda-kernels/prepare-device-check.sh first" >&2; exit 2; }
 
@@ -66,5 +72,21 @@ failed=$(grep -c '"pass":false' "$results")
     printf ']}\n'
 } > "$out/device-check.json"
 echo "checks: $passed passed, $failed failed; JUnit exit $status; ${elapsed}s; report $out/device-check.json"
+
+if [ "${BENCH:-1}" != "0" ]; then
+    echo
+    echo "== GPU suite (latentserve bench --device cuda), budget ${bench_budget_s}s"
+    timeout --signal=TERM --kill-after=20 "$bench_budget_s" \
+        "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -XX:+UseParallelGC \
+        -cp "$classpath" io.latentserve.cuda.bench.DeviceBench --json "$out/bench.json" ${BENCH_ARGS:-} \
+        2>&1 | grep -v 'incubator modules' | tee "$out/bench.log"
+    echo
+    echo "== HuggingFace transformers peer, budget ${peer_budget_s}s"
+    timeout --signal=TERM --kill-after=20 "$peer_budget_s" \
+        python3 "$root/cuda-kernels/bench/hf_peer.py" --json "$out/hf-peer.json" \
+        --budget-seconds $(( peer_budget_s - 50 )) ${PEER_ARGS:-} 2>&1 | grep -v Warning | tail -n 30 | tee "$out/hf-peer.log"
+    echo
+    python3 "$root/cuda-kernels/bench/report.py" "$out/bench.json" "$out/hf-peer.json" | tee "$out/bench-table.md"
+fi
 rm -rf "$work"
 exit $status

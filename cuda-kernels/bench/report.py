@@ -1,0 +1,50 @@
+"""Merges the LatentServe GPU suite's report (DeviceBench --json) with the HuggingFace peer's (hf_peer.py --json)
+into one markdown table: every LatentServe row with its fraction of the bound, and, where the peer measured
+the same shape, the peer's figure, its fraction of the same bound and the ratio LatentServe / peer.
+
+    python3 report.py BENCH.json HF_PEER.json > table.md
+"""
+import json, re, sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        return {"rows": [], "errors": [f"{path}: {e}"]}
+
+
+def main():
+    ours, peer = load(sys.argv[1]), load(sys.argv[2])
+    peer_by_shape = {}
+    for r in peer.get("rows", []):
+        key = ("prefill", r.get("tokens")) if r["name"] == "prefill" else ("decode", r["batch"], r["context"])
+        peer_by_shape[key] = r["tokensPerSecond"]
+    print(f"GPU: {ours.get('gpu', '?')}; HF peer: transformers {peer.get('transformers', '?')}, "
+          f"same weights: {peer.get('sameWeights')}, attention {peer.get('attention', '?')}")
+    print()
+    print("| benchmark | shape | LatentServe | bound | fraction | HF peer | HF fraction | LS / HF | note |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in ours.get("rows", []):
+        key = None
+        m = re.match(r"B (\d+), context (\d+)", r["shape"])
+        if r["name"].startswith("decode step") and m:
+            key = ("decode", int(m.group(1)), int(m.group(2)))
+        m = re.match(r"1 x (\d+) tokens", r["shape"])
+        if r["name"].startswith("prefill") and m:
+            key = ("prefill", int(m.group(1)))
+        hf = peer_by_shape.get(key) if key else None
+        bound = r.get("bound")
+        fraction = r.get("fraction")
+        cells = [r["name"], r["shape"], f"{r['value']:.4g} {r['unit']}",
+                 f"{bound:.4g}" if bound else "-", f"{fraction:.3f}" if fraction else "-",
+                 f"{hf:.4g}" if hf else "-", f"{hf / bound:.3f}" if hf and bound else "-",
+                 f"{r['value'] / hf:.2f}" if hf else "-", r.get("note", "")]
+        print("| " + " | ".join(cells) + " |")
+    for e in ours.get("errors", []) + peer.get("errors", []):
+        print(f"\nnote: {e}")
+
+
+if __name__ == "__main__":
+    main()
