@@ -18,7 +18,8 @@ public record BenchRow(String name, String shape, double value, double bound, St
 
     String tableLine() {
         return String.format(Locale.ROOT, "| %-34s | %-26s | %12s | %12s | %-8s | %8s | %s |", name, shape,
-                number(value), number(bound), unit, Double.isNaN(bound) ? "-" : String.format(Locale.ROOT, "%.3f", fraction()),
+                number(value), number(bound), unit,
+                Double.isNaN(bound) ? "-" : String.format(Locale.ROOT, "%.3f", fraction()),
                 note);
     }
 

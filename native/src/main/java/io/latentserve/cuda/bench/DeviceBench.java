@@ -8,6 +8,7 @@ import io.latentserve.model.graph.DeepseekV2Model;
 import io.latentserve.model.graph.ForwardBatch;
 import io.latentserve.model.graph.Weights;
 import io.latentserve.model.perf.KnownShapes;
+import io.latentserve.model.perf.ProfilingBackend;
 import io.latentserve.model.perf.RooflineBound;
 import io.latentserve.model.random.HashedTensorStore;
 
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
@@ -35,7 +37,8 @@ import java.util.stream.Collectors;
  */
 public final class DeviceBench {
     public static final String USAGE = """
-            usage: latentserve bench --device cuda [--shapes v2-lite|tiny] [--layers N] [--batches 1,16,64,256] [--contexts 1024,4096]
+            usage: latentserve bench --device cuda [--shapes v2-lite|tiny] [--layers N] [--batches 1,16,64,256]
+                                     [--contexts 1024,4096]
                                      [--prefill-tokens 4096] [--steps 5] [--activation-gib 16] [--json FILE]
               DeepSeek-V2-Lite's exact config with random weights made on the GPU (27 layers, ~31 GB bf16)""";
     private static final int BLOCK = 64;
@@ -56,7 +59,8 @@ public final class DeviceBench {
         }
 
         public static Options defaults() {
-            return new Options("v2-lite", KnownShapes.V2_LITE_LAYERS, new int[]{1, 16, 64, 256}, new int[]{1024, 4096}, 4096, 5,
+            return new Options("v2-lite", KnownShapes.V2_LITE_LAYERS, new int[]{1, 16, 64, 256},
+                    new int[]{1024, 4096}, 4096, 5,
                     16, null);
         }
     }
@@ -64,6 +68,7 @@ public final class DeviceBench {
     private final Options options;
     private final PrintStream out;
     private final List<BenchRow> rows = new ArrayList<>();
+    private final List<Profile> profiles = new ArrayList<>();
 
     public DeviceBench(Options options, PrintStream out) {
         this.options = options;
@@ -76,7 +81,8 @@ public final class DeviceBench {
 
     public List<BenchRow> run() {
         boolean tiny = options.shapes().equals("tiny");
-        ModelConfig config = tiny ? KnownShapes.tinyDeepseekV2(options.layers()) : KnownShapes.deepseekV2Lite(options.layers());
+        ModelConfig config = tiny ? KnownShapes.tinyDeepseekV2(options.layers())
+                : KnownShapes.deepseekV2Lite(options.layers());
         RooflineBound bound = new RooflineBound(config);
         int maxBlocks = 0;
         for (int b : options.batches()) {
@@ -91,7 +97,8 @@ public final class DeviceBench {
         out.printf(Locale.ROOT, "device bench: %s shapes, %d layers, %.2f B parameters; arenas: weights "
                 + "%.1f GB, KV cache %.1f GB (f32, %d blocks of %d), activations %.1f GB%n",
                 tiny ? "tiny DeepSeek-V2 (smoke run)" : "DeepSeek-V2-Lite", config.numHiddenLayers(),
-                config.parameterCount() / 1e9, weightBytes / 1e9, kvBytes / 1e9, maxBlocks, BLOCK, activationBytes / 1e9);
+                config.parameterCount() / 1e9, weightBytes / 1e9, kvBytes / 1e9, maxBlocks, BLOCK,
+                activationBytes / 1e9);
         CudaContext ctx = CudaContext.open(0, weightBytes, kvBytes, activationBytes);
         try (CudaBackend backend = CudaBackend.create(ctx)) {
             out.println("GPU: " + ctx.device());
@@ -101,9 +108,11 @@ public final class DeviceBench {
             row(new BenchRow("ceiling: bf16 GEMM (cuBLAS)", "8192^3", ceilings.bf16FlopsPerSecond() / 1e12, Double.NaN,
                     "TFLOP/s", "f32 accumulate"));
             long start = System.nanoTime();
+            // every op goes through the profiler, which only times while recording (one extra step per shape)
+            ProfilingBackend profiler = new ProfilingBackend(backend, ctx::synchronize);
             // the model closes its store
             try (DeepseekV2Model model = new DeepseekV2Model(config,
-                    new Weights(new HashedTensorStore(config, MODEL_SEED), backend))) {
+                    new Weights(new HashedTensorStore(config, MODEL_SEED), profiler))) {
                 ctx.synchronize();
                 out.printf(Locale.ROOT, "weights made on the GPU in %.1f s; %s%n", (System.nanoTime() - start) / 1e9,
                         backend.memoryReport());
@@ -111,10 +120,14 @@ public final class DeviceBench {
                     for (int c : options.contexts()) {
                         for (int b : options.batches()) {
                             decode(model, cache, bound, ceilings, b, c);
+                            profile(profiler, "decode B " + b + ", context " + c,
+                                    () -> decodeSteps(model, cache, b, c, 1));
                         }
                     }
                     if (options.prefillTokens() > 0) {
                         prefill(model, cache, bound, ceilings, options.prefillTokens());
+                        profile(profiler, "prefill " + options.prefillTokens(),
+                                () -> prefillOnce(model, cache, options.prefillTokens()));
                     }
                 }
             }
@@ -130,6 +143,23 @@ public final class DeviceBench {
 
     private void decode(DeepseekV2Model model, KvCache cache, RooflineBound bound, DeviceCeilings ceilings,
                         int batch, int context) {
+        decodeSteps(model, cache, batch, context, 1);     // warm-up: first launches, caches
+        long start = System.nanoTime();
+        decodeSteps(model, cache, batch, context, options.steps());
+        double stepSeconds = (System.nanoTime() - start) / 1e9 / options.steps();
+        int meanContext = context + 1 + options.steps() / 2;
+        double boundSeconds = bound.decodeStepSeconds(batch, meanContext, 2, 2, ceilings.copyBytesPerSecond());
+        double ownBytes = bound.decodeStepBytes(batch, meanContext, 2, 4);
+        String shape = "B " + batch + ", context " + context;
+        row(new BenchRow("decode step (model forward)", shape, batch / stepSeconds, batch / boundSeconds, "tok/s",
+                String.format(Locale.ROOT,
+                        "%.2f ms/step vs %.2f ms bound (bf16 cache); f32 cache here: %.0f GB/s = %.3f of copy",
+                        stepSeconds * 1e3, boundSeconds * 1e3, ownBytes / stepSeconds / 1e9,
+                        ownBytes / stepSeconds / ceilings.copyBytesPerSecond())));
+    }
+
+    /** steps decode steps of batch sequences of context cached tokens (positions context, context + 1, ...). */
+    private void decodeSteps(DeepseekV2Model model, KvCache cache, int batch, int context, int steps) {
         int perSeq = blocksFor(context + options.steps() + 2);
         int[][] tables = new int[batch][perSeq];
         for (int s = 0; s < batch; s++) {
@@ -137,27 +167,40 @@ public final class DeviceBench {
                 tables[s][i] = s * perSeq + i;
             }
         }
-        SplittableRandom rnd = new SplittableRandom(batch * 31L + context);
+        SplittableRandom rnd = new SplittableRandom(batch * 31L + context + steps);
         int vocab = model.config().vocabSize();
         int[] positions = new int[batch];
         Arrays.fill(positions, context);
-        model.forward(step(rnd, vocab, batch, positions, tables), cache);     // warm-up: first launches, caches
-        long start = System.nanoTime();
-        for (int i = 0; i < options.steps(); i++) {
+        for (int i = 0; i < steps; i++) {
+            model.forward(step(rnd, vocab, batch, positions, tables), cache);
             for (int s = 0; s < batch; s++) {
                 positions[s]++;
             }
-            model.forward(step(rnd, vocab, batch, positions, tables), cache);
         }
-        double stepSeconds = (System.nanoTime() - start) / 1e9 / options.steps();
-        int meanContext = context + 1 + options.steps() / 2;
-        double boundSeconds = bound.decodeStepSeconds(batch, meanContext, 2, 2, ceilings.copyBytesPerSecond());
-        double ownBytes = bound.decodeStepBytes(batch, meanContext, 2, 4);
-        String shape = "B " + batch + ", context " + context;
-        row(new BenchRow("decode step (model forward)", shape, batch / stepSeconds, batch / boundSeconds, "tok/s",
-                String.format(Locale.ROOT, "%.2f ms/step vs %.2f ms bound (bf16 cache); f32 cache here: %.0f GB/s = %.3f of copy",
-                        stepSeconds * 1e3, boundSeconds * 1e3, ownBytes / stepSeconds / 1e9,
-                        ownBytes / stepSeconds / ceilings.copyBytesPerSecond())));
+    }
+
+    /** One more run of work with every operation timed on its own: where the time goes. */
+    private void profile(ProfilingBackend profiler, String what, Runnable work) {
+        profiler.recording(true);
+        try {
+            work.run();
+        } finally {
+            profiler.recording(false);
+        }
+        List<String> lines = profiler.report();
+        profiles.add(new Profile(what, profiler.millis()));
+        out.println("where the time goes, " + what + " (each op synchronised: " + String.format(Locale.ROOT, "%.1f",
+                profiler.millis().values().stream().mapToDouble(Double::doubleValue).sum()) + " ms in all):");
+        out.println("| op                                           |  calls |        ms | share  |");
+        lines.stream().limit(12).forEach(out::println);
+    }
+
+    private record Profile(String what, Map<String, Double> millis) {
+        String json() {
+            return "{\"what\":" + BenchRow.quote(what) + ",\"ms\":{" + millis.entrySet().stream()
+                    .map(e -> BenchRow.quote(e.getKey()) + ":" + String.format(Locale.ROOT, "%.4f", e.getValue()))
+                    .collect(Collectors.joining(",")) + "}}";
+        }
     }
 
     private static ForwardBatch step(SplittableRandom rnd, int vocab, int batch, int[] positions, int[][] tables) {
@@ -168,23 +211,28 @@ public final class DeviceBench {
         return ForwardBatch.of(tokens, positions, tables, BLOCK);
     }
 
-    private void prefill(DeepseekV2Model model, KvCache cache, RooflineBound bound, DeviceCeilings ceilings, int tokens) {
-        int[][] table = new int[1][blocksFor(tokens + 1)];
-        for (int i = 0; i < table[0].length; i++) {
-            table[0][i] = i;
-        }
-        int[][] prompt = {new SplittableRandom(7).ints(tokens, 0, model.config().vocabSize()).toArray()};
+    private void prefill(DeepseekV2Model model, KvCache cache, RooflineBound bound, DeviceCeilings ceilings,
+                         int tokens) {
         int rounds = 2;
-        model.forward(ForwardBatch.of(prompt, new int[]{0}, table, BLOCK), cache);   // warm-up
+        prefillOnce(model, cache, tokens);   // warm-up
         long start = System.nanoTime();
         for (int r = 0; r < rounds; r++) {
-            model.forward(ForwardBatch.of(prompt, new int[]{0}, table, BLOCK), cache);
+            prefillOnce(model, cache, tokens);
         }
         double seconds = (System.nanoTime() - start) / 1e9 / rounds;
         double boundTps = ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(tokens);
         row(new BenchRow("prefill (model forward)", "1 x " + tokens + " tokens", tokens / seconds, boundTps, "tok/s",
                 String.format(Locale.ROOT, "%.1f ms; bound %.2f GFLOP/token at the measured GEMM peak",
                         seconds * 1e3, bound.prefillFlopsPerToken(tokens) / 1e9)));
+    }
+
+    private static void prefillOnce(DeepseekV2Model model, KvCache cache, int tokens) {
+        int[][] table = new int[1][blocksFor(tokens + 1)];
+        for (int i = 0; i < table[0].length; i++) {
+            table[0][i] = i;
+        }
+        int[][] prompt = {new SplittableRandom(7).ints(tokens, 0, model.config().vocabSize()).toArray()};
+        model.forward(ForwardBatch.of(prompt, new int[]{0}, table, BLOCK), cache);
     }
 
     /** Adds a row and prints it at once, so a run cut short still shows what it measured. */
@@ -196,7 +244,8 @@ public final class DeviceBench {
 
     private void writeJson(String gpu) {
         String json = "{\"gpu\":" + BenchRow.quote(gpu) + ",\"layers\":" + options.layers() + ",\"rows\":["
-                + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "]}\n";
+                + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "],\n\"profiles\":["
+                + profiles.stream().map(Profile::json).collect(Collectors.joining(",\n")) + "]}\n";
         try {
             Files.writeString(options.json(), json);
         } catch (IOException e) {

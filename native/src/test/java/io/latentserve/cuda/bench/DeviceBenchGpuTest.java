@@ -27,11 +27,13 @@ class DeviceBenchGpuTest {
                 .run();
         String printed = buf.toString(StandardCharsets.UTF_8);
         assertEquals(2 + 2 + 1, rows.size(), printed);   // two ceilings, two decode shapes, one prefill
+        assertTrue(printed.contains("where the time goes, decode B 3, context 70"), printed);
         for (BenchRow r : rows) {
             assertTrue(r.value() > 0 && Double.isFinite(r.value()), r.toString());
         }
         assertTrue(printed.contains("| decode step (model forward)"), printed);
         String report = Files.readString(json);
-        assertTrue(report.startsWith("{\"gpu\":") && report.contains("\"prefill (model forward)\""), report);
+        assertTrue(report.startsWith("{\"gpu\":") && report.contains("\"prefill (model forward)\"")
+                && report.contains("\"profiles\":[{"), report);
     }
 }
