@@ -72,6 +72,8 @@ inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); r
 inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
 using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt;
+inline int min(int a, int b) { return a < b ? a : b; }
+struct alignas(16) float4 { float x, y, z, w; };
 
 inline void emu_trampoline() {
     emu.body(emu.params);
