@@ -226,6 +226,70 @@ static void mlaAbsorbAndApply() {
     report("ls_mla_apply_uv", relErr(out, wantOut), 1e-6);
 }
 
+/**
+ * ls_mla_decode + ls_mla_combine against an f64 softmax over the whole context: rows of one sequence each
+ * (decode), block tables shuffled, chunks of `chunk` positions (multiple of LS_MLA_TILE or not), so rows of
+ * one split (written by the decode kernel) and of several (merged by the combine) both occur.
+ */
+static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int>& ctx, int chunk) {
+    const int n = (int) ctx.size(), qk = r + dr, width = qk + 4; // a cache stride wider than the row
+    int maxLen = *std::max_element(ctx.begin(), ctx.end());
+    int maxBlocks = (maxLen + blockSize - 1) / blockSize;
+    int numBlocks = n * maxBlocks + 2;
+    auto cache = gauss((size_t) numBlocks * blockSize * width);
+    std::vector<int> perm(numBlocks), tables((size_t) n * maxBlocks);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    for (size_t i = 0; i < tables.size(); i++) tables[i] = perm[i];
+    std::vector<int> work, splitBase = {0};
+    for (int w = 0; w < n; w++) {
+        for (int s = 0; s < ctx[w]; s += chunk) {
+            // row w is the only token of sequence n-1-w: rows and sequences need not line up
+            work.insert(work.end(), {w, n - 1 - w, s, std::min(ctx[w], s + chunk)});
+        }
+        splitBase.push_back((int) work.size() / 4);
+    }
+    int numWork = (int) work.size() / 4;
+    int qStride = H * qk + 3, outStride = H * r + 5;
+    auto q = gauss((size_t) n * qStride);
+    std::vector<float> out((size_t) n * outStride, 0), pacc((size_t) numWork * H * r), pml((size_t) numWork * H * 2);
+    float scale = 0.08f;
+    auto rowOf = [&](int seq, int pos) { return (size_t) tables[seq * maxBlocks + pos / blockSize] * blockSize + pos % blockSize; };
+    LsMlaDecodeParams p{P(q.data()), P(cache.data()), P(tables.data()), P(work.data()), P(splitBase.data()),
+                        P(pacc.data()), P(pml.data()), P(out.data()), numWork, H, r, dr, qStride, qk, width,
+                        blockSize, maxBlocks, outStride, r, scale};
+    int headBlocks = (H + LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP - 1) / (LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP);
+    emu_launch(ls_mla_decode, numWork, headBlocks, 32 * LS_MLA_DECODE_WARPS, 4 * LS_MLA_TILE * qk, p);
+    LsMlaCombineParams c{P(pacc.data()), P(pml.data()), P(splitBase.data()), P(out.data()), n, H, r, outStride, r, 0};
+    emu_launch(ls_mla_combine, n, H, LS_THREADS, 0, c);
+    std::vector<double> want(out.size(), 0);
+    for (int w = 0; w < n; w++) {
+        int seq = n - 1 - w;
+        for (int h = 0; h < H; h++) {
+            const float* qh = &q[(size_t) w * qStride + h * qk];
+            std::vector<double> sc(ctx[w]);
+            double m = -INFINITY, sum = 0;
+            for (int s = 0; s < ctx[w]; s++) {
+                const float* k = &cache[rowOf(seq, s) * width];
+                double dot = 0;
+                for (int i = 0; i < qk; i++) dot += (double) qh[i] * k[i];
+                sc[s] = dot * scale;
+                m = std::max(m, sc[s]);
+            }
+            for (auto& x : sc) { x = std::exp(x - m); sum += x; }
+            for (int s = 0; s < ctx[w]; s++) {
+                const float* v = &cache[rowOf(seq, s) * width];
+                for (int i = 0; i < r; i++) want[(size_t) w * outStride + h * r + i] += sc[s] / sum * v[i];
+            }
+        }
+    }
+    std::string ctxText;
+    for (int x : ctx) ctxText += (ctxText.empty() ? "" : ",") + std::to_string(x);
+    report("ls_mla_decode H " + std::to_string(H) + " r " + std::to_string(r) + "+" + std::to_string(dr) + " bs "
+           + std::to_string(blockSize) + " chunk " + std::to_string(chunk) + " ctx " + ctxText + " (" + std::to_string(numWork) + " items)",
+           relErr(out, want), 2e-6);
+}
+
 /** The CPU backend's routing (MoeCpu), in C++. */
 static void routeReference(const float* logits, int E, int K, bool grouped, int G, int keepG, bool norm, float scaling,
                            int* experts, float* weights) {
@@ -396,6 +460,12 @@ int main() {
     attention("MLA prefill contiguous, d1 16 + d2 8", 2, 1, 16, 8, 16, 16, false);
     attention("wide value dv 512, d 576", 1, 1, 576, 0, 512, 64, true);
     mlaAbsorbAndApply();
+    mlaDecode(1, 512, 64, 16, {1, 63, 64, 65, 1000}, 64);
+    mlaDecode(16, 512, 64, 64, {1, 63, 64, 65, 1000, 4096}, 256);
+    mlaDecode(16, 512, 64, 16, {4096, 65, 1}, 1000);        // chunks not a multiple of the tile
+    mlaDecode(16, 512, 64, 64, {1000, 17}, 100000);          // one split each: the decode kernel writes out
+    mlaDecode(128, 512, 64, 64, {1, 65, 1000}, 128);
+    mlaDecode(3, 40, 7, 16, {70, 5, 33}, 16);                // small odd dims: partly empty lanes, scalar loads
     route(5, 8, 2, false, 1, 1, false, 1.0f);
     route(4, 64, 6, false, 1, 1, false, 1.0f);
     route(4, 160, 6, true, 8, 3, false, 16.0f);

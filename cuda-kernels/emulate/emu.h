@@ -75,6 +75,8 @@ inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fmul_rn(float a, float b) { return a * b; }
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
 using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt;
+inline int min(int a, int b) { return a < b ? a : b; }
+struct alignas(16) float4 { float x, y, z, w; };
 
 inline void emu_trampoline() {
     emu.body(emu.params);

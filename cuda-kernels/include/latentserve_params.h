@@ -41,6 +41,15 @@ typedef unsigned long long ls_ptr;
 #define LS_SAMPLE_THREADS 1024
 /* threads of one RoPE block (one block per row and head; the kernel loops over the pairs) */
 #define LS_ROPE_THREADS 64
+/* ls_mla_decode: warps of a block, heads each warp owns (block = 16 heads), latent rows per shared tile */
+#define LS_MLA_DECODE_WARPS 8
+#define LS_MLA_HEADS_PER_WARP 2
+#define LS_MLA_TILE 16
+/* ls_mla_decode keeps per lane r/32 value and (r+dr)/32 query registers: r at most this, r + dr at most that */
+#define LS_MLA_MAX_R 512
+#define LS_MLA_MAX_QK 576
+/* splits of one query row that ls_mla_combine merges (its factors live in shared memory) */
+#define LS_MLA_MAX_SPLITS 128
 
 /* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
 #define LS_MLA_LATENT 512
@@ -334,5 +343,62 @@ typedef struct {
     float amplitude;
     int dtype;          /* LS_DTYPE_BF16 or LS_DTYPE_F32 */
 } LsFillHashedParams;
+
+/*
+ * ls_mla_decode: absorbed MLA decode over the paged latent cache, split over the keys (mla_decode.cu).
+ * Work item b (blockIdx.x) = work[4b .. 4b+3] = {row, seq, start, end}: query row `row` attends key positions
+ * [start, end) of sequence `seq` (one chunk of 0..position); a row's work items are consecutive and
+ * splitBase[row] .. splitBase[row+1] lists them. For head h (blockIdx.y * LS_MLA_DECODE_WARPS *
+ * LS_MLA_HEADS_PER_WARP + ...):
+ *   query  q + row*qStride + h*qHeadStride : [r | dr]  (W_UK^T q_nope | q_pe)
+ *   key    cache + r(s)*cacheStride : r + dr, r(s) = blockTables[seq*maxBlocks + s/blockSize]*blockSize + s%blockSize
+ *   value  the key's first r values;  score = (q . key) * scale
+ * A row of one split gets its softmax-weighted value sum in out + row*outStride + h*outHeadStride : r;
+ * otherwise item b writes partialAcc[(b*numHeads + h)*r : r] (unnormalised) and partialMl[2*(b*numHeads + h)]
+ * = {max score, sum exp(score - max)} for ls_mla_combine. Every chunk holds at least one position.
+ * grid (numWork, ceil(numHeads / (LS_MLA_DECODE_WARPS*LS_MLA_HEADS_PER_WARP))), block 32*LS_MLA_DECODE_WARPS,
+ * dynamic shared memory 4*LS_MLA_TILE*(r + dr) bytes.
+ */
+typedef struct {
+    ls_ptr q;           /* [rows, ...] f32 */
+    ls_ptr cache;       /* latent cache rows of one layer, f32, stride cacheStride */
+    ls_ptr blockTables; /* [numSeqs, maxBlocks] int32 */
+    ls_ptr work;        /* [numWork, 4] int32: row, seq, start, end */
+    ls_ptr splitBase;   /* [rows + 1] int32 */
+    ls_ptr partialAcc;  /* [numWork, numHeads, r] f32 */
+    ls_ptr partialMl;   /* [numWork, numHeads, 2] f32 */
+    ls_ptr out;         /* [rows, ...] f32 */
+    int numWork;
+    int numHeads;
+    int r;
+    int dr;
+    int qStride;
+    int qHeadStride;
+    int cacheStride;
+    int blockSize;
+    int maxBlocks;
+    int outStride;
+    int outHeadStride;
+    float scale;
+} LsMlaDecodeParams;
+
+/*
+ * ls_mla_combine: for each row with more than one split (at most LS_MLA_MAX_SPLITS) and head h, with
+ * M = max_k m_k over its work items k: out + row*outStride + h*outHeadStride : r
+ *   = sum_k exp(m_k - M) partialAcc_k / sum_k exp(m_k - M) l_k. Rows of one split are left alone.
+ * grid (rows, numHeads), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr partialAcc;  /* [numWork, numHeads, r] f32 */
+    ls_ptr partialMl;   /* [numWork, numHeads, 2] f32 */
+    ls_ptr splitBase;   /* [rows + 1] int32 */
+    ls_ptr out;         /* [rows, ...] f32 */
+    int rows;
+    int numHeads;
+    int r;
+    int outStride;
+    int outHeadStride;
+    int pad0;
+} LsMlaCombineParams;
 
 #endif /* LATENTSERVE_PARAMS_H */

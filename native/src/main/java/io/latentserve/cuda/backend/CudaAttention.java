@@ -6,6 +6,8 @@ import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.MlaAbsorbParams;
 import io.latentserve.cuda.kernels.MlaApplyUvParams;
+import io.latentserve.cuda.kernels.MlaCombineParams;
+import io.latentserve.cuda.kernels.MlaDecodeParams;
 import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
@@ -15,19 +17,30 @@ import java.util.List;
 
 /**
  * MLA attention in both forms (MODEL_SPEC 3.1 decompressed for prefill chunks, 3.3 absorbed for decode
- * tokens, chosen per sequence as the CPU backend chooses) and paged MHA/GQA, all on ls_attention.
+ * tokens, chosen per sequence as the CPU backend chooses) and paged MHA/GQA on ls_attention; absorbed rows
+ * that are each the one new token of their sequence (decode) go through ls_mla_decode + ls_mla_combine,
+ * split over the keys by an {@link MlaDecodePlan}.
  */
 final class CudaAttention {
     private static final int ATTN_THREADS = 32 * KernelLimits.ATTN_WARPS;
+    /** -Dlatentserve.cuda.mlaDecode=false keeps absorbed decode on ls_attention (for A/B comparisons). */
+    private static final boolean MLA_DECODE = !"false".equals(System.getProperty("latentserve.cuda.mlaDecode"));
 
     private final Kernels kernels;
     private final StepMemory memory;
     private final Gemm gemm;
+    private final int smCount;
+    /** The last decode plan and what it was made for: every layer of a forward pass sees the same batch. */
+    private AttentionBatch planBatch;
+    private List<Integer> planSeqs;
+    private int planHeads;
+    private MlaDecodePlan plan;
 
     CudaAttention(Kernels kernels, StepMemory memory, Gemm gemm) {
         this.kernels = kernels;
         this.memory = memory;
         this.gemm = gemm;
+        this.smCount = Math.max(1, kernels.ctx().device().multiprocessors());
     }
 
     void mla(CudaActivation q, CudaKvCache cache, int layer, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
@@ -75,22 +88,64 @@ final class CudaAttention {
         int h = sh.numHeads();
         int r = sh.kvLoraRank();
         int dr = sh.qkRopeHeadDim();
+        boolean decode = MLA_DECODE && n == seqs.size() && r <= KernelLimits.MLA_MAX_R
+                && r + dr <= KernelLimits.MLA_MAX_QK;   // one token per sequence: each row is its sequence's last
         try (StepMemory.Scratch s = memory.scratch()) {
             long rows = s.ints(tokenRows);
-            long positions = s.ints(gather(batch.positions(), tokenRows));
-            long seqOf = s.ints(gather(paged.seqOf(), tokenRows));
             long tables = s.ints(paged.tables());
             long qa = s.floats((long) n * h * (r + dr));   // [n, H, r+dr] f32
             long oLatent = s.floats((long) n * h * r);     // [n, H, r] f32
             kernels.launch(new MlaAbsorbParams(q.address(), kvB.address(), qa, rows, n, h, sh.qkNopeHeadDim(), dr,
                     sh.vHeadDim(), r, q.stride(), kvB.dtype()), new Grid(n, h, 1, KernelLimits.THREADS, 0));
-            kernels.launch(new AttentionParams(qa, layer, 0, layer, oLatent, 0, positions, seqOf, tables, 0,
-                    n, h, h, r + dr, 0, r, h * (r + dr), r + dr, width, 0, 0, 0, width, 0, h * r, r,
-                    batch.blockSize(), paged.maxBlocks(), sh.softmaxScale()), attentionGrid(n, h, r + dr, 0, r));
+            if (decode) {
+                MlaDecodePlan p = decodePlan(batch, paged, seqs, tokenRows, h);
+                long partialAcc = p.needsCombine() ? s.floats((long) p.numWork() * h * r) : 0;
+                long partialMl = p.needsCombine() ? s.floats((long) p.numWork() * h * 2) : 0;
+                long splitBase = s.ints(p.splitBase());
+                kernels.launch(new MlaDecodeParams(qa, layer, tables, s.ints(p.work()), splitBase, partialAcc, partialMl,
+                        oLatent, p.numWork(), h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
+                        paged.maxBlocks(), h * r, r, sh.softmaxScale()),
+                        new Grid(p.numWork(), p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS,
+                                KernelLimits.mlaDecodeSharedBytes(r, dr)));
+                if (p.needsCombine()) {
+                    kernels.launch(new MlaCombineParams(partialAcc, partialMl, splitBase, oLatent, n, h, r, h * r, r),
+                            new Grid(n, h, 1, KernelLimits.THREADS, 0));
+                }
+            } else {
+                long positions = s.ints(gather(batch.positions(), tokenRows));
+                long seqOf = s.ints(gather(paged.seqOf(), tokenRows));
+                kernels.launch(new AttentionParams(qa, layer, 0, layer, oLatent, 0, positions, seqOf, tables, 0,
+                        n, h, h, r + dr, 0, r, h * (r + dr), r + dr, width, 0, 0, 0, width, 0, h * r, r,
+                        batch.blockSize(), paged.maxBlocks(), sh.softmaxScale()), attentionGrid(n, h, r + dr, 0, r));
+            }
             kernels.launch(new MlaApplyUvParams(oLatent, kvB.address(), out.address(), rows, n, h,
                     sh.qkNopeHeadDim(), sh.vHeadDim(), r, out.stride(), kvB.dtype()),
                     new Grid(n, h, 1, KernelLimits.THREADS, 0));
         }
+    }
+
+    /**
+     * The split plan of these decode rows, made once per forward pass: the model hands every layer the same
+     * AttentionBatch instance, whose context lengths (and so the plan) are the same in each, so the plan is
+     * kept keyed on that instance (plus the rows and the head count). A new batch object makes a new plan;
+     * planning is O(rows x candidate chunks) integer work, cheap even when it does run per call.
+     */
+    private MlaDecodePlan decodePlan(AttentionBatch batch, PagedBatch paged, List<Integer> seqs, int[] tokenRows,
+                                     int heads) {
+        if (plan != null && batch == planBatch && heads == planHeads && seqs.equals(planSeqs)) {
+            return plan;
+        }
+        int[] lengths = new int[tokenRows.length];
+        int[] seqOf = new int[tokenRows.length];
+        for (int w = 0; w < tokenRows.length; w++) {
+            lengths[w] = batch.positions()[tokenRows[w]] + 1;
+            seqOf[w] = paged.seqOf()[tokenRows[w]];
+        }
+        plan = MlaDecodePlan.of(seqOf, lengths, heads, smCount);
+        planBatch = batch;
+        planSeqs = List.copyOf(seqs);
+        planHeads = heads;
+        return plan;
     }
 
     /** k_nope and v of every context position decompressed through kv_b_proj (cuBLAS), then causal attention. */

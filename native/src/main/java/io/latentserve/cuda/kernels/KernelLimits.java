@@ -21,6 +21,15 @@ public final class KernelLimits {
     public static final int MOE_MAX_EXPERTS = 1024;
     public static final int SAMPLE_THREADS = 1024;
     public static final int ROPE_THREADS = 64;
+    /** ls_mla_decode: warps of a block, heads per warp, latent rows per shared-memory tile. */
+    public static final int MLA_DECODE_WARPS = 8;
+    public static final int MLA_HEADS_PER_WARP = 2;
+    public static final int MLA_TILE = 16;
+    /** Largest kv_lora_rank, and kv_lora_rank + rope dim, ls_mla_decode keeps in registers. */
+    public static final int MLA_MAX_R = 512;
+    public static final int MLA_MAX_QK = 576;
+    /** Most splits of one row ls_mla_combine merges. */
+    public static final int MLA_MAX_SPLITS = 128;
 
     public static final int MLA_LATENT = 512;
     public static final int MLA_ROPE = 64;
@@ -34,6 +43,16 @@ public final class KernelLimits {
     /** Dynamic shared memory of one ls_attention block. */
     public static int attentionSharedBytes(int d1, int d2, int dv) {
         return 4 * (d1 + d2 + ATTN_WARPS * (dv + 2));
+    }
+
+    /** Heads one ls_mla_decode block serves. */
+    public static int mlaHeadsPerBlock() {
+        return MLA_DECODE_WARPS * MLA_HEADS_PER_WARP;
+    }
+
+    /** Dynamic shared memory of one ls_mla_decode block: one tile of latent rows (r + dr floats each). */
+    public static int mlaDecodeSharedBytes(int r, int dr) {
+        return 4 * MLA_TILE * (r + dr);
     }
 
     /** Dynamic shared memory of one ls_moe_route block (scores, group maxima, flags), rounded to 16. */

@@ -122,8 +122,9 @@ class CudaAttentionGpuTest {
                 be.mlaAttention(qi, caches[i], 0, kvB[i], sh, l.batch(), mode, oi);
                 out[i] = be.toHost(oi);
             }
+            boolean decode = Arrays.stream(seqs).allMatch(x -> x[1] == 1);
             String kernel = switch (mode) {
-                case ABSORBED -> "ls_attention (MLA absorbed)";
+                case ABSORBED -> decode ? "ls_mla_decode+combine (MLA absorbed)" : "ls_attention (MLA absorbed)";
                 case DECOMPRESSED -> "ls_attention (MLA prefill)";
                 case AUTO -> "ls_attention (MLA auto)";
             };
@@ -150,6 +151,50 @@ class CudaAttentionGpuTest {
             mla(v2, 64, new int[][]{{0, 65}, {200, 1}, {63, 1}, {40, 24}}, mode);
         }
         mla(v2, 16, new int[][]{{1000, 1}, {0, 300}}, MlaMode.AUTO);
+    }
+
+    /** Decode batches (one new token per sequence) of the given context lengths: ls_mla_decode + ls_mla_combine. */
+    void mlaDecode(MlaShape sh, int blockSize, int... contexts) {
+        int[][] seqs = new int[contexts.length][];
+        for (int i = 0; i < contexts.length; i++) {
+            seqs[i] = new int[]{contexts[i] - 1, 1};
+        }
+        mla(sh, blockSize, seqs, MlaMode.ABSORBED);
+    }
+
+    @Test
+    void mlaDecodeTinyShapes() {
+        MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);
+        mlaDecode(tiny, 16, 1, 63, 64, 65);
+        mlaDecode(tiny, 1, 300, 2);
+    }
+
+    /** V2-Lite shapes (H 16, r 512, rope 64): short contexts (one split) and long ones (several, combined). */
+    @Test
+    void mlaDecodeV2LiteShapes() {
+        MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
+        mlaDecode(v2, 64, 1);
+        mlaDecode(v2, 64, 1000, 63, 64, 65);
+        mlaDecode(v2, 16, 4096);
+        mlaDecode(v2, 64, 4000, 17, 2100);
+    }
+
+    /** Larger decode batches (64 sequences of up to ~4K keys); slow under the emulator, meant for the GPU. */
+    @Test
+    void mlaDecodeV2LiteBatches() {
+        MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
+        int[] contexts = new int[64];
+        for (int i = 0; i < contexts.length; i++) {
+            contexts[i] = 1 + rnd.nextInt(4096);
+        }
+        mlaDecode(v2, 64, contexts);
+    }
+
+    /** 128 heads (8 head groups per block row), as DeepSeek-V2 / V3. */
+    @Test
+    void mlaDecodeManyHeads() {
+        MlaShape big = new MlaShape(128, 16, 64, 16, 512, 0.1f);
+        mlaDecode(big, 64, 700, 1, 65);
     }
 
     void gqa(int heads, int kvHeads, int headDim, int blockSize, int[][] seqs) {

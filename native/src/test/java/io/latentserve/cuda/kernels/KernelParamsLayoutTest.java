@@ -111,4 +111,23 @@ class KernelParamsLayoutTest {
             assertEquals(0, seg.get(ValueLayout.JAVA_INT, 60));
         }
     }
+
+    @Test
+    void mlaDecodeStructsCarryTheValuesAtTheirOffsets() {
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            var d = new MlaDecodeParams(1, 2, 3, 4, 5, 6, 7, 0x8888L, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0.5f);
+            var seg = d.write(arena);
+            assertEquals(112, seg.byteSize());
+            assertEquals(0x8888L, seg.get(ValueLayout.JAVA_LONG, 56));
+            assertEquals(9, seg.get(ValueLayout.JAVA_INT, 64));
+            assertEquals(19, seg.get(ValueLayout.JAVA_INT, 104));
+            assertEquals(0.5f, seg.get(ValueLayout.JAVA_FLOAT, 108));
+            var c = new MlaCombineParams(1, 2, 3, 0x4444L, 5, 6, 7, 8, 9);
+            seg = c.write(arena);
+            assertEquals(56, seg.byteSize());
+            assertEquals(0x4444L, seg.get(ValueLayout.JAVA_LONG, 24));
+            assertEquals(9, seg.get(ValueLayout.JAVA_INT, 48));
+            assertEquals(0, seg.get(ValueLayout.JAVA_INT, 52));
+        }
+    }
 }

@@ -1,0 +1,301 @@
+/*
+ * Paged MLA decode attention in the absorbed form, split over the KV sequence (flash-decoding), and the
+ * log-sum-exp combine of the splits.
+ *
+ * Why not ls_attention: it runs one block per (token, head), so each of the 16..128 heads of a decode
+ * token re-reads the whole latent cache of its sequence, and one long sequence is one block per head
+ * however few sequences the batch has. Here one block serves LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP
+ * heads of one query row and one contiguous chunk (split) of its keys: every latent row goes from global
+ * memory into shared memory once and is used by all those heads, and a long context is cut into as many
+ * splits as the GPU needs to fill its SMs (planned on the host, io.latentserve.cuda.backend.MlaDecodePlan).
+ *
+ * Inside a block: a tile of LS_MLA_TILE latent rows (r + dr floats each) sits in shared memory. Each warp
+ * owns LS_MLA_HEADS_PER_WARP heads; its query values live in registers, lane l holding dims l, l+32, ...
+ * For a tile the lanes form partial dot products for all TILE x HEADS_PER_WARP = 32 (row, head) pairs over
+ * their dims, and one reduce-scatter across the warp (31 shuffles for 32 sums, instead of 32 x 5) leaves
+ * lane i with the full score of pair i. Online softmax per head, then the 512-wide value accumulator of
+ * each head is spread over the lanes (value column c in lane c % 32), the weights read from shared memory.
+ * All f32 with fmaf and the f64-rounded exp of ls_common.cuh, like ls_attention.
+ */
+#include "include/ls_common.cuh"
+
+#define LS_MLA_THREADS (32 * LS_MLA_DECODE_WARPS)
+#define LS_MLA_HEADS_PER_BLOCK (LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP)
+#define LS_MLA_QK_PER_LANE (LS_MLA_MAX_QK / 32)
+#define LS_MLA_V_PER_LANE (LS_MLA_MAX_R / 32)
+
+static_assert(LS_MLA_TILE * LS_MLA_HEADS_PER_WARP == 32, "one (row, head) score per lane after the reduce-scatter");
+static_assert(LS_MLA_HEADS_PER_WARP == 2, "the softmax bookkeeping below pairs the two heads of a warp");
+static_assert(LS_MLA_MAX_QK % 32 == 0 && LS_MLA_MAX_R % 32 == 0, "per-lane register arrays");
+
+/*
+ * v[i] summed over the 32 lanes of the warp, delivered to lane i (returned): each step halves the values a
+ * lane holds, swapping the half it gives away with the partner lane (lane ^ width) and adding what it gets.
+ */
+template <int W>
+__device__ __forceinline__ void ls_mla_reduce_step(float (&v)[32], int lane) {
+    const bool upper = (lane & W) != 0;
+#pragma unroll
+    for (int k = 0; k < W; k++) {
+        const float give = upper ? v[k] : v[k + W];
+        const float keep = upper ? v[k + W] : v[k];
+        v[k] = keep + __shfl_xor_sync(LS_FULL_MASK, give, W);
+    }
+}
+
+/* Steps spelled out (not a loop over W) so every index is a compile-time constant: v stays in registers. */
+__device__ __forceinline__ float ls_mla_reduce_scatter(float (&v)[32]) {
+    const int lane = threadIdx.x & 31;
+    ls_mla_reduce_step<16>(v, lane);
+    ls_mla_reduce_step<8>(v, lane);
+    ls_mla_reduce_step<4>(v, lane);
+    ls_mla_reduce_step<2>(v, lane);
+    ls_mla_reduce_step<1>(v, lane);
+    return v[0];
+}
+
+/* Cache row of key position pos of sequence seq through its block table. */
+__device__ __forceinline__ long long ls_mla_key_row(const LsMlaDecodeParams& p, int seq, int pos) {
+    const int* table = reinterpret_cast<const int*>(p.blockTables) + static_cast<long long>(seq) * p.maxBlocks;
+    return static_cast<long long>(table[pos / p.blockSize]) * p.blockSize + pos % p.blockSize;
+}
+
+extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const LsMlaDecodeParams p) {
+    extern __shared__ float smem[];
+    float* tile = smem;                                   /* [LS_MLA_TILE, qk] latent rows */
+    __shared__ float weights[LS_MLA_DECODE_WARPS][32];    /* softmax numerators of a tile, per warp */
+
+    const int b = blockIdx.x;
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int qk = p.r + p.dr;
+    const int* work = reinterpret_cast<const int*>(p.work) + 4 * static_cast<long long>(b);
+    const int row = work[0];
+    const int seq = work[1];
+    const int start = work[2];
+    const int end = work[3];
+
+    /* The warp's heads; a head at or past numHeads is idle (zero query, nothing written). */
+    const int h0 = blockIdx.y * LS_MLA_HEADS_PER_BLOCK + warp * LS_MLA_HEADS_PER_WARP;
+    const bool warpActive = h0 < p.numHeads;
+
+    float q[LS_MLA_HEADS_PER_WARP][LS_MLA_QK_PER_LANE];
+#pragma unroll
+    for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
+        const bool on = h0 + hh < p.numHeads;
+        const float* qh = reinterpret_cast<const float*>(p.q) + static_cast<long long>(row) * p.qStride
+                + static_cast<long long>(on ? h0 + hh : 0) * p.qHeadStride;
+#pragma unroll
+        for (int i = 0; i < LS_MLA_QK_PER_LANE; i++) {
+            const int c = lane + 32 * i;
+            q[hh][i] = on && c < qk ? qh[c] : 0.0f;
+        }
+    }
+
+    float m[LS_MLA_HEADS_PER_WARP];   /* running max of the head's scores (warp-uniform) */
+    float l[LS_MLA_HEADS_PER_WARP];   /* running sum of exp(score - m) (warp-uniform) */
+    float acc[LS_MLA_HEADS_PER_WARP][LS_MLA_V_PER_LANE];   /* value column lane + 32 j */
+#pragma unroll
+    for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
+        m[hh] = -INFINITY;
+        l[hh] = 0.0f;
+#pragma unroll
+        for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
+            acc[hh][j] = 0.0f;
+        }
+    }
+
+    const float* cache = reinterpret_cast<const float*>(p.cache);
+    /* float4 loads when every row start is 16-byte aligned (576-wide f32 rows are); else scalar ones. */
+    const bool vec4 = (qk & 3) == 0 && (p.cacheStride & 3) == 0 && (p.cache & 15) == 0;
+    /* This lane's (row, head) pair after the reduce-scatter: lanes 0..15 head 0, 16..31 head 1. */
+    const int myHead = lane / LS_MLA_TILE;
+    const int myRow = lane % LS_MLA_TILE;
+
+    for (int t0 = start; t0 < end; t0 += LS_MLA_TILE) {
+        const int valid = min(LS_MLA_TILE, end - t0);
+        __syncthreads();   /* every warp is done with the previous tile */
+        for (int s = warp; s < valid; s += LS_MLA_DECODE_WARPS) {
+            const float* src = cache + ls_mla_key_row(p, seq, t0 + s) * p.cacheStride;
+            float* dst = tile + s * qk;
+            if (vec4) {
+                for (int c = lane; c < (qk >> 2); c += 32) {
+                    reinterpret_cast<float4*>(dst)[c] = reinterpret_cast<const float4*>(src)[c];
+                }
+            } else {
+                for (int c = lane; c < qk; c += 32) {
+                    dst[c] = src[c];
+                }
+            }
+        }
+        __syncthreads();
+        if (!warpActive) {
+            continue;
+        }
+
+        /* Partial dot products of the 32 (row, head) pairs over this lane's dims; index hh * TILE + s. */
+        float part[32];
+#pragma unroll
+        for (int s = 0; s < LS_MLA_TILE; s++) {
+            float d[LS_MLA_HEADS_PER_WARP];
+#pragma unroll
+            for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
+                d[hh] = 0.0f;
+            }
+            if (s < valid) {
+                const float* k = tile + s * qk;
+#pragma unroll
+                for (int i = 0; i < LS_MLA_QK_PER_LANE; i++) {
+                    const int c = lane + 32 * i;
+                    const float kv = c < qk ? k[c] : 0.0f;
+#pragma unroll
+                    for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
+                        d[hh] = fmaf(q[hh][i], kv, d[hh]);
+                    }
+                }
+            }
+#pragma unroll
+            for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
+                part[hh * LS_MLA_TILE + s] = d[hh];
+            }
+        }
+        /* Warp-collective: every lane takes part, then rows past the chunk get score -inf. */
+        const float dot = ls_mla_reduce_scatter(part);
+        const float score = myRow < valid ? dot * p.scale : -INFINITY;
+
+        /* Tile max and sum per head: xor offsets below 16 stay within the head's 16 lanes. */
+        float tileMax = score;
+#pragma unroll
+        for (int off = LS_MLA_TILE / 2; off > 0; off >>= 1) {
+            tileMax = fmaxf(tileMax, __shfl_xor_sync(LS_FULL_MASK, tileMax, off));
+        }
+        const float mMine = myHead == 0 ? m[0] : m[1];
+        const float mNewMine = fmaxf(mMine, tileMax);
+        const float e = ls_exp_f(score - mNewMine);   /* 0 for a row past the chunk (score -inf) */
+        float tileSum = e;
+#pragma unroll
+        for (int off = LS_MLA_TILE / 2; off > 0; off >>= 1) {
+            tileSum += __shfl_xor_sync(LS_FULL_MASK, tileSum, off);
+        }
+        const float mNewOther = __shfl_xor_sync(LS_FULL_MASK, mNewMine, LS_MLA_TILE);
+        const float sumOther = __shfl_xor_sync(LS_FULL_MASK, tileSum, LS_MLA_TILE);
+        weights[warp][lane] = e;
+        __syncwarp();
+        float mNew[LS_MLA_HEADS_PER_WARP];
+        float sum[LS_MLA_HEADS_PER_WARP];
+        mNew[0] = myHead == 0 ? mNewMine : mNewOther;
+        mNew[1] = myHead == 0 ? mNewOther : mNewMine;
+        sum[0] = myHead == 0 ? tileSum : sumOther;
+        sum[1] = myHead == 0 ? sumOther : tileSum;
+#pragma unroll
+        for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
+            const float correction = ls_exp_f(m[hh] - mNew[hh]);   /* 0 on the first tile (m = -inf) */
+            l[hh] = l[hh] * correction + sum[hh];
+            m[hh] = mNew[hh];
+#pragma unroll
+            for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
+                acc[hh][j] *= correction;
+            }
+        }
+        /* acc += weight(row, head) * value(row); the value is the first r columns of the latent row. */
+        for (int s = 0; s < valid; s++) {
+            const float* v = tile + s * qk;
+            const float w0 = weights[warp][s];
+            const float w1 = weights[warp][LS_MLA_TILE + s];
+#pragma unroll
+            for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
+                const int c = lane + 32 * j;
+                if (c < p.r) {
+                    const float x = v[c];
+                    acc[0][j] = fmaf(w0, x, acc[0][j]);
+                    acc[1][j] = fmaf(w1, x, acc[1][j]);
+                }
+            }
+        }
+        __syncwarp();   /* weights[warp] is rewritten by the next tile */
+    }
+    if (!warpActive) {
+        return;
+    }
+
+    /* One split: the final normalised row straight into out. Several: the partial for ls_mla_combine. */
+    const int* splitBase = reinterpret_cast<const int*>(p.splitBase);
+    const bool single = splitBase[row + 1] - splitBase[row] == 1;
+#pragma unroll
+    for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
+        const int h = h0 + hh;
+        if (h >= p.numHeads) {
+            continue;
+        }
+        if (single) {
+            const float invL = 1.0f / l[hh];
+            float* out = reinterpret_cast<float*>(p.out) + static_cast<long long>(row) * p.outStride
+                    + static_cast<long long>(h) * p.outHeadStride;
+#pragma unroll
+            for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
+                const int c = lane + 32 * j;
+                if (c < p.r) {
+                    out[c] = acc[hh][j] * invL;
+                }
+            }
+        } else {
+            const long long slot = static_cast<long long>(b) * p.numHeads + h;
+            float* out = reinterpret_cast<float*>(p.partialAcc) + slot * p.r;
+#pragma unroll
+            for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
+                const int c = lane + 32 * j;
+                if (c < p.r) {
+                    out[c] = acc[hh][j];
+                }
+            }
+            if (lane == 0) {
+                reinterpret_cast<float*>(p.partialMl)[2 * slot] = m[hh];
+                reinterpret_cast<float*>(p.partialMl)[2 * slot + 1] = l[hh];
+            }
+        }
+    }
+}
+
+/*
+ * out = sum_k exp(m_k - M) acc_k / sum_k exp(m_k - M) l_k over the splits k of the row (M = max m_k):
+ * the exact softmax over the union of the chunks. Rows of one split were written by ls_mla_decode.
+ */
+extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_mla_combine(const LsMlaCombineParams p) {
+    __shared__ float factor[LS_MLA_MAX_SPLITS];
+    const int row = blockIdx.x;
+    const int h = blockIdx.y;
+    const int* splitBase = reinterpret_cast<const int*>(p.splitBase);
+    const int first = splitBase[row];
+    const int splits = splitBase[row + 1] - first;
+    if (splits <= 1) {
+        return;
+    }
+    const float* ml = reinterpret_cast<const float*>(p.partialMl);
+    if (threadIdx.x == 0) {
+        float mAll = -INFINITY;
+        for (int k = 0; k < splits; k++) {
+            mAll = fmaxf(mAll, ml[2 * ((static_cast<long long>(first) + k) * p.numHeads + h)]);
+        }
+        float lAll = 0.0f;
+        for (int k = 0; k < splits; k++) {
+            const long long slot = (static_cast<long long>(first) + k) * p.numHeads + h;
+            factor[k] = ls_exp_f(ml[2 * slot] - mAll);
+            lAll += ml[2 * slot + 1] * factor[k];
+        }
+        const float invL = 1.0f / lAll;
+        for (int k = 0; k < splits; k++) {
+            factor[k] *= invL;
+        }
+    }
+    __syncthreads();
+    const float* acc = reinterpret_cast<const float*>(p.partialAcc);
+    float* out = reinterpret_cast<float*>(p.out) + static_cast<long long>(row) * p.outStride
+            + static_cast<long long>(h) * p.outHeadStride;
+    for (int c = threadIdx.x; c < p.r; c += blockDim.x) {
+        float o = 0.0f;
+        for (int k = 0; k < splits; k++) {
+            o = fmaf(acc[((static_cast<long long>(first) + k) * p.numHeads + h) * p.r + c], factor[k], o);
+        }
+        out[c] = o;
+    }
+}

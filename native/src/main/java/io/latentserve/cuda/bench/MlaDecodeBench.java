@@ -1,0 +1,166 @@
+package io.latentserve.cuda.bench;
+
+import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.backend.MlaDecodePlan;
+import io.latentserve.cuda.driver.CudaDriver;
+import io.latentserve.cuda.kernels.AttentionParams;
+import io.latentserve.cuda.kernels.Grid;
+import io.latentserve.cuda.kernels.KernelLimits;
+import io.latentserve.cuda.kernels.KernelModule;
+import io.latentserve.cuda.kernels.MlaCombineParams;
+import io.latentserve.cuda.kernels.MlaDecodeParams;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Kernel-level timing of absorbed MLA decode attention at DeepSeek-V2-Lite shapes (16 heads, latent 512 +
+ * rope 64, f32 cache, block size 64): ls_mla_decode + ls_mla_combine as CudaAttention plans them, and the
+ * older ls_attention path on the same data for comparison. Device memory comes straight from the driver
+ * (not the backend's arenas) and is freed afterwards; the cache holds one constant value (the kernels'
+ * speed does not depend on it). Not wired to the CLI.
+ */
+public final class MlaDecodeBench {
+    static final int HEADS = 16;
+    static final int R = KernelLimits.MLA_LATENT;
+    static final int DR = KernelLimits.MLA_ROPE;
+    static final int BLOCK = 64;
+    static final float SCALE = 0.1147214f;
+
+    /**
+     * One shape's result. bytesRead = the f32 latent cache the batch sees plus the absorbed queries;
+     * gbPerSecond = bytesRead / decodeMillis.
+     */
+    public record Result(int batch, int context, MlaDecodePlan plan, double decodeMillis, double attentionMillis,
+                         long bytesRead) {
+        public double gbPerSecond() {
+            return bytesRead / (decodeMillis * 1e6);
+        }
+
+        public double attentionGbPerSecond() {
+            return bytesRead / (attentionMillis * 1e6);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("ls_mla_decode B %d C %d (%d items x %d head groups, chunk %d): %.3f ms, %.1f GB/s;"
+                            + " ls_attention: %.3f ms, %.1f GB/s", batch, context, plan.numWork(), plan.headGroups(),
+                    plan.chunk(), decodeMillis, gbPerSecond(), attentionMillis, attentionGbPerSecond());
+        }
+    }
+
+    private MlaDecodeBench() {
+    }
+
+    /** B in {64, 256} x C in {1024, 4096}, each timed over reps launches after two warm-up runs. */
+    public static List<Result> run(CudaContext ctx, int reps) {
+        List<Result> results = new ArrayList<>();
+        ctx.makeCurrent();
+        try (KernelModule module = KernelModule.load(ctx.driver())) {
+            for (int batch : new int[]{64, 256}) {
+                for (int context : new int[]{1024, 4096}) {
+                    results.add(run(ctx, module, batch, context, reps));
+                }
+            }
+        }
+        return results;
+    }
+
+    /** One shape: B sequences, each decoding its token at position C - 1. */
+    public static Result run(CudaContext ctx, KernelModule module, int batch, int context, int reps) {
+        CudaDriver d = ctx.driver();
+        int width = R + DR;
+        int blocksPerSeq = (context + BLOCK - 1) / BLOCK;
+        int[] tables = new int[batch * blocksPerSeq];
+        for (int i = 0; i < tables.length; i++) {
+            tables[i] = i;   // sequence s owns blocks s*blocksPerSeq ..: contiguous, as after a fresh prefill
+        }
+        int[] seqOf = new int[batch];
+        int[] lengths = new int[batch];
+        int[] positions = new int[batch];
+        for (int s = 0; s < batch; s++) {
+            seqOf[s] = s;
+            lengths[s] = context;
+            positions[s] = context - 1;
+        }
+        MlaDecodePlan plan = MlaDecodePlan.of(seqOf, lengths, HEADS, ctx.device().multiprocessors());
+        List<Long> owned = new ArrayList<>();
+        try (Arena host = Arena.ofConfined()) {
+            long cacheFloats = (long) tables.length * BLOCK * width;
+            long cache = alloc(d, owned, 4 * cacheFloats);
+            d.memsetD32(cache, Float.floatToRawIntBits(0.01f), cacheFloats);
+            long q = alloc(d, owned, 4L * batch * HEADS * width);
+            d.memsetD32(q, Float.floatToRawIntBits(0.02f), (long) batch * HEADS * width);
+            long out = alloc(d, owned, 4L * batch * HEADS * R);
+            long partialAcc = alloc(d, owned, 4L * plan.numWork() * HEADS * R);
+            long partialMl = alloc(d, owned, 8L * plan.numWork() * HEADS);
+            long dTables = upload(d, owned, host, tables);
+            long dWork = upload(d, owned, host, plan.work());
+            long dSplitBase = upload(d, owned, host, plan.splitBase());
+            long dPositions = upload(d, owned, host, positions);
+            long dSeqOf = upload(d, owned, host, seqOf);
+
+            Runnable decode = () -> {
+                module.launch(new MlaDecodeParams(q, cache, dTables, dWork, dSplitBase, partialAcc, partialMl, out,
+                        plan.numWork(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R, R,
+                        SCALE), new Grid(plan.numWork(), plan.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS,
+                        KernelLimits.mlaDecodeSharedBytes(R, DR)), ctx.streamHandle());
+                if (plan.needsCombine()) {
+                    module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBase, out, batch, HEADS, R,
+                            HEADS * R, R), new Grid(batch, HEADS, 1, KernelLimits.THREADS, 0), ctx.streamHandle());
+                }
+            };
+            Runnable attention = () -> module.launch(new AttentionParams(q, cache, 0, cache, out, 0, dPositions, dSeqOf,
+                    dTables, 0, batch, HEADS, HEADS, width, 0, R, HEADS * width, width, width, 0, 0, 0, width, 0,
+                    HEADS * R, R, BLOCK, blocksPerSeq, SCALE), new Grid(batch, HEADS, 1, 32 * KernelLimits.ATTN_WARPS,
+                    KernelLimits.attentionSharedBytes(width, 0, R)), ctx.streamHandle());
+            double decodeMs = time(ctx, decode, reps);
+            double attentionMs = time(ctx, attention, reps);
+            long bytes = 4L * batch * context * width + 4L * batch * HEADS * width;
+            return new Result(batch, context, plan, decodeMs, attentionMs, bytes);
+        } finally {
+            ctx.synchronize();
+            for (long p : owned) {
+                d.memFree(p);
+            }
+        }
+    }
+
+    /** Milliseconds per run, from CUDA events around reps back-to-back runs (after two warm-up runs). */
+    private static double time(CudaContext ctx, Runnable body, int reps) {
+        CudaDriver d = ctx.driver();
+        body.run();
+        body.run();
+        MemorySegment start = d.eventCreate(0);
+        MemorySegment end = d.eventCreate(0);
+        try {
+            d.eventRecord(start, ctx.streamHandle());
+            for (int i = 0; i < reps; i++) {
+                body.run();
+            }
+            d.eventRecord(end, ctx.streamHandle());
+            d.eventSynchronize(end);
+            return d.eventElapsedMillis(start, end) / reps;
+        } finally {
+            d.eventDestroy(start);
+            d.eventDestroy(end);
+        }
+    }
+
+    private static long alloc(CudaDriver d, List<Long> owned, long bytes) {
+        long p = d.memAlloc(Math.max(16, bytes));
+        owned.add(p);
+        return p;
+    }
+
+    private static long upload(CudaDriver d, List<Long> owned, Arena host, int[] values) {
+        long p = alloc(d, owned, 4L * values.length);
+        MemorySegment seg = host.allocate(ValueLayout.JAVA_INT, Math.max(1, values.length));
+        MemorySegment.copy(values, 0, seg, ValueLayout.JAVA_INT, 0, values.length);
+        d.memcpyHtoD(p, seg, 4L * values.length);
+        return p;
+    }
+}

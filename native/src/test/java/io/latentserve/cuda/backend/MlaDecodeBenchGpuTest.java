@@ -1,0 +1,28 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.bench.MlaDecodeBench;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Runs {@link MlaDecodeBench} on the GPU and prints its lines (timings, not a pass/fail check beyond "it ran
+ * and took time"). Far too slow for the emulator: do not name it in run-java.sh.
+ */
+@Tag("gpu")
+class MlaDecodeBenchGpuTest {
+    @Test
+    void decodeShapes() {
+        try (CudaContext ctx = CudaContext.open(0, 0, 0, 0)) {
+            var results = MlaDecodeBench.run(ctx, 10);
+            assertEquals(4, results.size());
+            for (var r : results) {
+                System.out.println("BENCH " + r);
+                assertTrue(r.decodeMillis() > 0 && r.attentionMillis() > 0, r.toString());
+            }
+        }
+    }
+}
