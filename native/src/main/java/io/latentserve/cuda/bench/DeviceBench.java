@@ -107,6 +107,9 @@ public final class DeviceBench {
                     "GB/s", "read + write per second"));
             row(new BenchRow("ceiling: bf16 GEMM (cuBLAS)", "8192^3", ceilings.bf16FlopsPerSecond() / 1e12, Double.NaN,
                     "TFLOP/s", "f32 accumulate"));
+            if (!tiny) {
+                kernelBenches(ctx, ceilings);
+            }
             long start = System.nanoTime();
             // every op goes through the profiler, which only times while recording (one extra step per shape)
             ProfilingBackend profiler = new ProfilingBackend(backend, ctx::synchronize);
@@ -139,6 +142,19 @@ public final class DeviceBench {
             writeJson(ctx.device().toString());
         }
         return rows;
+    }
+
+    /** Kernel level, at V2-Lite's shapes, against the copy ceiling: the MLA decode attention pair. */
+    private void kernelBenches(CudaContext ctx, DeviceCeilings ceilings) {
+        double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
+        for (MlaDecodeBench.Result r : MlaDecodeBench.run(ctx, 20)) {
+            String shape = "B " + r.batch() + ", context " + r.context();
+            row(new BenchRow("kernel: ls_mla_decode + combine", shape, r.gbPerSecond(), copyGbs, "GB/s",
+                    String.format(Locale.ROOT, "%.3f ms; f32 latent cache + queries read once; %d work items, chunk %d",
+                            r.decodeMillis(), r.plan().numWork(), r.plan().chunk())));
+            row(new BenchRow("kernel: ls_attention (part 1)", shape, r.attentionGbPerSecond(), copyGbs, "GB/s",
+                    String.format(Locale.ROOT, "%.3f ms; the same bytes counted once", r.attentionMillis())));
+        }
     }
 
     private void decode(DeepseekV2Model model, KvCache cache, RooflineBound bound, DeviceCeilings ceilings,
