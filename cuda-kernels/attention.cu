@@ -159,3 +159,29 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_mla_apply_uv(const L
         }
     }
 }
+
+/*
+ * Row-wise causal softmax of prefill scores (QKᵀ from cuBLAS) in place: the P of P·V. Three passes over the
+ * row (max, sum, write) with deterministic block reductions; exp as ls_attention computes it.
+ */
+extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_causal_softmax(const LsCausalSoftmaxParams p) {
+    __shared__ float scratch[32];
+    const long long row = blockIdx.x;
+    float* s = reinterpret_cast<float*>(p.scores) + row * p.cols;
+    const int q = static_cast<int>(row % p.queries);
+    const int visible = min(p.cols, p.firstPosition + q + 1);
+    float m = -INFINITY;
+    for (int j = threadIdx.x; j < visible; j += blockDim.x) {
+        m = fmaxf(m, s[j] * p.scale);
+    }
+    m = ls_block_max(m, scratch);
+    float sum = 0.0f;
+    for (int j = threadIdx.x; j < visible; j += blockDim.x) {
+        sum += ls_exp_f(s[j] * p.scale - m);
+    }
+    sum = ls_block_sum(sum, scratch);
+    const float inv = 1.0f / sum;
+    for (int j = threadIdx.x; j < p.cols; j += blockDim.x) {
+        s[j] = j < visible ? ls_exp_f(s[j] * p.scale - m) * inv : 0.0f;
+    }
+}

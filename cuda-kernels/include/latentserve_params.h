@@ -401,4 +401,20 @@ typedef struct {
     int pad0;
 } LsMlaCombineParams;
 
+/*
+ * ls_causal_softmax: in place over scores [rows, cols] (stride cols), rows = heads x queries: row i is query
+ * q = i % queries, which sees keys 0 .. firstPosition + q (clamped to cols). Each visible score s becomes
+ * exp(s*scale - max) / sum over the visible ones, every hidden one 0: the P of P·V, for prefill attention done
+ * as cuBLAS GEMMs (QKᵀ, then P·V). grid (rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr scores;      /* [rows, cols] f32 */
+    int rows;
+    int queries;
+    int cols;
+    int firstPosition;
+    float scale;
+    int pad0;
+} LsCausalSoftmaxParams;
+
 #endif /* LATENTSERVE_PARAMS_H */

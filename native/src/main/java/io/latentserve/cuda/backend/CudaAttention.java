@@ -1,6 +1,7 @@
 package io.latentserve.cuda.backend;
 
 import io.latentserve.cuda.kernels.AttentionParams;
+import io.latentserve.cuda.kernels.CausalSoftmaxParams;
 import io.latentserve.cuda.kernels.CopyRowsParams;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
@@ -25,6 +26,11 @@ final class CudaAttention {
     private static final int ATTN_THREADS = 32 * KernelLimits.ATTN_WARPS;
     /** -Dlatentserve.cuda.mlaDecode=false keeps absorbed decode on ls_attention (for A/B comparisons). */
     private static final boolean MLA_DECODE = !"false".equals(System.getProperty("latentserve.cuda.mlaDecode"));
+
+    private static final long GEMM_ATTENTION_MIN_WORK = Long.getLong("latentserve.cuda.gemmAttentionMinWork", 16384);
+    /** Scores of one query chunk of GEMM attention: [heads, chunk, context] f32 within this many bytes (tests
+     *  lower it to exercise the chunking). */
+    static long gemmScoresBytes = 256L << 20;
 
     private final Kernels kernels;
     private final StepMemory memory;
@@ -186,10 +192,71 @@ final class CudaAttention {
             gemm.matmul(new CudaActivation(gathered, total, r, width, memory.generation()), kvB,
                     memory.view(kv, total, kvWidth));
             int n = tokenRows.length;
+            if (useGemmAttention(batch, seqs)) {
+                for (int i = 0; i < seqs.size(); i++) {
+                    gemmAttention(q, out, sh, batch, seqs.get(i), kv + 4L * ctxBase[i] * kvWidth,
+                            gathered + 4L * ((long) ctxBase[i] * width + r), kvWidth, width);
+                }
+                return;
+            }
             kernels.launch(new AttentionParams(q.address(), kv, gathered + 4L * r, kv + 4L * dn, out.address(),
                     s.ints(tokenRows), s.ints(gather(batch.positions(), tokenRows)), s.ints(seqOf), 0, s.ints(ctxBase),
                     n, h, 1, dn, dr, dv, q.stride(), dn + dr, kvWidth, dn + dv, width, 0, kvWidth, dn + dv,
                     out.stride(), dv, 0, 0, sh.softmaxScale()), attentionGrid(n, h, dn, dr, dv));
+        }
+    }
+
+    /**
+     * Long prefill chunks go through cuBLAS (tensor of scores per head, then P·V) rather than ls_attention's
+     * one block per (token, head): the products are GEMM-shaped and ls_attention re-reads every key for every
+     * query. Short ones stay on ls_attention (no scores buffer, fewer launches). The work threshold (queries x
+     * keys summed over the sequences) is -Dlatentserve.cuda.gemmAttentionMinWork, default 16384.
+     */
+    static boolean useGemmAttention(AttentionBatch batch, List<Integer> seqs) {
+        long work = 0;
+        for (int seq : seqs) {
+            int count = batch.seqStarts()[seq + 1] - batch.seqStarts()[seq];
+            work += (long) count * batch.contextLength(seq);
+        }
+        return work >= GEMM_ATTENTION_MIN_WORK;
+    }
+
+    /**
+     * Causal attention of one sequence's new tokens over its decompressed context, as GEMMs: per head
+     * S = q_nope·k_nopeᵀ + q_rope·k_ropeᵀ (cuBLAS, batched over heads; the rope key is shared, stride 0),
+     * P = causal softmax(S · scale) (ls_causal_softmax), out = P·v (cuBLAS). Queries are taken in chunks so
+     * that the scores of one chunk stay within gemmScoresBytes.
+     *
+     * @param kv    [ctx, H·(dn+dv)] f32: k_nope | v of every head, this sequence's context
+     * @param kRope [ctx, .. width] f32: the rope key of each context row (the cache's last dr columns)
+     */
+    private void gemmAttention(CudaActivation q, CudaActivation out, MlaShape sh, AttentionBatch batch, int seq,
+                               long kv, long kRope, int kvWidth, int width) {
+        int h = sh.numHeads();
+        int dn = sh.qkNopeHeadDim();
+        int dr = sh.qkRopeHeadDim();
+        int dv = sh.vHeadDim();
+        int first = batch.seqStarts()[seq];
+        int count = batch.seqStarts()[seq + 1] - first;
+        int ctx = batch.contextLength(seq);
+        int start = ctx - count;                          // position of the first new token
+        int chunk = (int) Math.max(1, Math.min(count, gemmScoresBytes / (4L * h * ctx)));
+        for (int c0 = 0; c0 < count; c0 += chunk) {
+            int m = Math.min(chunk, count - c0);
+            try (StepMemory.Scratch s = memory.scratch()) {
+                long scores = s.floats((long) h * m * ctx);  // [H, m, ctx] f32
+                long qRows = q.address() + 4L * (first + c0) * q.stride();
+                gemm.batchedF32(true, m, ctx, dn, 1f, qRows, q.stride(), dn + dr, kv, kvWidth, dn + dv,
+                        0f, scores, ctx, (long) m * ctx, h);
+                if (dr > 0) {
+                    gemm.batchedF32(true, m, ctx, dr, 1f, qRows + 4L * dn, q.stride(), dn + dr, kRope, width, 0,
+                            1f, scores, ctx, (long) m * ctx, h);
+                }
+                kernels.launch(new CausalSoftmaxParams(scores, h * m, m, ctx, start + c0, sh.softmaxScale()),
+                        Grid.of(h * m, KernelLimits.THREADS));
+                gemm.batchedF32(false, m, dv, ctx, 1f, scores, ctx, (long) m * ctx, kv + 4L * dn, kvWidth, dn + dv,
+                        0f, out.address() + 4L * (first + c0) * out.stride(), out.stride(), dv, h);
+            }
         }
     }
 

@@ -57,4 +57,16 @@ final class Gemm {
                     Kernels.rowsByCols(t, n));
         }
     }
+
+    /**
+     * C_i[M,N] = alpha · A_i[M,K] · op(B_i) + beta · C_i for batch matrices of f32 activations, row-major with
+     * leading dimensions and strides in elements (op(B) = Bᵀ with B stored [N,K] when transposeB): attention
+     * products, one matrix per head. FP32 GEMMs (the handle's default math: no TF32), so no split is needed.
+     */
+    void batchedF32(boolean transposeB, int m, int n, int k, float alpha, long a, int lda, long strideA,
+                    long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
+        ctx.cublas().rowMajorGemmStridedBatched(ctx.cublasHandle(), transposeB, m, n, k, alpha,
+                a, Cublas.CUDA_R_32F, lda, strideA, b, Cublas.CUDA_R_32F, ldb, strideB, beta,
+                c, Cublas.CUDA_R_32F, ldc, strideC, batch);
+    }
 }

@@ -125,11 +125,36 @@ class CudaAttentionGpuTest {
             boolean decode = Arrays.stream(seqs).allMatch(x -> x[1] == 1);
             String kernel = switch (mode) {
                 case ABSORBED -> decode ? "ls_mla_decode+combine (MLA absorbed)" : "ls_attention (MLA absorbed)";
-                case DECOMPRESSED -> "ls_attention (MLA prefill)";
+                case DECOMPRESSED -> gemmPrefill(l.batch()) ? "cuBLAS + ls_causal_softmax (MLA prefill)"
+                        : "ls_attention (MLA prefill)";
                 case AUTO -> "ls_attention (MLA auto)";
             };
             GpuReport.check(kernel, "H " + h + " r " + sh.kvLoraRank() + " " + l.text(),
                     GpuReport.maxRelErr(out[0], out[1]), TOL);
+        }
+    }
+
+    static boolean gemmPrefill(AttentionBatch batch) {
+        List<Integer> all = new ArrayList<>();
+        for (int s = 0; s < batch.numSeqs(); s++) {
+            all.add(s);
+        }
+        return CudaAttention.useGemmAttention(batch, all);
+    }
+
+    /** Long prefill chunks (cuBLAS QKᵀ, causal softmax, P·V), continuing after cached context, query-chunked too. */
+    @Test
+    void mlaGemmPrefill() {
+        MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
+        MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);
+        mla(v2, 64, new int[][]{{200, 100}, {0, 150}, {63, 1}}, MlaMode.DECOMPRESSED);
+        mla(tiny, 16, new int[][]{{0, 200}}, MlaMode.DECOMPRESSED);
+        long saved = CudaAttention.gemmScoresBytes;
+        CudaAttention.gemmScoresBytes = 4L * 4 * 7 * 260;   // tiny: chunks of 7 queries over 260 keys
+        try {
+            mla(tiny, 16, new int[][]{{60, 200}}, MlaMode.DECOMPRESSED);
+        } finally {
+            CudaAttention.gemmScoresBytes = saved;
         }
     }
 
