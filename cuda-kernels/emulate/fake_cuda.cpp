@@ -29,6 +29,8 @@ static FakeFunction functions[] = {
     LS_KERNEL(ls_mla_absorb_q, LsMlaAbsorbParams), LS_KERNEL(ls_mla_apply_uv, LsMlaApplyUvParams),
     LS_KERNEL(ls_moe_route, LsMoeRouteParams), LS_KERNEL(ls_moe_combine, LsMoeCombineParams),
     LS_KERNEL(ls_sample, LsSampleParams),
+    LS_KERNEL(ls_moe_sort, LsMoeSortParams), LS_KERNEL(ls_moe_gate_up, LsMoeGateUpParams),
+    LS_KERNEL(ls_moe_down, LsMoeDownParams),
 };
 
 static int token;            // the address of this stands for every context, stream, event, module

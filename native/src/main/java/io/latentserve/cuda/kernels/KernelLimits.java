@@ -21,6 +21,9 @@ public final class KernelLimits {
     public static final int MOE_MAX_EXPERTS = 1024;
     public static final int SAMPLE_THREADS = 1024;
     public static final int ROPE_THREADS = 64;
+    /** Output rows of one ls_moe_gate_up block (grid y = ceil(inter / this)) and of one ls_moe_down block. */
+    public static final int MOE_GATE_UP_ROWS = 16;
+    public static final int MOE_DOWN_ROWS = 32;
 
     public static final int MLA_LATENT = 512;
     public static final int MLA_ROPE = 64;
