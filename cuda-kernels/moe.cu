@@ -1,7 +1,9 @@
 /*
  * Mixture-of-experts kernels: DeepSeek-V2 routing (softmax, greedy or group-limited top-k, weights) and
- * the weighted combine of the expert outputs. The expert GEMMs themselves go through cuBLAS on rows
- * gathered by expert (ls_copy_rows), with ls_silu_mul between them.
+ * the weighted combine of the expert outputs. For large batches (prefill) the expert GEMMs go through
+ * cuBLAS on rows gathered by expert (ls_copy_rows), with ls_silu_mul between them. For decode-sized
+ * batches the whole MoE stays on the device in a few launches: ls_moe_sort regroups the routing by expert,
+ * ls_moe_gate_up and ls_moe_down read each touched expert's weights once and apply them to all its rows.
  */
 #include "include/ls_common.cuh"
 
@@ -141,4 +143,318 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_combine(const Ls
         acc = fmaf(weights[k], y[static_cast<long long>(rows[k]) * p.cols + c], acc);
     }
     out[c] = acc;
+}
+
+/* ---- device-side MoE for decode-sized batches ---- */
+
+/* Routing pairs staged in shared memory per pass of ls_moe_sort (any number of pairs works, in chunks). */
+#define LS_MOE_SORT_CHUNK 2048
+/* Gathered rows whose accumulators one warp keeps in registers at a time (more rows: the block walks its
+ * weight tile again, from L2, for each further group of this many rows). */
+#define LS_MOE_TILE_TOKENS 8
+/* Input values per row staged in shared memory at a time: 8 rows x 1024 f32 = 32 KB, under the 48 KB a
+ * block gets without opting in; wider inputs (hidden 5120) are walked in slices. */
+#define LS_MOE_SLICE 1024
+
+static_assert(LS_MOE_GATE_UP_ROWS == (LS_THREADS / 32) * 2, "ls_moe_gate_up: 2 rows of gate and up per warp");
+static_assert(LS_MOE_DOWN_ROWS == (LS_THREADS / 32) * 4, "ls_moe_down: 4 rows per warp");
+
+__device__ __forceinline__ int ls_moe_min(int a, int b) {
+    return a < b ? a : b;
+}
+
+/*
+ * One block. Every thread owns the experts e = threadIdx.x + j*blockDim.x and walks the pairs in order
+ * (staged in shared memory, read by all threads at the same address: a broadcast): pass 1 counts, warp 0
+ * turns the counts into offsets, pass 2 hands out the rows. Walking in pair order (t*topK + k) numbers
+ * the rows of an expert by ascending token without atomics, so the layout is deterministic.
+ */
+extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_sort(const LsMoeSortParams p) {
+    __shared__ int chunk[LS_MOE_SORT_CHUNK];
+    __shared__ int next[LS_MOE_MAX_EXPERTS];     /* counts, then each expert's next free row */
+    __shared__ int laneBase[32];
+    const int* experts = reinterpret_cast<const int*>(p.experts);
+    const float* weights = reinterpret_cast<const float*>(p.weights);
+    int* offsets = reinterpret_cast<int*>(p.offsets);
+    int* rowToken = reinterpret_cast<int*>(p.rowToken);
+    int* pairRows = reinterpret_cast<int*>(p.pairRows);
+    float* pairWeights = reinterpret_cast<float*>(p.pairWeights);
+    const int pairs = p.rows * p.topK;
+    const int n = p.numExperts;
+
+    for (int e = threadIdx.x; e < n; e += blockDim.x) {
+        next[e] = 0;
+    }
+    for (int base = 0; base < pairs; base += LS_MOE_SORT_CHUNK) {
+        const int len = ls_moe_min(LS_MOE_SORT_CHUNK, pairs - base);
+        __syncthreads(); /* the previous chunk is no longer read */
+        for (int i = threadIdx.x; i < len; i += blockDim.x) {
+            chunk[i] = experts[base + i];
+        }
+        __syncthreads();
+        for (int e = threadIdx.x; e < n; e += blockDim.x) {
+            int count = 0;
+            for (int i = 0; i < len; i++) {
+                count += chunk[i] == e ? 1 : 0;
+            }
+            next[e] += count;
+        }
+    }
+    __syncthreads();
+
+    /* exclusive scan by warp 0: lane l sums the experts [l*per, (l+1)*per), lane 0 scans the 32 sums */
+    if (threadIdx.x < 32) {
+        const int per = (n + 31) / 32;
+        const int lo = threadIdx.x * per;
+        const int hi = ls_moe_min(n, lo + per);
+        int sum = 0;
+        for (int e = lo; e < hi; e++) {
+            sum += next[e];
+        }
+        laneBase[threadIdx.x] = sum;
+        __syncwarp();
+        if (threadIdx.x == 0) {
+            int run = 0;
+            for (int l = 0; l < 32; l++) {
+                const int v = laneBase[l];
+                laneBase[l] = run;
+                run += v;
+            }
+        }
+        __syncwarp();
+        int run = laneBase[threadIdx.x];
+        for (int e = lo; e < hi; e++) {
+            const int count = next[e];
+            next[e] = run;
+            offsets[e] = run;
+            run += count;
+        }
+        if (threadIdx.x == 0) {
+            offsets[n] = pairs;
+        }
+    }
+
+    for (int base = 0; base < pairs; base += LS_MOE_SORT_CHUNK) {
+        const int len = ls_moe_min(LS_MOE_SORT_CHUNK, pairs - base);
+        __syncthreads(); /* offsets written, the previous chunk no longer read */
+        for (int i = threadIdx.x; i < len; i += blockDim.x) {
+            chunk[i] = experts[base + i];
+        }
+        __syncthreads();
+        for (int e = threadIdx.x; e < n; e += blockDim.x) {
+            int row = next[e];
+            for (int i = 0; i < len; i++) {
+                if (chunk[i] != e) {
+                    continue;
+                }
+                const int pair = base + i;
+                const int t = pair / p.topK;
+                const int* mine = experts + t * p.topK;
+                /* the pair's place among its token's experts in ascending id (pair order breaks duplicates) */
+                int rank = 0;
+                for (int j = 0; j < p.topK; j++) {
+                    const int other = mine[j];
+                    rank += other < e || (other == e && t * p.topK + j < pair) ? 1 : 0;
+                }
+                rowToken[row] = t;
+                pairRows[t * p.topK + rank] = row;
+                pairWeights[t * p.topK + rank] = weights[pair];
+                row++;
+            }
+            next[e] = row;
+        }
+    }
+}
+
+/* 8 consecutive weights w[i .. i+8) widened to f32, in one 16-byte load (bf16) or two (f32); i is a multiple
+ * of 8 and the weight 16-byte aligned (the host checks both). */
+template <bool BF16>
+__device__ __forceinline__ void ls_moe_load8(const void* w, long long i, float (&v)[8]) {
+    if (BF16) {
+        const uint4 raw = *reinterpret_cast<const uint4*>(static_cast<const unsigned short*>(w) + i);
+        /* little-endian: the lower half of each word is the element with the lower index */
+        v[0] = __uint_as_float(raw.x << 16);
+        v[1] = __uint_as_float(raw.x & 0xffff0000u);
+        v[2] = __uint_as_float(raw.y << 16);
+        v[3] = __uint_as_float(raw.y & 0xffff0000u);
+        v[4] = __uint_as_float(raw.z << 16);
+        v[5] = __uint_as_float(raw.z & 0xffff0000u);
+        v[6] = __uint_as_float(raw.w << 16);
+        v[7] = __uint_as_float(raw.w & 0xffff0000u);
+    } else {
+        const float4 a = *reinterpret_cast<const float4*>(static_cast<const float*>(w) + i);
+        const float4 b = *reinterpret_cast<const float4*>(static_cast<const float*>(w) + i + 4);
+        v[0] = a.x;
+        v[1] = a.y;
+        v[2] = a.z;
+        v[3] = a.w;
+        v[4] = b.x;
+        v[5] = b.y;
+        v[6] = b.z;
+        v[7] = b.w;
+    }
+}
+
+/*
+ * Sums 32 values over the 32 lanes of a warp: lane l returns the total of value l. Each step trades half of
+ * the values with the partner lane and adds the other half (31 shuffles, where a warp sum per value would
+ * take 32 x 5); the tree is fixed, so the result is deterministic.
+ */
+template <int HALF>
+__device__ __forceinline__ void ls_moe_transpose_step(float (&v)[32], int lane) {
+    const bool upper = (lane & HALF) != 0;
+#pragma unroll
+    for (int i = 0; i < HALF; i++) {
+        const float send = upper ? v[i] : v[i + HALF];
+        const float keep = upper ? v[i + HALF] : v[i];
+        v[i] = keep + __shfl_xor_sync(LS_FULL_MASK, send, HALF);
+    }
+}
+
+__device__ __forceinline__ float ls_moe_warp_transpose_sum(float (&v)[32]) {
+    const int lane = threadIdx.x & 31;
+    /* spelled out step by step so every index is a compile-time constant (the values stay in registers) */
+    ls_moe_transpose_step<16>(v, lane);
+    ls_moe_transpose_step<8>(v, lane);
+    ls_moe_transpose_step<4>(v, lane);
+    ls_moe_transpose_step<2>(v, lane);
+    ls_moe_transpose_step<1>(v, lane);
+    return v[0];
+}
+
+/*
+ * The rows [first, first + n) of one expert through MATS weight matrices ([outRows, inCols] row-major):
+ * warp w of the block computes output rows row0 .. row0+ROWS-1 (row0 = (blockIdx.y*warps + w)*ROWS) of
+ * each matrix. Lanes stride the input by 8 values (one 16-byte load per matrix and row, a warp reads 512
+ * contiguous bytes of a weight row); the input rows are staged in shared memory (xs), up to
+ * LS_MOE_TILE_TOKENS rows x LS_MOE_SLICE values at a time, and every weight value loaded is applied to all
+ * staged rows. f32 accumulation with fmaf, lanes summed in a fixed tree: deterministic.
+ * MATS 2: out = silu(a0) * a1 (gate, up); MATS 1: out = a0.
+ * Input row of gathered row r: inIndex[r] when inIndex is given, else r.
+ */
+template <int MATS, int ROWS, bool BF16>
+__device__ __forceinline__ void ls_moe_expert_rows(float* xs, const float* in, int inStride, const int* inIndex,
+                                                   int inCols, const void* w0, const void* w1, int outRows,
+                                                   int first, int n, float* out, int outStride) {
+    /* one accumulator per lane and (matrix, row, staged row): acc[(m*ROWS + r)*TILE + j], reduced so that
+     * lane l ends with the total of accumulator l */
+    static_assert(MATS * ROWS * LS_MOE_TILE_TOKENS == 32, "one accumulator per lane after the reduction");
+    const int warp = threadIdx.x >> 5;
+    const int lane = threadIdx.x & 31;
+    const int row0 = (blockIdx.y * (blockDim.x >> 5) + warp) * ROWS;
+    for (int c0 = 0; c0 < n; c0 += LS_MOE_TILE_TOKENS) {
+        const int cnt = ls_moe_min(LS_MOE_TILE_TOKENS, n - c0);
+        float acc[32];
+#pragma unroll
+        for (int a = 0; a < 32; a++) {
+            acc[a] = 0.0f;
+        }
+        for (int d0 = 0; d0 < inCols; d0 += LS_MOE_SLICE) {
+            const int len = ls_moe_min(LS_MOE_SLICE, inCols - d0);
+            __syncthreads(); /* the previous slice is no longer read */
+            for (int idx = threadIdx.x; idx < cnt * len; idx += blockDim.x) {
+                const int j = idx / len;
+                const int c = idx - j * len;
+                const int r = first + c0 + j;
+                const long long src = inIndex != nullptr ? inIndex[r] : r;
+                xs[j * LS_MOE_SLICE + c] = in[src * inStride + d0 + c];
+            }
+            __syncthreads();
+            for (int c = lane * 8; c < len; c += 32 * 8) {
+                float w[MATS][ROWS][8];
+#pragma unroll
+                for (int m = 0; m < MATS; m++) {
+#pragma unroll
+                    for (int r = 0; r < ROWS; r++) {
+                        if (row0 + r < outRows) {
+                            ls_moe_load8<BF16>(m == 0 ? w0 : w1, static_cast<long long>(row0 + r) * inCols + d0 + c,
+                                               w[m][r]);
+                        } else {
+#pragma unroll
+                            for (int q = 0; q < 8; q++) {
+                                w[m][r][q] = 0.0f;
+                            }
+                        }
+                    }
+                }
+#pragma unroll
+                for (int j = 0; j < LS_MOE_TILE_TOKENS; j++) {
+                    if (j < cnt) { /* uniform over the block: no divergence */
+                        const float4 xa = *reinterpret_cast<const float4*>(xs + j * LS_MOE_SLICE + c);
+                        const float4 xb = *reinterpret_cast<const float4*>(xs + j * LS_MOE_SLICE + c + 4);
+                        const float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+#pragma unroll
+                        for (int m = 0; m < MATS; m++) {
+#pragma unroll
+                            for (int r = 0; r < ROWS; r++) {
+                                float& a = acc[(m * ROWS + r) * LS_MOE_TILE_TOKENS + j];
+#pragma unroll
+                                for (int q = 0; q < 8; q++) {
+                                    a = fmaf(w[m][r][q], xv[q], a);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        const float total = ls_moe_warp_transpose_sum(acc);
+        const int j = lane % LS_MOE_TILE_TOKENS;
+        const int r = (lane / LS_MOE_TILE_TOKENS) % ROWS;
+        float* dst = out + static_cast<long long>(first + c0 + j) * outStride + row0 + r;
+        if (MATS == 2) {
+            /* lanes 0-15 hold gate sums, lanes 16-31 the matching up sums */
+            const float up = __shfl_xor_sync(LS_FULL_MASK, total, 16);
+            if (lane < 16 && j < cnt && row0 + r < outRows) {
+                /* silu as the CPU backend: z / (1f + (float) StrictMath.exp(-z)) * up */
+                *dst = total / (1.0f + ls_exp_f(-total)) * up;
+            }
+        } else if (j < cnt && row0 + r < outRows) {
+            *dst = total;
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_gate_up(const LsMoeGateUpParams p) {
+    __shared__ float4 xs[LS_MOE_TILE_TOKENS * LS_MOE_SLICE / 4];
+    const int e = blockIdx.x;
+    const int* offsets = reinterpret_cast<const int*>(p.offsets);
+    const int first = offsets[e];
+    const int n = offsets[e + 1] - first;
+    if (n == 0) {
+        return; /* no token chose this expert: its weights are never read (the point, at decode) */
+    }
+    const void* gate = reinterpret_cast<const void*>(reinterpret_cast<const ls_ptr*>(p.gateTable)[e]);
+    const void* up = reinterpret_cast<const void*>(reinterpret_cast<const ls_ptr*>(p.upTable)[e]);
+    const float* x = reinterpret_cast<const float*>(p.x);
+    const int* rowToken = reinterpret_cast<const int*>(p.rowToken);
+    float* h = reinterpret_cast<float*>(p.h);
+    if (p.weightDtype == LS_DTYPE_BF16) {
+        ls_moe_expert_rows<2, 2, true>(reinterpret_cast<float*>(xs), x, p.xStride, rowToken, p.hidden, gate, up,
+                                       p.inter, first, n, h, p.hStride);
+    } else {
+        ls_moe_expert_rows<2, 2, false>(reinterpret_cast<float*>(xs), x, p.xStride, rowToken, p.hidden, gate, up,
+                                        p.inter, first, n, h, p.hStride);
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_down(const LsMoeDownParams p) {
+    __shared__ float4 xs[LS_MOE_TILE_TOKENS * LS_MOE_SLICE / 4];
+    const int e = blockIdx.x;
+    const int* offsets = reinterpret_cast<const int*>(p.offsets);
+    const int first = offsets[e];
+    const int n = offsets[e + 1] - first;
+    if (n == 0) {
+        return; /* no token chose this expert: its weights are never read */
+    }
+    const void* down = reinterpret_cast<const void*>(reinterpret_cast<const ls_ptr*>(p.downTable)[e]);
+    const float* h = reinterpret_cast<const float*>(p.h);
+    float* y = reinterpret_cast<float*>(p.y);
+    if (p.weightDtype == LS_DTYPE_BF16) {
+        ls_moe_expert_rows<1, 4, true>(reinterpret_cast<float*>(xs), h, p.hStride, nullptr, p.inter, down, down,
+                                       p.hidden, first, n, y, p.yStride);
+    } else {
+        ls_moe_expert_rows<1, 4, false>(reinterpret_cast<float*>(xs), h, p.hStride, nullptr, p.inter, down, down,
+                                        p.hidden, first, n, y, p.yStride);
+    }
 }

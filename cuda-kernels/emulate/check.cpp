@@ -448,6 +448,130 @@ static void copyCombineEmbedding() {
     report("ls_embedding bf16", ee, 0);
 }
 
+/*
+ * The device-side MoE of decode batches: ls_moe_sort (exact layout), ls_moe_gate_up and ls_moe_down (vs f64),
+ * then ls_moe_combine on their output vs the f64 MoE. Routing: RANDOM (distinct experts per token), SKEWED
+ * (every token on the last expert, the rest from the first few: most experts get no token), SAME (every token
+ * on the same K experts: they get all tokens, the others none).
+ */
+enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME };
+
+static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights) {
+    std::string name = "T " + std::to_string(T) + " E " + std::to_string(E) + " top-" + std::to_string(K) + " D "
+                       + std::to_string(D) + " I " + std::to_string(I)
+                       + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : " same")
+                       + (bf16Weights ? " bf16" : " f32");
+    std::vector<int> experts(T * K);
+    std::vector<float> weights(T * K);
+    std::uniform_real_distribution<double> unit(0, 1);
+    for (int t = 0; t < T; t++) {
+        std::vector<int> ids(E);
+        std::iota(ids.begin(), ids.end(), 0);
+        if (kind == MOE_RANDOM) std::shuffle(ids.begin(), ids.end(), rng);
+        if (kind == MOE_SKEWED) { // the last expert, then K-1 of the first K+1
+            std::shuffle(ids.begin(), ids.begin() + std::min(E - 1, K + 1), rng);
+            std::swap(ids[0], ids[E - 1]);
+            std::swap(ids[0], ids[K - 1 < E - 1 ? K - 1 : 0]);
+        }
+        if (kind == MOE_SAME) std::rotate(ids.begin(), ids.begin() + (E > K ? 1 : 0), ids.end());
+        for (int k = 0; k < K; k++) { experts[t * K + k] = ids[k]; weights[t * K + k] = (float) unit(rng); }
+    }
+    // reference layout: rows expert after expert, tokens ascending within one
+    int pairs = T * K;
+    std::vector<int> wantOffsets(E + 1, 0), wantRowToken, wantPairRows(pairs), rowOfPair(pairs);
+    std::vector<float> wantPairWeights(pairs);
+    for (int e = 0; e < E; e++) {
+        wantOffsets[e] = (int) wantRowToken.size();
+        for (int i = 0; i < pairs; i++)
+            if (experts[i] == e) { rowOfPair[i] = (int) wantRowToken.size(); wantRowToken.push_back(i / K); }
+    }
+    wantOffsets[E] = pairs;
+    for (int t = 0; t < T; t++) {
+        std::vector<int> order(K);
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](int a, int b) { return experts[t * K + a] < experts[t * K + b]; });
+        for (int j = 0; j < K; j++) {
+            wantPairRows[t * K + j] = rowOfPair[t * K + order[j]];
+            wantPairWeights[t * K + j] = weights[t * K + order[j]];
+        }
+    }
+    std::vector<int> offsets(E + 1, -1), rowToken(pairs, -1), pairRows(pairs, -1);
+    std::vector<float> pairWeights(pairs, -1);
+    LsMoeSortParams sp{P(experts.data()), P(weights.data()), P(offsets.data()), P(rowToken.data()), P(pairRows.data()),
+                       P(pairWeights.data()), T, K, E, 0};
+    emu_launch(ls_moe_sort, 1, 1, 256, 0, sp);
+    int wrong = 0;
+    for (int e = 0; e <= E; e++) wrong += offsets[e] != wantOffsets[e];
+    for (int i = 0; i < pairs; i++)
+        wrong += (rowToken[i] != wantRowToken[i]) + (pairRows[i] != wantPairRows[i]) + (pairWeights[i] != wantPairWeights[i]);
+    int touched = 0;
+    for (int e = 0; e < E; e++) touched += wantOffsets[e + 1] > wantOffsets[e];
+    report("ls_moe_sort " + name + " (" + std::to_string(touched) + " touched, wrong)", wrong, 0);
+
+    // weights: per expert gate, up [I, D] and down [D, I], bf16 or f32, separate allocations as on the device
+    std::vector<std::vector<float>> gw(E), uw(E), dw(E);           // the values (bf16-representable when bf16)
+    std::vector<std::vector<unsigned short>> gb(E), ub(E), db(E);  // bf16 storage
+    std::vector<ls_ptr> gateTable(E), upTable(E), downTable(E);
+    auto make = [&](std::vector<float>& v, std::vector<unsigned short>& b, size_t n, double std) -> ls_ptr {
+        v = gauss(n, std);
+        if (!bf16Weights) return P(v.data());
+        b.resize(n);
+        for (size_t i = 0; i < n; i++) { b[i] = bf16(v[i]); v[i] = widen(b[i]); }
+        return P(b.data());
+    };
+    for (int e = 0; e < E; e++) {
+        gateTable[e] = make(gw[e], gb[e], (size_t) I * D, 1 / std::sqrt(D));
+        upTable[e] = make(uw[e], ub[e], (size_t) I * D, 1 / std::sqrt(D));
+        downTable[e] = make(dw[e], db[e], (size_t) D * I, 1 / std::sqrt(I));
+    }
+    int xStride = D + 3; // a column view: the kernel must not assume dense x
+    auto x = gauss((size_t) T * xStride);
+    std::vector<float> h((size_t) pairs * I, NAN), y((size_t) pairs * D, NAN);
+    int dtype = bf16Weights ? LS_DTYPE_BF16 : LS_DTYPE_F32;
+    LsMoeGateUpParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()), P(rowToken.data()),
+                         P(h.data()), E, D, I, xStride, I, dtype};
+    emu_launch(ls_moe_gate_up, E, (I + LS_MOE_GATE_UP_ROWS - 1) / LS_MOE_GATE_UP_ROWS, 256, 0, gp);
+    std::vector<double> wantH((size_t) pairs * I);
+    for (int e = 0; e < E; e++)
+        for (int r = wantOffsets[e]; r < wantOffsets[e + 1]; r++)
+            for (int i = 0; i < I; i++) {
+                double g = 0, u = 0;
+                for (int d = 0; d < D; d++) {
+                    double xv = x[(size_t) wantRowToken[r] * xStride + d];
+                    g += (double) gw[e][(size_t) i * D + d] * xv;
+                    u += (double) uw[e][(size_t) i * D + d] * xv;
+                }
+                wantH[(size_t) r * I + i] = g / (1 + std::exp(-g)) * u;
+            }
+    report("ls_moe_gate_up " + name, relErr(h, wantH), 2e-6);
+    LsMoeDownParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, dtype};
+    emu_launch(ls_moe_down, E, (D + LS_MOE_DOWN_ROWS - 1) / LS_MOE_DOWN_ROWS, 256, 0, dp);
+    std::vector<double> wantY((size_t) pairs * D);
+    for (int e = 0; e < E; e++)
+        for (int r = wantOffsets[e]; r < wantOffsets[e + 1]; r++)
+            for (int d = 0; d < D; d++) {
+                double a = 0;
+                for (int i = 0; i < I; i++) a += (double) dw[e][(size_t) d * I + i] * h[(size_t) r * I + i];
+                wantY[(size_t) r * D + d] = a;
+            }
+    report("ls_moe_down " + name, relErr(y, wantY), 2e-6);
+    // combine in ascending expert order onto a non-zero out, vs the f64 MoE from the reference h
+    auto out = gauss((size_t) T * D);
+    std::vector<double> want(out.begin(), out.end());
+    LsMoeCombineParams cp{P(y.data()), P(pairRows.data()), P(pairWeights.data()), P(out.data()), T, D, K, D};
+    emu_launch(ls_moe_combine, T, (D + 255) / 256, 256, 0, cp);
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < K; k++) {
+            int e = experts[t * K + k], r = rowOfPair[t * K + k];
+            for (int d = 0; d < D; d++) {
+                double a = 0;
+                for (int i = 0; i < I; i++) a += (double) dw[e][(size_t) d * I + i] * wantH[(size_t) r * I + i];
+                want[(size_t) t * D + d] += weights[t * K + k] * a;
+            }
+        }
+    report("moe decode end to end " + name, relErr(out, want), 1e-5);
+}
+
 int main() {
     setvbuf(stdout, nullptr, _IONBF, 0);
     splitAndAdd();
@@ -477,6 +601,14 @@ int main() {
     sample(6, 1000, 1.3, 0, 0.9, false);
     sample(4, 3000, 1, 40, 0.5, true);
     sample(2, 1, 1, 0, 1, false);
+    moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true);
+    moeDecode(7, 8, 2, 64, 32, MOE_SAME, false);
+    moeDecode(7, 160, 6, 1032, 200, MOE_SKEWED, true); // partial slice and row tiles, most experts empty
+    moeDecode(64, 64, 6, 256, 96, MOE_RANDOM, true);
+    moeDecode(1, 64, 6, 2048, 1408, MOE_RANDOM, true); // DeepSeek-V2-Lite decode of one token
+    moeDecode(256, 64, 6, 128, 64, MOE_SKEWED, true);  // one expert holds all 256 tokens: 32 token tiles
+    moeDecode(256, 160, 6, 64, 32, MOE_RANDOM, false);
+    moeDecode(64, 8, 2, 1024, 32, MOE_SAME, true);     // all tokens on the same 2 of 8 experts
     std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
     return failures ? 1 : 0;
 }

@@ -22,6 +22,9 @@
 #define __shared__ static
 
 struct emu_dim3 { unsigned x = 1, y = 1, z = 1; };
+/* CUDA's 16-byte vector types (the kernels' vectorized loads) */
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(16) float4 { float x, y, z, w; };
 inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_DONE };
@@ -76,7 +79,6 @@ inline float __fmul_rn(float a, float b) { return a * b; }
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
 using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt;
 inline int min(int a, int b) { return a < b ? a : b; }
-struct alignas(16) float4 { float x, y, z, w; };
 
 inline void emu_trampoline() {
     emu.body(emu.params);

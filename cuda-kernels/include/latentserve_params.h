@@ -50,6 +50,10 @@ typedef unsigned long long ls_ptr;
 #define LS_MLA_MAX_QK 576
 /* splits of one query row that ls_mla_combine merges (its factors live in shared memory) */
 #define LS_MLA_MAX_SPLITS 128
+/* output rows of one ls_moe_gate_up block (8 warps x 2 rows, each of gate and up) and of one ls_moe_down
+ * block (8 warps x 4 rows): the launch's grid y is ceil(inter / this) resp. ceil(hidden / this) */
+#define LS_MOE_GATE_UP_ROWS 16
+#define LS_MOE_DOWN_ROWS 32
 
 /* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
 #define LS_MLA_LATENT 512
@@ -416,5 +420,72 @@ typedef struct {
     float scale;
     int pad0;
 } LsCausalSoftmaxParams;
+
+/*
+ * ls_moe_sort: the routing table of ls_moe_route regrouped by expert, on the device (no host round trip).
+ * Pair i = t*topK + k chose expert experts[i]. Gathered rows are numbered expert after expert (ascending id),
+ * tokens ascending within an expert (deterministic):
+ *   offsets[e] .. offsets[e+1]-1   the gathered rows of expert e (offsets[numExperts] = rows*topK)
+ *   rowToken[row]                  the token of a gathered row
+ *   pairRows[t, j], pairWeights[t, j]  token t's gathered rows and routing weights, ascending expert id
+ *                                  (what ls_moe_combine takes: the order the CPU backend adds in)
+ * Expert ids are in [0, numExperts), distinct within a token (ls_moe_route guarantees both).
+ * grid (1), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr experts;     /* [rows, topK] int32 */
+    ls_ptr weights;     /* [rows, topK] f32 */
+    ls_ptr offsets;     /* [numExperts + 1] int32 out */
+    ls_ptr rowToken;    /* [rows*topK] int32 out */
+    ls_ptr pairRows;    /* [rows, topK] int32 out */
+    ls_ptr pairWeights; /* [rows, topK] f32 out */
+    int rows;
+    int topK;
+    int numExperts;
+    int pad0;
+} LsMoeSortParams;
+
+/*
+ * ls_moe_gate_up: for each expert e and each of its gathered rows r (offsets[e] <= r < offsets[e+1]),
+ *   h[r, i] = silu(gate_e[i, :] . x[rowToken[r], :]) * (up_e[i, :] . x[rowToken[r], :])
+ * f32 activations, weights widened, f32 accumulation. gateTable/upTable hold each expert's weight address
+ * (bf16 or f32 [inter, hidden] row-major, 16-byte aligned); hidden is a multiple of 8 (16-byte loads).
+ * grid (numExperts, ceil(inter / LS_MOE_GATE_UP_ROWS)), block LS_THREADS; blocks of experts without rows
+ * exit before reading a weight.
+ */
+typedef struct {
+    ls_ptr x;           /* [T, hidden] f32, stride xStride */
+    ls_ptr gateTable;   /* [numExperts] device addresses of gate_proj */
+    ls_ptr upTable;     /* [numExperts] device addresses of up_proj */
+    ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
+    ls_ptr rowToken;    /* [pairs] int32 (ls_moe_sort) */
+    ls_ptr h;           /* [pairs, inter] f32 out, stride hStride */
+    int numExperts;
+    int hidden;
+    int inter;
+    int xStride;
+    int hStride;
+    int weightDtype;    /* LS_DTYPE_* of every gate and up weight */
+} LsMoeGateUpParams;
+
+/*
+ * ls_moe_down: y[r, d] = down_e[d, :] . h[r, :] for each expert e and each of its gathered rows r.
+ * downTable holds each expert's down_proj address (bf16 or f32 [hidden, inter] row-major, 16-byte
+ * aligned); inter is a multiple of 8.
+ * grid (numExperts, ceil(hidden / LS_MOE_DOWN_ROWS)), block LS_THREADS; blocks of experts without rows exit
+ * before reading a weight.
+ */
+typedef struct {
+    ls_ptr h;           /* [pairs, inter] f32, stride hStride */
+    ls_ptr downTable;   /* [numExperts] device addresses of down_proj */
+    ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
+    ls_ptr y;           /* [pairs, hidden] f32 out, stride yStride */
+    int numExperts;
+    int hidden;
+    int inter;
+    int hStride;
+    int yStride;
+    int weightDtype;    /* LS_DTYPE_* of every down weight */
+} LsMoeDownParams;
 
 #endif /* LATENTSERVE_PARAMS_H */

@@ -99,6 +99,15 @@ public interface Backend extends AutoCloseable {
     /** out += Σ_k weight_k · expert_k(x) for each token, experts chosen by the routing. */
     void moeExperts(Tensor x, MoeRouting routing, List<ExpertWeights> experts, Tensor out);
 
+    /**
+     * The routed experts end to end: out += Σ_k weight_k · expert_k(x), the experts chosen by the gate as
+     * {@link #route} chooses them. By default route, then moeExperts; a backend may keep the routing where
+     * it was computed (the CUDA backend never copies it to the host for decode-sized batches).
+     */
+    default void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, Tensor out) {
+        moeExperts(x, route(x, gate, config), experts, out);
+    }
+
     @Override
     void close();
 }

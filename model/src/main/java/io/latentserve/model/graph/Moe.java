@@ -2,7 +2,6 @@ package io.latentserve.model.graph;
 
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.ExpertWeights;
-import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.RouterConfig;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.config.ModelConfig;
@@ -37,7 +36,6 @@ final class Moe {
         if (shared != null) {
             shared.forward(b, x, out);
         }
-        MoeRouting routing = b.route(x, gate, router);
-        b.moeExperts(x, routing, experts, out);
+        b.moe(x, gate, router, experts, out);
     }
 }

@@ -192,6 +192,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, Tensor out) {
+        timed("moe (routed experts)", () -> inner.moe(x, gate, config, experts, out));
+    }
+
+    @Override
     public void close() {
         inner.close();
     }

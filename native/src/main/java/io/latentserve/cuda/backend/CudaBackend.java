@@ -233,6 +233,12 @@ public final class CudaBackend extends CudaOps implements Backend {
         moe.experts(act(x, "moe x"), routing, experts, act(out, "moe out"));
     }
 
+    /** Routing and experts without a host round trip for decode-sized batches (see {@link CudaMoe}). */
+    @Override
+    public void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, Tensor out) {
+        moe.moe(act(x, "moe x"), CudaWeight.of(gate, "router weight"), config, experts, act(out, "moe out"));
+    }
+
     // ---- beyond the Backend interface ----
 
     /** Starts a new step now: every activation allocated so far is released (see {@link StepMemory}). */
@@ -273,6 +279,27 @@ public final class CudaBackend extends CudaOps implements Backend {
         double[] a = new double[n];
         java.util.Arrays.fill(a, v);
         return a;
+    }
+
+    /**
+     * A bf16 weight [rows, cols] (rows·cols even) with every element bf16(value), filled on the device by a
+     * memset: benchmarks make model-sized weights without uploading them from the host.
+     */
+    public Tensor filledBf16Weight(int rows, int cols, float value) {
+        long count = (long) rows * cols;
+        if (rows < 1 || cols < 1 || count % 2 != 0) {
+            throw new IllegalArgumentException("filled bf16 weight [" + rows + ", " + cols + "]: need an even, non-zero size");
+        }
+        int bits = Float.floatToRawIntBits(value);
+        int bf16 = ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+        long address = ctx.weights().allocate(2 * count);
+        ctx.driver().memsetD32Async(address, (bf16 << 16) | bf16, count / 2, ctx.stream());
+        return new CudaWeight(address, KernelLimits.DTYPE_BF16, rows, cols);
+    }
+
+    /** Waits for all queued work (benchmarks time whole launches sequences with it). */
+    public void synchronize() {
+        ctx.synchronize();
     }
 
     /** Device memory in use: weights, KV cache and activations (high water), for logs and tests. */

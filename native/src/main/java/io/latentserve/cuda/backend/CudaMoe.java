@@ -14,26 +14,78 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * DeepSeek-V2 MoE on the device: router logits by cuBLAS, routing by ls_moe_route, then per expert the
- * SwiGLU MLP over the rows gathered for it and one weighted combine. The Backend interface hands the routing
- * to the caller as a host {@link MoeRouting}, so this first version copies it to the host and back (a
- * device-resident routing table, and one grouped GEMM for all experts, are the fused MoE of a later issue).
+ * DeepSeek-V2 MoE on the device: router logits by cuBLAS, routing by ls_moe_route, then the experts.
+ * Decode-sized batches (at most {@link CudaFusedMoe#MAX_TOKENS} tokens, experts the fused kernels take) stay
+ * on the device: {@link #moe} never copies the routing to the host, and the experts run in the few launches
+ * of {@link CudaFusedMoe}. Larger batches run, per expert, the SwiGLU MLP as cuBLAS GEMMs over the rows
+ * gathered for it on the host's sort of the routing, then one weighted combine.
  */
 final class CudaMoe {
+    /** The routing on the device: experts [T, K] int32 and weights [T, K] f32 in scratch memory. */
+    private record DeviceRouting(long experts, long weights) {
+    }
+
     private final Kernels kernels;
     private final StepMemory memory;
     private final Gemm gemm;
+    private final CudaExpertTables tables;
+    private final CudaFusedMoe fused;
 
     CudaMoe(Kernels kernels, StepMemory memory, Gemm gemm) {
         this.kernels = kernels;
         this.memory = memory;
         this.gemm = gemm;
+        this.tables = new CudaExpertTables(kernels.ctx());
+        this.fused = new CudaFusedMoe(kernels, memory);
+    }
+
+    /** out += Σ_k w_k · expert_k(x), routed by the gate; without a host round trip for decode-sized batches. */
+    void moe(CudaActivation x, CudaWeight gate, RouterConfig cfg, List<ExpertWeights> experts, CudaActivation out) {
+        Optional<CudaExpertTables.Table> table = fusedTable(x, experts, out);
+        if (table.isEmpty() || experts.size() != cfg.numExperts()) {
+            experts(x, route(x, gate, cfg), experts, out);
+            return;
+        }
+        checkRouting(x, gate, cfg);
+        try (StepMemory.Scratch s = memory.scratch()) {
+            DeviceRouting r = routeOnDevice(s, x, gate, cfg);
+            fused.run(s, x, r.experts(), r.weights(), cfg.topK(), table.get(), out);
+        }
+    }
+
+    /** The expert table when the fused kernels take this batch, else empty (the cuBLAS path). */
+    private Optional<CudaExpertTables.Table> fusedTable(CudaActivation x, List<ExpertWeights> experts,
+                                                        CudaActivation out) {
+        if (x.rows() < 1 || x.rows() > CudaFusedMoe.MAX_TOKENS || out.rows() != x.rows() || out.cols() != x.cols()
+                || experts.size() > KernelLimits.MOE_MAX_EXPERTS) {
+            return Optional.empty();
+        }
+        return tables.of(experts, x.cols());
     }
 
     MoeRouting route(CudaActivation x, CudaWeight gate, RouterConfig cfg) {
+        checkRouting(x, gate, cfg);
         int tokens = x.rows();
+        int k = cfg.topK();
+        int[] experts = new int[tokens * k];
+        float[] weights = new float[tokens * k];
+        if (tokens == 0) {
+            return new MoeRouting(0, k, experts, weights);
+        }
+        try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
+            DeviceRouting r = routeOnDevice(s, x, gate, cfg);
+            MemorySegment ids = memory.download(r.experts(), 4L * tokens * k, host);
+            MemorySegment ws = memory.download(r.weights(), 4L * tokens * k, host);
+            MemorySegment.copy(ids, ValueLayout.JAVA_INT, 0, experts, 0, tokens * k);
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, 0, weights, 0, tokens * k);
+        }
+        return new MoeRouting(tokens, k, experts, weights);
+    }
+
+    private static void checkRouting(CudaActivation x, CudaWeight gate, RouterConfig cfg) {
         int e = cfg.numExperts();
         int groups = cfg.groupLimited() ? cfg.numGroups() : 1;
         if (gate.rows() != e || gate.cols() != x.cols()) {
@@ -48,27 +100,23 @@ final class CudaMoe {
             throw new IllegalArgumentException("group-limited routing: " + e + " experts in " + groups + " groups, "
                     + cfg.topkGroup() + " kept");
         }
+    }
+
+    /** Router logits (cuBLAS) and ls_moe_route into scratch of s; the shapes are checked. */
+    private DeviceRouting routeOnDevice(StepMemory.Scratch s, CudaActivation x, CudaWeight gate, RouterConfig cfg) {
+        int tokens = x.rows();
+        int e = cfg.numExperts();
         int k = cfg.topK();
-        int[] experts = new int[tokens * k];
-        float[] weights = new float[tokens * k];
-        if (tokens == 0) {
-            return new MoeRouting(0, k, experts, weights);
-        }
-        try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
-            long logits = s.floats((long) tokens * e);        // [T, E] f32
-            gemm.matmul(x, gate, memory.view(logits, tokens, e));
-            long chosen = s.bytes(4L * tokens * k);             // [T, K] int32
-            long chosenWeights = s.floats((long) tokens * k);   // [T, K] f32
-            kernels.launch(new MoeRouteParams(logits, chosen, chosenWeights, tokens, e, e, k,
-                    cfg.groupLimited() ? 1 : 0, groups, cfg.topkGroup(), cfg.normTopkProb() ? 1 : 0,
-                    cfg.routedScalingFactor()),
-                    new Grid(tokens, 1, 1, KernelLimits.THREADS, KernelLimits.routeSharedBytes(e, groups)));
-            MemorySegment ids = memory.download(chosen, 4L * tokens * k, host);
-            MemorySegment ws = memory.download(chosenWeights, 4L * tokens * k, host);
-            MemorySegment.copy(ids, ValueLayout.JAVA_INT, 0, experts, 0, tokens * k);
-            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, 0, weights, 0, tokens * k);
-        }
-        return new MoeRouting(tokens, k, experts, weights);
+        int groups = cfg.groupLimited() ? cfg.numGroups() : 1;
+        long logits = s.floats((long) tokens * e);        // [T, E] f32
+        gemm.matmul(x, gate, memory.view(logits, tokens, e));
+        long chosen = s.bytes(4L * tokens * k);             // [T, K] int32
+        long chosenWeights = s.floats((long) tokens * k);   // [T, K] f32
+        kernels.launch(new MoeRouteParams(logits, chosen, chosenWeights, tokens, e, e, k,
+                cfg.groupLimited() ? 1 : 0, groups, cfg.topkGroup(), cfg.normTopkProb() ? 1 : 0,
+                cfg.routedScalingFactor()),
+                new Grid(tokens, 1, 1, KernelLimits.THREADS, KernelLimits.routeSharedBytes(e, groups)));
+        return new DeviceRouting(chosen, chosenWeights);
     }
 
     /** out += Σ_k w_k · expert_k(x), contributions added in ascending expert id as the CPU backend adds them. */
@@ -101,12 +149,19 @@ final class CudaMoe {
             tokenOfRow[row] = i / k;
             rowOfPair[i] = row;
         }
-        int[] combineRows = new int[pairs];
-        float[] combineWeights = new float[pairs];
-        orderByExpert(routing, rowOfPair, combineRows, combineWeights);
         if (pairs == 0) {
             return;
         }
+        Optional<CudaExpertTables.Table> table = fusedTable(x, experts, out);
+        if (table.isPresent()) { // the routing goes up once (no download), the rest as in moe()
+            try (StepMemory.Scratch s = memory.scratch()) {
+                fused.run(s, x, s.ints(routing.experts()), s.floats(routing.weights()), k, table.get(), out);
+            }
+            return;
+        }
+        int[] combineRows = new int[pairs];
+        float[] combineWeights = new float[pairs];
+        orderByExpert(routing, rowOfPair, combineRows, combineWeights);
         try (StepMemory.Scratch s = memory.scratch()) {
             long xs = s.floats((long) pairs * hidden);       // [P, D] f32: x rows gathered by expert
             kernels.launch(new CopyRowsParams(x.address(), s.ints(tokenOfRow), xs, 0, pairs, hidden, x.stride(), hidden),

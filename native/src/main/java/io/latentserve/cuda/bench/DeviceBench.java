@@ -91,7 +91,8 @@ public final class DeviceBench {
             }
         }
         maxBlocks = Math.max(maxBlocks, blocksFor(options.prefillTokens() + 1));
-        long weightBytes = config.parameterCount() * 2 + (1L << 30);
+        // + 3 GiB: alignment slack and the kernel-level MoE benchmark's own experts (1.1 GB)
+        long weightBytes = config.parameterCount() * 2 + (3L << 30);
         long kvBytes = (long) maxBlocks * BLOCK * config.kvCacheWidth() * 4L * config.numHiddenLayers() + (1L << 28);
         long activationBytes = (long) options.activationGiB() << 30;
         out.printf(Locale.ROOT, "device bench: %s shapes, %d layers, %.2f B parameters; arenas: weights "
@@ -108,7 +109,7 @@ public final class DeviceBench {
             row(new BenchRow("ceiling: bf16 GEMM (cuBLAS)", "8192^3", ceilings.bf16FlopsPerSecond() / 1e12, Double.NaN,
                     "TFLOP/s", "f32 accumulate"));
             if (!tiny) {
-                kernelBenches(ctx, ceilings);
+                kernelBenches(ctx, backend, ceilings);
             }
             long start = System.nanoTime();
             // every op goes through the profiler, which only times while recording (one extra step per shape)
@@ -144,9 +145,15 @@ public final class DeviceBench {
         return rows;
     }
 
-    /** Kernel level, at V2-Lite's shapes, against the copy ceiling: the MLA decode attention pair. */
-    private void kernelBenches(CudaContext ctx, DeviceCeilings ceilings) {
+    /** Kernel level, at V2-Lite's shapes, against the copy ceiling: MLA decode attention, the fused decode MoE. */
+    private void kernelBenches(CudaContext ctx, CudaBackend backend, DeviceCeilings ceilings) {
         double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
+        for (MoeDecodeBench.Result r : MoeDecodeBench.run(backend, MoeDecodeBench.BATCHES, 20, 1)) {
+            row(new BenchRow("kernel: MoE layer (routed, decode)", "B " + r.tokens() + ", 64 experts top-6",
+                    r.bytesPerSecond() / 1e9, copyGbs, "GB/s", String.format(Locale.ROOT,
+                    "%.1f us/call; %d experts touched, their bytes once", r.secondsPerCall() * 1e6,
+                    r.distinctExperts())));
+        }
         for (MlaDecodeBench.Result r : MlaDecodeBench.run(ctx, 20)) {
             String shape = "B " + r.batch() + ", context " + r.context();
             row(new BenchRow("kernel: ls_mla_decode + combine", shape, r.gbPerSecond(), copyGbs, "GB/s",

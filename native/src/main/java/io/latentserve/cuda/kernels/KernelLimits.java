@@ -30,6 +30,9 @@ public final class KernelLimits {
     public static final int MLA_MAX_QK = 576;
     /** Most splits of one row ls_mla_combine merges. */
     public static final int MLA_MAX_SPLITS = 128;
+    /** Output rows of one ls_moe_gate_up block (grid y = ceil(inter / this)) and of one ls_moe_down block. */
+    public static final int MOE_GATE_UP_ROWS = 16;
+    public static final int MOE_DOWN_ROWS = 32;
 
     public static final int MLA_LATENT = 512;
     public static final int MLA_ROPE = 64;

@@ -13,21 +13,24 @@ import java.util.List;
 public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, AddParams, SiluMulParams, RopeParams,
         CopyRowsParams, SplitBf16Params, AttentionParams, MlaAbsorbParams, MlaApplyUvParams, MoeRouteParams,
         MoeCombineParams, SampleParams, FillHashedParams,
-        MlaDecodeParams, MlaCombineParams, CausalSoftmaxParams {
+        MlaDecodeParams, MlaCombineParams, CausalSoftmaxParams,
+        MoeSortParams, MoeGateUpParams, MoeDownParams {
 
     /** Every parameter layout, with the kernel that takes it. */
     List<StructLayout> LAYOUTS = List.of(EmbeddingParams.LAYOUT, RmsNormParams.LAYOUT, AddParams.LAYOUT,
             SiluMulParams.LAYOUT, RopeParams.LAYOUT, CopyRowsParams.LAYOUT, SplitBf16Params.LAYOUT,
             AttentionParams.LAYOUT, MlaAbsorbParams.LAYOUT, MlaApplyUvParams.LAYOUT, MoeRouteParams.LAYOUT,
             MoeCombineParams.LAYOUT, SampleParams.LAYOUT, FillHashedParams.LAYOUT,
-            MlaDecodeParams.LAYOUT, MlaCombineParams.LAYOUT, CausalSoftmaxParams.LAYOUT);
+            MlaDecodeParams.LAYOUT, MlaCombineParams.LAYOUT, CausalSoftmaxParams.LAYOUT,
+            MoeSortParams.LAYOUT, MoeGateUpParams.LAYOUT, MoeDownParams.LAYOUT);
 
     /** Every kernel of the fatbin. */
     List<String> KERNELS = List.of(EmbeddingParams.KERNEL, RmsNormParams.KERNEL, AddParams.KERNEL,
             SiluMulParams.KERNEL, RopeParams.KERNEL, CopyRowsParams.KERNEL, SplitBf16Params.KERNEL,
             AttentionParams.KERNEL, MlaAbsorbParams.KERNEL, MlaApplyUvParams.KERNEL, MoeRouteParams.KERNEL,
             MoeCombineParams.KERNEL, SampleParams.KERNEL, FillHashedParams.KERNEL,
-            MlaDecodeParams.KERNEL, MlaCombineParams.KERNEL, CausalSoftmaxParams.KERNEL);
+            MlaDecodeParams.KERNEL, MlaCombineParams.KERNEL, CausalSoftmaxParams.KERNEL,
+            MoeSortParams.KERNEL, MoeGateUpParams.KERNEL, MoeDownParams.KERNEL);
 
     /** The extern "C" name of the kernel that takes these parameters. */
     String kernel();

@@ -124,8 +124,8 @@ class CudaMoeGpuTest {
         route(300, 128, new RouterConfig(1024, 8, false, 1, 1, true, 1f));
     }
 
-    /** Both backends run the experts on the same (CPU) routing, added onto the same non-zero out. */
-    void experts(int tokens, int hidden, int inter, int numExperts, int k) {
+    /** Random experts of the given shape on both backends: [0] CUDA, [1] CPU. */
+    List<List<ExpertWeights>> experts(int hidden, int inter, int numExperts) {
         List<List<ExpertWeights>> experts = List.of(new ArrayList<>(), new ArrayList<>());
         for (int e = 0; e < numExperts; e++) {
             Tensor[] g = b.weight(DType.BF16, inter, hidden, GpuBackends.random(rnd, inter * hidden, 1 / Math.sqrt(hidden)));
@@ -134,10 +134,27 @@ class CudaMoeGpuTest {
             experts.get(0).add(new ExpertWeights(g[0], u[0], d[0]));
             experts.get(1).add(new ExpertWeights(g[1], u[1], d[1]));
         }
+        return experts;
+    }
+
+    /** Which CUDA path runs these experts: CudaFusedMoe (sort, gate_up, down, combine) for decode-sized batches of
+     * 8-aligned widths, else gather, cuBLAS GEMMs, silu, combine. */
+    static String path(int tokens, int hidden, int inter) {
+        return tokens <= CudaFusedMoe.MAX_TOKENS && hidden % 8 == 0 && inter % 8 == 0
+                ? "fused" : "cuBLAS";
+    }
+
+    /**
+     * Both backends run the experts on the same (CPU-made) routing, added onto the same non-zero out.
+     * sameExperts: every token on experts 0..k-1 (they get all tokens, the others none).
+     */
+    void experts(int tokens, int hidden, int inter, int numExperts, int k, boolean sameExperts) {
+        List<List<ExpertWeights>> experts = experts(hidden, inter, numExperts);
         int[] chosen = new int[tokens * k];
         float[] weights = new float[tokens * k];
         for (int t = 0; t < tokens; t++) {
-            int[] perm = rnd.ints(0, numExperts).distinct().limit(k).toArray();
+            int[] perm = sameExperts ? java.util.stream.IntStream.range(0, k).map(j -> k - 1 - j).toArray()
+                    : rnd.ints(0, numExperts).distinct().limit(k).toArray();
             for (int j = 0; j < k; j++) {
                 chosen[t * k + j] = perm[j];
                 weights[t * k + j] = (float) rnd.nextDouble();
@@ -153,16 +170,71 @@ class CudaMoeGpuTest {
             be.moeExperts(b.input(be, tokens, hidden, x), routing, experts.get(i), o);
             out[i] = be.toHost(o);
         }
-        GpuReport.check("moe experts (gather, GEMMs, silu, combine)",
-                tokens + " tokens, " + numExperts + " experts top-" + k + ", D " + hidden + ", I " + inter,
+        GpuReport.check("moe experts (" + path(tokens, hidden, inter) + ")",
+                tokens + " tokens, " + numExperts + " experts top-" + k + (sameExperts ? " all on the same" : "")
+                        + ", D " + hidden + ", I " + inter,
                 GpuReport.maxRelErr(out[0], out[1]), 2e-4);
     }
 
     @Test
     void routedExperts() {
-        experts(1, 64, 32, 8, 2);
-        experts(13, 257, 33, 8, 3);
-        experts(40, 2048, 1408, 64, 6);
+        experts(1, 64, 32, 8, 2, false);
+        experts(13, 257, 33, 8, 3, false);   // widths not multiples of 8: the cuBLAS path
+        experts(40, 2048, 1408, 64, 6, false);
+        experts(7, 1024, 96, 160, 6, false); // most experts without a token
+        experts(256, 128, 64, 64, 6, true);  // 6 experts hold all 256 tokens, 58 none
+        experts(300, 64, 32, 8, 2, false);   // above the fused path's batch limit: the cuBLAS path
+    }
+
+    /**
+     * Backend.moe end to end (router GEMM, ls_moe_route, then the experts: on the CUDA backend without a
+     * host round trip for decode-sized batches) against the CPU backend's route + moeExperts. Tokens whose
+     * expert sets the two routings disagree on (near-ties, see route()) are left out of the comparison.
+     */
+    void moe(int tokens, int hidden, int inter, RouterConfig cfg) {
+        List<List<ExpertWeights>> experts = experts(hidden, inter, cfg.numExperts());
+        Tensor[] gate = b.weight(DType.BF16, cfg.numExperts(), hidden,
+                GpuBackends.random(rnd, cfg.numExperts() * hidden, 2.5 / Math.sqrt(hidden)));
+        float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        float[] start = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        float[][] out = new float[2][];
+        MoeRouting[] routing = new MoeRouting[2];
+        for (int i = 0; i < 2; i++) {
+            Backend be = b.backend(i == 0);
+            Tensor xi = b.input(be, tokens, hidden, x);
+            routing[i] = be.route(xi, gate[i], cfg);
+            Tensor o = b.input(be, tokens, hidden, start);
+            be.moe(xi, gate[i], cfg, experts.get(i), o);
+            out[i] = be.toHost(o);
+        }
+        int k = cfg.topK();
+        int skipped = 0;
+        for (int t = 0; t < tokens; t++) {
+            int[] ge = Arrays.copyOfRange(routing[0].experts(), t * k, t * k + k);
+            int[] ce = Arrays.copyOfRange(routing[1].experts(), t * k, t * k + k);
+            Arrays.sort(ge);
+            Arrays.sort(ce);
+            if (!Arrays.equals(ge, ce)) {
+                skipped++;
+                Arrays.fill(out[0], t * hidden, (t + 1) * hidden, 0f);
+                Arrays.fill(out[1], t * hidden, (t + 1) * hidden, 0f);
+            }
+        }
+        String shape = tokens + " tokens, " + cfg.numExperts() + " experts top-" + k
+                + (cfg.groupLimited() ? " groups " + cfg.numGroups() + "/" + cfg.topkGroup() : " greedy")
+                + ", D " + hidden + ", I " + inter + (skipped > 0 ? ", " + skipped + " near-tie tokens left out" : "");
+        GpuReport.checkExact("moe: routings differ", shape, skipped > tokens / 50 ? skipped : 0, tokens);
+        GpuReport.check("moe (route + " + path(tokens, hidden, inter) + ")", shape,
+                GpuReport.maxRelErr(out[0], out[1]), 2e-4);
+    }
+
+    @Test
+    void moeEndToEnd() {
+        moe(1, 64, 32, new RouterConfig(8, 2, false, 1, 1, false, 1f));
+        moe(7, 256, 96, new RouterConfig(64, 6, false, 1, 1, false, 1f));
+        moe(64, 512, 128, new RouterConfig(160, 6, true, 8, 3, false, 16f));
+        moe(256, 128, 64, new RouterConfig(64, 6, false, 1, 1, true, 1f));
+        moe(300, 64, 32, new RouterConfig(8, 2, false, 1, 1, false, 1f)); // above the limit: route + cuBLAS path
     }
 
     @Test

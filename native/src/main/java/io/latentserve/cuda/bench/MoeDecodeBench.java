@@ -1,0 +1,110 @@
+package io.latentserve.cuda.bench;
+
+import io.latentserve.cuda.backend.CudaBackend;
+import io.latentserve.model.backend.ExpertWeights;
+import io.latentserve.model.backend.MoeRouting;
+import io.latentserve.model.backend.RouterConfig;
+import io.latentserve.model.backend.Tensor;
+import io.latentserve.model.checkpoint.DType;
+import io.latentserve.model.checkpoint.TensorView;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Kernel-level benchmark of the routed MoE of one DeepSeek-V2-Lite layer at decode batch sizes (64 routed
+ * experts, hidden 2048, moe_intermediate 1408, top-6): {@link CudaBackend#moe} end to end (router GEMM,
+ * ls_moe_route, ls_moe_sort, ls_moe_gate_up, ls_moe_down, ls_moe_combine). Decode MoE is bound by the bytes
+ * of the experts the batch touches, so the figure is those bytes (distinct experts chosen x 3 x D x I x 2)
+ * over the time of one call: compare it with the device's copy bandwidth.
+ *
+ * <p>The expert weights (about 1.1 GB of bf16) are filled on the device, not uploaded; the router weight is
+ * random (so tokens spread over the experts as a trained router spreads them) and uploaded (256 KB). The
+ * backend needs that much weight memory free and a few MB of activations.
+ */
+public final class MoeDecodeBench {
+    public static final int EXPERTS = 64;
+    public static final int HIDDEN = 2048;
+    public static final int INTER = 1408;
+    public static final int TOP_K = 6;
+    /** The batch sizes worth a look: one sequence, and decode batches up to the fused path's limit. */
+    public static final int[] BATCHES = {1, 16, 64, 256};
+
+    /** One batch size: mean seconds of a call, and the touched experts' bytes per second. */
+    public record Result(int tokens, int distinctExperts, double secondsPerCall, long bytesPerCall) {
+        public double bytesPerSecond() {
+            return bytesPerCall / secondsPerCall;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("moe decode B %4d: %2d experts touched, %9.1f us/call, %7.1f GB/s of expert weights",
+                    tokens, distinctExperts, secondsPerCall * 1e6, bytesPerSecond() / 1e9);
+        }
+    }
+
+    private MoeDecodeBench() {
+    }
+
+    /** Runs every batch size of {@code batches}, {@code reps} timed calls each (after 3 warm-up calls). */
+    public static List<Result> run(CudaBackend backend, int[] batches, int reps, long seed) {
+        if (reps < 1) {
+            throw new IllegalArgumentException("reps " + reps);
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<ExpertWeights> experts = new ArrayList<>(EXPERTS);
+        for (int e = 0; e < EXPERTS; e++) {
+            // distinct small values per expert: any fill serves, the kernels read every byte the same way
+            float v = (e + 1) / 4096f;
+            experts.add(new ExpertWeights(backend.filledBf16Weight(INTER, HIDDEN, v),
+                    backend.filledBf16Weight(INTER, HIDDEN, -v), backend.filledBf16Weight(HIDDEN, INTER, v)));
+        }
+        Tensor gate = backend.weight(randomBf16("bench.gate", EXPERTS, HIDDEN, 2.5 / Math.sqrt(HIDDEN), rnd));
+        RouterConfig cfg = new RouterConfig(EXPERTS, TOP_K, false, 1, 1, false, 1f);
+        List<Result> results = new ArrayList<>();
+        for (int tokens : batches) {
+            results.add(measure(backend, experts, gate, cfg, tokens, reps, rnd));
+        }
+        return results;
+    }
+
+    private static Result measure(CudaBackend backend, List<ExpertWeights> experts, Tensor gate, RouterConfig cfg,
+                                  int tokens, int reps, SplittableRandom rnd) {
+        backend.beginForward();
+        float[] xs = new float[tokens * HIDDEN];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        Tensor x = backend.fromHost(xs, tokens, HIDDEN);
+        Tensor out = backend.activation(tokens, HIDDEN);
+        MoeRouting routing = backend.route(x, gate, cfg); // the experts the timed calls touch (same x, same gate)
+        int distinct = (int) Arrays.stream(routing.experts()).distinct().count();
+        for (int i = 0; i < 3; i++) {
+            backend.moe(x, gate, cfg, experts, out);
+        }
+        backend.synchronize();
+        long start = System.nanoTime();
+        for (int i = 0; i < reps; i++) {
+            backend.moe(x, gate, cfg, experts, out);
+        }
+        backend.synchronize();
+        double seconds = (System.nanoTime() - start) / 1e9 / reps;
+        return new Result(tokens, distinct, seconds, (long) distinct * 3 * HIDDEN * INTER * 2);
+    }
+
+    private static TensorView randomBf16(String name, int rows, int cols, double amplitude, SplittableRandom rnd) {
+        ValueLayout.OfShort le = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        MemorySegment data = Arena.ofAuto().allocate(2L * rows * cols, 16);
+        for (long i = 0; i < (long) rows * cols; i++) {
+            float v = (float) ((rnd.nextDouble() * 2 - 1) * amplitude);
+            data.setAtIndex(le, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+        }
+        return new TensorView(name, DType.BF16, new long[]{rows, cols}, data, null);
+    }
+}
