@@ -6,7 +6,6 @@ import io.latentserve.cuda.kernels.CopyRowsParams;
 import io.latentserve.cuda.kernels.KernelModule;
 import io.latentserve.model.backend.Tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -68,14 +67,14 @@ abstract sealed class CudaOps permits CudaBackend {
             ctx.synchronize();
             return out;
         }
-        try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
+        try (StepMemory.Scratch s = memory.scratch()) {
             long dense = a.address();
             if (!a.contiguous()) {
                 dense = s.floats(count);
                 kernels.launch(new CopyRowsParams(a.address(), 0, dense, 0, a.rows(), a.cols(), a.stride(), a.cols()),
                         Kernels.rowsByCols(a.rows(), a.cols()));
             }
-            MemorySegment seg = memory.download(dense, 4L * count, host);
+            MemorySegment seg = memory.downloadPinned(dense, 4L * count);
             MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, out, 0, count);
         }
         return out;

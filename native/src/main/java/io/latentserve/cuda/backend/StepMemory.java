@@ -3,6 +3,7 @@ package io.latentserve.cuda.backend;
 import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.memory.ArenaExhaustedException;
 import io.latentserve.cuda.memory.DeviceArena;
+import io.latentserve.cuda.memory.PinnedBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,15 +22,23 @@ import java.lang.foreign.ValueLayout;
  * asynchronous copy can never read a freed buffer.
  */
 final class StepMemory {
+    /** Pinned staging per step: a V2-Lite decode step of 256 sequences at 4K context uploads under 1 MB. */
+    private static final long PINNED_STAGING_BYTES = 8L << 20;
+
     private final CudaContext ctx;
     private final DeviceArena arena;
     private long generation;
     private boolean stepEnded;
     private Arena hostStaging = Arena.ofShared();
+    /** Pinned staging for the step's uploads (pageable hostStaging takes what does not fit). */
+    private final PinnedStaging pinned;
+    /** Pinned landing buffer for downloads (logits), grown on demand and kept. */
+    private PinnedBuffer downloads;
 
     StepMemory(CudaContext ctx) {
         this.ctx = ctx;
         this.arena = ctx.activations();
+        this.pinned = new PinnedStaging(ctx.driver(), PINNED_STAGING_BYTES);
     }
 
     long generation() {
@@ -42,6 +51,7 @@ final class StepMemory {
         arena.reset();
         hostStaging.close();
         hostStaging = Arena.ofShared();
+        pinned.reset();
         generation++;
         stepEnded = false;
     }
@@ -112,7 +122,7 @@ final class StepMemory {
         long ints(int[] values) {
             long address = bytes(4L * values.length);
             if (values.length > 0) {
-                MemorySegment host = hostStaging.allocate(ValueLayout.JAVA_INT, values.length);
+                MemorySegment host = stage(ValueLayout.JAVA_INT.byteSize() * values.length);
                 MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
                 ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
             }
@@ -122,7 +132,7 @@ final class StepMemory {
         long floats(float[] values) {
             long address = bytes(4L * values.length);
             if (values.length > 0) {
-                MemorySegment host = hostStaging.allocate(ValueLayout.JAVA_FLOAT, values.length);
+                MemorySegment host = stage(ValueLayout.JAVA_FLOAT.byteSize() * values.length);
                 MemorySegment.copy(values, 0, host, ValueLayout.JAVA_FLOAT, 0, values.length);
                 ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
             }
@@ -132,7 +142,7 @@ final class StepMemory {
         long doubles(double[] values) {
             long address = bytes(8L * values.length);
             if (values.length > 0) {
-                MemorySegment host = hostStaging.allocate(ValueLayout.JAVA_DOUBLE, values.length);
+                MemorySegment host = stage(ValueLayout.JAVA_DOUBLE.byteSize() * values.length);
                 MemorySegment.copy(values, 0, host, ValueLayout.JAVA_DOUBLE, 0, values.length);
                 ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
             }
@@ -143,6 +153,32 @@ final class StepMemory {
         public void close() {
             arena.resetTo(mark);
         }
+    }
+
+    /** Host memory for an upload queued now: pinned while the step's staging lasts, pageable after. */
+    private MemorySegment stage(long bytes) {
+        MemorySegment seg = pinned.take(bytes);
+        return seg != null ? seg : hostStaging.allocate(bytes, 8);
+    }
+
+    /**
+     * Copies device memory to the host once the stream has caught up, into pinned memory reused by every
+     * call (no allocation, full PCIe speed): the segment is valid until the next call, so copy out of it.
+     */
+    MemorySegment downloadPinned(long address, long bytes) {
+        if (downloads == null || downloads.byteSize() < bytes) {
+            if (downloads != null) {
+                ctx.synchronize();
+                downloads.close();
+            }
+            downloads = PinnedBuffer.allocate(ctx.driver(), Math.max(1 << 20, Long.highestOneBit(bytes) << 1));
+        }
+        MemorySegment host = downloads.segment().asSlice(0, bytes);
+        if (bytes > 0) {
+            ctx.driver().memcpyDtoHAsync(host, address, bytes, ctx.stream());
+        }
+        ctx.synchronize();
+        return host;
     }
 
     /** Copies device memory to the host once the stream has caught up. */
@@ -157,5 +193,9 @@ final class StepMemory {
 
     void close() {
         hostStaging.close();
+        pinned.close();
+        if (downloads != null) {
+            downloads.close();
+        }
     }
 }
