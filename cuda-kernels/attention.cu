@@ -117,29 +117,59 @@ extern "C" __global__ void __launch_bounds__(LS_ATTN_THREADS) ls_attention(const
     }
 }
 
+/*
+ * grid (numWork, numHeads * ceil(r / 32)): blockIdx.y = head * tiles + tile, one tile of 32 latent columns
+ * per block (lane = column), the dn products split over the 8 warps and their partial sums added in warp
+ * order. Decode has one work item per sequence: one block per (row, head) left most SMs idle while each
+ * thread walked all dn weight rows one dependent load after another.
+ */
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_mla_absorb_q(const LsMlaAbsorbParams p) {
+    __shared__ float partial[LS_THREADS / 32][32];
+    const int tiles = (p.r + 31) / 32;
     const int w = blockIdx.x;
-    const int h = blockIdx.y;
+    const int h = blockIdx.y / tiles;
+    const int c = (blockIdx.y % tiles) * 32 + (threadIdx.x & 31);
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
     const long long t = reinterpret_cast<const int*>(p.tokenRows)[w];
     const float* q = reinterpret_cast<const float*>(p.q) + t * p.qStride + static_cast<long long>(h) * (p.dn + p.dr);
     const void* kvB = reinterpret_cast<const void*>(p.kvB);
     const long long ukRow = static_cast<long long>(h) * (p.dn + p.dv);
     float* qa = reinterpret_cast<float*>(p.qa) + (static_cast<long long>(w) * p.numHeads + h) * (p.r + p.dr);
-    for (int c = threadIdx.x; c < p.r; c += blockDim.x) {
-        float sum = 0.0f;   /* same order as the CPU's axpy over j */
-        for (int j = 0; j < p.dn; j++) {
+    const int per = (p.dn + warps - 1) / warps;
+    const int j0 = warp * per;
+    const int j1 = min(p.dn, j0 + per);
+    float sum = 0.0f;
+    if (c < p.r) {
+        for (int j = j0; j < j1; j++) {
             sum = fmaf(ls_load_weight(kvB, (ukRow + j) * p.r + c, p.kvBDtype), q[j], sum);
         }
-        qa[c] = sum;
     }
-    for (int i = threadIdx.x; i < p.dr; i += blockDim.x) {
-        qa[p.r + i] = q[p.dn + i];
+    partial[warp][threadIdx.x & 31] = sum;
+    __syncthreads();
+    if (warp == 0 && c < p.r) {
+        float total = 0.0f;
+        for (int k = 0; k < warps; k++) {
+            total += partial[k][threadIdx.x];
+        }
+        qa[c] = total;
+    }
+    if (blockIdx.y % tiles == 0) {
+        for (int i = threadIdx.x; i < p.dr; i += blockDim.x) {
+            qa[p.r + i] = q[p.dn + i];
+        }
     }
 }
 
+/*
+ * grid (numWork, numHeads * ceil(dv / 16)): blockIdx.y = head * tiles + tile, 16 output values per block,
+ * two per warp, lanes over the r latent columns (more blocks than one per (row, head), for decode).
+ */
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_mla_apply_uv(const LsMlaApplyUvParams p) {
+    const int tiles = (p.dv + 15) / 16;
     const int w = blockIdx.x;
-    const int h = blockIdx.y;
+    const int h = blockIdx.y / tiles;
+    const int first = (blockIdx.y % tiles) * 16;
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
     const int warps = blockDim.x >> 5;
@@ -148,7 +178,7 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_mla_apply_uv(const L
     const void* kvB = reinterpret_cast<const void*>(p.kvB);
     const long long uvRow = static_cast<long long>(h) * (p.dn + p.dv) + p.dn;
     float* out = reinterpret_cast<float*>(p.out) + t * p.outStride + static_cast<long long>(h) * p.dv;
-    for (int i = warp; i < p.dv; i += warps) {
+    for (int i = first + warp; i < min(p.dv, first + 16); i += warps) {
         float sum = 0.0f;
         for (int c = lane; c < p.r; c += 32) {
             sum = fmaf(ls_load_weight(kvB, (uvRow + i) * p.r + c, p.kvBDtype), o[c], sum);

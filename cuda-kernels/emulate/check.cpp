@@ -198,7 +198,7 @@ static void mlaAbsorbAndApply() {
     std::vector<int> rows = {4, 0, 2};
     std::vector<float> qa(n * H * (r + dr));
     LsMlaAbsorbParams a{P(q.data()), P(wb.data()), P(qa.data()), P(rows.data()), n, H, dn, dr, dv, r, qStride, LS_DTYPE_BF16};
-    emu_launch(ls_mla_absorb_q, n, H, 256, 0, a);
+    emu_launch(ls_mla_absorb_q, n, H * ((r + 31) / 32), 256, 0, a);
     std::vector<double> want(qa.size());
     for (int i = 0; i < n; i++)
         for (int h = 0; h < H; h++) {
@@ -214,7 +214,7 @@ static void mlaAbsorbAndApply() {
     auto o = gauss(n * H * r);
     std::vector<float> out(T * outStride, 0);
     LsMlaApplyUvParams u{P(o.data()), P(wb.data()), P(out.data()), P(rows.data()), n, H, dn, dv, r, outStride, LS_DTYPE_BF16, 0};
-    emu_launch(ls_mla_apply_uv, n, H, 256, 0, u);
+    emu_launch(ls_mla_apply_uv, n, H * ((dv + 15) / 16), 256, 0, u);
     std::vector<double> wantOut(out.size(), 0);
     for (int i = 0; i < n; i++)
         for (int h = 0; h < H; h++)

@@ -236,7 +236,7 @@ typedef struct {
  * ls_mla_absorb_q: the absorbed MLA query. For work item w (token row t = tokenRows[w]) and head h:
  *   qa[w, h, 0:r]     = W_UK_h^T q_nope   (sum over j < dn of q[t, h*(dn+dr) + j] * kvB[h*(dn+dv) + j, :])
  *   qa[w, h, r:r+dr]  = q_pe              (q[t, h*(dn+dr) + dn + i])
- * grid (numWork, numHeads), block LS_THREADS.
+ * grid (numWork, numHeads * ceil(r / 32)) (blockIdx.y = head * tiles + 32-column tile), block LS_THREADS.
  */
 typedef struct {
     ls_ptr q;           /* [T, H*(dn+dr)] f32, stride qStride */
@@ -255,7 +255,8 @@ typedef struct {
 
 /*
  * ls_mla_apply_uv: out[tokenRows[w], h*dv + i] = sum_c kvB[h*(dn+dv) + dn + i, c] * oLatent[w, h, c].
- * grid (numWork, numHeads), block LS_THREADS (one warp per output value i, lanes over c).
+ * grid (numWork, numHeads * ceil(dv / 16)) (blockIdx.y = head * tiles + tile of 16 values), block LS_THREADS
+ * (one warp per output value i, lanes over c).
  */
 typedef struct {
     ls_ptr oLatent;     /* [numWork, H, r] f32 */

@@ -102,7 +102,8 @@ final class CudaAttention {
             long qa = s.floats((long) n * h * (r + dr));   // [n, H, r+dr] f32
             long oLatent = s.floats((long) n * h * r);     // [n, H, r] f32
             kernels.launch(new MlaAbsorbParams(q.address(), kvB.address(), qa, rows, n, h, sh.qkNopeHeadDim(), dr,
-                    sh.vHeadDim(), r, q.stride(), kvB.dtype()), new Grid(n, h, 1, KernelLimits.THREADS, 0));
+                    sh.vHeadDim(), r, q.stride(), kvB.dtype()),
+                    new Grid(n, h * ((r + 31) / 32), 1, KernelLimits.THREADS, 0));
             if (decode) {
                 MlaDecodePlan p = decodePlan(batch, paged, seqs, tokenRows, h);
                 long partialAcc = p.needsCombine() ? s.floats((long) p.numWork() * h * r) : 0;
@@ -126,7 +127,7 @@ final class CudaAttention {
             }
             kernels.launch(new MlaApplyUvParams(oLatent, kvB.address(), out.address(), rows, n, h,
                     sh.qkNopeHeadDim(), sh.vHeadDim(), r, out.stride(), kvB.dtype()),
-                    new Grid(n, h, 1, KernelLimits.THREADS, 0));
+                    new Grid(n, h * ((sh.vHeadDim() + 15) / 16), 1, KernelLimits.THREADS, 0));
         }
     }
 
