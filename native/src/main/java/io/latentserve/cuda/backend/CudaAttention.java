@@ -31,6 +31,8 @@ final class CudaAttention {
     /** Scores of one query chunk of GEMM attention: [heads, chunk, context] f32 within this many bytes (tests
      *  lower it to exercise the chunking). */
     static long gemmScoresBytes = 256L << 20;
+    /** Queries per GEMM attention chunk: smaller chunks skip more of the causal mask, larger ones make bigger GEMMs. */
+    private static final int GEMM_QUERY_CHUNK = 512;
 
     private final Kernels kernels;
     private final StepMemory memory;
@@ -223,10 +225,14 @@ final class CudaAttention {
     }
 
     /**
-     * Causal attention of one sequence's new tokens over its decompressed context, as GEMMs: per head
-     * S = q_nope·k_nopeᵀ + q_rope·k_ropeᵀ (cuBLAS, batched over heads; the rope key is shared, stride 0),
-     * P = causal softmax(S · scale) (ls_causal_softmax), out = P·v (cuBLAS). Queries are taken in chunks so
-     * that the scores of one chunk stay within gemmScoresBytes.
+     * Causal attention of one sequence's new tokens over its decompressed context, as GEMMs on tensor cores:
+     * per head S = q_nope·k_noppᵀ + q_rope·k_ropeᵀ (the rope key shared by all heads: batch stride 0),
+     * P = causal softmax(S · scale) (ls_causal_softmax), out = P·v. Every operand is f32, so each product is
+     * done as the three bf16 GEMMs of its hi/lo split, hi·hi + hi·lo + lo·hi (the lo·lo term is below 2^-16
+     * relative), accumulated in f32: about the accuracy of today's f32 activations against bf16 weights at
+     * a fraction of an FP32 GEMM's time. Queries go in chunks of at most GEMM_QUERY_CHUNK (and of scores
+     * within gemmScoresBytes), each against only the keys its last query sees, which skips about half of
+     * the masked upper triangle.
      *
      * @param kv    [ctx, H·(dn+dv)] f32: k_nope | v of every head, this sequence's context
      * @param kRope [ctx, .. width] f32: the rope key of each context row (the cache's last dr columns)
@@ -241,22 +247,41 @@ final class CudaAttention {
         int count = batch.seqStarts()[seq + 1] - first;
         int ctx = batch.contextLength(seq);
         int start = ctx - count;                          // position of the first new token
-        int chunk = (int) Math.max(1, Math.min(count, gemmScoresBytes / (4L * h * ctx)));
-        for (int c0 = 0; c0 < count; c0 += chunk) {
-            int m = Math.min(chunk, count - c0);
-            try (StepMemory.Scratch s = memory.scratch()) {
-                long scores = s.floats((long) h * m * ctx);  // [H, m, ctx] f32
-                long qRows = q.address() + 4L * (first + c0) * q.stride();
-                gemm.batchedF32(true, m, ctx, dn, 1f, qRows, q.stride(), dn + dr, kv, kvWidth, dn + dv,
-                        0f, scores, ctx, (long) m * ctx, h);
-                if (dr > 0) {
-                    gemm.batchedF32(true, m, ctx, dr, 1f, qRows + 4L * dn, q.stride(), dn + dr, kRope, width, 0,
-                            1f, scores, ctx, (long) m * ctx, h);
+        int qWidth = h * (dn + dr);
+        int chunk = (int) Math.max(1, Math.min(Math.min(count, GEMM_QUERY_CHUNK), gemmScoresBytes / (4L * h * ctx)));
+        try (StepMemory.Scratch s = memory.scratch()) {
+            long kvHi = gemm.splitBf16(s, kv, ctx, kvWidth, kvWidth);       // [2·ctx, H·(dn+dv)] bf16
+            long kvLo = kvHi + 2L * ctx * kvWidth;
+            long ropeHi = dr > 0 ? gemm.splitBf16(s, kRope, ctx, dr, width) : 0;   // [2·ctx, dr] bf16
+            long ropeLo = ropeHi + 2L * ctx * dr;
+            for (int c0 = 0; c0 < count; c0 += chunk) {
+                int m = Math.min(chunk, count - c0);
+                int keys = start + c0 + m;                    // what the chunk's last query sees
+                try (StepMemory.Scratch c = memory.scratch()) {
+                    long qHi = gemm.splitBf16(c, q.address() + 4L * (first + c0) * q.stride(), m, qWidth, q.stride());
+                    long qLo = qHi + 2L * m * qWidth;
+                    long scores = c.floats((long) h * m * keys);   // [H, m, keys] f32
+                    long sStride = (long) m * keys;
+                    long[][] terms = {{qHi, kvHi, ropeHi}, {qHi, kvLo, ropeLo}, {qLo, kvHi, ropeHi}};
+                    for (int t = 0; t < terms.length; t++) {
+                        gemm.batchedBf16(true, m, keys, dn, 1f, terms[t][0], qWidth, dn + dr, terms[t][1], kvWidth,
+                                dn + dv, t == 0 ? 0f : 1f, scores, keys, sStride, h);
+                        if (dr > 0) {
+                            gemm.batchedBf16(true, m, keys, dr, 1f, terms[t][0] + 2L * dn, qWidth, dn + dr,
+                                    terms[t][2], dr, 0, 1f, scores, keys, sStride, h);
+                        }
+                    }
+                    kernels.launch(new CausalSoftmaxParams(scores, h * m, m, keys, start + c0, sh.softmaxScale()),
+                            Grid.of(h * m, KernelLimits.THREADS));
+                    long pHi = gemm.splitBf16(c, scores, h * m, keys, keys);   // [2·H·m, keys] bf16
+                    long pLo = pHi + 2L * h * m * keys;
+                    long outRows = out.address() + 4L * (first + c0) * out.stride();
+                    long[][] pv = {{pHi, kvHi}, {pHi, kvLo}, {pLo, kvHi}};
+                    for (int t = 0; t < pv.length; t++) {
+                        gemm.batchedBf16(false, m, dv, keys, 1f, pv[t][0], keys, sStride, pv[t][1] + 2L * dn,
+                                kvWidth, dn + dv, t == 0 ? 0f : 1f, outRows, out.stride(), dv, h);
+                    }
                 }
-                kernels.launch(new CausalSoftmaxParams(scores, h * m, m, ctx, start + c0, sh.softmaxScale()),
-                        Grid.of(h * m, KernelLimits.THREADS));
-                gemm.batchedF32(false, m, dv, ctx, 1f, scores, ctx, (long) m * ctx, kv + 4L * dn, kvWidth, dn + dv,
-                        0f, out.address() + 4L * (first + c0) * out.stride(), out.stride(), dv, h);
             }
         }
     }

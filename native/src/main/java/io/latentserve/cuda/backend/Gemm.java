@@ -59,14 +59,24 @@ final class Gemm {
     }
 
     /**
-     * C_i[M,N] = alpha · A_i[M,K] · op(B_i) + beta · C_i for batch matrices of f32 activations, row-major with
-     * leading dimensions and strides in elements (op(B) = Bᵀ with B stored [N,K] when transposeB): attention
-     * products, one matrix per head. FP32 GEMMs (the handle's default math: no TF32), so no split is needed.
+     * C_i[M,N] = alpha · A_i[M,K] · op(B_i) + beta · C_i for batch bf16 matrices, f32 C, row-major with leading
+     * dimensions and strides in elements (op(B) = Bᵀ with B stored [N,K] when transposeB): the tensor-core
+     * terms of a hi/lo split product, one matrix per attention head.
      */
-    void batchedF32(boolean transposeB, int m, int n, int k, float alpha, long a, int lda, long strideA,
-                    long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
+    void batchedBf16(boolean transposeB, int m, int n, int k, float alpha, long a, int lda, long strideA,
+                     long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
         ctx.cublas().rowMajorGemmStridedBatched(ctx.cublasHandle(), transposeB, m, n, k, alpha,
-                a, Cublas.CUDA_R_32F, lda, strideA, b, Cublas.CUDA_R_32F, ldb, strideB, beta,
+                a, Cublas.CUDA_R_16BF, lda, strideA, b, Cublas.CUDA_R_16BF, ldb, strideB, beta,
                 c, Cublas.CUDA_R_32F, ldc, strideC, batch);
+    }
+
+    /**
+     * x [rows, cols] f32 (row stride xStride) as bf16 hi rows then lo rows, dense, in the scratch: returns
+     * the hi block's address; the lo block starts 2·rows·cols bytes later.
+     */
+    long splitBf16(StepMemory.Scratch s, long x, int rows, int cols, int xStride) {
+        long split = s.bytes(2L * 2 * rows * cols);
+        kernels.launch(new SplitBf16Params(x, split, rows, cols, xStride), Kernels.rowsByCols(rows, cols));
+        return split;
     }
 }
