@@ -49,6 +49,17 @@ public interface Backend extends AutoCloseable {
     /** Copies rows of an f32 activation to the host, row after row. */
     float[] toHost(Tensor activation);
 
+    /** As {@link #toHost}, one array per row (logits: one per sequence); a backend may skip the flat copy. */
+    default float[][] toHostRows(Tensor activation) {
+        float[] flat = toHost(activation);
+        int cols = activation.cols();
+        float[][] rows = new float[activation.rows()][];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = java.util.Arrays.copyOfRange(flat, i * cols, (i + 1) * cols);
+        }
+        return rows;
+    }
+
     // ---- element-wise and dense ----
 
     /** out[t] = table[ids[t]] (widened to f32). */

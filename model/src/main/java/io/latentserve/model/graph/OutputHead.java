@@ -24,11 +24,6 @@ record OutputHead(RmsNorm finalNorm, Tensor lmHead, int vocab) {
         finalNorm.apply(b, picked, picked);
         Tensor logits = b.activation(rows.length, vocab);        // [R, V] f32
         b.matmul(picked, lmHead, logits);
-        float[] flat = b.toHost(logits);
-        float[][] out = new float[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            out[i] = java.util.Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
-        }
-        return out;
+        return b.toHostRows(logits);
     }
 }

@@ -134,6 +134,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public float[][] toHostRows(Tensor activation) {
+        return timed("toHost (logits to host)", () -> inner.toHostRows(activation));
+    }
+
+    @Override
     public void embedding(Tensor table, int[] ids, Tensor out) {
         timed("embedding", () -> inner.embedding(table, ids, out));
     }

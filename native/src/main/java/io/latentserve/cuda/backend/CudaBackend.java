@@ -94,6 +94,14 @@ public final class CudaBackend extends CudaOps implements Backend {
         return out;
     }
 
+    /** One copy from the pinned landing buffer straight into each row's array; this ends the step too. */
+    @Override
+    public float[][] toHostRows(Tensor activation) {
+        float[][] out = downloadRows(act(activation, "toHostRows"));
+        memory.endStep();
+        return out;
+    }
+
     // ---- element-wise and dense ----
 
     @Override

@@ -68,16 +68,40 @@ abstract sealed class CudaOps permits CudaBackend {
             return out;
         }
         try (StepMemory.Scratch s = memory.scratch()) {
-            long dense = a.address();
-            if (!a.contiguous()) {
-                dense = s.floats(count);
-                kernels.launch(new CopyRowsParams(a.address(), 0, dense, 0, a.rows(), a.cols(), a.stride(), a.cols()),
-                        Kernels.rowsByCols(a.rows(), a.cols()));
-            }
-            MemorySegment seg = memory.downloadPinned(dense, 4L * count);
+            MemorySegment seg = memory.downloadPinned(dense(s, a), 4L * count);
             MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, out, 0, count);
         }
         return out;
+    }
+
+    /** The activation's rows as arrays, copied once out of the pinned landing buffer. */
+    final float[][] downloadRows(CudaActivation a) {
+        int rows = a.rows();
+        int cols = a.cols();
+        float[][] out = new float[rows][cols];
+        long count = (long) rows * cols;
+        if (count == 0) {
+            ctx.synchronize();
+            return out;
+        }
+        try (StepMemory.Scratch s = memory.scratch()) {
+            MemorySegment seg = memory.downloadPinned(dense(s, a), 4L * count);
+            for (int i = 0; i < rows; i++) {
+                MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 4L * i * cols, out[i], 0, cols);
+            }
+        }
+        return out;
+    }
+
+    /** The activation's address if its rows are dense, else a dense copy in the scratch. */
+    private long dense(StepMemory.Scratch s, CudaActivation a) {
+        if (a.contiguous()) {
+            return a.address();
+        }
+        long dense = s.floats((long) a.rows() * a.cols());
+        kernels.launch(new CopyRowsParams(a.address(), 0, dense, 0, a.rows(), a.cols(), a.stride(), a.cols()),
+                Kernels.rowsByCols(a.rows(), a.cols()));
+        return dense;
     }
 
     /** Frees the kernels, tables and the context (with its arenas). */
