@@ -30,7 +30,7 @@ static FakeFunction functions[] = {
     LS_KERNEL(ls_moe_route, LsMoeRouteParams), LS_KERNEL(ls_moe_combine, LsMoeCombineParams),
     LS_KERNEL(ls_sample, LsSampleParams), LS_KERNEL(ls_fill_hashed, LsFillHashedParams),
     LS_KERNEL(ls_mla_decode, LsMlaDecodeParams), LS_KERNEL(ls_mla_combine, LsMlaCombineParams),
-    LS_KERNEL(ls_causal_softmax, LsCausalSoftmaxParams),
+    LS_KERNEL(ls_causal_softmax, LsCausalSoftmaxParams), LS_KERNEL(ls_gemv, LsGemvParams),
     LS_KERNEL(ls_moe_sort, LsMoeSortParams), LS_KERNEL(ls_moe_gate_up, LsMoeGateUpParams),
     LS_KERNEL(ls_moe_down, LsMoeDownParams),
 };

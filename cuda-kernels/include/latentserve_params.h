@@ -41,6 +41,9 @@ typedef unsigned long long ls_ptr;
 #define LS_SAMPLE_THREADS 1024
 /* threads of one RoPE block (one block per row and head; the kernel loops over the pairs) */
 #define LS_ROPE_THREADS 64
+/* ls_gemv: most activation rows per launch (accumulators per lane), output features per block (a warp each) */
+#define LS_GEMV_MAX_ROWS 8
+#define LS_GEMV_FEATURES 8
 /* ls_mla_decode: warps of a block, heads each warp owns (block = 16 heads), latent rows per shared tile */
 #define LS_MLA_DECODE_WARPS 8
 #define LS_MLA_HEADS_PER_WARP 2
@@ -488,5 +491,23 @@ typedef struct {
     int yStride;
     int weightDtype;    /* LS_DTYPE_* of every down weight */
 } LsMoeDownParams;
+
+/*
+ * ls_gemv: out[t, n] = sum_k x[t, k] * w[n, k] for the few rows of a decode batch (t < rows <= LS_GEMV_MAX_ROWS),
+ * f32 activations against bf16 weights widened exactly, f32 accumulation: one launch instead of cuBLAS's
+ * split / GEMM / add, each weight row read once (16-byte loads when k % 8 == 0), every row of x against it.
+ * One warp per output feature n, lanes over k, then a warp sum. grid (ceil(n / LS_GEMV_FEATURES)), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr x;           /* [rows, k] f32, stride xStride */
+    ls_ptr w;           /* [n, k] bf16 */
+    ls_ptr out;         /* [rows, n] f32, stride outStride */
+    int rows;
+    int k;
+    int n;
+    int xStride;
+    int outStride;
+    int pad0;
+} LsGemvParams;
 
 #endif /* LATENTSERVE_PARAMS_H */

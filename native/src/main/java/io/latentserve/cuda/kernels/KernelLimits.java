@@ -21,6 +21,9 @@ public final class KernelLimits {
     public static final int MOE_MAX_EXPERTS = 1024;
     public static final int SAMPLE_THREADS = 1024;
     public static final int ROPE_THREADS = 64;
+    /** ls_gemv: most activation rows per launch, output features per block (one warp each). */
+    public static final int GEMV_MAX_ROWS = 8;
+    public static final int GEMV_FEATURES = 8;
     /** ls_mla_decode: warps of a block, heads per warp, latent rows per shared-memory tile. */
     public static final int MLA_DECODE_WARPS = 8;
     public static final int MLA_HEADS_PER_WARP = 2;

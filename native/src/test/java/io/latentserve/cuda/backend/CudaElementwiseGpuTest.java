@@ -1,5 +1,6 @@
 package io.latentserve.cuda.backend;
 
+import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.RopeStyle;
 import io.latentserve.model.backend.RopeTable;
@@ -186,7 +187,7 @@ class CudaElementwiseGpuTest {
     @Test
     void matmul() {
         int[][] shapes = {{1, 1, 1}, {1, 2048, 3072}, {2, 17, 3}, {7, 255, 129}, {33, 256, 1000}, {5, 257, 257},
-                {64, 2048, 576}, {3, 512, 4096}, {1, 10944, 2048}};
+                {64, 2048, 576}, {3, 512, 4096}, {1, 10944, 2048}, {8, 1408, 2048}, {9, 64, 64}};
         for (DType dtype : new DType[]{DType.BF16, DType.F32, DType.F16}) {
             for (int[] s : shapes) {
                 int t = s[0];
@@ -200,7 +201,8 @@ class CudaElementwiseGpuTest {
                 Tensor[] out = pair(t, n, t % 2, new float[t * n]);
                 b.cuda.matmul(x[0], w[0], out[0]);
                 b.cpu.matmul(x[1], w[1], out[1]);
-                GpuReport.check("matmul (cuBLAS)", dtype + " T " + t + ", K " + k + ", N " + n
+                boolean gemv = dtype == DType.BF16 && t <= KernelLimits.GEMV_MAX_ROWS;
+                GpuReport.check(gemv ? "matmul (ls_gemv)" : "matmul (cuBLAS)", dtype + " T " + t + ", K " + k + ", N " + n
                         + (t % 3 > 0 ? ", strided x" : ""), GpuReport.maxRelErr(gpu(out[0]), cpu(out[1])), TOL_GEMM);
             }
         }
