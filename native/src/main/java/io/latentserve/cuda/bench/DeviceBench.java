@@ -3,6 +3,7 @@ package io.latentserve.cuda.bench;
 import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.backend.CudaBackend;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.DeepseekV2Model;
 import io.latentserve.model.graph.ForwardBatch;
@@ -10,6 +11,7 @@ import io.latentserve.model.graph.Weights;
 import io.latentserve.model.perf.KnownShapes;
 import io.latentserve.model.perf.ProfilingBackend;
 import io.latentserve.model.perf.RooflineBound;
+import io.latentserve.model.random.HashFill;
 import io.latentserve.model.random.HashedTensorStore;
 
 import java.io.IOException;
@@ -148,6 +150,7 @@ public final class DeviceBench {
     /** Kernel level, at V2-Lite's shapes, against the copy ceiling: MLA decode attention, the fused decode MoE. */
     private void kernelBenches(CudaContext ctx, CudaBackend backend, DeviceCeilings ceilings) {
         double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
+        gemvBench(ctx, backend, copyGbs);
         for (MoeDecodeBench.Result r : MoeDecodeBench.run(backend, MoeDecodeBench.BATCHES, 20, 1)) {
             row(new BenchRow("kernel: MoE layer (routed, decode)", "B " + r.tokens() + ", 64 experts top-6",
                     r.bytesPerSecond() / 1e9, copyGbs, "GB/s", String.format(Locale.ROOT,
@@ -161,6 +164,30 @@ public final class DeviceBench {
                             r.decodeMillis(), r.plan().numWork(), r.plan().chunk())));
             row(new BenchRow("kernel: ls_attention (part 1)", shape, r.attentionGbPerSecond(), copyGbs, "GB/s",
                     String.format(Locale.ROOT, "%.3f ms; the same bytes counted once", r.attentionMillis())));
+        }
+    }
+
+    /** Decode's dense products (ls_gemv) at V2-Lite shapes: the weight's bytes over the time of one product. */
+    private void gemvBench(CudaContext ctx, CudaBackend backend, double copyGbs) {
+        int[][] shapes = {{1, 102400, 2048}, {8, 102400, 2048}, {1, 10944, 2048}, {1, 3072, 2048}, {1, 576, 2048}};
+        for (int[] sh : shapes) {
+            int t = sh[0];
+            int n = sh[1];
+            int k = sh[2];
+            backend.beginForward();
+            Tensor w = backend.hashedWeight("bench.gemv", new long[]{n, k}, new HashFill(n, 0f, 0.02f), null);
+            float[] xs = new float[t * k];
+            SplittableRandom rnd = new SplittableRandom(n);
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = (float) rnd.nextDouble(-1, 1);
+            }
+            Tensor x = backend.fromHost(xs, t, k);
+            Tensor out = backend.activation(t, n);
+            Timing timing = Timing.best(ctx, 3, 20, () -> backend.matmul(x, w, out));
+            double bytes = 2.0 * n * k;
+            row(new BenchRow("kernel: matmul (decode, ls_gemv)", t + " x [" + n + " x " + k + "]",
+                    bytes / timing.secondsPerRep() / 1e9, copyGbs, "GB/s",
+                    String.format(Locale.ROOT, "%.1f us; the bf16 weight read once", timing.secondsPerRep() * 1e6)));
         }
     }
 
