@@ -71,6 +71,7 @@ public final class DeviceBench {
     private final PrintStream out;
     private final List<BenchRow> rows = new ArrayList<>();
     private final List<Profile> profiles = new ArrayList<>();
+    private final List<String> errors = new ArrayList<>();
 
     public DeviceBench(Options options, PrintStream out) {
         this.options = options;
@@ -125,15 +126,19 @@ public final class DeviceBench {
                 try (KvCache cache = model.newKvCache(maxBlocks, BLOCK)) {
                     for (int c : options.contexts()) {
                         for (int b : options.batches()) {
-                            decode(model, cache, bound, ceilings, b, c);
-                            profile(profiler, "decode B " + b + ", context " + c,
-                                    () -> decodeSteps(model, cache, b, c, 1));
+                            guarded("decode B " + b + ", context " + c, () -> {
+                                decode(model, cache, bound, ceilings, b, c);
+                                profile(profiler, "decode B " + b + ", context " + c,
+                                        () -> decodeSteps(model, cache, b, c, 1));
+                            });
                         }
                     }
                     if (options.prefillTokens() > 0) {
-                        prefill(model, cache, bound, ceilings, options.prefillTokens());
-                        profile(profiler, "prefill " + options.prefillTokens(),
-                                () -> prefillOnce(model, cache, options.prefillTokens()));
+                        guarded("prefill", () -> {
+                            prefill(model, cache, bound, ceilings, options.prefillTokens());
+                            profile(profiler, "prefill " + options.prefillTokens(),
+                                    () -> prefillOnce(model, cache, options.prefillTokens()));
+                        });
                     }
                 }
             }
@@ -150,13 +155,31 @@ public final class DeviceBench {
     /** Kernel level, at V2-Lite's shapes, against the copy ceiling: MLA decode attention, the fused decode MoE. */
     private void kernelBenches(CudaContext ctx, CudaBackend backend, DeviceCeilings ceilings) {
         double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
-        gemvBench(ctx, backend, copyGbs);
+        guarded("ls_gemv", () -> gemvBench(ctx, backend, copyGbs));
+        guarded("MoE", () -> moeBench(backend, copyGbs));
+        guarded("MLA decode", () -> mlaBench(ctx, copyGbs));
+    }
+
+    /** A bench that fails is reported and skipped: the rest of the suite still runs. */
+    private void guarded(String what, Runnable bench) {
+        try {
+            bench.run();
+        } catch (RuntimeException e) {
+            out.println("bench " + what + " failed: " + e);
+            errors.add(what + ": " + e);
+        }
+    }
+
+    private void moeBench(CudaBackend backend, double copyGbs) {
         for (MoeDecodeBench.Result r : MoeDecodeBench.run(backend, MoeDecodeBench.BATCHES, 20, 1)) {
             row(new BenchRow("kernel: MoE layer (routed, decode)", "B " + r.tokens() + ", 64 experts top-6",
                     r.bytesPerSecond() / 1e9, copyGbs, "GB/s", String.format(Locale.ROOT,
                     "%.1f us/call; %d experts touched, their bytes once", r.secondsPerCall() * 1e6,
                     r.distinctExperts())));
         }
+    }
+
+    private void mlaBench(CudaContext ctx, double copyGbs) {
         for (MlaDecodeBench.Result r : MlaDecodeBench.run(ctx, 20)) {
             String shape = "B " + r.batch() + ", context " + r.context();
             row(new BenchRow("kernel: ls_mla_decode + combine", shape, r.gbPerSecond(), copyGbs, "GB/s",
@@ -295,7 +318,8 @@ public final class DeviceBench {
     private void writeJson(String gpu) {
         String json = "{\"gpu\":" + BenchRow.quote(gpu) + ",\"layers\":" + options.layers() + ",\"rows\":["
                 + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "],\n\"profiles\":["
-                + profiles.stream().map(Profile::json).collect(Collectors.joining(",\n")) + "]}\n";
+                + profiles.stream().map(Profile::json).collect(Collectors.joining(",\n")) + "],\n\"errors\":["
+                + errors.stream().map(BenchRow::quote).collect(Collectors.joining(",")) + "]}\n";
         try {
             Files.writeString(options.json(), json);
         } catch (IOException e) {
