@@ -1,4 +1,4 @@
-// A fake libcublas.so: cublasGemmEx / cublasGemmStridedBatchedEx on the CPU with cuBLAS's column-major
+// A fake libcublas.so: cublasGemmEx / cublasGemmStridedBatchedEx / cublasGemmGroupedBatchedEx on the CPU with cuBLAS's column-major
 // semantics (f32 and bf16 inputs, f32 output, f32 accumulation), for run-java.sh.
 #include <cstdint>
 #include <cstring>
@@ -55,6 +55,23 @@ cublasStatus_t cublasGemmStridedBatchedEx(void*, int ta, int tb, int m, int n, i
                                 (const char*) B + i * sb * eb, bt, ldb, *(const float*) beta,
                                 (char*) C + i * sc * 4, ct, ldc);
         if (s) return s;
+    }
+    return 0;
+}
+// Per-group arrays are host arrays; the pointer arrays are "device" arrays, which the fake libcuda keeps in
+// host memory, so they are read directly. Problems of group 0 first, as cuBLAS walks them.
+cublasStatus_t cublasGemmGroupedBatchedEx(void*, const int* ta, const int* tb, const int* m, const int* n, const int* k,
+                                          const void* alpha, const void* const* A, int at, const int* lda,
+                                          const void* const* B, int bt, const int* ldb, const void* beta,
+                                          void* const* C, int ct, const int* ldc, int groups, const int* size, int) {
+    if (groups < 0) return 7; // INVALID_VALUE
+    long long p = 0;
+    for (int g = 0; g < groups; g++) {
+        for (int i = 0; i < size[g]; i++, p++) {
+            cublasStatus_t s = gemm(ta[g], tb[g], m[g], n[g], k[g], static_cast<const float*>(alpha)[g], A[p], at,
+                                    lda[g], B[p], bt, ldb[g], static_cast<const float*>(beta)[g], C[p], ct, ldc[g]);
+            if (s) return s;
+        }
     }
     return 0;
 }

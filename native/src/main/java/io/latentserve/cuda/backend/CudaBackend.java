@@ -247,6 +247,12 @@ public final class CudaBackend extends CudaOps implements Backend {
         moe.moe(act(x, "moe x"), CudaWeight.of(gate, "router weight"), config, experts, act(out, "moe out"));
     }
 
+    /** {@link #moe} on a path of the caller's choice (benchmarks put the paths side by side). */
+    public void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, Tensor out,
+                    CudaMoePath path) {
+        moe.moe(act(x, "moe x"), CudaWeight.of(gate, "router weight"), config, experts, act(out, "moe out"), path);
+    }
+
     // ---- beyond the Backend interface ----
 
     /** Starts a new step now: every activation allocated so far is released (see {@link StepMemory}). */

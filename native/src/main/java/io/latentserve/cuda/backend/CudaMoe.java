@@ -20,19 +20,30 @@ import java.util.Optional;
  * DeepSeek-V2 MoE on the device: router logits by cuBLAS, routing by ls_moe_route, then the experts.
  * Decode-sized batches (at most {@link CudaFusedMoe#MAX_TOKENS} tokens, experts the fused kernels take) stay
  * on the device: {@link #moe} never copies the routing to the host, and the experts run in the few launches
- * of {@link CudaFusedMoe}. Larger batches run, per expert, the SwiGLU MLP as cuBLAS GEMMs over the rows
- * gathered for it on the host's sort of the routing, then one weighted combine.
+ * of {@link CudaFusedMoe}. Larger batches (above -Dlatentserve.cuda.fusedMoeMaxTokens) run the experts'
+ * SwiGLU MLPs as two grouped cuBLAS GEMMs over rows gathered by expert ({@link CudaGroupedMoe}), with one
+ * sync for the per-expert counts; without cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the
+ * rows gathered for it on the host's sort of the routing, then one weighted combine. {@link CudaMoePath}
+ * forces a path per call.
  */
 final class CudaMoe {
     /** The routing on the device: experts [T, K] int32 and weights [T, K] f32 in scratch memory. */
     private record DeviceRouting(long experts, long weights) {
     }
 
+    /** The default largest batch of the fused path (AUTO); the team tunes it from measurements. */
+    static final int DEFAULT_FUSED_MAX_TOKENS =
+            Integer.getInteger("latentserve.cuda.fusedMoeMaxTokens", CudaFusedMoe.MAX_TOKENS);
+
     private final Kernels kernels;
     private final StepMemory memory;
     private final Gemm gemm;
     private final CudaExpertTables tables;
     private final CudaFusedMoe fused;
+    private final CudaGroupedMoe grouped;
+    private int fusedMaxTokens = DEFAULT_FUSED_MAX_TOKENS;
+    /** The path the last call ran (tests report it). */
+    private CudaMoePath lastPath;
 
     CudaMoe(Kernels kernels, StepMemory memory, Gemm gemm) {
         this.kernels = kernels;
@@ -40,27 +51,91 @@ final class CudaMoe {
         this.gemm = gemm;
         this.tables = new CudaExpertTables(kernels.ctx());
         this.fused = new CudaFusedMoe(kernels, memory);
+        this.grouped = new CudaGroupedMoe(kernels.ctx(), kernels, memory);
+    }
+
+    /** Largest batch AUTO gives the fused kernels (tests lower it to reach the other paths with small shapes). */
+    void fusedMaxTokens(int tokens) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("fusedMaxTokens " + tokens);
+        }
+        fusedMaxTokens = tokens;
+    }
+
+    CudaMoePath lastPath() {
+        return lastPath;
+    }
+
+    /** Why the grouped path is unavailable, or null when it is available. */
+    String groupedUnavailable() {
+        return grouped.unavailableReason();
     }
 
     /** out += Σ_k w_k · expert_k(x), routed by the gate; without a host round trip for decode-sized batches. */
     void moe(CudaActivation x, CudaWeight gate, RouterConfig cfg, List<ExpertWeights> experts, CudaActivation out) {
-        Optional<CudaExpertTables.Table> table = fusedTable(x, experts, out);
-        if (table.isEmpty() || experts.size() != cfg.numExperts()) {
-            experts(x, route(x, gate, cfg), experts, out);
+        moe(x, gate, cfg, experts, out, CudaMoePath.AUTO);
+    }
+
+    void moe(CudaActivation x, CudaWeight gate, RouterConfig cfg, List<ExpertWeights> experts, CudaActivation out,
+             CudaMoePath requested) {
+        if (experts.size() != cfg.numExperts() || out.rows() != x.rows() || out.cols() != x.cols() || x.rows() == 0) {
+            experts(x, route(x, gate, cfg), experts, out, requested); // checks the routing on the host
             return;
         }
         checkRouting(x, gate, cfg);
-        try (StepMemory.Scratch s = memory.scratch()) {
-            DeviceRouting r = routeOnDevice(s, x, gate, cfg);
-            fused.run(s, x, r.experts(), r.weights(), cfg.topK(), table.get(), out);
+        Plan plan = plan(requested, x, experts);
+        if (plan.path() != CudaMoePath.PER_EXPERT) {
+            try (StepMemory.Scratch s = memory.scratch()) {
+                DeviceRouting r = routeOnDevice(s, x, gate, cfg);
+                if (runOnDevice(plan, s, x, r.experts(), r.weights(), cfg.topK(), out)) {
+                    return;
+                }
+            }
         }
+        experts(x, route(x, gate, cfg), experts, out, CudaMoePath.PER_EXPERT);
     }
 
-    /** The expert table when the fused kernels take this batch, else empty (the cuBLAS path). */
-    private Optional<CudaExpertTables.Table> fusedTable(CudaActivation x, List<ExpertWeights> experts,
-                                                        CudaActivation out) {
-        if (x.rows() < 1 || x.rows() > CudaFusedMoe.MAX_TOKENS || out.rows() != x.rows() || out.cols() != x.cols()
-                || experts.size() > KernelLimits.MOE_MAX_EXPERTS) {
+    /** The path a call takes and what it needs: the fused kernels' table or the grouped GEMMs' addresses. */
+    private record Plan(CudaMoePath path, CudaExpertTables.Table table, CudaGroupedMoe.Experts groupedExperts) {
+    }
+
+    private Plan plan(CudaMoePath requested, CudaActivation x, List<ExpertWeights> experts) {
+        Optional<CudaExpertTables.Table> table = fusedTable(x, experts);
+        Optional<CudaGroupedMoe.Experts> g = grouped.available() && x.rows() > 0
+                ? CudaGroupedMoe.Experts.of(experts, x.cols()) : Optional.empty();
+        return switch (requested) {
+            case AUTO -> x.rows() <= fusedMaxTokens && table.isPresent()
+                    ? new Plan(CudaMoePath.FUSED, table.get(), null)
+                    : g.map(ge -> new Plan(CudaMoePath.GROUPED, null, ge))
+                    .orElseGet(() -> new Plan(CudaMoePath.PER_EXPERT, null, null));
+            case FUSED -> new Plan(CudaMoePath.FUSED, table.orElseThrow(() -> new IllegalArgumentException(
+                    "the fused MoE kernels do not take these experts (bf16/f32 of one shape, widths multiples of "
+                            + CudaExpertTables.VECTOR + ", at most " + KernelLimits.MOE_MAX_EXPERTS + " experts)")), null);
+            case GROUPED -> new Plan(CudaMoePath.GROUPED, null, g.orElseThrow(() -> new IllegalArgumentException(
+                    "grouped MoE GEMMs unavailable: " + (grouped.available()
+                            ? "the experts are not bf16 weights of one shape" : grouped.unavailableReason()))));
+            case PER_EXPERT -> new Plan(CudaMoePath.PER_EXPERT, null, null);
+        };
+    }
+
+    /** The fused or grouped path on a routing already on the device; false when the grouped GEMM was refused. */
+    private boolean runOnDevice(Plan plan, StepMemory.Scratch s, CudaActivation x, long ids, long weights, int topK,
+                                CudaActivation out) {
+        if (plan.path() == CudaMoePath.FUSED) {
+            fused.run(s, x, ids, weights, topK, plan.table(), out);
+            lastPath = CudaMoePath.FUSED;
+            return true;
+        }
+        boolean ran = grouped.run(s, x, ids, weights, topK, plan.groupedExperts(), out);
+        if (ran) {
+            lastPath = CudaMoePath.GROUPED;
+        }
+        return ran;
+    }
+
+    /** The expert table when the fused kernels can take these experts for x, else empty. */
+    private Optional<CudaExpertTables.Table> fusedTable(CudaActivation x, List<ExpertWeights> experts) {
+        if (x.rows() < 1 || experts.size() > KernelLimits.MOE_MAX_EXPERTS) {
             return Optional.empty();
         }
         return tables.of(experts, x.cols());
@@ -121,6 +196,11 @@ final class CudaMoe {
 
     /** out += Σ_k w_k · expert_k(x), contributions added in ascending expert id as the CPU backend adds them. */
     void experts(CudaActivation x, MoeRouting routing, List<ExpertWeights> experts, CudaActivation out) {
+        experts(x, routing, experts, out, CudaMoePath.AUTO);
+    }
+
+    void experts(CudaActivation x, MoeRouting routing, List<ExpertWeights> experts, CudaActivation out,
+                 CudaMoePath requested) {
         int tokens = x.rows();
         int k = routing.topK();
         int hidden = x.cols();
@@ -152,13 +232,15 @@ final class CudaMoe {
         if (pairs == 0) {
             return;
         }
-        Optional<CudaExpertTables.Table> table = fusedTable(x, experts, out);
-        if (table.isPresent()) { // the routing goes up once (no download), the rest as in moe()
+        Plan plan = plan(requested, x, experts);
+        if (plan.path() != CudaMoePath.PER_EXPERT) { // the routing goes up once, the rest as in moe()
             try (StepMemory.Scratch s = memory.scratch()) {
-                fused.run(s, x, s.ints(routing.experts()), s.floats(routing.weights()), k, table.get(), out);
+                if (runOnDevice(plan, s, x, s.ints(routing.experts()), s.floats(routing.weights()), k, out)) {
+                    return;
+                }
             }
-            return;
         }
+        lastPath = CudaMoePath.PER_EXPERT;
         int[] combineRows = new int[pairs];
         float[] combineWeights = new float[pairs];
         orderByExpert(routing, rowOfPair, combineRows, combineWeights);

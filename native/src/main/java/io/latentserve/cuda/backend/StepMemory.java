@@ -139,6 +139,17 @@ final class StepMemory {
             return address;
         }
 
+        /** The values on the device (int64: device addresses, e.g. cuBLAS's pointer arrays). */
+        long longs(long[] values) {
+            long address = bytes(8L * values.length);
+            if (values.length > 0) {
+                MemorySegment host = stage(ValueLayout.JAVA_LONG.byteSize() * values.length);
+                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_LONG, 0, values.length);
+                ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
+            }
+            return address;
+        }
+
         long doubles(double[] values) {
             long address = bytes(8L * values.length);
             if (values.length > 0) {

@@ -1,6 +1,7 @@
 package io.latentserve.cuda.bench;
 
 import io.latentserve.cuda.backend.CudaBackend;
+import io.latentserve.cuda.backend.CudaMoePath;
 import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.RouterConfig;
@@ -22,7 +23,10 @@ import java.util.SplittableRandom;
  * experts, hidden 2048, moe_intermediate 1408, top-6): {@link CudaBackend#moe} end to end (router GEMM,
  * ls_moe_route, ls_moe_sort, ls_moe_gate_up, ls_moe_down, ls_moe_combine). Decode MoE is bound by the bytes
  * of the experts the batch touches, so the figure is those bytes (distinct experts chosen x 3 x D x I x 2)
- * over the time of one call: compare it with the device's copy bandwidth.
+ * over the time of one call: compare it with the device's copy bandwidth. {@link #run(CudaBackend, int[], int, long,
+ * CudaMoePath)} times one path of the caller's choice (fused kernels, grouped cuBLAS GEMMs, per-expert GEMMs)
+ * at the same sizes, so the paths print side by side; larger batches are compute bound, hence the TFLOP/s
+ * (2 x 3 x D x I per routed token-expert pair) next to the bytes.
  *
  * <p>The expert weights (about 1.1 GB of bf16) are filled on the device, not uploaded; the router weight is
  * random (so tokens spread over the experts as a trained router spreads them) and uploaded (256 KB). The
@@ -36,16 +40,29 @@ public final class MoeDecodeBench {
     /** The batch sizes worth a look: one sequence, and decode batches up to the fused path's limit. */
     public static final int[] BATCHES = {1, 16, 64, 256};
 
-    /** One batch size: mean seconds of a call, and the touched experts' bytes per second. */
-    public record Result(int tokens, int distinctExperts, double secondsPerCall, long bytesPerCall) {
+    /** Batch sizes for the path comparison: decode batches, and prefill chunks up to a 4K-token prefill. */
+    public static final int[] PATH_BATCHES = {16, 64, 256, 512, 1024, 4096};
+
+    /** One batch size on one path: mean seconds of a call, the touched experts' bytes per second. */
+    public record Result(CudaMoePath path, int tokens, int distinctExperts, double secondsPerCall, long bytesPerCall) {
+        public Result(int tokens, int distinctExperts, double secondsPerCall, long bytesPerCall) {
+            this(CudaMoePath.AUTO, tokens, distinctExperts, secondsPerCall, bytesPerCall);
+        }
+
         public double bytesPerSecond() {
             return bytesPerCall / secondsPerCall;
         }
 
+        /** Expert FLOPs per second: 2 x (gate + up + down) x D x I per routed (token, expert) pair. */
+        public double flopsPerSecond() {
+            return 2.0 * 3 * HIDDEN * INTER * TOP_K * tokens / secondsPerCall;
+        }
+
         @Override
         public String toString() {
-            return String.format("moe decode B %4d: %2d experts touched, %9.1f us/call, %7.1f GB/s of expert weights",
-                    tokens, distinctExperts, secondsPerCall * 1e6, bytesPerSecond() / 1e9);
+            return String.format("moe %-10s B %4d: %2d experts touched, %9.1f us/call, %7.1f GB/s of expert weights,"
+                            + " %6.1f TFLOP/s", path.name().toLowerCase(java.util.Locale.ROOT), tokens, distinctExperts,
+                    secondsPerCall * 1e6, bytesPerSecond() / 1e9, flopsPerSecond() / 1e12);
         }
     }
 
@@ -54,6 +71,15 @@ public final class MoeDecodeBench {
 
     /** Runs every batch size of {@code batches}, {@code reps} timed calls each (after 3 warm-up calls). */
     public static List<Result> run(CudaBackend backend, int[] batches, int reps, long seed) {
+        return run(backend, batches, reps, seed, CudaMoePath.AUTO);
+    }
+
+    /**
+     * {@link #run(CudaBackend, int[], int, long)} on one path (AUTO: the server's choice). Same seed, same
+     * routing per batch size, whichever the path. A path that cannot run here (no grouped GEMM in this cuBLAS)
+     * throws IllegalArgumentException, as does forcing a path on experts it does not take.
+     */
+    public static List<Result> run(CudaBackend backend, int[] batches, int reps, long seed, CudaMoePath path) {
         if (reps < 1) {
             throw new IllegalArgumentException("reps " + reps);
         }
@@ -69,13 +95,13 @@ public final class MoeDecodeBench {
         RouterConfig cfg = new RouterConfig(EXPERTS, TOP_K, false, 1, 1, false, 1f);
         List<Result> results = new ArrayList<>();
         for (int tokens : batches) {
-            results.add(measure(backend, experts, gate, cfg, tokens, reps, rnd));
+            results.add(measure(backend, experts, gate, cfg, tokens, reps, rnd, path));
         }
         return results;
     }
 
     private static Result measure(CudaBackend backend, List<ExpertWeights> experts, Tensor gate, RouterConfig cfg,
-                                  int tokens, int reps, SplittableRandom rnd) {
+                                  int tokens, int reps, SplittableRandom rnd, CudaMoePath path) {
         backend.beginForward();
         float[] xs = new float[tokens * HIDDEN];
         for (int i = 0; i < xs.length; i++) {
@@ -86,16 +112,16 @@ public final class MoeDecodeBench {
         MoeRouting routing = backend.route(x, gate, cfg); // the experts the timed calls touch (same x, same gate)
         int distinct = (int) Arrays.stream(routing.experts()).distinct().count();
         for (int i = 0; i < 3; i++) {
-            backend.moe(x, gate, cfg, experts, out);
+            backend.moe(x, gate, cfg, experts, out, path);
         }
         backend.synchronize();
         long start = System.nanoTime();
         for (int i = 0; i < reps; i++) {
-            backend.moe(x, gate, cfg, experts, out);
+            backend.moe(x, gate, cfg, experts, out, path);
         }
         backend.synchronize();
         double seconds = (System.nanoTime() - start) / 1e9 / reps;
-        return new Result(tokens, distinct, seconds, (long) distinct * 3 * HIDDEN * INTER * 2);
+        return new Result(path, tokens, distinct, seconds, (long) distinct * 3 * HIDDEN * INTER * 2);
     }
 
     private static TensorView randomBf16(String name, int rows, int cols, double amplitude, SplittableRandom rnd) {

@@ -72,6 +72,8 @@ public final class Cublas {
     private final MethodHandle cublasGetVersion;
     private final MethodHandle cublasGemmEx;
     private final MethodHandle cublasGemmStridedBatchedEx;
+    /** Null when the library predates cuBLAS 12.5: the grouped MoE path is then unavailable. */
+    private final MethodHandle cublasGemmGroupedBatchedEx;
 
     private Cublas(SymbolLookup lookup, String library) {
         this.library = library;
@@ -94,6 +96,13 @@ public final class Cublas {
                 ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG,
                 ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG,
                 JAVA_INT, JAVA_INT, JAVA_INT);
+        cublasGemmGroupedBatchedEx = !b.has("cublasGemmGroupedBatchedEx") ? null
+                : b.bind("cublasGemmGroupedBatchedEx", JAVA_INT, ADDRESS,
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                ADDRESS, ADDRESS, JAVA_INT, ADDRESS,
+                ADDRESS, JAVA_INT, ADDRESS,
+                ADDRESS, ADDRESS, JAVA_INT, ADDRESS,
+                JAVA_INT, ADDRESS, JAVA_INT);
     }
 
     // ---- loading ----
@@ -301,7 +310,80 @@ public final class Cublas {
         }
     }
 
+    /** Whether the library exports cublasGemmGroupedBatchedEx (cuBLAS 12.5 and newer). */
+    public boolean hasGroupedGemm() {
+        return cublasGemmGroupedBatchedEx != null;
+    }
+
+    // cublasStatus_t cublasGemmGroupedBatchedEx(cublasHandle_t handle,
+    //                             const cublasOperation_t transa_array[], const cublasOperation_t transb_array[],
+    //                             const int m_array[], const int n_array[], const int k_array[],
+    //                             const void *alpha_array, const void *const Aarray[], cudaDataType_t Atype,
+    //                             const int lda_array[], const void *const Barray[], cudaDataType_t Btype,
+    //                             const int ldb_array[], const void *beta_array, void *const Carray[],
+    //                             cudaDataType_t Ctype, const int ldc_array[], int group_count,
+    //                             const int group_size[], cublasComputeType_t computeType);
+    /**
+     * group_count groups of GEMMs, group g being group_size[g] problems C = alpha_g · op(A) · op(B) + beta_g · C
+     * of one shape (column-major). The per-group arrays (ops, sizes, leading dimensions, group sizes, float
+     * alpha/beta: CUBLAS_POINTER_MODE_HOST) are HOST arrays, copied here into memory of this call (cuBLAS
+     * reads them before returning); aArray, bArray and cArray are DEVICE arrays of Σ group_size device
+     * addresses, problems of group 0 first. No algorithm argument: cuBLAS picks one per call.
+     */
+    public void gemmGroupedBatchedEx(MemorySegment handle, int[] transa, int[] transb, int[] m, int[] n, int[] k,
+                                     float[] alpha, long aArray, int aType, int[] lda, long bArray, int bType,
+                                     int[] ldb, float[] beta, long cArray, int cType, int[] ldc, int[] groupSize,
+                                     int computeType) {
+        if (cublasGemmGroupedBatchedEx == null) {
+            throw new UnsupportedOperationException(library + " does not export cublasGemmGroupedBatchedEx"
+                    + " (cuBLAS 12.5 or newer has it)");
+        }
+        requireFloatScalars(computeType);
+        int groups = groupSize.length;
+        for (Object a : new Object[]{transa, transb, m, n, k, lda, ldb, ldc}) {
+            if (((int[]) a).length != groups) {
+                throw new IllegalArgumentException("every per-group array needs " + groups + " entries");
+            }
+        }
+        if (alpha.length != groups || beta.length != groups || groups < 1) {
+            throw new IllegalArgumentException("alpha/beta need " + groups + " entries, and at least one group");
+        }
+        int status;
+        try (Arena arena = Arena.ofConfined()) {
+            status = (int) cublasGemmGroupedBatchedEx.invokeExact(handle,
+                    arena.allocateFrom(JAVA_INT, transa), arena.allocateFrom(JAVA_INT, transb),
+                    arena.allocateFrom(JAVA_INT, m), arena.allocateFrom(JAVA_INT, n), arena.allocateFrom(JAVA_INT, k),
+                    arena.allocateFrom(JAVA_FLOAT, alpha), MemorySegment.ofAddress(aArray), aType,
+                    arena.allocateFrom(JAVA_INT, lda), MemorySegment.ofAddress(bArray), bType,
+                    arena.allocateFrom(JAVA_INT, ldb), arena.allocateFrom(JAVA_FLOAT, beta),
+                    MemorySegment.ofAddress(cArray), cType, arena.allocateFrom(JAVA_INT, ldc), groups,
+                    arena.allocateFrom(JAVA_INT, groupSize), computeType);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (status != CUBLAS_STATUS_SUCCESS) {
+            throw new CublasException("cublasGemmGroupedBatchedEx", status, groups + " groups, first: "
+                    + describe(transa[0], transb[0], m[0], n[0], k[0], aType, lda[0], bType, ldb[0], cType, ldc[0],
+                    computeType));
+        }
+    }
+
     // ---- row-major helpers ----
+
+    /**
+     * Runs a {@link GroupedGemmPlan} (row-major problems) as one cublasGemmGroupedBatchedEx in f32 compute.
+     * aArray/bArray/cArray are the device copies of the plan's {@link GroupedGemmPlan#cublasA()},
+     * {@link GroupedGemmPlan#cublasB()} and {@link GroupedGemmPlan#c()}; types as for {@link #rowMajorGemm}.
+     */
+    public void rowMajorGemmGroupedBatched(MemorySegment handle, GroupedGemmPlan plan, int aType, int bType, int cType,
+                                           long aArray, long bArray, long cArray) {
+        GemmTypes.check(aType, bType, cType);
+        int[] opN = new int[plan.groupCount()];  // CUBLAS_OP_N == 0: our A is never transposed
+        gemmGroupedBatchedEx(handle, plan.transa(), opN, plan.m(), plan.n(), plan.k(), plan.alpha(),
+                aArray, bType, plan.lda(), bArray, aType, plan.ldb(), plan.beta(), cArray, cType, plan.ldc(),
+                plan.groupSize(), CUBLAS_COMPUTE_32F);
+    }
+
 
     /**
      * out[T,N] = x[T,K] · w[N,K]ᵀ + beta · out, the y = x·Wᵀ of every linear layer, with all three matrices

@@ -137,11 +137,16 @@ class CudaMoeGpuTest {
         return experts;
     }
 
-    /** Which CUDA path runs these experts: CudaFusedMoe (sort, gate_up, down, combine) for decode-sized batches of
-     * 8-aligned widths, else gather, cuBLAS GEMMs, silu, combine. */
-    static String path(int tokens, int hidden, int inter) {
-        return tokens <= CudaFusedMoe.MAX_TOKENS && hidden % 8 == 0 && inter % 8 == 0
-                ? "fused" : "cuBLAS";
+    /** The path the CUDA backend's last MoE call ran (the grouped path falls back when cuBLAS refuses it). */
+    static String ranPath() {
+        CudaMoePath p = b.cuda.moe.lastPath();
+        return switch (p) {
+            case FUSED -> "fused";
+            case GROUPED -> "grouped cuBLAS";
+            case PER_EXPERT -> "per-expert cuBLAS" + (b.cuda.moe.groupedUnavailable() == null ? ""
+                    : " (grouped unavailable: " + b.cuda.moe.groupedUnavailable() + ")");
+            case AUTO -> throw new IllegalStateException("AUTO is not a path that runs");
+        };
     }
 
     /**
@@ -164,13 +169,15 @@ class CudaMoeGpuTest {
         float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
         float[] start = GpuBackends.gaussian(rnd, tokens * hidden, 1);
         float[][] out = new float[2][];
+        String ran = null;
         for (int i = 0; i < 2; i++) {
             Backend be = b.backend(i == 0);
             Tensor o = b.input(be, tokens, hidden, start);
             be.moeExperts(b.input(be, tokens, hidden, x), routing, experts.get(i), o);
             out[i] = be.toHost(o);
+            ran = i == 0 ? ranPath() : ran;
         }
-        GpuReport.check("moe experts (" + path(tokens, hidden, inter) + ")",
+        GpuReport.check("moe experts (" + ran + ")",
                 tokens + " tokens, " + numExperts + " experts top-" + k + (sameExperts ? " all on the same" : "")
                         + ", D " + hidden + ", I " + inter,
                 GpuReport.maxRelErr(out[0], out[1]), 2e-4);
@@ -183,7 +190,7 @@ class CudaMoeGpuTest {
         experts(40, 2048, 1408, 64, 6, false);
         experts(7, 1024, 96, 160, 6, false); // most experts without a token
         experts(256, 128, 64, 64, 6, true);  // 6 experts hold all 256 tokens, 58 none
-        experts(300, 64, 32, 8, 2, false);   // above the fused path's batch limit: the cuBLAS path
+        experts(300, 64, 32, 8, 2, false);   // above the fused path's batch limit: grouped cuBLAS GEMMs
     }
 
     /**
@@ -199,6 +206,7 @@ class CudaMoeGpuTest {
         float[] start = GpuBackends.gaussian(rnd, tokens * hidden, 1);
         float[][] out = new float[2][];
         MoeRouting[] routing = new MoeRouting[2];
+        String ran = null;
         for (int i = 0; i < 2; i++) {
             Backend be = b.backend(i == 0);
             Tensor xi = b.input(be, tokens, hidden, x);
@@ -206,6 +214,7 @@ class CudaMoeGpuTest {
             Tensor o = b.input(be, tokens, hidden, start);
             be.moe(xi, gate[i], cfg, experts.get(i), o);
             out[i] = be.toHost(o);
+            ran = i == 0 ? ranPath() : ran;
         }
         int k = cfg.topK();
         int skipped = 0;
@@ -224,7 +233,7 @@ class CudaMoeGpuTest {
                 + (cfg.groupLimited() ? " groups " + cfg.numGroups() + "/" + cfg.topkGroup() : " greedy")
                 + ", D " + hidden + ", I " + inter + (skipped > 0 ? ", " + skipped + " near-tie tokens left out" : "");
         GpuReport.checkExact("moe: routings differ", shape, skipped > tokens / 50 ? skipped : 0, tokens);
-        GpuReport.check("moe (route + " + path(tokens, hidden, inter) + ")", shape,
+        GpuReport.check("moe (route + " + ran + ")", shape,
                 GpuReport.maxRelErr(out[0], out[1]), 2e-4);
     }
 
@@ -234,7 +243,56 @@ class CudaMoeGpuTest {
         moe(7, 256, 96, new RouterConfig(64, 6, false, 1, 1, false, 1f));
         moe(64, 512, 128, new RouterConfig(160, 6, true, 8, 3, false, 16f));
         moe(256, 128, 64, new RouterConfig(64, 6, false, 1, 1, true, 1f));
-        moe(300, 64, 32, new RouterConfig(8, 2, false, 1, 1, false, 1f)); // above the limit: route + cuBLAS path
+        moe(300, 64, 32, new RouterConfig(8, 2, false, 1, 1, false, 1f)); // above the limit: route + grouped GEMMs
+    }
+
+    /**
+     * The grouped path (cublasGemmGroupedBatchedEx) at small shapes: the fused path's threshold lowered to 0 so
+     * every batch takes it. Odd widths, experts without tokens, one expert with all of them, 1..300 tokens.
+     */
+    @Test
+    void groupedExperts() {
+        b.cuda.moe.fusedMaxTokens(0);
+        try {
+            experts(1, 64, 32, 8, 2, false);     // 2 groups of one row each
+            experts(13, 257, 33, 8, 3, false);   // widths no multiple of 8 (unaligned rows)
+            experts(37, 128, 96, 64, 6, false);  // many of the 64 experts without a token
+            experts(256, 136, 64, 64, 6, true);  // 6 experts hold all tokens, 58 none
+            experts(300, 96, 48, 8, 2, false);
+            experts(300, 64, 40, 64, 6, false);
+            moe(1, 64, 32, new RouterConfig(8, 2, false, 1, 1, false, 1f));
+            moe(7, 256, 96, new RouterConfig(64, 6, false, 1, 1, false, 1f));
+            moe(120, 200, 56, new RouterConfig(64, 6, true, 8, 3, false, 16f));
+            moe(300, 64, 32, new RouterConfig(8, 2, false, 1, 1, true, 1f));
+        } finally {
+            b.cuda.moe.fusedMaxTokens(CudaMoe.DEFAULT_FUSED_MAX_TOKENS);
+        }
+    }
+
+    /** Each path forced on the same small batch agrees with the CPU backend (what the benchmark relies on). */
+    @Test
+    void forcedPaths() {
+        for (CudaMoePath p : CudaMoePath.values()) {
+            List<List<ExpertWeights>> experts = experts(64, 32, 8);
+            RouterConfig cfg = new RouterConfig(8, 2, false, 1, 1, false, 1f);
+            Tensor[] gate = b.weight(DType.BF16, 8, 64, GpuBackends.random(rnd, 8 * 64, 2.5 / Math.sqrt(64)));
+            float[] x = GpuBackends.gaussian(rnd, 20 * 64, 1);
+            Tensor o = b.cuda.activation(20, 64);
+            b.cuda.moe(b.input(b.cuda, 20, 64, x), gate[0], cfg, experts.get(0), o, p);
+            String ran = ranPath();
+            Tensor oc = b.cpu.activation(20, 64);
+            Tensor xc = b.input(b.cpu, 20, 64, x);
+            b.cpu.moe(xc, gate[1], cfg, experts.get(1), oc);
+            GpuReport.check("moe forced " + p + " (" + ran + ")", "20 tokens, 8 experts top-2, D 64, I 32",
+                    GpuReport.maxRelErr(b.cuda.toHost(o), b.cpu.toHost(oc)), 2e-4);
+        }
+    }
+
+    /** DeepSeek-V2-Lite's expert shapes above the fused threshold (AUTO: grouped GEMMs); slow under the emulator. */
+    @Test
+    void groupedV2LiteSized() {
+        experts(320, 2048, 1408, 64, 6, false);
+        moe(300, 2048, 1408, new RouterConfig(64, 6, false, 1, 1, false, 1f));
     }
 
     @Test

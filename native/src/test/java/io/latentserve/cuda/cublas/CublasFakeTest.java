@@ -184,6 +184,79 @@ class CublasFakeTest {
         }
     }
 
+    private static long uploadLongs(long[] values) {
+        long d = driver.memAlloc(8L * values.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocateFrom(JAVA_LONG, values);
+            driver.memcpyHtoD(d, host, host.byteSize());
+        }
+        return d;
+    }
+
+    /**
+     * Two groups of row-major y = x·Wᵀ problems of different sizes, one with two problems sharing a weight and
+     * writing column slices of a wider output (ldc > N), one with alpha 2 and beta 1 on a single problem: the
+     * plan must hand cuBLAS the swapped operands, m/n, leading dimensions and group sizes per group.
+     */
+    @Test
+    void groupedBatchedGemmMapsRowMajorGroups() throws Throwable {
+        assertTrue(cublas.hasGroupedGemm());
+        int t1 = 3, n1 = 4, k1 = 5, t2 = 2, n2 = 3, k2 = 6, ldc1 = 2 * n1;
+        float[] xa = random(t1 * k1, 7);
+        float[] xb = random(t1 * k1, 8);
+        float[] w1 = random(n1 * k1, 9);
+        float[] x2 = random(t2 * k2, 10);
+        float[] w2 = random(n2 * k2, 11);
+        float[] start2 = random(t2 * n2, 12);
+        long dxa = upload(xa, CUDA_R_16BF);
+        long dxb = upload(xb, CUDA_R_16BF);
+        long dw1 = upload(w1, CUDA_R_16BF);
+        long dx2 = upload(x2, CUDA_R_16BF);
+        long dw2 = upload(w2, CUDA_R_16BF);
+        long c1 = driver.memAlloc(4L * t1 * ldc1);
+        long c2 = upload(start2, CUDA_R_32F);
+        GroupedGemmPlan plan = new GroupedGemmPlan()
+                .add(true, t1, n1, k1, 1f, new long[]{dxa, dxb}, k1, new long[]{dw1, dw1}, k1, 0f,
+                        new long[]{c1, c1 + 4L * n1}, ldc1)
+                .add(true, t2, n2, k2, 2f, new long[]{dx2}, k2, new long[]{dw2}, k2, 1f, new long[]{c2}, n2);
+        assertEquals(2, plan.groupCount());
+        assertEquals(3, plan.problemCount());
+        assertEquals(dw1, plan.cublasA()[0], "cuBLAS's A is the weight");
+        assertEquals(dxb, plan.cublasB()[1], "cuBLAS's B is the activation");
+
+        cublas.rowMajorGemmGroupedBatched(handle, plan, CUDA_R_16BF, CUDA_R_16BF, CUDA_R_32F,
+                uploadLongs(plan.cublasA()), uploadLongs(plan.cublasB()), uploadLongs(plan.c()));
+
+        int problems = (int) FakeCuda.hook(FakeCuda.libcublas(), "fake_grouped_problems",
+                FunctionDescriptor.of(JAVA_INT)).invokeExact();
+        assertEquals(3, problems);
+        float[] out1 = download(c1, t1 * ldc1, CUDA_R_32F);
+        float[] ya = reference(true, t1, n1, k1, xa, 0, k1, w1, k1);
+        float[] yb = reference(true, t1, n1, k1, xb, 0, k1, w1, k1);
+        for (int i = 0; i < t1; i++) {
+            assertClose(Arrays.copyOfRange(ya, i * n1, (i + 1) * n1), Arrays.copyOfRange(out1, i * ldc1, i * ldc1 + n1), 1e-6);
+            assertClose(Arrays.copyOfRange(yb, i * n1, (i + 1) * n1), Arrays.copyOfRange(out1, i * ldc1 + n1, (i + 1) * ldc1), 1e-6);
+        }
+        float[] y2 = reference(true, t2, n2, k2, x2, 0, k2, w2, k2);
+        for (int i = 0; i < y2.length; i++) {
+            y2[i] = 2 * y2[i] + start2[i];
+        }
+        assertClose(y2, download(c2, t2 * n2, CUDA_R_32F), 1e-6);
+    }
+
+    @Test
+    void groupedBatchedGemmChecksItsArrays() {
+        assertThrows(IllegalArgumentException.class, () -> cublas.gemmGroupedBatchedEx(handle, new int[]{0}, new int[]{0},
+                new int[]{1}, new int[]{1}, new int[]{1}, new float[]{1f, 1f}, 0, CUDA_R_32F, new int[]{1}, 0, CUDA_R_32F,
+                new int[]{1}, new float[]{0f}, 0, CUDA_R_32F, new int[]{1}, new int[]{1}, Cublas.CUBLAS_COMPUTE_32F));
+        assertThrows(IllegalArgumentException.class, () -> new GroupedGemmPlan().add(true, 2, 2, 2, 1f,
+                new long[]{1, 2}, 2, new long[]{1}, 2, 0f, new long[]{1, 2}, 2));
+        long d = driver.memAlloc(256);
+        assertThrows(IllegalArgumentException.class, () -> cublas.rowMajorGemmGroupedBatched(handle,
+                new GroupedGemmPlan().add(true, 1, 1, 1, 1f, new long[]{d}, 1, new long[]{d}, 1, 0f, new long[]{d}, 1),
+                CUDA_R_32F, CUDA_R_16BF, CUDA_R_32F, d, d, d));
+    }
+
     @Test
     void statusesBecomeExceptionsWithTheShapes() {
         long d = driver.memAlloc(256);

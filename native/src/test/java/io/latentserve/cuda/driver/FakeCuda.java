@@ -183,6 +183,23 @@ public final class FakeCuda {
               }
               return 0;
             }
+            static int grouped_calls, grouped_groups, grouped_problems;
+            int fake_grouped_calls(void) { return grouped_calls; }
+            int fake_grouped_problems(void) { return grouped_problems; }
+            int cublasGemmGroupedBatchedEx(void *h, const int *ta, const int *tb, const int *m, const int *n, const int *k,
+                                           const void *alpha, const void *const *A, int at, const int *lda,
+                                           const void *const *B, int bt, const int *ldb, const void *beta,
+                                           void *const *C, int ct, const int *ldc, int groups, const int *size, int compute) {
+              grouped_calls++; grouped_groups = groups; grouped_problems = 0;
+              for (int g = 0, p = 0; g < groups; g++)
+                for (int i = 0; i < size[g]; i++, p++) {
+                  int r = gemm(ta[g], tb[g], m[g], n[g], k[g], (const float *) alpha + g, A[p], at, lda[g], B[p], bt, ldb[g],
+                               (const float *) beta + g, C[p], ct, ldc[g], compute, -1);
+                  if (r) return r;
+                  grouped_problems++;
+                }
+              return 0;
+            }
             """;
 
     private static Path dir;

@@ -1,0 +1,20 @@
+package io.latentserve.cuda.backend;
+
+/**
+ * How {@link CudaBackend} runs the routed experts of one MoE call. {@link #AUTO} is what the server uses;
+ * the others force a path, for benchmarks that put the paths side by side and for tests.
+ */
+public enum CudaMoePath {
+    /**
+     * Fused kernels up to the threshold (-Dlatentserve.cuda.fusedMoeMaxTokens, default
+     * {@link CudaFusedMoe#MAX_TOKENS}) when they take the experts; above it (or when they cannot) grouped
+     * cuBLAS GEMMs when cuBLAS has them; else per-expert cuBLAS GEMMs.
+     */
+    AUTO,
+    /** ls_moe_sort, ls_moe_gate_up, ls_moe_down, ls_moe_combine on CUDA cores, no host round trip. */
+    FUSED,
+    /** ls_moe_sort, the offsets to the host, two cublasGemmGroupedBatchedEx calls on tensor cores. */
+    GROUPED,
+    /** The routing to the host, three cuBLAS GEMMs per touched expert. */
+    PER_EXPERT
+}
