@@ -2,6 +2,7 @@ package io.latentserve.cuda.bench;
 
 import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.backend.CudaBackend;
+import io.latentserve.cuda.backend.CudaMoePath;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.config.ModelConfig;
@@ -94,8 +95,9 @@ public final class DeviceBench {
             }
         }
         maxBlocks = Math.max(maxBlocks, blocksFor(options.prefillTokens() + 1));
-        // + 3 GiB: alignment slack and the kernel-level MoE benchmark's own experts (1.1 GB)
-        long weightBytes = config.parameterCount() * 2 + (3L << 30);
+        // + 6 GiB: alignment slack and the kernel benchmarks' own weights (three MoE expert sets of 1.1 GB, the
+        // dense products' 0.9 GB)
+        long weightBytes = config.parameterCount() * 2 + (6L << 30);
         long kvBytes = (long) maxBlocks * BLOCK * config.kvCacheWidth() * 4L * config.numHiddenLayers() + (1L << 28);
         long activationBytes = (long) options.activationGiB() << 30;
         out.printf(Locale.ROOT, "device bench: %s shapes, %d layers, %.2f B parameters; arenas: weights "
@@ -156,7 +158,7 @@ public final class DeviceBench {
     private void kernelBenches(CudaContext ctx, CudaBackend backend, DeviceCeilings ceilings) {
         double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
         guarded("ls_gemv", () -> gemvBench(ctx, backend, copyGbs));
-        guarded("MoE", () -> moeBench(backend, copyGbs));
+        guarded("MoE", () -> moeBench(backend, ceilings));
         guarded("MLA decode", () -> mlaBench(ctx, copyGbs));
     }
 
@@ -170,12 +172,27 @@ public final class DeviceBench {
         }
     }
 
-    private void moeBench(CudaBackend backend, double copyGbs) {
-        for (MoeDecodeBench.Result r : MoeDecodeBench.run(backend, MoeDecodeBench.BATCHES, 20, 1)) {
-            row(new BenchRow("kernel: MoE layer (routed, decode)", "B " + r.tokens() + ", 64 experts top-6",
-                    r.bytesPerSecond() / 1e9, copyGbs, "GB/s", String.format(Locale.ROOT,
-                    "%.1f us/call; %d experts touched, their bytes once", r.secondsPerCall() * 1e6,
-                    r.distinctExperts())));
+    /**
+     * One V2-Lite MoE layer's routed experts on each path: decode sizes against the copy ceiling (the touched
+     * experts' bytes), prefill sizes against the GEMM peak (their FLOPs).
+     */
+    private void moeBench(CudaBackend backend, DeviceCeilings ceilings) {
+        double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
+        double peakTflops = ceilings.bf16FlopsPerSecond() / 1e12;
+        Object[][] runs = {{CudaMoePath.FUSED, new int[]{1, 16, 64, 256}}, {CudaMoePath.GROUPED, new int[]{16, 64, 256,
+                4096}}, {CudaMoePath.PER_EXPERT, new int[]{256, 4096}}};
+        for (Object[] run : runs) {
+            CudaMoePath path = (CudaMoePath) run[0];
+            for (MoeDecodeBench.Result r : MoeDecodeBench.run(backend, (int[]) run[1], 20, 1, path)) {
+                boolean prefill = r.tokens() > 256;
+                String name = "kernel: MoE layer, " + path.name().toLowerCase(Locale.ROOT).replace('_', '-');
+                String shape = "T " + r.tokens() + ", 64 experts top-6";
+                String note = String.format(Locale.ROOT, "%.1f us/call; %d experts touched; %.0f GB/s, %.1f TFLOP/s",
+                        r.secondsPerCall() * 1e6, r.distinctExperts(), r.bytesPerSecond() / 1e9,
+                        r.flopsPerSecond() / 1e12);
+                row(prefill ? new BenchRow(name, shape, r.flopsPerSecond() / 1e12, peakTflops, "TFLOP/s", note)
+                        : new BenchRow(name, shape, r.bytesPerSecond() / 1e9, copyGbs, "GB/s", note));
+            }
         }
     }
 
