@@ -9,7 +9,8 @@
  * memory into shared memory once and is used by all those heads, and a long context is cut into as many
  * splits as the GPU needs to fill its SMs (planned on the host, io.latentserve.cuda.backend.MlaDecodePlan).
  *
- * Inside a block: a tile of LS_MLA_TILE latent rows (r + dr floats each) sits in shared memory. Each warp
+ * Inside a block: tiles of LS_MLA_TILE latent rows (r + dr floats each) stream into LS_MLA_STAGES shared-memory
+ * buffers by cp.async, so the next tiles load while one is computed (see the loop). Each warp
  * owns LS_MLA_HEADS_PER_WARP heads; its query values live in registers, lane l holding dims l, l+32, ...
  * For a tile the lanes form partial dot products for all TILE x HEADS_PER_WARP = 32 (row, head) pairs over
  * their dims, and one reduce-scatter across the warp (31 shuffles for 32 sums, instead of 32 x 5) leaves
@@ -18,6 +19,12 @@
  * All f32 with fmaf and the f64-rounded exp of ls_common.cuh, like ls_attention.
  */
 #include "include/ls_common.cuh"
+#ifdef __CUDACC__
+/* cp.async (sm_80+): __pipeline_memcpy_async of 16 bytes is cp.async.cg (L2 only: the cache is streamed once),
+ * __pipeline_commit / __pipeline_wait_prior are cp.async.commit_group / wait_group. emu.h has synchronous
+ * stand-ins for the CPU emulation. */
+#include <cuda_pipeline_primitives.h>
+#endif
 
 #define LS_MLA_THREADS (32 * LS_MLA_DECODE_WARPS)
 #define LS_MLA_HEADS_PER_BLOCK (LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP)
@@ -62,7 +69,7 @@ __device__ __forceinline__ long long ls_mla_key_row(const LsMlaDecodeParams& p, 
 
 extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const LsMlaDecodeParams p) {
     extern __shared__ float smem[];
-    float* tile = smem;                                   /* [LS_MLA_TILE, qk] latent rows */
+    float* tile = smem;   /* [LS_MLA_STAGES][LS_MLA_TILE, qk] latent rows, one buffer per pipeline stage */
     __shared__ float weights[LS_MLA_DECODE_WARPS][32];    /* softmax numerators of a tile, per warp */
 
     const int b = blockIdx.x;
@@ -106,29 +113,59 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const
     }
 
     const float* cache = reinterpret_cast<const float*>(p.cache);
-    /* float4 loads when every row start is 16-byte aligned (576-wide f32 rows are); else scalar ones. */
+    /* 16-byte copies when every row start is 16-byte aligned (576-wide f32 rows are); else 4-byte ones. */
     const bool vec4 = (qk & 3) == 0 && (p.cacheStride & 3) == 0 && (p.cache & 15) == 0;
     /* This lane's (row, head) pair after the reduce-scatter: lanes 0..15 head 0, 16..31 head 1. */
     const int myHead = lane / LS_MLA_TILE;
     const int myRow = lane % LS_MLA_TILE;
 
-    for (int t0 = start; t0 < end; t0 += LS_MLA_TILE) {
-        const int valid = min(LS_MLA_TILE, end - t0);
-        __syncthreads();   /* every warp is done with the previous tile */
-        for (int s = warp; s < valid; s += LS_MLA_DECODE_WARPS) {
-            const float* src = cache + ls_mla_key_row(p, seq, t0 + s) * p.cacheStride;
-            float* dst = tile + s * qk;
-            if (vec4) {
-                for (int c = lane; c < (qk >> 2); c += 32) {
-                    reinterpret_cast<float4*>(dst)[c] = reinterpret_cast<const float4*>(src)[c];
-                }
-            } else {
-                for (int c = lane; c < qk; c += 32) {
-                    dst[c] = src[c];
+    /*
+     * Tiles stream through LS_MLA_STAGES shared-memory buffers with cp.async (global -> shared without a
+     * register round trip and without the thread waiting): while tile t is computed, tiles t+1 ..
+     * t+STAGES-1 are in flight. Before, each tile was loaded synchronously (every warp waited out the memory
+     * latency of its rows, then computed while no load was outstanding), so one resident block per SM kept
+     * the SM alternately idle on memory and on arithmetic. Tile t lives in buffer t % STAGES.
+     */
+    const int numTiles = (end - start + LS_MLA_TILE - 1) / LS_MLA_TILE;
+    const int tileFloats = LS_MLA_TILE * qk;
+    /* Every thread issues its share of tile t's rows (warp w copies rows w, w + WARPS, ...) and commits one
+     * group, empty past the last tile, so each thread's group count is the same and wait_prior is exact. */
+    auto issueTile = [&](int t) {
+        if (t < numTiles) {
+            const int t0 = start + t * LS_MLA_TILE;
+            const int valid = min(LS_MLA_TILE, end - t0);
+            float* buf = tile + (t % LS_MLA_STAGES) * tileFloats;
+            for (int s = warp; s < valid; s += LS_MLA_DECODE_WARPS) {
+                const float* src = cache + ls_mla_key_row(p, seq, t0 + s) * p.cacheStride;
+                float* dst = buf + s * qk;
+                if (vec4) {
+                    for (int c = 4 * lane; c < qk; c += 4 * 32) {
+                        __pipeline_memcpy_async(dst + c, src + c, 16);
+                    }
+                } else {
+                    for (int c = lane; c < qk; c += 32) {
+                        __pipeline_memcpy_async(dst + c, src + c, 4);
+                    }
                 }
             }
         }
+        __pipeline_commit();
+    };
+#pragma unroll
+    for (int t = 0; t < LS_MLA_STAGES - 1; t++) {
+        issueTile(t);
+    }
+
+    for (int t = 0; t < numTiles; t++) {
+        const int t0 = start + t * LS_MLA_TILE;
+        const int valid = min(LS_MLA_TILE, end - t0);
+        /* This thread's copies of tile t have landed (at most STAGES-2 younger groups still pending) ... */
+        __pipeline_wait_prior(LS_MLA_STAGES - 2);
+        /* ... and everyone's: tile t is complete in shared memory. The same barrier means every warp is done
+         * with tile t-1, whose buffer ((t-1) % STAGES == (t+STAGES-1) % STAGES) is refilled right below. */
         __syncthreads();
+        issueTile(t + LS_MLA_STAGES - 1);
+        const float* cur = tile + (t % LS_MLA_STAGES) * tileFloats;
         if (!warpActive) {
             continue;
         }
@@ -143,7 +180,7 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const
                 d[hh] = 0.0f;
             }
             if (s < valid) {
-                const float* k = tile + s * qk;
+                const float* k = cur + s * qk;
 #pragma unroll
                 for (int i = 0; i < LS_MLA_QK_PER_LANE; i++) {
                     const int c = lane + 32 * i;
@@ -199,7 +236,7 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const
         }
         /* acc += weight(row, head) * value(row); the value is the first r columns of the latent row. */
         for (int s = 0; s < valid; s++) {
-            const float* v = tile + s * qk;
+            const float* v = cur + s * qk;
             const float w0 = weights[warp][s];
             const float w1 = weights[warp][LS_MLA_TILE + s];
 #pragma unroll
