@@ -25,7 +25,7 @@ import java.util.Arrays;
  */
 public record MlaDecodePlan(int[] work, int[] splitBase, int chunk, int headGroups) {
     /**
-     * ls_mla_decode blocks one SM runs at once: ~160 registers x 256 threads (ptxas, sm_90a) leave room for one
+     * ls_mla_decode blocks one SM runs at once: ~148 registers x 256 threads (ptxas, sm_90a) leave room for one
      * (two would need at most 128 registers a thread); its 3 x 36 KiB of tile buffers would allow two on Hopper.
      */
     public static final int RESIDENT_BLOCKS_PER_SM = 1;

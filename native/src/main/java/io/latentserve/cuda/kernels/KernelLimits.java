@@ -56,11 +56,12 @@ public final class KernelLimits {
     }
 
     /**
-     * Dynamic shared memory of one ls_mla_decode block: MLA_STAGES tiles of latent rows (r + dr floats each),
+     * Dynamic shared memory of one ls_mla_decode block: MLA_STAGES tiles of latent rows (r + dr floats each,
+     * padded to a multiple of 4),
      * 110,592 bytes at DeepSeek's 512 + 64: above the 48 KiB default, so the launch opts in (KernelModule).
      */
     public static int mlaDecodeSharedBytes(int r, int dr) {
-        return 4 * MLA_STAGES * MLA_TILE * (r + dr);
+        return 4 * MLA_STAGES * MLA_TILE * ((r + dr + 3) & ~3);   // rows padded to 16 bytes (float4 reads)
     }
 
     /** Dynamic shared memory of one ls_moe_route block (scores, group maxima, flags), rounded to 16. */
