@@ -9,24 +9,34 @@
  * memory into shared memory once and is used by all those heads, and a long context is cut into as many
  * splits as the GPU needs to fill its SMs (planned on the host, io.latentserve.cuda.backend.MlaDecodePlan).
  *
- * Inside a block: a tile of LS_MLA_TILE latent rows (r + dr floats each) sits in shared memory. Each warp
+ * Inside a block: tiles of LS_MLA_TILE latent rows (r + dr floats each) stream into LS_MLA_STAGES shared-memory
+ * buffers by cp.async, so the next tiles load while one is computed (see the loop). Each warp
  * owns LS_MLA_HEADS_PER_WARP heads; its query values live in registers, lane l holding dims l, l+32, ...
  * For a tile the lanes form partial dot products for all TILE x HEADS_PER_WARP = 32 (row, head) pairs over
  * their dims, and one reduce-scatter across the warp (31 shuffles for 32 sums, instead of 32 x 5) leaves
  * lane i with the full score of pair i. Online softmax per head, then the 512-wide value accumulator of
- * each head is spread over the lanes (value column c in lane c % 32), the weights read from shared memory.
+ * each head is spread over the lanes (value columns 4*lane + 128*j + {0..3}), the weights read from shared
+ * memory; tile rows are read as float4 (padded to a multiple of 4 floats in shared memory).
  * All f32 with fmaf and the f64-rounded exp of ls_common.cuh, like ls_attention.
  */
 #include "include/ls_common.cuh"
+#ifdef __CUDACC__
+/* cp.async (sm_80+): __pipeline_memcpy_async of 16 bytes is cp.async.cg (L2 only: the cache is streamed once),
+ * __pipeline_commit / __pipeline_wait_prior are cp.async.commit_group / wait_group. emu.h has synchronous
+ * stand-ins for the CPU emulation. */
+#include <cuda_pipeline_primitives.h>
+#endif
 
 #define LS_MLA_THREADS (32 * LS_MLA_DECODE_WARPS)
 #define LS_MLA_HEADS_PER_BLOCK (LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP)
-#define LS_MLA_QK_PER_LANE (LS_MLA_MAX_QK / 32)
-#define LS_MLA_V_PER_LANE (LS_MLA_MAX_R / 32)
+/* Each lane reads shared memory 16 bytes at a time (LDS.128: a quarter of the load instructions of 4-byte
+ * reads for the same shared-memory wavefronts): a lane owns dims 4*lane + 128*i + {0..3}, i < QK4. */
+#define LS_MLA_QK4 ((LS_MLA_MAX_QK + 127) / 128)
+#define LS_MLA_V4 ((LS_MLA_MAX_R + 127) / 128)
 
 static_assert(LS_MLA_TILE * LS_MLA_HEADS_PER_WARP == 32, "one (row, head) score per lane after the reduce-scatter");
 static_assert(LS_MLA_HEADS_PER_WARP == 2, "the softmax bookkeeping below pairs the two heads of a warp");
-static_assert(LS_MLA_MAX_QK % 32 == 0 && LS_MLA_MAX_R % 32 == 0, "per-lane register arrays");
+static_assert(LS_MLA_MAX_QK % 4 == 0 && LS_MLA_MAX_R % 4 == 0, "per-lane float4 register arrays");
 
 /*
  * v[i] summed over the 32 lanes of the warp, delivered to lane i (returned): each step halves the values a
@@ -60,15 +70,20 @@ __device__ __forceinline__ long long ls_mla_key_row(const LsMlaDecodeParams& p, 
     return static_cast<long long>(table[pos / p.blockSize]) * p.blockSize + pos % p.blockSize;
 }
 
-extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const LsMlaDecodeParams p) {
+/* minBlocks 1 said explicitly: left to itself ptxas aims at 128 registers (two blocks per SM) and spills;
+ * with it, ~148 registers and no local memory. */
+extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(const LsMlaDecodeParams p) {
     extern __shared__ float smem[];
-    float* tile = smem;                                   /* [LS_MLA_TILE, qk] latent rows */
+    float* tile = smem;   /* [LS_MLA_STAGES][LS_MLA_TILE, qkPad] latent rows, one buffer per pipeline stage */
     __shared__ float weights[LS_MLA_DECODE_WARPS][32];    /* softmax numerators of a tile, per warp */
 
     const int b = blockIdx.x;
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
     const int qk = p.r + p.dr;
+    /* Shared rows padded to a multiple of 4 floats so every row starts 16-byte aligned for float4 reads; the
+     * pad columns are zeroed once below and never written by the copies. */
+    const int qkPad = (qk + 3) & ~3;
     const int* work = reinterpret_cast<const int*>(p.work) + 4 * static_cast<long long>(b);
     const int row = work[0];
     const int seq = work[1];
@@ -79,56 +94,94 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const
     const int h0 = blockIdx.y * LS_MLA_HEADS_PER_BLOCK + warp * LS_MLA_HEADS_PER_WARP;
     const bool warpActive = h0 < p.numHeads;
 
-    float q[LS_MLA_HEADS_PER_WARP][LS_MLA_QK_PER_LANE];
+    float q[LS_MLA_HEADS_PER_WARP][4 * LS_MLA_QK4];   /* dim 4*lane + 128*i + k at q[hh][4*i + k]; 0 past qk */
 #pragma unroll
     for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
         const bool on = h0 + hh < p.numHeads;
         const float* qh = reinterpret_cast<const float*>(p.q) + static_cast<long long>(row) * p.qStride
                 + static_cast<long long>(on ? h0 + hh : 0) * p.qHeadStride;
 #pragma unroll
-        for (int i = 0; i < LS_MLA_QK_PER_LANE; i++) {
-            const int c = lane + 32 * i;
-            q[hh][i] = on && c < qk ? qh[c] : 0.0f;
+        for (int i = 0; i < LS_MLA_QK4; i++) {
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                const int c = 4 * lane + 128 * i + k;
+                q[hh][4 * i + k] = on && c < qk ? qh[c] : 0.0f;
+            }
         }
     }
 
     float m[LS_MLA_HEADS_PER_WARP];   /* running max of the head's scores (warp-uniform) */
     float l[LS_MLA_HEADS_PER_WARP];   /* running sum of exp(score - m) (warp-uniform) */
-    float acc[LS_MLA_HEADS_PER_WARP][LS_MLA_V_PER_LANE];   /* value column lane + 32 j */
+    float acc[LS_MLA_HEADS_PER_WARP][4 * LS_MLA_V4];   /* value column 4*lane + 128*j + k at acc[hh][4*j + k] */
 #pragma unroll
     for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
         m[hh] = -INFINITY;
         l[hh] = 0.0f;
 #pragma unroll
-        for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
+        for (int j = 0; j < 4 * LS_MLA_V4; j++) {
             acc[hh][j] = 0.0f;
         }
     }
 
     const float* cache = reinterpret_cast<const float*>(p.cache);
-    /* float4 loads when every row start is 16-byte aligned (576-wide f32 rows are); else scalar ones. */
+    /* 16-byte copies when every row start is 16-byte aligned (576-wide f32 rows are); else 4-byte ones. */
     const bool vec4 = (qk & 3) == 0 && (p.cacheStride & 3) == 0 && (p.cache & 15) == 0;
     /* This lane's (row, head) pair after the reduce-scatter: lanes 0..15 head 0, 16..31 head 1. */
     const int myHead = lane / LS_MLA_TILE;
     const int myRow = lane % LS_MLA_TILE;
 
-    for (int t0 = start; t0 < end; t0 += LS_MLA_TILE) {
-        const int valid = min(LS_MLA_TILE, end - t0);
-        __syncthreads();   /* every warp is done with the previous tile */
-        for (int s = warp; s < valid; s += LS_MLA_DECODE_WARPS) {
-            const float* src = cache + ls_mla_key_row(p, seq, t0 + s) * p.cacheStride;
-            float* dst = tile + s * qk;
-            if (vec4) {
-                for (int c = lane; c < (qk >> 2); c += 32) {
-                    reinterpret_cast<float4*>(dst)[c] = reinterpret_cast<const float4*>(src)[c];
-                }
-            } else {
-                for (int c = lane; c < qk; c += 32) {
-                    dst[c] = src[c];
+    /*
+     * Tiles stream through LS_MLA_STAGES shared-memory buffers with cp.async (global -> shared without a
+     * register round trip and without the thread waiting): while tile t is computed, tiles t+1 ..
+     * t+STAGES-1 are in flight. Before, each tile was loaded synchronously (every warp waited out the memory
+     * latency of its rows, then computed while no load was outstanding), so one resident block per SM kept
+     * the SM alternately idle on memory and on arithmetic. Tile t lives in buffer t % STAGES.
+     */
+    const int numTiles = (end - start + LS_MLA_TILE - 1) / LS_MLA_TILE;
+    const int tileFloats = LS_MLA_TILE * qkPad;
+    /* Zero pad columns: a float4 read covers them, and uninitialised shared memory may hold NaN (0 * NaN). */
+    for (int i = threadIdx.x; i < LS_MLA_STAGES * LS_MLA_TILE * (qkPad - qk); i += LS_MLA_THREADS) {
+        const int rowIdx = i / (qkPad - qk);
+        tile[rowIdx * qkPad + qk + i % (qkPad - qk)] = 0.0f;
+    }
+    /* Every thread issues its share of tile t's rows (warp w copies rows w, w + WARPS, ...) and commits one
+     * group, empty past the last tile, so each thread's group count is the same and wait_prior is exact. */
+    auto issueTile = [&](int t) {
+        if (t < numTiles) {
+            const int t0 = start + t * LS_MLA_TILE;
+            const int valid = min(LS_MLA_TILE, end - t0);
+            float* buf = tile + (t % LS_MLA_STAGES) * tileFloats;
+            for (int s = warp; s < valid; s += LS_MLA_DECODE_WARPS) {
+                const float* src = cache + ls_mla_key_row(p, seq, t0 + s) * p.cacheStride;
+                float* dst = buf + s * qkPad;
+                if (vec4) {
+                    for (int c = 4 * lane; c < qk; c += 4 * 32) {
+                        __pipeline_memcpy_async(dst + c, src + c, 16);
+                    }
+                } else {
+                    for (int c = lane; c < qk; c += 32) {
+                        __pipeline_memcpy_async(dst + c, src + c, 4);
+                    }
                 }
             }
         }
+        __pipeline_commit();
+    };
+#pragma unroll
+    for (int t = 0; t < LS_MLA_STAGES - 1; t++) {
+        issueTile(t);
+    }
+
+    for (int t = 0; t < numTiles; t++) {
+        const int t0 = start + t * LS_MLA_TILE;
+        const int valid = min(LS_MLA_TILE, end - t0);
+        /* This thread's copies of tile t have landed (at most STAGES-2 younger groups still pending) ... */
+        __pipeline_wait_prior(LS_MLA_STAGES - 2);
+        /* ... and everyone's: tile t is complete in shared memory. The same barrier means every warp is done
+         * with tile t-1, whose buffer ((t-1) % STAGES == (t+STAGES-1) % STAGES) is refilled right below. */
         __syncthreads();
+        issueTile(t + LS_MLA_STAGES - 1);
+        const float* cur = tile + (t % LS_MLA_STAGES) * tileFloats;
         if (!warpActive) {
             continue;
         }
@@ -143,14 +196,19 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const
                 d[hh] = 0.0f;
             }
             if (s < valid) {
-                const float* k = tile + s * qk;
+                const float* k = cur + s * qkPad;
 #pragma unroll
-                for (int i = 0; i < LS_MLA_QK_PER_LANE; i++) {
-                    const int c = lane + 32 * i;
-                    const float kv = c < qk ? k[c] : 0.0f;
+                for (int i = 0; i < LS_MLA_QK4; i++) {
+                    const int c = 4 * lane + 128 * i;
+                    if (c < qkPad) {   /* past it: the next row (or past the buffer); q is 0 there anyway */
+                        const float4 kv = *reinterpret_cast<const float4*>(k + c);
 #pragma unroll
-                    for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
-                        d[hh] = fmaf(q[hh][i], kv, d[hh]);
+                        for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
+                            d[hh] = fmaf(q[hh][4 * i], kv.x, d[hh]);
+                            d[hh] = fmaf(q[hh][4 * i + 1], kv.y, d[hh]);
+                            d[hh] = fmaf(q[hh][4 * i + 2], kv.z, d[hh]);
+                            d[hh] = fmaf(q[hh][4 * i + 3], kv.w, d[hh]);
+                        }
                     }
                 }
             }
@@ -193,22 +251,30 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const
             l[hh] = l[hh] * correction + sum[hh];
             m[hh] = mNew[hh];
 #pragma unroll
-            for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
+            for (int j = 0; j < 4 * LS_MLA_V4; j++) {
                 acc[hh][j] *= correction;
             }
         }
         /* acc += weight(row, head) * value(row); the value is the first r columns of the latent row. */
         for (int s = 0; s < valid; s++) {
-            const float* v = tile + s * qk;
+            const float* v = cur + s * qkPad;
             const float w0 = weights[warp][s];
             const float w1 = weights[warp][LS_MLA_TILE + s];
 #pragma unroll
-            for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
-                const int c = lane + 32 * j;
+            for (int j = 0; j < LS_MLA_V4; j++) {
+                /* c < r <= qkPad and both multiples of 4 (c) or rounded up (qkPad): the float4 stays in the row;
+                 * its columns at or past r (rope values) feed accumulators that are never written out. */
+                const int c = 4 * lane + 128 * j;
                 if (c < p.r) {
-                    const float x = v[c];
-                    acc[0][j] = fmaf(w0, x, acc[0][j]);
-                    acc[1][j] = fmaf(w1, x, acc[1][j]);
+                    const float4 x = *reinterpret_cast<const float4*>(v + c);
+                    acc[0][4 * j] = fmaf(w0, x.x, acc[0][4 * j]);
+                    acc[0][4 * j + 1] = fmaf(w0, x.y, acc[0][4 * j + 1]);
+                    acc[0][4 * j + 2] = fmaf(w0, x.z, acc[0][4 * j + 2]);
+                    acc[0][4 * j + 3] = fmaf(w0, x.w, acc[0][4 * j + 3]);
+                    acc[1][4 * j] = fmaf(w1, x.x, acc[1][4 * j]);
+                    acc[1][4 * j + 1] = fmaf(w1, x.y, acc[1][4 * j + 1]);
+                    acc[1][4 * j + 2] = fmaf(w1, x.z, acc[1][4 * j + 2]);
+                    acc[1][4 * j + 3] = fmaf(w1, x.w, acc[1][4 * j + 3]);
                 }
             }
         }
@@ -232,8 +298,8 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const
             float* out = reinterpret_cast<float*>(p.out) + static_cast<long long>(row) * p.outStride
                     + static_cast<long long>(h) * p.outHeadStride;
 #pragma unroll
-            for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
-                const int c = lane + 32 * j;
+            for (int j = 0; j < 4 * LS_MLA_V4; j++) {
+                const int c = 4 * lane + 128 * (j / 4) + j % 4;
                 if (c < p.r) {
                     out[c] = acc[hh][j] * invL;
                 }
@@ -242,8 +308,8 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS) ls_mla_decode(const
             const long long slot = static_cast<long long>(b) * p.numHeads + h;
             float* out = reinterpret_cast<float*>(p.partialAcc) + slot * p.r;
 #pragma unroll
-            for (int j = 0; j < LS_MLA_V_PER_LANE; j++) {
-                const int c = lane + 32 * j;
+            for (int j = 0; j < 4 * LS_MLA_V4; j++) {
+                const int c = 4 * lane + 128 * (j / 4) + j % 4;
                 if (c < p.r) {
                     out[c] = acc[hh][j];
                 }

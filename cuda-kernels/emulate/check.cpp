@@ -259,7 +259,7 @@ static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int
                         P(pacc.data()), P(pml.data()), P(out.data()), numWork, H, r, dr, qStride, qk, width,
                         blockSize, maxBlocks, outStride, r, scale};
     int headBlocks = (H + LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP - 1) / (LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP);
-    emu_launch(ls_mla_decode, numWork, headBlocks, 32 * LS_MLA_DECODE_WARPS, 4 * LS_MLA_TILE * qk, p);
+    emu_launch(ls_mla_decode, numWork, headBlocks, 32 * LS_MLA_DECODE_WARPS, 4 * LS_MLA_STAGES * LS_MLA_TILE * ((qk + 3) & ~3), p);
     LsMlaCombineParams c{P(pacc.data()), P(pml.data()), P(splitBase.data()), P(out.data()), n, H, r, outStride, r, 0};
     emu_launch(ls_mla_combine, n, H, LS_THREADS, 0, c);
     std::vector<double> want(out.size(), 0);

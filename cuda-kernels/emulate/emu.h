@@ -55,6 +55,13 @@ inline void emu_wait(emu_state_t why) {
 }
 
 inline void __syncthreads() { emu_wait(EMU_BLOCK_WAIT); }
+
+/* cp.async (<cuda_pipeline_primitives.h>) as a plain synchronous copy: the copy has landed when the call
+ * returns, so commit and wait have nothing to do. Checks which buffer a pipelined kernel fills and reads
+ * (a buffer refilled while a warp still reads it shows as wrong results), not the asynchrony itself. */
+inline void __pipeline_memcpy_async(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+inline void __pipeline_commit() {}
+inline void __pipeline_wait_prior(size_t) {}
 inline void __syncwarp(unsigned = 0xffffffffu) { emu_wait(EMU_WARP_WAIT); }
 
 template <typename T> inline T __shfl_xor_sync(unsigned, T v, int offset) {

@@ -4,6 +4,7 @@
 #include "emu.h"
 #include "kernels_emu.inc"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -14,6 +15,7 @@ static const CUresult OK = 0, NOT_FOUND = 500, NOT_SUPPORTED = 801, INVALID_VALU
 struct FakeFunction {
     const char* name;
     void (*launch)(const void* params, unsigned gx, unsigned gy, unsigned threads, size_t smem);
+    int maxDynamicShared = 48 * 1024;   /* raised by cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES) */
 };
 
 template <typename P, void (*K)(const P)>
@@ -108,12 +110,20 @@ CUresult cuModuleGetFunction(void** f, void*, const char* name) {
     }
     return NOT_FOUND;
 }
-CUresult cuFuncSetAttribute(void*, int, int) { return OK; }
+/* Only the dynamic shared memory opt-in (attribute 8) matters: a launch above 48 KiB fails without it, as on
+ * a GPU, so the fake checks that the Java side opts in; at most the opt-in limit reported above. */
+CUresult cuFuncSetAttribute(void* f, int attr, int value) {
+    if (attr == 8) {
+        if (value < 0 || value > 232448) return INVALID_VALUE;
+        static_cast<FakeFunction*>(f)->maxDynamicShared = value;
+    }
+    return OK;
+}
 CUresult cuFuncGetAttribute(int* v, int, void*) { *v = 0; return OK; }
 CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned smem, void*, void** params, void** extra) {
     if (gz != 1 || by != 1 || bz != 1 || extra != nullptr || params == nullptr || bx % 32 != 0 || bx > 1024
-        || smem > 48 * 1024) {
+        || smem > (unsigned) std::max(48 * 1024, static_cast<FakeFunction*>(f)->maxDynamicShared)) {
         return INVALID_VALUE;
     }
     launches++;

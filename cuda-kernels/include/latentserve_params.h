@@ -48,6 +48,11 @@ typedef unsigned long long ls_ptr;
 #define LS_MLA_DECODE_WARPS 8
 #define LS_MLA_HEADS_PER_WARP 2
 #define LS_MLA_TILE 16
+/* ls_mla_decode: shared-memory tile buffers of its cp.async pipeline (STAGES-1 tiles in flight while one is
+ * computed); dynamic shared memory 4*LS_MLA_STAGES*LS_MLA_TILE*ceil4(r + dr) bytes (rows padded to a multiple
+ * of 4 floats), above the 48 KB default:
+ * the launcher opts in (cuFuncSetAttribute MAX_DYNAMIC_SHARED_SIZE_BYTES) */
+#define LS_MLA_STAGES 3
 /* ls_mla_decode keeps per lane r/32 value and (r+dr)/32 query registers: r at most this, r + dr at most that */
 #define LS_MLA_MAX_R 512
 #define LS_MLA_MAX_QK 576
@@ -365,7 +370,7 @@ typedef struct {
  * otherwise item b writes partialAcc[(b*numHeads + h)*r : r] (unnormalised) and partialMl[2*(b*numHeads + h)]
  * = {max score, sum exp(score - max)} for ls_mla_combine. Every chunk holds at least one position.
  * grid (numWork, ceil(numHeads / (LS_MLA_DECODE_WARPS*LS_MLA_HEADS_PER_WARP))), block 32*LS_MLA_DECODE_WARPS,
- * dynamic shared memory 4*LS_MLA_TILE*(r + dr) bytes.
+ * dynamic shared memory 4*LS_MLA_STAGES*LS_MLA_TILE*ceil4(r + dr) bytes (rows padded to a multiple of 4 floats).
  */
 typedef struct {
     ls_ptr q;           /* [rows, ...] f32 */

@@ -38,6 +38,8 @@ final class CudaAttention {
     private final StepMemory memory;
     private final Gemm gemm;
     private final int smCount;
+    /** Dynamic shared memory a block may opt into on this GPU (ls_mla_decode's pipeline needs ~108 KiB). */
+    private final int sharedOptIn;
     /** The last decode plan and what it was made for: every layer of a forward pass sees the same batch. */
     private AttentionBatch planBatch;
     private List<Integer> planSeqs;
@@ -49,6 +51,7 @@ final class CudaAttention {
         this.memory = memory;
         this.gemm = gemm;
         this.smCount = Math.max(1, kernels.ctx().device().multiprocessors());
+        this.sharedOptIn = kernels.ctx().device().sharedMemoryPerBlockOptin();
     }
 
     void mla(CudaActivation q, CudaKvCache cache, int layer, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
@@ -97,7 +100,9 @@ final class CudaAttention {
         int r = sh.kvLoraRank();
         int dr = sh.qkRopeHeadDim();
         boolean decode = MLA_DECODE && n == seqs.size() && r <= KernelLimits.MLA_MAX_R
-                && r + dr <= KernelLimits.MLA_MAX_QK;   // one token per sequence: each row is its sequence's last
+                && r + dr <= KernelLimits.MLA_MAX_QK   // one token per sequence: each row is its sequence's last
+                // its tile buffers fit this GPU's shared memory (not sm_86/89's 99 KiB at 512 + 64: ls_attention)
+                && KernelLimits.mlaDecodeSharedBytes(r, dr) <= Math.max(Grid.DEFAULT_MAX_SHARED, sharedOptIn);
         try (StepMemory.Scratch s = memory.scratch()) {
             long rows = s.ints(tokenRows);
             long tables = s.ints(paged.tables());

@@ -24,7 +24,10 @@ import java.util.Arrays;
  * layer, so {@link CudaAttention} keeps the last plan keyed on the AttentionBatch instance.
  */
 public record MlaDecodePlan(int[] work, int[] splitBase, int chunk, int headGroups) {
-    /** ls_mla_decode blocks one SM runs at once: 176 registers x 256 threads leave room for one. */
+    /**
+     * ls_mla_decode blocks one SM runs at once: ~148 registers x 256 threads (ptxas, sm_90a) leave room for one
+     * (two would need at most 128 registers a thread); its 3 x 36 KiB of tile buffers would allow two on Hopper.
+     */
     public static final int RESIDENT_BLOCKS_PER_SM = 1;
     /** Default shortest chunk: below it a split costs about as much as the rows it saves. */
     public static final int DEFAULT_MIN_CHUNK = 128;

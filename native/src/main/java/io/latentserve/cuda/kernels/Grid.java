@@ -9,6 +9,12 @@ public record Grid(int gx, int gy, int gz, int threads, int sharedBytes) {
     public static final int MAX_THREADS = 1024;
     /** Dynamic shared memory a block gets without opting in. */
     public static final int DEFAULT_MAX_SHARED = 48 * 1024;
+    /**
+     * The most dynamic shared memory a block may opt into on any supported GPU (Hopper: 227 KiB; A100 allows
+     * 163 KiB, sm_86/89 99 KiB: callers that need more than 48 KiB check DeviceInfo.sharedMemoryPerBlockOptin).
+     * Above DEFAULT_MAX_SHARED, {@link KernelModule#launch} opts the kernel in before launching.
+     */
+    public static final int MAX_SHARED_OPTIN = 227 * 1024;
 
     public Grid {
         if (gx < 0 || gy < 0 || gz < 0 || gy > MAX_GRID_YZ || gz > MAX_GRID_YZ) {
@@ -18,9 +24,9 @@ public record Grid(int gx, int gy, int gz, int threads, int sharedBytes) {
             throw new IllegalArgumentException("block of " + threads + " threads: must be a multiple of 32 up to "
                     + MAX_THREADS);
         }
-        if (sharedBytes < 0 || sharedBytes > DEFAULT_MAX_SHARED) {
+        if (sharedBytes < 0 || sharedBytes > MAX_SHARED_OPTIN) {
             throw new IllegalArgumentException(sharedBytes + " bytes of dynamic shared memory: at most "
-                    + DEFAULT_MAX_SHARED);
+                    + MAX_SHARED_OPTIN);
         }
     }
 

@@ -28,6 +28,8 @@ public final class KernelLimits {
     public static final int MLA_DECODE_WARPS = 8;
     public static final int MLA_HEADS_PER_WARP = 2;
     public static final int MLA_TILE = 16;
+    /** ls_mla_decode: tile buffers of its cp.async pipeline (STAGES - 1 tiles in flight while one is computed). */
+    public static final int MLA_STAGES = 3;
     /** Largest kv_lora_rank, and kv_lora_rank + rope dim, ls_mla_decode keeps in registers. */
     public static final int MLA_MAX_R = 512;
     public static final int MLA_MAX_QK = 576;
@@ -56,9 +58,13 @@ public final class KernelLimits {
         return MLA_DECODE_WARPS * MLA_HEADS_PER_WARP;
     }
 
-    /** Dynamic shared memory of one ls_mla_decode block: one tile of latent rows (r + dr floats each). */
+    /**
+     * Dynamic shared memory of one ls_mla_decode block: MLA_STAGES tiles of latent rows (r + dr floats each,
+     * padded to a multiple of 4),
+     * 110,592 bytes at DeepSeek's 512 + 64: above the 48 KiB default, so the launch opts in (KernelModule).
+     */
     public static int mlaDecodeSharedBytes(int r, int dr) {
-        return 4 * MLA_TILE * (r + dr);
+        return 4 * MLA_STAGES * MLA_TILE * ((r + dr + 3) & ~3);   // rows padded to 16 bytes (float4 reads)
     }
 
     /** Dynamic shared memory of one ls_moe_route block (scores, group maxima, flags), rounded to 16. */

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +28,8 @@ public final class KernelModule implements AutoCloseable {
     private final CudaDriver driver;
     private final MemorySegment module;
     private final Map<String, MemorySegment> functions = new LinkedHashMap<>();
+    /** Dynamic shared memory each kernel has been opted into above the 48 KiB default (absent: none). */
+    private final Map<String, Integer> sharedOptIn = new HashMap<>();
     private boolean closed;
 
     private KernelModule(CudaDriver driver, MemorySegment module) {
@@ -70,6 +73,13 @@ public final class KernelModule implements AutoCloseable {
             return;
         }
         MemorySegment function = function(params.kernel());
+        if (grid.sharedBytes() > Grid.DEFAULT_MAX_SHARED
+                && grid.sharedBytes() > sharedOptIn.getOrDefault(params.kernel(), 0)) {
+            // A block may use more than 48 KiB of dynamic shared memory only once its function allows it
+            // (a function attribute, not a stream operation: also fine while a stream is being captured).
+            driver.funcSetMaxDynamicSharedMemory(function, grid.sharedBytes());
+            sharedOptIn.put(params.kernel(), grid.sharedBytes());
+        }
         try (Arena arena = Arena.ofConfined()) {
             driver.launchKernel(function, grid.gx(), grid.gy(), grid.gz(), grid.threads(), 1, 1, grid.sharedBytes(),
                     stream, params.write(arena));
