@@ -295,21 +295,6 @@ public final class CudaBackend extends CudaOps implements Backend {
         return a;
     }
 
-    /**
-     * A bf16 weight [rows, cols] (rows·cols even) with every element bf16(value), filled on the device by a
-     * memset: benchmarks make model-sized weights without uploading them from the host.
-     */
-    public Tensor filledBf16Weight(int rows, int cols, float value) {
-        long count = (long) rows * cols;
-        if (rows < 1 || cols < 1 || count % 2 != 0) {
-            throw new IllegalArgumentException("filled bf16 weight [" + rows + ", " + cols + "]: need an even, non-zero size");
-        }
-        int bits = Float.floatToRawIntBits(value);
-        int bf16 = ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
-        long address = ctx.weights().allocate(2 * count);
-        ctx.driver().memsetD32Async(address, (bf16 << 16) | bf16, count / 2, ctx.stream());
-        return new CudaWeight(address, KernelLimits.DTYPE_BF16, rows, cols);
-    }
 
     /** Waits for all queued work (benchmarks time whole launches sequences with it). */
     public void synchronize() {

@@ -6,13 +6,8 @@ import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.RouterConfig;
 import io.latentserve.model.backend.Tensor;
-import io.latentserve.model.checkpoint.DType;
-import io.latentserve.model.checkpoint.TensorView;
+import io.latentserve.model.random.HashFill;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,9 +23,9 @@ import java.util.SplittableRandom;
  * at the same sizes, so the paths print side by side; larger batches are compute bound, hence the TFLOP/s
  * (2 x 3 x D x I per routed token-expert pair) next to the bytes.
  *
- * <p>The expert weights (about 1.1 GB of bf16) are filled on the device, not uploaded; the router weight is
- * random (so tokens spread over the experts as a trained router spreads them) and uploaded (256 KB). The
- * backend needs that much weight memory free and a few MB of activations.
+ * <p>The expert weights (about 1.1 GB of bf16) and the router are random, made on the device by ls_fill_hashed
+ * (nothing uploaded); the router's random scores spread tokens over the experts as a trained router does.
+ * The backend needs that much weight memory free and a few MB of activations.
  */
 public final class MoeDecodeBench {
     public static final int EXPERTS = 64;
@@ -86,12 +81,13 @@ public final class MoeDecodeBench {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<ExpertWeights> experts = new ArrayList<>(EXPERTS);
         for (int e = 0; e < EXPERTS; e++) {
-            // distinct small values per expert: any fill serves, the kernels read every byte the same way
-            float v = (e + 1) / 4096f;
-            experts.add(new ExpertWeights(backend.filledBf16Weight(INTER, HIDDEN, v),
-                    backend.filledBf16Weight(INTER, HIDDEN, -v), backend.filledBf16Weight(HIDDEN, INTER, v)));
+            // random weights made on the device (no upload): the kernels read every byte the same way
+            experts.add(new ExpertWeights(hashed(backend, "gate" + e, INTER, HIDDEN),
+                    hashed(backend, "up" + e, INTER, HIDDEN), hashed(backend, "down" + e, HIDDEN, INTER)));
         }
-        Tensor gate = backend.weight(randomBf16("bench.gate", EXPERTS, HIDDEN, 2.5 / Math.sqrt(HIDDEN), rnd));
+        // a random router (2.5x the usual scale) spreads tokens over the experts as a trained one does
+        Tensor gate = backend.hashedWeight("bench.gate", new long[]{EXPERTS, HIDDEN},
+                new HashFill(HashFill.fnv1a("bench.gate") ^ (int) seed, 0f, (float) (2.5 / Math.sqrt(HIDDEN))), null);
         RouterConfig cfg = new RouterConfig(EXPERTS, TOP_K, false, 1, 1, false, 1f);
         List<Result> results = new ArrayList<>();
         for (int tokens : batches) {
@@ -124,13 +120,8 @@ public final class MoeDecodeBench {
         return new Result(path, tokens, distinct, seconds, (long) distinct * 3 * HIDDEN * INTER * 2);
     }
 
-    private static TensorView randomBf16(String name, int rows, int cols, double amplitude, SplittableRandom rnd) {
-        ValueLayout.OfShort le = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        MemorySegment data = Arena.ofAuto().allocate(2L * rows * cols, 16);
-        for (long i = 0; i < (long) rows * cols; i++) {
-            float v = (float) ((rnd.nextDouble() * 2 - 1) * amplitude);
-            data.setAtIndex(le, i, (short) (Float.floatToRawIntBits(v) >>> 16));
-        }
-        return new TensorView(name, DType.BF16, new long[]{rows, cols}, data, null);
+    private static Tensor hashed(CudaBackend backend, String name, int rows, int cols) {
+        long[] shape = {rows, cols};
+        return backend.hashedWeight(name, shape, HashFill.forTensor(name, shape, 1), null);
     }
 }
