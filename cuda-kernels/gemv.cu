@@ -4,19 +4,6 @@
  */
 #include "include/ls_common.cuh"
 
-/* 8 bf16 weights from one 16-byte load, widened exactly (little-endian: low half = lower index). */
-__device__ __forceinline__ void ls_gemv_load8(const unsigned short* w, long long i, float (&v)[8]) {
-    const uint4 raw = *reinterpret_cast<const uint4*>(w + i);
-    v[0] = __uint_as_float(raw.x << 16);
-    v[1] = __uint_as_float(raw.x & 0xffff0000u);
-    v[2] = __uint_as_float(raw.y << 16);
-    v[3] = __uint_as_float(raw.y & 0xffff0000u);
-    v[4] = __uint_as_float(raw.z << 16);
-    v[5] = __uint_as_float(raw.z & 0xffff0000u);
-    v[6] = __uint_as_float(raw.w << 16);
-    v[7] = __uint_as_float(raw.w & 0xffff0000u);
-}
-
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_gemv(const LsGemvParams p) {
     const int lane = threadIdx.x & 31;
     const int n = blockIdx.x * LS_GEMV_FEATURES + (threadIdx.x >> 5);
@@ -33,7 +20,7 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_gemv(const LsGemvPar
     if ((p.k & 7) == 0) {
         for (int k = lane * 8; k < p.k; k += 32 * 8) {
             float v[8];
-            ls_gemv_load8(w, k, v);
+            ls_bf16x8(*reinterpret_cast<const uint4*>(w + k), v);
 #pragma unroll
             for (int t = 0; t < LS_GEMV_MAX_ROWS; t++) {
                 if (t < p.rows) {

@@ -38,32 +38,6 @@ static_assert(LS_MLA_TILE * LS_MLA_HEADS_PER_WARP == 32, "one (row, head) score 
 static_assert(LS_MLA_HEADS_PER_WARP == 2, "the softmax bookkeeping below pairs the two heads of a warp");
 static_assert(LS_MLA_MAX_QK % 4 == 0 && LS_MLA_MAX_R % 4 == 0, "per-lane float4 register arrays");
 
-/*
- * v[i] summed over the 32 lanes of the warp, delivered to lane i (returned): each step halves the values a
- * lane holds, swapping the half it gives away with the partner lane (lane ^ width) and adding what it gets.
- */
-template <int W>
-__device__ __forceinline__ void ls_mla_reduce_step(float (&v)[32], int lane) {
-    const bool upper = (lane & W) != 0;
-#pragma unroll
-    for (int k = 0; k < W; k++) {
-        const float give = upper ? v[k] : v[k + W];
-        const float keep = upper ? v[k + W] : v[k];
-        v[k] = keep + __shfl_xor_sync(LS_FULL_MASK, give, W);
-    }
-}
-
-/* Steps spelled out (not a loop over W) so every index is a compile-time constant: v stays in registers. */
-__device__ __forceinline__ float ls_mla_reduce_scatter(float (&v)[32]) {
-    const int lane = threadIdx.x & 31;
-    ls_mla_reduce_step<16>(v, lane);
-    ls_mla_reduce_step<8>(v, lane);
-    ls_mla_reduce_step<4>(v, lane);
-    ls_mla_reduce_step<2>(v, lane);
-    ls_mla_reduce_step<1>(v, lane);
-    return v[0];
-}
-
 /* Cache row of key position pos of sequence seq through its block table. */
 __device__ __forceinline__ long long ls_mla_key_row(const LsMlaDecodeParams& p, int seq, int pos) {
     const int* table = reinterpret_cast<const int*>(p.blockTables) + static_cast<long long>(seq) * p.maxBlocks;
@@ -218,7 +192,7 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
             }
         }
         /* Warp-collective: every lane takes part, then rows past the chunk get score -inf. */
-        const float dot = ls_mla_reduce_scatter(part);
+        const float dot = ls_warp_reduce_scatter(part);
         const float score = myRow < valid ? dot * p.scale : -INFINITY;
 
         /* Tile max and sum per head: xor offsets below 16 stay within the head's 16 lanes. */

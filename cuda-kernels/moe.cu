@@ -271,16 +271,7 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_sort(const LsMoe
 template <bool BF16>
 __device__ __forceinline__ void ls_moe_load8(const void* w, long long i, float (&v)[8]) {
     if (BF16) {
-        const uint4 raw = *reinterpret_cast<const uint4*>(static_cast<const unsigned short*>(w) + i);
-        /* little-endian: the lower half of each word is the element with the lower index */
-        v[0] = __uint_as_float(raw.x << 16);
-        v[1] = __uint_as_float(raw.x & 0xffff0000u);
-        v[2] = __uint_as_float(raw.y << 16);
-        v[3] = __uint_as_float(raw.y & 0xffff0000u);
-        v[4] = __uint_as_float(raw.z << 16);
-        v[5] = __uint_as_float(raw.z & 0xffff0000u);
-        v[6] = __uint_as_float(raw.w << 16);
-        v[7] = __uint_as_float(raw.w & 0xffff0000u);
+        ls_bf16x8(*reinterpret_cast<const uint4*>(static_cast<const unsigned short*>(w) + i), v);
     } else {
         const float4 a = *reinterpret_cast<const float4*>(static_cast<const float*>(w) + i);
         const float4 b = *reinterpret_cast<const float4*>(static_cast<const float*>(w) + i + 4);
@@ -293,33 +284,6 @@ __device__ __forceinline__ void ls_moe_load8(const void* w, long long i, float (
         v[6] = b.z;
         v[7] = b.w;
     }
-}
-
-/*
- * Sums 32 values over the 32 lanes of a warp: lane l returns the total of value l. Each step trades half of
- * the values with the partner lane and adds the other half (31 shuffles, where a warp sum per value would
- * take 32 x 5); the tree is fixed, so the result is deterministic.
- */
-template <int HALF>
-__device__ __forceinline__ void ls_moe_transpose_step(float (&v)[32], int lane) {
-    const bool upper = (lane & HALF) != 0;
-#pragma unroll
-    for (int i = 0; i < HALF; i++) {
-        const float send = upper ? v[i] : v[i + HALF];
-        const float keep = upper ? v[i + HALF] : v[i];
-        v[i] = keep + __shfl_xor_sync(LS_FULL_MASK, send, HALF);
-    }
-}
-
-__device__ __forceinline__ float ls_moe_warp_transpose_sum(float (&v)[32]) {
-    const int lane = threadIdx.x & 31;
-    /* spelled out step by step so every index is a compile-time constant (the values stay in registers) */
-    ls_moe_transpose_step<16>(v, lane);
-    ls_moe_transpose_step<8>(v, lane);
-    ls_moe_transpose_step<4>(v, lane);
-    ls_moe_transpose_step<2>(v, lane);
-    ls_moe_transpose_step<1>(v, lane);
-    return v[0];
 }
 
 /*
@@ -398,7 +362,7 @@ __device__ __forceinline__ void ls_moe_expert_rows(float* xs, const float* in, i
                 }
             }
         }
-        const float total = ls_moe_warp_transpose_sum(acc);
+        const float total = ls_warp_reduce_scatter(acc);
         const int j = lane % LS_MOE_TILE_TOKENS;
         const int r = (lane / LS_MOE_TILE_TOKENS) % ROWS;
         float* dst = out + static_cast<long long>(first + c0 + j) * outStride + row0 + r;

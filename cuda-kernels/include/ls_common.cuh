@@ -99,4 +99,44 @@ __device__ __forceinline__ float ls_block_max(float v, float* scratch) {
     return scratch[0];
 }
 
+/* The 8 bf16 values of one 16-byte word widened exactly to f32 (little-endian: the low half of each 32-bit
+ * lane is the element with the lower index). */
+__device__ __forceinline__ void ls_bf16x8(const uint4 raw, float (&v)[8]) {
+    v[0] = __uint_as_float(raw.x << 16);
+    v[1] = __uint_as_float(raw.x & 0xffff0000u);
+    v[2] = __uint_as_float(raw.y << 16);
+    v[3] = __uint_as_float(raw.y & 0xffff0000u);
+    v[4] = __uint_as_float(raw.z << 16);
+    v[5] = __uint_as_float(raw.z & 0xffff0000u);
+    v[6] = __uint_as_float(raw.w << 16);
+    v[7] = __uint_as_float(raw.w & 0xffff0000u);
+}
+
+/*
+ * Sums 32 values over the 32 lanes of a warp: lane l returns the total of value l. Each step halves the
+ * values a lane holds, giving one half to the partner lane (lane ^ W) and adding the half it gets back:
+ * 31 shuffles where a warp sum per value takes 32 x 5; the tree is fixed, so the result is deterministic.
+ */
+template <int W>
+__device__ __forceinline__ void ls_reduce_scatter_step(float (&v)[32], int lane) {
+    const bool upper = (lane & W) != 0;
+#pragma unroll
+    for (int k = 0; k < W; k++) {
+        const float give = upper ? v[k] : v[k + W];
+        const float keep = upper ? v[k + W] : v[k];
+        v[k] = keep + __shfl_xor_sync(LS_FULL_MASK, give, W);
+    }
+}
+
+/* Steps spelled out (not a loop over W) so every index is a compile-time constant: v stays in registers. */
+__device__ __forceinline__ float ls_warp_reduce_scatter(float (&v)[32]) {
+    const int lane = threadIdx.x & 31;
+    ls_reduce_scatter_step<16>(v, lane);
+    ls_reduce_scatter_step<8>(v, lane);
+    ls_reduce_scatter_step<4>(v, lane);
+    ls_reduce_scatter_step<2>(v, lane);
+    ls_reduce_scatter_step<1>(v, lane);
+    return v[0];
+}
+
 #endif /* LS_COMMON_CUH */
