@@ -19,11 +19,11 @@ budget_s="${DEVICE_CHECK_BUDGET_S:-200}"
 bench_budget_s="${BENCH_BUDGET_S:-200}"
 peer_budget_s="${PEER_BUDGET_S:-170}"
 mkdir -p "$out"
-[ -f "$carry/jdk.tgz" ] || { echo "no $carry/jdk.tgz: run cuda-kernels/prepare-device-check.sh first" >&2; exit 2; }
+[ -f "$carry/jdk.txz" ] || { echo "no $carry/jdk.txz: run cuda-kernels/prepare-device-check.sh first" >&2; exit 2; }
 
 work="$(mktemp -d /tmp/device-check.XXXXXX)"
-tar xf "$carry/jdk.tgz" -C "$work"
-tar xf "$carry/testdata.tgz" -C "$work"
+tar xf "$carry/jdk.txz" -C "$work"
+tar xf "$carry/testdata.txz" -C "$work"
 java="$work/jdk/bin/java"
 cat "$carry/MANIFEST" 2>/dev/null | head -n 2
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(nvidia-smi unavailable)"

@@ -71,14 +71,14 @@ echo "== jlink ($modules)"
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-native-debug-symbols=exclude-debuginfo-files \
     --strip-java-debug-attributes --no-man-pages --no-header-files --compress=zip-0 --output "$carry/jdk" 2>&1 \
     | grep -v 'incubator modules' || true
-XZ_OPT=-9 tar cJf "$carry/jdk.tgz" -C "$carry" jdk
+XZ_OPT=-9 tar cJf "$carry/jdk.txz" -C "$carry" jdk
 rm -rf "$carry/jdk"
 
 echo "== golden test data"
 mkdir -p "$carry/testdata-stage/tiny-deepseek-v2-lite"
 cp "$testdata"/{README.md,config.json,golden.json,model.safetensors} "$testdata"/logits_step0_*.f32 \
     "$carry/testdata-stage/tiny-deepseek-v2-lite/"
-XZ_OPT=-9 tar cJf "$carry/testdata.tgz" -C "$carry/testdata-stage" tiny-deepseek-v2-lite
+XZ_OPT=-9 tar cJf "$carry/testdata.txz" -C "$carry/testdata-stage" tiny-deepseek-v2-lite
 rm -rf "$carry/testdata-stage"
 
 cp "$root/native/target/ptxas-summary.txt" "$carry/" 2>/dev/null || true
