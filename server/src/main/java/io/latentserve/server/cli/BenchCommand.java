@@ -32,9 +32,10 @@ public final class BenchCommand {
               --config builtin   the built-in demo model (default)
               --config v2-lite   random weights with DeepSeek-V2-Lite's real layer shapes, --layers layers (default 4)
               --model DIR        a checkpoint folder instead
-            latentserve bench --device cuda [device options]   (no --config / --model: the GPU suite)
-              DeepSeek-V2-Lite at full size with random weights made on the GPU: measured ceilings, decode
-              steps at batch x context, prefill, each beside its hardware bound; see its own --help""";
+            with --device cuda and neither --config nor --model, the GPU suite: DeepSeek-V2-Lite at full size with
+            random weights made on the GPU; measured ceilings, kernel rows, decode steps at batch x context and
+            prefill, each beside its hardware bound and with where its time goes
+            """ + DeviceBench.USAGE;
 
     private BenchCommand() {
     }
@@ -88,10 +89,6 @@ public final class BenchCommand {
         int device = rest.indexOf("--device");
         rest.remove(device + 1);
         rest.remove(device);
-        if (rest.contains("--help")) {
-            out.println(DeviceBench.USAGE);
-            return 0;
-        }
         DeviceBench.Options options;
         try {
             options = DeviceBench.parse(rest.toArray(String[]::new));
