@@ -2,7 +2,7 @@
 into one markdown table: every LatentServe row with its fraction of the bound, and, where the peer measured
 the same shape, the peer's figure, its fraction of the same bound and the ratio LatentServe / peer.
 
-    python3 report.py BENCH.json HF_PEER.json > table.md
+    python3 report.py HF_PEER.json BENCH.json [MORE_BENCH.json ...] > table.md   (rows of every BENCH, in order)
 """
 import json, re, sys
 
@@ -16,7 +16,13 @@ def load(path):
 
 
 def main():
-    ours, peer = load(sys.argv[1]), load(sys.argv[2])
+    peer = load(sys.argv[1])
+    ours = {"gpu": None, "rows": [], "errors": []}
+    for path in sys.argv[2:]:
+        part = load(path)
+        ours["gpu"] = ours["gpu"] or part.get("gpu")
+        ours["rows"] += part.get("rows", [])
+        ours["errors"] += part.get("errors", [])
     peer_by_shape = {}
     for r in peer.get("rows", []):
         key = ("prefill", r.get("tokens")) if r["name"] == "prefill" else ("decode", r["batch"], r["context"])

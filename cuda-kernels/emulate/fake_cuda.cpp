@@ -1,13 +1,17 @@
 // A fake libcuda.so (driver API) that runs the LatentServe kernels under emu.h on the CPU: device memory is
 // host memory, every call is synchronous, streams/events/modules are tokens. For running the GPU-tagged
-// Java tests on a machine without a GPU (see run-java.sh); CUDA graphs are not supported.
+// Java tests on a machine without a GPU (see run-java.sh). Stream capture records kernel launches, memsets and
+// host-to-device copies (the copy reads its source when the graph runs, as a pinned-memory copy node does) and
+// cuGraphLaunch replays them; any other call during capture runs at once (cuBLAS is never captured).
 #include "emu.h"
 #include "kernels_emu.inc"
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 typedef int CUresult;
 static const CUresult OK = 0, NOT_FOUND = 500, NOT_SUPPORTED = 801, INVALID_VALUE = 1;
@@ -15,15 +19,32 @@ static const CUresult OK = 0, NOT_FOUND = 500, NOT_SUPPORTED = 801, INVALID_VALU
 struct FakeFunction {
     const char* name;
     void (*launch)(const void* params, unsigned gx, unsigned gy, unsigned threads, size_t smem);
+    size_t paramBytes;                  /* the struct's size: a captured launch keeps a copy */
     int maxDynamicShared = 48 * 1024;   /* raised by cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES) */
 };
+
+/* The operations of a capture, in order; a graph and its instance are the same list here. */
+struct FakeGraph {
+    std::vector<std::function<void()>> ops;
+};
+static FakeGraph* capturing = nullptr;
+static long long graphLaunches = 0;
+
+/* Runs op now, or appends it to the capture in progress. */
+static void run_or_capture(std::function<void()> op) {
+    if (capturing) {
+        capturing->ops.push_back(std::move(op));
+    } else {
+        op();
+    }
+}
 
 template <typename P, void (*K)(const P)>
 static void launcher(const void* params, unsigned gx, unsigned gy, unsigned threads, size_t smem) {
     emu_launch(K, gx, gy, threads, smem, *static_cast<const P*>(params));
 }
 
-#define LS_KERNEL(name, P) {#name, launcher<P, name>}
+#define LS_KERNEL(name, P) {#name, launcher<P, name>, sizeof(P)}
 static FakeFunction functions[] = {
     LS_KERNEL(ls_embedding, LsEmbeddingParams), LS_KERNEL(ls_rmsnorm, LsRmsNormParams), LS_KERNEL(ls_add, LsAddParams),
     LS_KERNEL(ls_silu_mul, LsSiluMulParams), LS_KERNEL(ls_rope, LsRopeParams), LS_KERNEL(ls_copy_rows, LsCopyRowsParams),
@@ -76,7 +97,10 @@ CUresult cuMemFree_v2(unsigned long long p) { std::free((void*) (uintptr_t) p); 
 CUresult cuMemcpyHtoD_v2(unsigned long long d, const void* s, size_t n) { std::memcpy((void*) (uintptr_t) d, s, n); return OK; }
 CUresult cuMemcpyDtoH_v2(void* d, unsigned long long s, size_t n) { std::memcpy(d, (void*) (uintptr_t) s, n); return OK; }
 CUresult cuMemcpyDtoD_v2(unsigned long long d, unsigned long long s, size_t n) { std::memmove((void*) (uintptr_t) d, (void*) (uintptr_t) s, n); return OK; }
-CUresult cuMemcpyHtoDAsync_v2(unsigned long long d, const void* s, size_t n, void*) { return cuMemcpyHtoD_v2(d, s, n); }
+CUresult cuMemcpyHtoDAsync_v2(unsigned long long d, const void* s, size_t n, void*) {
+    run_or_capture([d, s, n] { std::memcpy((void*) (uintptr_t) d, s, n); });
+    return OK;
+}
 CUresult cuMemcpyDtoHAsync_v2(void* d, unsigned long long s, size_t n, void*) { return cuMemcpyDtoH_v2(d, s, n); }
 CUresult cuMemcpyDtoDAsync_v2(unsigned long long d, unsigned long long s, size_t n, void*) { return cuMemcpyDtoD_v2(d, s, n); }
 CUresult cuMemsetD8_v2(unsigned long long d, unsigned char v, size_t n) { std::memset((void*) (uintptr_t) d, v, n); return OK; }
@@ -86,7 +110,10 @@ CUresult cuMemsetD32_v2(unsigned long long d, unsigned v, size_t n) {
     return OK;
 }
 CUresult cuMemsetD8Async(unsigned long long d, unsigned char v, size_t n, void*) { return cuMemsetD8_v2(d, v, n); }
-CUresult cuMemsetD32Async(unsigned long long d, unsigned v, size_t n, void*) { return cuMemsetD32_v2(d, v, n); }
+CUresult cuMemsetD32Async(unsigned long long d, unsigned v, size_t n, void*) {
+    run_or_capture([d, v, n] { cuMemsetD32_v2(d, v, n); });
+    return OK;
+}
 CUresult cuMemHostAlloc(void** p, size_t n, unsigned) { *p = std::aligned_alloc(4096, (n + 4095) / 4096 * 4096); return *p ? OK : 2; }
 CUresult cuMemFreeHost(void* p) { std::free(p); return OK; }
 CUresult cuStreamCreate(void** s, unsigned) { *s = &token; return OK; }
@@ -127,13 +154,33 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
         return INVALID_VALUE;
     }
     launches++;
-    static_cast<FakeFunction*>(f)->launch(params[0], gx, gy, bx, smem);
+    FakeFunction* fn = static_cast<FakeFunction*>(f);
+    std::vector<char> bytes(static_cast<const char*>(params[0]), static_cast<const char*>(params[0]) + fn->paramBytes);
+    run_or_capture([fn, bytes, gx, gy, bx, smem] { fn->launch(bytes.data(), gx, gy, bx, smem); });
     return OK;
 }
-CUresult cuStreamBeginCapture_v2(void*, int) { return NOT_SUPPORTED; }
-CUresult cuStreamEndCapture(void*, void**) { return NOT_SUPPORTED; }
-CUresult cuGraphInstantiateWithFlags(void**, void*, unsigned long long) { return NOT_SUPPORTED; }
-CUresult cuGraphLaunch(void*, void*) { return NOT_SUPPORTED; }
-CUresult cuGraphExecDestroy(void*) { return OK; }
-CUresult cuGraphDestroy(void*) { return OK; }
+CUresult cuStreamBeginCapture_v2(void*, int) {
+    if (capturing) return INVALID_VALUE;
+    capturing = new FakeGraph();
+    return OK;
+}
+CUresult cuStreamEndCapture(void*, void** graph) {
+    if (!capturing) return INVALID_VALUE;
+    *graph = capturing;
+    capturing = nullptr;
+    return OK;
+}
+CUresult cuGraphInstantiateWithFlags(void** exec, void* graph, unsigned long long) {
+    *exec = new FakeGraph(*static_cast<FakeGraph*>(graph));
+    return OK;
+}
+CUresult cuGraphLaunch(void* exec, void*) {
+    graphLaunches++;
+    for (auto& op : static_cast<FakeGraph*>(exec)->ops) op();
+    return OK;
+}
+CUresult cuGraphExecDestroy(void* exec) { delete static_cast<FakeGraph*>(exec); return OK; }
+CUresult cuGraphDestroy(void* graph) { delete static_cast<FakeGraph*>(graph); return OK; }
+/* For tests: graphs launched so far. */
+long long fake_graph_launches() { return graphLaunches; }
 }

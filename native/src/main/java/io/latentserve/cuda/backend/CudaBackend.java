@@ -38,14 +38,22 @@ import java.util.function.Supplier;
  */
 public final class CudaBackend extends CudaOps implements Backend {
 
-    private CudaBackend(CudaContext ctx, KernelModule module) {
-        super(ctx, module);
+    private CudaBackend(CudaContext ctx, KernelModule module, boolean graphs) {
+        super(ctx, module, graphs);
     }
 
-    /** A backend on the context, which it owns from now on (closed by {@link #close()}). */
+    /**
+     * A backend on the context, which it owns from now on (closed by {@link #close()}); forward passes become
+     * CUDA graphs with -Dlatentserve.cuda.graphs=true (see {@link StepGraphs}).
+     */
     public static CudaBackend create(CudaContext ctx) {
+        return create(ctx, StepGraphs.enabledByProperty());
+    }
+
+    /** As {@link #create(CudaContext)}, with step graphs on or off whatever the property says. */
+    public static CudaBackend create(CudaContext ctx, boolean graphs) {
         ctx.makeCurrent();
-        return new CudaBackend(ctx, KernelModule.load(ctx.driver()));
+        return new CudaBackend(ctx, KernelModule.load(ctx.driver()), graphs);
     }
 
     @Override
@@ -89,7 +97,9 @@ public final class CudaBackend extends CudaOps implements Backend {
     /** Copies the activation to the host; this ends the step (the next activation() resets the arena). */
     @Override
     public float[] toHost(Tensor activation) {
-        float[] out = download(act(activation, "toHost"));
+        CudaActivation a = act(activation, "toHost");
+        graphs.endPass();
+        float[] out = download(a);
         memory.endStep();
         return out;
     }
@@ -97,7 +107,9 @@ public final class CudaBackend extends CudaOps implements Backend {
     /** One copy from the pinned landing buffer straight into each row's array; this ends the step too. */
     @Override
     public float[][] toHostRows(Tensor activation) {
-        float[][] out = downloadRows(act(activation, "toHostRows"));
+        CudaActivation a = act(activation, "toHostRows");
+        graphs.endPass();                // the pass's launches: one graph when it has run before
+        float[][] out = downloadRows(a);
         memory.endStep();
         return out;
     }
@@ -259,6 +271,7 @@ public final class CudaBackend extends CudaOps implements Backend {
     @Override
     public void beginForward() {
         memory.beginStep();
+        graphs.beginPass();
     }
 
     /** An activation holding these values, row-major [rows, cols]. */
@@ -266,6 +279,7 @@ public final class CudaBackend extends CudaOps implements Backend {
         if (values.length != (long) rows * cols) {
             throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
         }
+        graphs.eager();
         CudaActivation a = memory.activation(rows, cols);
         if (values.length > 0) {
             try (Arena host = Arena.ofConfined()) {
@@ -298,7 +312,13 @@ public final class CudaBackend extends CudaOps implements Backend {
 
     /** Waits for all queued work (benchmarks time whole launches sequences with it). */
     public void synchronize() {
+        graphs.eager();
         ctx.synchronize();
+    }
+
+    /** Forward passes replayed from a captured CUDA graph, and graphs captured (-Dlatentserve.cuda.graphs). */
+    public long[] graphCounts() {
+        return new long[]{graphs.replays(), graphs.captures()};
     }
 
     /** Device memory in use: weights, KV cache and activations (high water), for logs and tests. */

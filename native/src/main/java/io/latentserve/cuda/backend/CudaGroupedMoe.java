@@ -173,6 +173,7 @@ final class CudaGroupedMoe {
         long a = s.longs(plan.cublasA());
         long b = s.longs(plan.cublasB());
         long c = s.longs(plan.c());
+        kernels.graphs().eager();       // cuBLAS is never captured (the offsets' download already made it so)
         try {
             ctx.cublas().rowMajorGemmGroupedBatched(ctx.cublasHandle(), plan, Cublas.CUDA_R_16BF, Cublas.CUDA_R_16BF,
                     Cublas.CUDA_R_32F, a, b, c);

@@ -24,15 +24,17 @@ abstract sealed class CudaOps permits CudaBackend {
     final CudaAttention attention;
     final CudaMoe moe;
     final CudaSampler sampler;
+    final StepGraphs graphs;
     private boolean closed;
 
-    CudaOps(CudaContext ctx, KernelModule module) {
+    CudaOps(CudaContext ctx, KernelModule module, boolean stepGraphs) {
         this.ctx = ctx;
-        this.kernels = new Kernels(ctx, module);
-        this.memory = new StepMemory(ctx);
+        this.graphs = new StepGraphs(ctx, stepGraphs);
+        this.kernels = new Kernels(ctx, module, graphs);
+        this.memory = new StepMemory(ctx, graphs);
         this.weights = new CudaWeights(ctx);
         this.kvCaches = new CudaKvCaches(ctx);
-        this.ropeTables = new RopeTables(ctx);
+        this.ropeTables = new RopeTables(ctx, graphs);
         this.gemm = new Gemm(ctx, kernels, memory);
         this.attention = new CudaAttention(kernels, memory, gemm);
         this.moe = new CudaMoe(kernels, memory, gemm);
@@ -111,7 +113,8 @@ abstract sealed class CudaOps permits CudaBackend {
         }
         closed = true;
         RuntimeException first = null;
-        for (Runnable step : new Runnable[]{ctx::makeCurrent, ctx::synchronize, memory::close, ropeTables::close,
+        for (Runnable step : new Runnable[]{ctx::makeCurrent, graphs::eager, ctx::synchronize, graphs::close,
+                memory::close, ropeTables::close,
                 kernels::close, ctx::close}) {
             try {
                 step.run();

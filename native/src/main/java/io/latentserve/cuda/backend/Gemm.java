@@ -50,6 +50,7 @@ final class Gemm {
         }
         Cublas cublas = ctx.cublas();
         if (w.dtype() == KernelLimits.DTYPE_F32) {
+            kernels.graphs().eager();   // cuBLAS is never captured: the pass goes on plainly from here
             cublas.rowMajorGemm(ctx.cublasHandle(), true, t, n, k, 1f, x.address(), Cublas.CUDA_R_32F, x.stride(),
                     w.address(), Cublas.CUDA_R_32F, k, 0f, out.address(), Cublas.CUDA_R_32F, out.stride());
             return;
@@ -59,6 +60,7 @@ final class Gemm {
                     Grid.of((n + KernelLimits.GEMV_FEATURES - 1) / KernelLimits.GEMV_FEATURES, KernelLimits.THREADS));
             return;
         }
+        kernels.graphs().eager();       // cuBLAS is never captured: the pass goes on plainly from here
         try (StepMemory.Scratch s = memory.scratch()) {
             long split = s.bytes(2L * 2 * t * k);       // [2T, K] bf16: hi rows then lo rows
             kernels.launch(new SplitBf16Params(x.address(), split, t, k, x.stride()),
@@ -78,6 +80,7 @@ final class Gemm {
      */
     void batchedBf16(boolean transposeB, int m, int n, int k, float alpha, long a, int lda, long strideA,
                      long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
+        kernels.graphs().eager();
         ctx.cublas().rowMajorGemmStridedBatched(ctx.cublasHandle(), transposeB, m, n, k, alpha,
                 a, Cublas.CUDA_R_16BF, lda, strideA, b, Cublas.CUDA_R_16BF, ldb, strideB, beta,
                 c, Cublas.CUDA_R_32F, ldc, strideC, batch);

@@ -6,14 +6,23 @@ import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.KernelModule;
 import io.latentserve.cuda.kernels.KernelParams;
 
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
 /** Launches the fatbin's kernels on the context's stream. */
 final class Kernels {
     private final CudaContext ctx;
     private final KernelModule module;
+    private final StepGraphs graphs;
 
-    Kernels(CudaContext ctx, KernelModule module) {
+    Kernels(CudaContext ctx, KernelModule module, StepGraphs graphs) {
         this.ctx = ctx;
         this.module = module;
+        this.graphs = graphs;
+    }
+
+    StepGraphs graphs() {
+        return graphs;
     }
 
     /** One block row per row, LS_THREADS columns per block: the element-wise kernels' launch shape. */
@@ -21,8 +30,26 @@ final class Kernels {
         return Grid.of(rows, KernelLimits.blocks(cols, KernelLimits.THREADS), KernelLimits.THREADS);
     }
 
+    /** Launches now, or records the launch while a pass is being recorded (see {@link StepGraphs}). */
     void launch(KernelParams params, Grid grid) {
-        module.launch(params, grid, ctx.streamHandle());
+        if (!graphs.deferring()) {
+            module.launch(params, grid, ctx.streamHandle());
+            return;
+        }
+        if (grid.isEmpty()) {
+            return;
+        }
+        MemorySegment struct = params.write(graphs.structs());
+        long[] bytes = StepGraphs.bytesOf(struct);
+        long[] values = Arrays.copyOf(bytes, bytes.length + 5);
+        values[bytes.length] = params.kernel().hashCode();
+        values[bytes.length + 1] = grid.gx();
+        values[bytes.length + 2] = ((long) grid.gy() << 32) | grid.gz();
+        values[bytes.length + 3] = grid.threads();
+        values[bytes.length + 4] = grid.sharedBytes();
+        String kernel = params.kernel();
+        long stream = ctx.streamHandle();
+        graphs.record(() -> module.launch(kernel, grid, struct, stream), values);
     }
 
     CudaContext ctx() {

@@ -24,10 +24,12 @@ final class RopeTables {
     }
 
     private final CudaContext ctx;
+    private final StepGraphs graphs;
     private final Map<RopeTable, Device> tables = new IdentityHashMap<>();
 
-    RopeTables(CudaContext ctx) {
+    RopeTables(CudaContext ctx, StepGraphs graphs) {
         this.ctx = ctx;
+        this.graphs = graphs;
     }
 
     /** The table of this RopeTable covering positions [0, maxPosition]. */
@@ -39,6 +41,7 @@ final class RopeTables {
         int rows = Math.max(MIN_ROWS, Integer.highestOneBit(Math.max(1, maxPosition)) * 2);
         Device grown = upload(rope, rows);
         if (d != null) {
+            graphs.eager();    // recorded kernels may read the old table: issue them before it goes
             ctx.synchronize(); // the old table may still be read by queued kernels
             ctx.driver().memFree(d.cos());
         }

@@ -34,9 +34,12 @@ final class StepMemory {
     private final PinnedStaging pinned;
     /** Pinned landing buffer for downloads (logits), grown on demand and kept. */
     private PinnedBuffer downloads;
+    /** Where the step's stream operations go while a pass is recorded. */
+    private final StepGraphs graphs;
 
-    StepMemory(CudaContext ctx) {
+    StepMemory(CudaContext ctx, StepGraphs graphs) {
         this.ctx = ctx;
+        this.graphs = graphs;
         this.arena = ctx.activations();
         this.pinned = new PinnedStaging(ctx.driver(), PINNED_STAGING_BYTES);
     }
@@ -47,6 +50,7 @@ final class StepMemory {
 
     /** Frees every activation of the current step (waiting for the queued work first). */
     void beginStep() {
+        graphs.eager();
         ctx.synchronize();
         arena.reset();
         hostStaging.close();
@@ -71,8 +75,11 @@ final class StepMemory {
         }
         long count = (long) rows * cols;
         long address = allocate(4 * Math.max(1, count));
-        if (count > 0) {
+        if (count > 0 && !graphs.deferring()) {
             ctx.driver().memsetD32Async(address, 0, count, ctx.stream());
+        } else if (count > 0) {
+            MemorySegment stream = ctx.stream();
+            graphs.record(() -> ctx.driver().memsetD32Async(address, 0, count, stream), 2, address, count);
         }
         return new CudaActivation(address, rows, cols, cols, generation);
     }
@@ -120,42 +127,34 @@ final class StepMemory {
 
         /** The values on the device (int32). */
         long ints(int[] values) {
-            long address = bytes(4L * values.length);
-            if (values.length > 0) {
-                MemorySegment host = stage(ValueLayout.JAVA_INT.byteSize() * values.length);
-                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
-                ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
-            }
-            return address;
+            return upload(MemorySegment.ofArray(values));
         }
 
         long floats(float[] values) {
-            long address = bytes(4L * values.length);
-            if (values.length > 0) {
-                MemorySegment host = stage(ValueLayout.JAVA_FLOAT.byteSize() * values.length);
-                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_FLOAT, 0, values.length);
-                ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
-            }
-            return address;
+            return upload(MemorySegment.ofArray(values));
         }
 
         /** The values on the device (int64: device addresses, e.g. cuBLAS's pointer arrays). */
         long longs(long[] values) {
-            long address = bytes(8L * values.length);
-            if (values.length > 0) {
-                MemorySegment host = stage(ValueLayout.JAVA_LONG.byteSize() * values.length);
-                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_LONG, 0, values.length);
-                ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
-            }
-            return address;
+            return upload(MemorySegment.ofArray(values));
         }
 
         long doubles(double[] values) {
-            long address = bytes(8L * values.length);
-            if (values.length > 0) {
-                MemorySegment host = stage(ValueLayout.JAVA_DOUBLE.byteSize() * values.length);
-                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_DOUBLE, 0, values.length);
-                ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
+            return upload(MemorySegment.ofArray(values));
+        }
+
+        /** Scratch holding a copy of values (native byte order), staged and queued on the stream. */
+        private long upload(MemorySegment values) {
+            long bytes = values.byteSize();
+            long address = bytes(bytes);
+            if (bytes > 0) {
+                MemorySegment host = pinned.take(bytes);
+                if (host == null) {          // the step's pinned staging is used up: pageable, never captured
+                    graphs.eager();
+                    host = hostStaging.allocate(bytes, 8);
+                }
+                MemorySegment.copy(values, 0, host, 0, bytes);
+                copyToDevice(address, host);
             }
             return address;
         }
@@ -166,10 +165,15 @@ final class StepMemory {
         }
     }
 
-    /** Host memory for an upload queued now: pinned while the step's staging lasts, pageable after. */
-    private MemorySegment stage(long bytes) {
-        MemorySegment seg = pinned.take(bytes);
-        return seg != null ? seg : hostStaging.allocate(bytes, 8);
+    /** Queues the copy, or records it while a pass is recorded (it reads the staging when it runs). */
+    private void copyToDevice(long address, MemorySegment host) {
+        if (!graphs.deferring()) {
+            ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
+            return;
+        }
+        long stream = ctx.streamHandle();
+        graphs.record(() -> ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), stream), 1, address,
+                host.address(), host.byteSize());
     }
 
     /**
@@ -177,6 +181,7 @@ final class StepMemory {
      * call (no allocation, full PCIe speed): the segment is valid until the next call, so copy out of it.
      */
     MemorySegment downloadPinned(long address, long bytes) {
+        graphs.eager();
         if (downloads == null || downloads.byteSize() < bytes) {
             if (downloads != null) {
                 ctx.synchronize();
@@ -194,6 +199,7 @@ final class StepMemory {
 
     /** Copies device memory to the host once the stream has caught up. */
     MemorySegment download(long address, long bytes, Arena into) {
+        graphs.eager();
         MemorySegment host = into.allocate(Math.max(1, bytes), 8);
         if (bytes > 0) {
             ctx.driver().memcpyDtoHAsync(host, address, bytes, ctx.stream());

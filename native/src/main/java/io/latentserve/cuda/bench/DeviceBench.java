@@ -41,15 +41,16 @@ import java.util.stream.Collectors;
 public final class DeviceBench {
     public static final String USAGE = """
             usage: latentserve bench --device cuda [--shapes v2-lite|tiny] [--layers N] [--batches 1,16,64,256]
-                                     [--contexts 1024,4096]
-                                     [--prefill-tokens 4096] [--steps 5] [--activation-gib 16] [--json FILE]
+                                     [--contexts 1024,4096] [--prefill-tokens 4096] [--steps 5]
+                                     [--activation-gib 16] [--json FILE] [--graphs false|true]
+                                     [--kernel-benches true|false]
               DeepSeek-V2-Lite's exact config with random weights made on the GPU (27 layers, ~31 GB bf16)""";
     private static final int BLOCK = 64;
     private static final int MODEL_SEED = 42;
 
     /** The benchmark's settings. */
     public record Options(String shapes, int layers, int[] batches, int[] contexts, int prefillTokens, int steps,
-                          int activationGiB, Path json) {
+                          int activationGiB, Path json, boolean graphs, boolean kernelBenches) {
         public Options {
             if (!shapes.equals("v2-lite") && !shapes.equals("tiny")) {
                 throw new IllegalArgumentException("--shapes must be v2-lite or tiny, not " + shapes);
@@ -63,8 +64,7 @@ public final class DeviceBench {
 
         public static Options defaults() {
             return new Options("v2-lite", KnownShapes.V2_LITE_LAYERS, new int[]{1, 16, 64, 256},
-                    new int[]{1024, 4096}, 4096, 5,
-                    16, null);
+                    new int[]{1024, 4096}, 4096, 5, 16, null, false, true);
         }
     }
 
@@ -106,14 +106,14 @@ public final class DeviceBench {
                 config.parameterCount() / 1e9, weightBytes / 1e9, kvBytes / 1e9, maxBlocks, BLOCK,
                 activationBytes / 1e9);
         CudaContext ctx = CudaContext.open(0, weightBytes, kvBytes, activationBytes);
-        try (CudaBackend backend = CudaBackend.create(ctx)) {
+        try (CudaBackend backend = CudaBackend.create(ctx, options.graphs())) {
             out.println("GPU: " + ctx.device());
             DeviceCeilings ceilings = tiny ? DeviceCeilings.measure(ctx, 1 << 20, 128) : DeviceCeilings.measure(ctx);
             row(new BenchRow("ceiling: device copy", "1 GiB DtoD", ceilings.copyBytesPerSecond() / 1e9, Double.NaN,
                     "GB/s", "read + write per second"));
             row(new BenchRow("ceiling: bf16 GEMM (cuBLAS)", "8192^3", ceilings.bf16FlopsPerSecond() / 1e12, Double.NaN,
                     "TFLOP/s", "f32 accumulate"));
-            if (!tiny) {
+            if (!tiny && options.kernelBenches()) {
                 kernelBenches(ctx, backend, ceilings);
             }
             long start = System.nanoTime();
@@ -241,7 +241,7 @@ public final class DeviceBench {
         double boundSeconds = bound.decodeStepSeconds(batch, meanContext, 2, 2, ceilings.copyBytesPerSecond());
         double ownBytes = bound.decodeStepBytes(batch, meanContext, 2, 4);
         String shape = "B " + batch + ", context " + context;
-        row(new BenchRow("decode step (model forward)", shape, batch / stepSeconds, batch / boundSeconds, "tok/s",
+        row(new BenchRow(options.graphs() ? "decode step (forward, CUDA graphs)" : "decode step (model forward)", shape, batch / stepSeconds, batch / boundSeconds, "tok/s",
                 String.format(Locale.ROOT,
                         "%.2f ms/step vs %.2f ms bound (bf16 cache); f32 cache here: %.0f GB/s = %.3f of copy",
                         stepSeconds * 1e3, boundSeconds * 1e3, ownBytes / stepSeconds / 1e9,
@@ -271,6 +271,9 @@ public final class DeviceBench {
 
     /** One more run of work with every operation timed on its own: where the time goes. */
     private void profile(ProfilingBackend profiler, String what, Runnable work) {
+        if (options.graphs()) {
+            return;   // recorded passes issue their work at the end: per-operation times would mean nothing
+        }
         profiler.recording(true);
         try {
             work.run();
@@ -353,6 +356,8 @@ public final class DeviceBench {
     public static Options parse(String[] argv) {
         Options d = Options.defaults();
         String shapes = d.shapes();
+        boolean graphs = d.graphs();
+        boolean kernelBenches = d.kernelBenches();
         int layers = d.layers();
         int[] batches = d.batches();
         int[] contexts = d.contexts();
@@ -375,10 +380,21 @@ public final class DeviceBench {
                 case "--steps" -> steps = Integer.parseInt(value);
                 case "--activation-gib" -> activation = Integer.parseInt(value);
                 case "--json" -> json = Path.of(value);
+                case "--graphs" -> graphs = bool(name, value);
+                case "--kernel-benches" -> kernelBenches = bool(name, value);
                 default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
             }
         }
-        return new Options(shapes, layers, batches, contexts, prefill, steps, activation, json);
+        return new Options(shapes, layers, batches, contexts, prefill, steps, activation, json, graphs,
+                kernelBenches);
+    }
+
+    private static boolean bool(String name, String value) {
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(name + " takes true or false, not " + value);
+        };
     }
 
     private static int[] ints(String csv) {

@@ -66,24 +66,32 @@ public final class KernelModule implements AutoCloseable {
 
     /** Launches the kernel of these parameters on the stream; an empty grid launches nothing. */
     public void launch(KernelParams params, Grid grid, long stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            launch(params.kernel(), grid, params.write(arena), stream);
+        }
+    }
+
+    /**
+     * Launches a kernel whose parameter struct is already written (a launch recorded now and issued later,
+     * see the CUDA backend's step graphs); an empty grid launches nothing.
+     */
+    public void launch(String kernel, Grid grid, MemorySegment struct, long stream) {
         if (closed) {
             throw new IllegalStateException("kernel module is closed");
         }
         if (grid.isEmpty()) {
             return;
         }
-        MemorySegment function = function(params.kernel());
+        MemorySegment function = function(kernel);
         if (grid.sharedBytes() > Grid.DEFAULT_MAX_SHARED
-                && grid.sharedBytes() > sharedOptIn.getOrDefault(params.kernel(), 0)) {
+                && grid.sharedBytes() > sharedOptIn.getOrDefault(kernel, 0)) {
             // A block may use more than 48 KiB of dynamic shared memory only once its function allows it
             // (a function attribute, not a stream operation: also fine while a stream is being captured).
             driver.funcSetMaxDynamicSharedMemory(function, grid.sharedBytes());
-            sharedOptIn.put(params.kernel(), grid.sharedBytes());
+            sharedOptIn.put(kernel, grid.sharedBytes());
         }
-        try (Arena arena = Arena.ofConfined()) {
-            driver.launchKernel(function, grid.gx(), grid.gy(), grid.gz(), grid.threads(), 1, 1, grid.sharedBytes(),
-                    stream, params.write(arena));
-        }
+        driver.launchKernel(function, grid.gx(), grid.gy(), grid.gz(), grid.threads(), 1, 1, grid.sharedBytes(),
+                stream, struct);
     }
 
     @Override

@@ -36,4 +36,16 @@ class DeviceBenchGpuTest {
         assertTrue(report.startsWith("{\"gpu\":") && report.contains("\"prefill (model forward)\"")
                 && report.contains("\"profiles\":[{"), report);
     }
+
+    @Test
+    void smokeRunWithCudaGraphs() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        List<BenchRow> rows = new DeviceBench(DeviceBench.parse(new String[]{"--shapes", "tiny", "--layers", "2",
+                "--batches", "2", "--contexts", "40", "--prefill-tokens", "0", "--steps", "3", "--activation-gib", "1",
+                "--graphs", "true"}), new PrintStream(buf, true, StandardCharsets.UTF_8)).run();
+        String printed = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(2 + 1, rows.size(), printed);
+        assertEquals("decode step (forward, CUDA graphs)", rows.get(2).name(), printed);
+        assertTrue(rows.get(2).value() > 0 && Double.isFinite(rows.get(2).value()), printed);
+    }
 }

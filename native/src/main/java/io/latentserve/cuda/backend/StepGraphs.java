@@ -1,0 +1,207 @@
+package io.latentserve.cuda.backend;
+
+import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.driver.CudaDriver;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Forward passes as CUDA graphs (-Dlatentserve.cuda.graphs=true; off by default until measured on a GPU).
+ *
+ * <p>While a pass runs, its stream operations (kernel launches, memsets, host-to-device copies out of the
+ * step's pinned staging) are recorded, not issued, each with a signature: the kernel and its parameter
+ * bytes, or the addresses and sizes. The host work of the pass (the Java graph, planning, staging the step's
+ * token ids and positions) still runs; only the driver calls wait. At the end of the pass a signature seen
+ * before replays its captured graph (one launch instead of hundreds: decode at small batches is bound by
+ * launches), a signature seen for the second time is captured then replayed, and a new one is issued as
+ * recorded. Equal signatures mean equal launches with equal addresses, and the copies read the pinned
+ * staging at equal offsets, which this pass has just filled: what varies between decode steps (tokens,
+ * positions, slots) is data, not parameters.
+ *
+ * <p>Anything that needs the stream's results or cannot be captured mid-pass (a download, a cuBLAS call,
+ * a pageable copy, freeing memory) calls {@link #eager()} first: what was recorded is issued in order and
+ * the rest of the pass runs plainly. Prefill passes (cuBLAS GEMMs) and large batches therefore never use
+ * graphs; decode of up to 8 sequences (ls_gemv, fused MoE, ls_mla_decode) issues neither and does.
+ */
+final class StepGraphs implements AutoCloseable {
+    /** Graphs kept (least recently used dropped) and signatures remembered as seen once. */
+    private static final int MAX_GRAPHS = 32;
+    private static final int MAX_SEEN = 256;
+
+    private final CudaContext ctx;
+    private final boolean enabled;
+    private final List<Runnable> ops = new ArrayList<>();
+    private long[] signature = new long[1024];
+    private int length;
+    private boolean deferring;
+    private Arena structs = Arena.ofShared();
+    private final Map<Signature, MemorySegment> graphs = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<Signature, Boolean> seen = new LinkedHashMap<>(16, 0.75f, true);
+    private long replays;
+    private long captures;
+
+    private record Signature(long[] values) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Signature s && Arrays.equals(values, s.values);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(values);
+        }
+    }
+
+    StepGraphs(CudaContext ctx, boolean enabled) {
+        this.ctx = ctx;
+        this.enabled = enabled;
+    }
+
+    static boolean enabledByProperty() {
+        return Boolean.getBoolean("latentserve.cuda.graphs");
+    }
+
+    /** A forward pass begins: record from now on (the stream is idle: the step memory synchronised). */
+    void beginPass() {
+        if (!enabled) {
+            return;
+        }
+        discard();
+        deferring = true;
+    }
+
+    boolean deferring() {
+        return deferring;
+    }
+
+    /** Memory for recorded launches' parameter structs, kept until the pass ends. */
+    Arena structs() {
+        return structs;
+    }
+
+    /** Records an operation: its signature values and how to issue it. */
+    void record(Runnable issue, long... values) {
+        if (length + values.length + 1 > signature.length) {
+            signature = Arrays.copyOf(signature, Math.max(2 * signature.length, length + values.length + 1));
+        }
+        signature[length++] = values.length;
+        System.arraycopy(values, 0, signature, length, values.length);
+        length += values.length;
+        ops.add(issue);
+    }
+
+    /** The signature values of a parameter struct: its bytes as longs (structs are 8-byte multiples). */
+    static long[] bytesOf(MemorySegment struct) {
+        return struct.toArray(ValueLayout.JAVA_LONG);
+    }
+
+    /** Issues what was recorded and runs the rest of the pass plainly. */
+    void eager() {
+        if (deferring) {
+            deferring = false;
+            issueRecorded();
+        }
+    }
+
+    /** The pass is over (its results are about to be read): replay, capture or issue what was recorded. */
+    void endPass() {
+        if (!deferring) {
+            return;
+        }
+        deferring = false;
+        if (ops.isEmpty()) {
+            return;
+        }
+        Signature key = new Signature(Arrays.copyOf(signature, length));
+        MemorySegment exec = graphs.get(key);
+        if (exec == null) {
+            if (seen.put(key, Boolean.TRUE) == null) {      // first sight: not worth a capture yet
+                trim(seen, MAX_SEEN);
+                issueRecorded();
+                return;
+            }
+            exec = capture();
+            graphs.put(key, exec);
+            captures++;
+            while (graphs.size() > MAX_GRAPHS) {
+                Signature oldest = graphs.keySet().iterator().next();
+                ctx.driver().graphExecDestroy(graphs.remove(oldest));
+            }
+        } else {
+            replays++;
+        }
+        ctx.driver().graphLaunch(exec, ctx.stream());
+        clearRecord();
+    }
+
+    long replays() {
+        return replays;
+    }
+
+    long captures() {
+        return captures;
+    }
+
+    private MemorySegment capture() {
+        CudaDriver d = ctx.driver();
+        d.streamBeginCapture(ctx.stream(), CudaDriver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            for (Runnable op : ops) {
+                op.run();
+            }
+        } catch (RuntimeException e) {
+            d.graphDestroy(d.streamEndCapture(ctx.stream()));
+            throw e;
+        }
+        MemorySegment graph = d.streamEndCapture(ctx.stream());
+        try {
+            return d.graphInstantiate(graph, 0);
+        } finally {
+            d.graphDestroy(graph);
+        }
+    }
+
+    private void issueRecorded() {
+        for (Runnable op : ops) {
+            op.run();
+        }
+        clearRecord();
+    }
+
+    private void clearRecord() {
+        ops.clear();
+        length = 0;
+    }
+
+    /** Drops the record of a pass that did not end (an exception); structs of the last pass are freed. */
+    private void discard() {
+        clearRecord();
+        deferring = false;
+        structs.close();
+        structs = Arena.ofShared();
+    }
+
+    private static void trim(Map<Signature, Boolean> map, int max) {
+        while (map.size() > max) {
+            map.remove(map.keySet().iterator().next());
+        }
+    }
+
+    @Override
+    public void close() {
+        clearRecord();
+        deferring = false;
+        for (MemorySegment exec : graphs.values()) {
+            ctx.driver().graphExecDestroy(exec);
+        }
+        graphs.clear();
+        structs.close();
+    }
+}
