@@ -49,37 +49,23 @@ final class CudaExpertTables {
     }
 
     private Optional<Table> build(List<ExpertWeights> experts) {
-        int n = experts.size();
-        if (n == 0) {
+        Optional<ExpertAddresses> found = ExpertAddresses.of(experts);
+        if (found.isEmpty() || found.get().hidden() % VECTOR != 0 || found.get().inter() % VECTOR != 0
+                || !found.get().aligned16()) {
             return Optional.empty();
         }
-        CudaWeight first = CudaWeight.of(experts.getFirst().gateProj(), "expert gate_proj");
-        int inter = first.rows();
-        int hidden = first.cols();
-        int dtype = first.dtype();
-        if (hidden % VECTOR != 0 || inter % VECTOR != 0) {
-            return Optional.empty();
-        }
+        ExpertAddresses x = found.get();
+        int n = x.count();
         long[] addresses = new long[3 * n];
-        for (int e = 0; e < n; e++) {
-            ExpertWeights w = experts.get(e);
-            CudaWeight[] mats = {CudaWeight.of(w.gateProj(), "expert gate_proj"), CudaWeight.of(w.upProj(), "expert up_proj"),
-                    CudaWeight.of(w.downProj(), "expert down_proj")};
-            for (int m = 0; m < 3; m++) {
-                CudaWeight c = mats[m];
-                boolean shape = m < 2 ? c.rows() == inter && c.cols() == hidden : c.rows() == hidden && c.cols() == inter;
-                if (!shape || c.dtype() != dtype || c.address() % 16 != 0) {
-                    return Optional.empty();
-                }
-                addresses[m * n + e] = c.address();
-            }
-        }
+        System.arraycopy(x.gate(), 0, addresses, 0, n);
+        System.arraycopy(x.up(), 0, addresses, n, n);
+        System.arraycopy(x.down(), 0, addresses, 2 * n, n);
         long table = ctx.weights().allocate(8L * addresses.length);
         try (Arena host = Arena.ofConfined()) {
             MemorySegment seg = host.allocate(ValueLayout.JAVA_LONG, addresses.length);
             MemorySegment.copy(addresses, 0, seg, ValueLayout.JAVA_LONG, 0, addresses.length);
             ctx.driver().memcpyHtoD(table, seg, seg.byteSize());
         }
-        return Optional.of(new Table(table, table + 8L * n, table + 16L * n, n, dtype, hidden, inter));
+        return Optional.of(new Table(table, table + 8L * n, table + 16L * n, n, x.dtype(), x.hidden(), x.inter()));
     }
 }

@@ -35,27 +35,10 @@ final class CudaGroupedMoe {
     record Experts(long[] gate, long[] up, long[] down, int hidden, int inter) {
         /** The experts' addresses, or empty when they are not all bf16 [I, D] / [I, D] / [D, I] weights. */
         static Optional<Experts> of(List<ExpertWeights> experts, int hidden) {
-            int n = experts.size();
-            if (n == 0 || n > KernelLimits.MOE_MAX_EXPERTS) {
-                return Optional.empty();
-            }
-            int inter = CudaWeight.of(experts.getFirst().gateProj(), "expert gate_proj").rows();
-            long[][] addresses = new long[3][n];
-            for (int e = 0; e < n; e++) {
-                ExpertWeights w = experts.get(e);
-                CudaWeight[] mats = {CudaWeight.of(w.gateProj(), "expert gate_proj"),
-                        CudaWeight.of(w.upProj(), "expert up_proj"), CudaWeight.of(w.downProj(), "expert down_proj")};
-                for (int m = 0; m < 3; m++) {
-                    CudaWeight c = mats[m];
-                    boolean shape = m < 2 ? c.rows() == inter && c.cols() == hidden : c.rows() == hidden && c.cols() == inter;
-                    if (!shape || c.dtype() != KernelLimits.DTYPE_BF16) {
-                        return Optional.empty();
-                    }
-                    addresses[m][e] = c.address();
-                }
-            }
-            return inter < 1 ? Optional.empty()
-                    : Optional.of(new Experts(addresses[0], addresses[1], addresses[2], hidden, inter));
+            return ExpertAddresses.of(experts)
+                    .filter(x -> x.count() <= KernelLimits.MOE_MAX_EXPERTS && x.dtype() == KernelLimits.DTYPE_BF16
+                            && x.hidden() == hidden && x.inter() >= 1)
+                    .map(x -> new Experts(x.gate(), x.up(), x.down(), x.hidden(), x.inter()));
         }
     }
 
