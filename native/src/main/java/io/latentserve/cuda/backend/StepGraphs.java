@@ -36,7 +36,7 @@ final class StepGraphs implements AutoCloseable {
     private static final int MAX_SEEN = 256;
 
     private final CudaContext ctx;
-    private final boolean enabled;
+    private boolean enabled;
     private final List<Runnable> ops = new ArrayList<>();
     private long[] signature = new long[1024];
     private int length;
@@ -127,7 +127,15 @@ final class StepGraphs implements AutoCloseable {
                 issueRecorded();
                 return;
             }
-            exec = capture();
+            try {
+                exec = capture();
+            } catch (RuntimeException e) {
+                // A capture the driver refuses must not cost the step: run it plainly, and stop recording.
+                System.err.println("latentserve: CUDA graphs disabled for this process, a capture failed: " + e);
+                enabled = false;
+                issueRecorded();
+                return;
+            }
             graphs.put(key, exec);
             captures++;
             while (graphs.size() > MAX_GRAPHS) {
@@ -149,6 +157,7 @@ final class StepGraphs implements AutoCloseable {
         return captures;
     }
 
+    /** The recorded operations captured and instantiated; nothing of them has run when this throws. */
     private MemorySegment capture() {
         CudaDriver d = ctx.driver();
         d.streamBeginCapture(ctx.stream(), CudaDriver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
@@ -157,7 +166,11 @@ final class StepGraphs implements AutoCloseable {
                 op.run();
             }
         } catch (RuntimeException e) {
-            d.graphDestroy(d.streamEndCapture(ctx.stream()));
+            try {
+                d.graphDestroy(d.streamEndCapture(ctx.stream()));
+            } catch (RuntimeException ending) {
+                e.addSuppressed(ending);
+            }
             throw e;
         }
         MemorySegment graph = d.streamEndCapture(ctx.stream());
