@@ -7,12 +7,14 @@ report: {"rows": [{"name", "batch", "context", "tokens", "tokensPerSecond", ...}
 
     python3 hf_peer.py --json OUT.json [--batches 1,16,64,256] [--contexts 1024,4096] [--prefill-tokens 4096]
 """
-import argparse, json, math, sys, time
+import argparse, json, math, os, sys, time
 import numpy as np
 import torch
 
 M32 = 0xFFFFFFFF
 MODEL_SEED = 42
+# The prompt DeviceBench.REFERENCE_PROMPT runs too: last-token logits compared end to end (report.py).
+REFERENCE_PROMPT = [100000, 17, 4, 1234, 56, 789, 10, 2024, 3, 99, 512, 7, 64, 8, 1000, 31]
 
 V2_LITE = dict(vocab_size=102400, hidden_size=2048, intermediate_size=10944, moe_intermediate_size=1408,
                num_hidden_layers=27, num_attention_heads=16, num_key_value_heads=16, n_routed_experts=64,
@@ -210,6 +212,20 @@ def main():
         except Exception as e:
             report["errors"].append(f"prefill: {type(e).__name__}: {e}"[:500])
             print("hf peer:", report["errors"][-1], flush=True)
+    save()
+    # Last: the reference prompt in f32 (the model converted in place, ~63 GB), for the end-to-end comparison
+    # with LatentServe's logits of the same weights (f32 activations there too).
+    try:
+        model.float()
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([REFERENCE_PROMPT], device=device)).logits[0, -1]
+        path = os.path.join(os.path.dirname(os.path.abspath(args.json)), "hf-logits.f32")
+        logits.float().cpu().numpy().astype("<f4").tofile(path)
+        report["referenceLogits"] = path
+        print(f"hf peer: reference logits (f32) of a {len(REFERENCE_PROMPT)}-token prompt: {path}", flush=True)
+    except Exception as e:
+        report["errors"].append(f"reference logits: {type(e).__name__}: {e}"[:500])
+        print("hf peer:", report["errors"][-1], flush=True)
     save()
 
 

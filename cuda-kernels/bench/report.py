@@ -4,7 +4,7 @@ the same shape, the peer's figure, its fraction of the same bound and the ratio 
 
     python3 report.py HF_PEER.json BENCH.json [MORE_BENCH.json ...] > table.md   (rows of every BENCH, in order)
 """
-import json, re, sys
+import array, json, os, re, sys
 
 
 def load(path):
@@ -13,6 +13,33 @@ def load(path):
             return json.load(f)
     except (OSError, ValueError) as e:
         return {"rows": [], "errors": [f"{path}: {e}"]}
+
+
+def read_f32(path):
+    values = array.array("f")
+    with open(path, "rb") as f:
+        values.frombytes(f.read())
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def compare_logits(folder):
+    """LatentServe's and transformers' last-token logits of the same prompt and weights, both in f32."""
+    ls_path, hf_path = os.path.join(folder, "ls-logits.f32"), os.path.join(folder, "hf-logits.f32")
+    if not (os.path.exists(ls_path) and os.path.exists(hf_path)):
+        print("\nend-to-end logits: not compared (a file is missing)")
+        return
+    ls, hf = read_f32(ls_path), read_f32(hf_path)
+    if len(ls) != len(hf):
+        print(f"\nend-to-end logits: sizes differ ({len(ls)} vs {len(hf)})")
+        return
+    diff = max(abs(a - b) for a, b in zip(ls, hf))
+    scale = max(abs(b) for b in hf)
+    top = lambda v: sorted(range(len(v)), key=lambda i: -v[i])[:5]
+    print(f"\nend-to-end logits vs transformers (f32, same weights, 16-token prompt): max |diff| {diff:.3e} "
+          f"(max |logit| {scale:.3f}); argmax {'equal' if top(ls)[0] == top(hf)[0] else 'DIFFERENT'}; "
+          f"top-5 LatentServe {top(ls)} vs transformers {top(hf)}")
 
 
 def main():
@@ -48,6 +75,7 @@ def main():
                  f"{hf:.4g}" if hf else "-", f"{hf / bound:.3f}" if hf and bound else "-",
                  f"{r['value'] / hf:.2f}" if hf else "-", r.get("note", "")]
         print("| " + " | ".join(cells) + " |")
+    compare_logits(os.path.dirname(os.path.abspath(sys.argv[1])))
     for e in ours.get("errors", []) + peer.get("errors", []):
         print(f"\nnote: {e}")
 

@@ -18,6 +18,8 @@ import io.latentserve.model.random.HashedTensorStore;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,6 +49,8 @@ public final class DeviceBench {
               DeepSeek-V2-Lite's exact config with random weights made on the GPU (27 layers, ~31 GB bf16)""";
     private static final int BLOCK = 64;
     private static final int MODEL_SEED = 42;
+    /** The prompt both LatentServe and the HuggingFace peer run for the end-to-end logits check. */
+    static final int[] REFERENCE_PROMPT = {100000, 17, 4, 1234, 56, 789, 10, 2024, 3, 99, 512, 7, 64, 8, 1000, 31};
 
     /** The benchmark's settings. */
     public record Options(String shapes, int layers, int[] batches, int[] contexts, int prefillTokens, int steps,
@@ -134,6 +138,9 @@ public final class DeviceBench {
                                         () -> decodeSteps(model, cache, b, c, 1));
                             });
                         }
+                    }
+                    if (options.json() != null && !tiny && !options.graphs()) {
+                        guarded("reference logits", () -> referenceLogits(model, cache));
                     }
                     if (options.prefillTokens() > 0) {
                         guarded("prefill", () -> {
@@ -326,6 +333,26 @@ public final class DeviceBench {
         }
         int[][] prompt = {new SplittableRandom(7).ints(tokens, 0, model.config().vocabSize()).toArray()};
         model.forward(ForwardBatch.of(prompt, new int[]{0}, table, BLOCK), cache);
+    }
+
+    /**
+     * The last-token logits of {@link #REFERENCE_PROMPT} beside the JSON report (ls-logits.f32, little-endian
+     * f32): the HuggingFace peer computes the same prompt with the same weights in f32, and bench/report.py
+     * compares the two (max |Δ|, argmax): the full-size model checked end to end against transformers.
+     */
+    private void referenceLogits(DeepseekV2Model model, KvCache cache) {
+        int[][] table = {{0}};
+        float[] logits = model.forward(ForwardBatch.of(new int[][]{REFERENCE_PROMPT}, new int[]{0}, table, BLOCK),
+                cache)[0];
+        ByteBuffer buf = ByteBuffer.allocate(4 * logits.length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(logits);
+        Path file = options.json().resolveSibling("ls-logits.f32");
+        try {
+            Files.write(file, buf.array());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        out.println("reference logits of a " + REFERENCE_PROMPT.length + "-token prompt: " + file);
     }
 
     /** Adds a row and prints it at once, so a run cut short still shows what it measured. */
