@@ -7,7 +7,8 @@
 # `latentserve bench --device cuda` (io.latentserve.cuda.bench.DeviceBench: ceilings, DeepSeek-V2-Lite made
 # on the GPU, decode B x C, prefill) and its HuggingFace transformers peer (bench/hf_peer.py, same weights),
 # merged by bench/report.py into $OUT/bench-table.md. Exits with JUnit's status. Budget: about 9 minutes;
-# DEVICE_CHECK_BUDGET_S, BENCH_BUDGET_S, GRAPHS_BUDGET_S (the suite again with CUDA graphs), PEER_BUDGET_S
+# DEVICE_CHECK_BUDGET_S, BENCH_BUDGET_S, GRAPHS_BUDGET_S (the suite again with CUDA graphs), ENGINE_BUDGET_S
+# (server.bench.DeviceEngineBench: the engine at B x C), PEER_BUDGET_S
 # bound the parts, BENCH=0 skips the benchmarks.
 #
 #   cuda-kernels/device-check.sh [JUnit console options, e.g. --select-class io.latentserve.cuda.backend.CudaMoeGpuTest]
@@ -20,6 +21,7 @@ budget_s="${DEVICE_CHECK_BUDGET_S:-200}"
 bench_budget_s="${BENCH_BUDGET_S:-200}"
 peer_budget_s="${PEER_BUDGET_S:-140}"
 graphs_budget_s="${GRAPHS_BUDGET_S:-90}"
+engine_budget_s="${ENGINE_BUDGET_S:-90}"
 mkdir -p "$out"
 [ -f "$carry/jdk.txz" ] || { echo "no $carry/jdk.txz: run cuda-kernels/prepare-device-check.sh first" >&2; exit 2; }
 
@@ -90,12 +92,20 @@ if [ "${BENCH:-1}" != "0" ]; then
         --batches 1,16,64 --contexts 1024,4096 --prefill-tokens 0 --steps 10 --json "$out/bench-graphs.json" \
         2>&1 | grep -v 'incubator modules' | tee "$out/bench-graphs.log"
     echo
+    echo "== engine level (scheduler, host sampling), budget ${engine_budget_s}s"
+    timeout --signal=TERM --kill-after=20 "$engine_budget_s" \
+        "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -XX:+UseParallelGC \
+        -cp "$classpath" io.latentserve.server.bench.DeviceEngineBench \
+        --tokenizer "$work/tiny-deepseek-v2-lite/tokenizer.json" --batches 1,16,64 --contexts 1024 \
+        --new-tokens 32 --json "$out/bench-engine.json" 2>&1 | grep -v 'incubator modules' | tee "$out/bench-engine.log"
+    echo
     echo "== HuggingFace transformers peer, budget ${peer_budget_s}s"
     timeout --signal=TERM --kill-after=20 "$peer_budget_s" \
         python3 "$root/cuda-kernels/bench/hf_peer.py" --json "$out/hf-peer.json" \
         --budget-seconds $(( peer_budget_s - 50 )) ${PEER_ARGS:-} 2>&1 | grep -v Warning | tail -n 30 | tee "$out/hf-peer.log"
     echo
     python3 "$root/cuda-kernels/bench/report.py" "$out/hf-peer.json" "$out/bench.json" "$out/bench-graphs.json" \
+        "$out/bench-engine.json" \
         | tee "$out/bench-table.md"
 fi
 rm -rf "$work"

@@ -27,8 +27,8 @@ offline=-o
 testdata="${LATENTSERVE_TESTDATA:-$root/../shared/testdata}/tiny-deepseek-v2-lite"
 [ -f "$testdata/model.safetensors" ] || { echo "no golden test data at $testdata" >&2; exit 1; }
 
-echo "== build (model + native, with the CUDA kernels)"
-(cd "$root" && mvn -B -q $offline install -DskipTests -pl model,native)
+echo "== build (model + native with the CUDA kernels, server for the engine-level bench)"
+(cd "$root" && mvn -B -q $offline install -DskipTests -pl model,native,server)
 native_jar="$(ls "$root"/native/target/latentserve-native-*.jar | grep -v -- '-tests' | head -n 1)"
 if ! unzip -Z1 "$native_jar" > "$root/native/target/native-jar.list" \
         || ! grep -q 'io/latentserve/cuda/latentserve_kernels.fatbin' "$root/native/target/native-jar.list"; then
@@ -40,6 +40,8 @@ echo "== .carry"
 rm -rf "$carry"
 mkdir -p "$carry/lib"
 cp "$native_jar" "$carry/lib/"
+# The server jar alone (no Helidon): the engine-level bench uses only its engine, which needs model + native.
+cp "$root/server/target/latentserve.jar" "$carry/lib/latentserve-server.jar"
 (cd "$root/native/target/test-classes" && "$JAVA_HOME/bin/jar" --create --file "$carry/lib/latentserve-native-gpu-tests.jar" .)
 # The test class path without JUnit (the console launcher brings its own, same version) and without what
 # only the chat templates need (jinjava and its dependencies: no GPU test renders a prompt).
@@ -76,7 +78,7 @@ rm -rf "$carry/jdk"
 
 echo "== golden test data"
 mkdir -p "$carry/testdata-stage/tiny-deepseek-v2-lite"
-cp "$testdata"/{README.md,config.json,golden.json,model.safetensors} "$testdata"/logits_step0_*.f32 \
+cp "$testdata"/{README.md,config.json,golden.json,model.safetensors,tokenizer.json} "$testdata"/logits_step0_*.f32 \
     "$carry/testdata-stage/tiny-deepseek-v2-lite/"
 XZ_OPT=-9 tar cJf "$carry/testdata.txz" -C "$carry/testdata-stage" tiny-deepseek-v2-lite
 rm -rf "$carry/testdata-stage"

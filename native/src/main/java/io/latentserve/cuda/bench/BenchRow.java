@@ -16,21 +16,21 @@ public record BenchRow(String name, String shape, double value, double bound, St
         return value / bound;
     }
 
-    String tableLine() {
+    public String tableLine() {
         return String.format(Locale.ROOT, "| %-34s | %-26s | %12s | %12s | %-8s | %8s | %s |", name, shape,
                 number(value), number(bound), unit,
                 Double.isNaN(bound) ? "-" : String.format(Locale.ROOT, "%.3f", fraction()),
                 note);
     }
 
-    static String tableHeader() {
+    public static String tableHeader() {
         return String.format(Locale.ROOT, "| %-34s | %-26s | %12s | %12s | %-8s | %8s | %s |%n", "benchmark", "shape",
                 "measured", "bound", "unit", "fraction", "note")
                 + "|------------------------------------|----------------------------|--------------|--------------|"
                 + "----------|----------|------|";
     }
 
-    String json() {
+    public String json() {
         return String.format(Locale.ROOT, "{\"name\":%s,\"shape\":%s,\"value\":%s,\"bound\":%s,\"unit\":%s,"
                 + "\"fraction\":%s,\"note\":%s}", quote(name), quote(shape), jsonNumber(value), jsonNumber(bound),
                 quote(unit), jsonNumber(fraction()), quote(note));
@@ -47,7 +47,7 @@ public record BenchRow(String name, String shape, double value, double bound, St
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
     }
 
-    static String quote(String s) {
+    public static String quote(String s) {
         return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 }

@@ -1,0 +1,112 @@
+package io.latentserve.server.bench;
+
+import io.latentserve.cuda.CudaContext;
+import io.latentserve.cuda.backend.CudaBackend;
+import io.latentserve.cuda.bench.BenchRow;
+import io.latentserve.cuda.bench.DeviceCeilings;
+import io.latentserve.model.config.ModelConfig;
+import io.latentserve.model.graph.DeepseekV2Model;
+import io.latentserve.model.graph.Weights;
+import io.latentserve.model.perf.KnownShapes;
+import io.latentserve.model.perf.RooflineBound;
+import io.latentserve.model.random.HashedTensorStore;
+import io.latentserve.model.tokenizer.BpeTokenizer;
+import io.latentserve.model.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * {@link EngineBench} on the GPU: DeepSeek-V2-Lite (27 layers, weights made on the device, as the GPU
+ * suite makes them) served by the engine at B x C, each throughput beside its bound from {@link RooflineBound}
+ * and the ceilings measured first. Run by cuda-kernels/device-check.sh with the V2-Lite tokenizer (the golden
+ * model's tokenizer.json: same vocabulary).
+ *
+ * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
+ *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--json FILE]</pre>
+ */
+public final class DeviceEngineBench {
+    private DeviceEngineBench() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Path tokenizerFile = null;
+        int[] batches = {1, 16, 64};
+        int[] contexts = {1024};
+        int newTokens = 32;
+        boolean graphs = false;
+        Path json = null;
+        for (int i = 0; i + 1 < argv.length; i += 2) {
+            String v = argv[i + 1];
+            switch (argv[i]) {
+                case "--tokenizer" -> tokenizerFile = Path.of(v);
+                case "--batches" -> batches = ints(v);
+                case "--contexts" -> contexts = ints(v);
+                case "--new-tokens" -> newTokens = Integer.parseInt(v);
+                case "--graphs" -> graphs = Boolean.parseBoolean(v);
+                case "--json" -> json = Path.of(v);
+                default -> throw new IllegalArgumentException("unknown option " + argv[i]);
+            }
+        }
+        if (tokenizerFile == null) {
+            throw new IllegalArgumentException("--tokenizer FILE (a DeepSeek tokenizer.json) is required");
+        }
+        run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, json,
+                System.out);
+    }
+
+    static void run(Tokenizer tokenizer, int[] batches, int[] contexts, int newTokens, boolean graphs, Path json,
+                    PrintStream out) throws InterruptedException, IOException {
+        ModelConfig config = KnownShapes.deepseekV2Lite(KnownShapes.V2_LITE_LAYERS);
+        RooflineBound bound = new RooflineBound(config);
+        int maxBatch = Arrays.stream(batches).max().orElseThrow();
+        int maxContext = Arrays.stream(contexts).max().orElseThrow();
+        long blocks = (long) maxBatch * ((maxContext + newTokens + EngineBench.BLOCK_SIZE) / EngineBench.BLOCK_SIZE + 1);
+        long kvBytes = blocks * EngineBench.BLOCK_SIZE * config.kvCacheWidth() * 4L * config.numHiddenLayers()
+                + (1L << 30);
+        List<BenchRow> rows = new ArrayList<>();
+        CudaContext ctx = CudaContext.open(0, config.parameterCount() * 2 + (1L << 30), kvBytes, 16L << 30);
+        try (CudaBackend backend = CudaBackend.create(ctx, graphs)) {
+            DeviceCeilings ceilings = DeviceCeilings.measure(ctx);
+            try (DeepseekV2Model model = new DeepseekV2Model(config,
+                    new Weights(new HashedTensorStore(config, 42), backend))) {
+                EngineBench.run(model, tokenizer, 1, 64, 4, 8192);   // warm-up: first launches, JIT
+                for (int c : contexts) {
+                    for (int b : batches) {
+                        EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192);
+                        String shape = "B " + b + ", context " + c;
+                        double decodeBound = b / bound.decodeStepSeconds(b, c + newTokens / 2, 2, 2,
+                                ceilings.copyBytesPerSecond());
+                        rows.add(print(out, new BenchRow("engine decode" + (graphs ? " (CUDA graphs)" : ""), shape,
+                                r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
+                                "%d requests x %d new tokens through the scheduler, host sampling", b, newTokens))));
+                        rows.add(print(out, new BenchRow("engine prefill", shape, r.prefillTokensPerSecond(),
+                                ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(c), "tok/s",
+                                "until every request has its first token (chunks of 8192)")));
+                    }
+                }
+            }
+        }
+        if (json != null) {
+            Files.writeString(json, "{\"gpu\":" + BenchRow.quote(ctx.device().toString()) + ",\"rows\":["
+                    + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "]}\n");
+        }
+    }
+
+    private static BenchRow print(PrintStream out, BenchRow row) {
+        out.println(row.tableLine());
+        out.flush();
+        return row;
+    }
+
+    private static int[] ints(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    }
+}
