@@ -47,7 +47,7 @@ __device__ __forceinline__ long long ls_mla_key_row(const LsMlaDecodeParams& p, 
 /* minBlocks 1 said explicitly: left to itself ptxas aims at 128 registers (two blocks per SM) and spills;
  * with it, ~148 registers and no local memory. */
 extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(const LsMlaDecodeParams p) {
-    extern __shared__ float smem[];
+    extern __shared__ __align__(16) float smem[];   /* cp.async 16-byte copies and float4 reads need it */
     float* tile = smem;   /* [LS_MLA_STAGES][LS_MLA_TILE, qkPad] latent rows, one buffer per pipeline stage */
     __shared__ float weights[LS_MLA_DECODE_WARPS][32];    /* softmax numerators of a tile, per warp */
 

@@ -10,7 +10,7 @@ mkdir -p "$work"
     for f in "$here"/../*.cu; do
         echo "// ---- $(basename "$f")"
         sed -e 's|#include "include/ls_common.cuh"|#include "ls_common.cuh"|' \
-            -e 's|extern __shared__ float smem\[\];|float* smem = emu_dynamic_smem<float>();|' "$f"
+            -e 's|extern __shared__ \(__align__(16) \)\{0,1\}float smem\[\];|float* smem = emu_dynamic_smem<float>();|' "$f"
     done
 } > "$work/kernels_emu.inc"
 g++ -std=c++20 -O1 -ffp-contract=off -pthread -I "$here" -I "$here/../include" -I "$work" -include "$here/emu.h" \
