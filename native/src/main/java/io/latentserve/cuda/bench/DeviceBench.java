@@ -99,9 +99,9 @@ public final class DeviceBench {
             }
         }
         maxBlocks = Math.max(maxBlocks, blocksFor(options.prefillTokens() + 1));
-        // + 6 GiB: alignment slack and the kernel benchmarks' own weights (three MoE expert sets of 1.1 GB, the
-        // dense products' 0.9 GB)
-        long weightBytes = config.parameterCount() * 2 + (6L << 30);
+        // + 4 GiB: alignment slack and the kernel benchmarks' own weights (one MoE layer's experts, 1.1 GB, timed on
+        // every path; the dense products' 0.9 GB)
+        long weightBytes = config.parameterCount() * 2 + (4L << 30);
         long kvBytes = (long) maxBlocks * BLOCK * config.kvCacheWidth() * 4L * config.numHiddenLayers() + (1L << 28);
         long activationBytes = (long) options.activationGiB() << 30;
         out.printf(Locale.ROOT, "device bench: %s shapes, %d layers, %.2f B parameters; arenas: weights "
@@ -186,11 +186,15 @@ public final class DeviceBench {
     private void moeBench(CudaBackend backend, DeviceCeilings ceilings) {
         double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
         double peakTflops = ceilings.bf16FlopsPerSecond() / 1e12;
-        Object[][] runs = {{CudaMoePath.FUSED, new int[]{1, 16, 64, 256}}, {CudaMoePath.GROUPED, new int[]{16, 64, 256,
-                4096}}, {CudaMoePath.PER_EXPERT, new int[]{256, 4096}}};
-        for (Object[] run : runs) {
-            CudaMoePath path = (CudaMoePath) run[0];
-            for (MoeDecodeBench.Result r : MoeDecodeBench.run(backend, (int[]) run[1], 20, 1, path)) {
+        record PathRun(CudaMoePath path, int[] tokens) {
+        }
+        List<PathRun> runs = List.of(new PathRun(CudaMoePath.FUSED, new int[]{1, 16, 64, 256}),
+                new PathRun(CudaMoePath.GROUPED, new int[]{16, 64, 256, 4096}),
+                new PathRun(CudaMoePath.PER_EXPERT, new int[]{256, 4096}));
+        MoeDecodeBench.Layer layer = MoeDecodeBench.layer(backend, 1);
+        for (PathRun run : runs) {
+            CudaMoePath path = run.path();
+            for (MoeDecodeBench.Result r : layer.run(run.tokens(), 20, path)) {
                 boolean prefill = r.tokens() > 256;
                 String name = "kernel: MoE layer, " + path.name().toLowerCase(Locale.ROOT).replace('_', '-');
                 String shape = "T " + r.tokens() + ", 64 experts top-6";

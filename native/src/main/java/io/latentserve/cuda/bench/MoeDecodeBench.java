@@ -18,9 +18,9 @@ import java.util.SplittableRandom;
  * experts, hidden 2048, moe_intermediate 1408, top-6): {@link CudaBackend#moe} end to end (router GEMM,
  * ls_moe_route, ls_moe_sort, ls_moe_gate_up, ls_moe_down, ls_moe_combine). Decode MoE is bound by the bytes
  * of the experts the batch touches, so the figure is those bytes (distinct experts chosen x 3 x D x I x 2)
- * over the time of one call: compare it with the device's copy bandwidth. {@link #run(CudaBackend, int[], int, long,
- * CudaMoePath)} times one path of the caller's choice (fused kernels, grouped cuBLAS GEMMs, per-expert GEMMs)
- * at the same sizes, so the paths print side by side; larger batches are compute bound, hence the TFLOP/s
+ * over the time of one call: compare it with the device's copy bandwidth. {@link Layer#run} times one path of
+ * the caller's choice (fused kernels, grouped cuBLAS GEMMs, per-expert GEMMs) on the same layer and inputs,
+ * so the paths print side by side; larger batches are compute bound, hence the TFLOP/s
  * (2 x 3 x D x I per routed token-expert pair) next to the bytes.
  *
  * <p>The expert weights (about 1.1 GB of bf16) and the router are random, made on the device by ls_fill_hashed
@@ -32,18 +32,9 @@ public final class MoeDecodeBench {
     public static final int HIDDEN = 2048;
     public static final int INTER = 1408;
     public static final int TOP_K = 6;
-    /** The batch sizes worth a look: one sequence, and decode batches up to the fused path's limit. */
-    public static final int[] BATCHES = {1, 16, 64, 256};
-
-    /** Batch sizes for the path comparison: decode batches, and prefill chunks up to a 4K-token prefill. */
-    public static final int[] PATH_BATCHES = {16, 64, 256, 512, 1024, 4096};
 
     /** One batch size on one path: mean seconds of a call, the touched experts' bytes per second. */
     public record Result(CudaMoePath path, int tokens, int distinctExperts, double secondsPerCall, long bytesPerCall) {
-        public Result(int tokens, int distinctExperts, double secondsPerCall, long bytesPerCall) {
-            this(CudaMoePath.AUTO, tokens, distinctExperts, secondsPerCall, bytesPerCall);
-        }
-
         public double bytesPerSecond() {
             return bytesPerCall / secondsPerCall;
         }
@@ -64,36 +55,51 @@ public final class MoeDecodeBench {
     private MoeDecodeBench() {
     }
 
-    /** Runs every batch size of {@code batches}, {@code reps} timed calls each (after 3 warm-up calls). */
-    public static List<Result> run(CudaBackend backend, int[] batches, int reps, long seed) {
-        return run(backend, batches, reps, seed, CudaMoePath.AUTO);
+    /** One MoE layer's routed experts and router made on the device, to be timed on any path. */
+    public static final class Layer {
+        private final CudaBackend backend;
+        private final List<ExpertWeights> experts;
+        private final Tensor gate;
+        private final long seed;
+        private final RouterConfig cfg = new RouterConfig(EXPERTS, TOP_K, false, 1, 1, false, 1f);
+
+        private Layer(CudaBackend backend, long seed) {
+            this.backend = backend;
+            this.seed = seed;
+            this.experts = new ArrayList<>(EXPERTS);
+            for (int e = 0; e < EXPERTS; e++) {
+                // random weights made on the device (no upload): the kernels read every byte the same way
+                experts.add(new ExpertWeights(hashed(backend, "gate" + e, INTER, HIDDEN),
+                        hashed(backend, "up" + e, INTER, HIDDEN), hashed(backend, "down" + e, HIDDEN, INTER)));
+            }
+            // a random router (2.5x the usual scale) spreads tokens over the experts as a trained one does
+            this.gate = backend.hashedWeight("bench.gate", new long[]{EXPERTS, HIDDEN},
+                    new HashFill(HashFill.fnv1a("bench.gate") ^ (int) seed, 0f, (float) (2.5 / Math.sqrt(HIDDEN))),
+                    null);
+        }
+
+        /**
+         * Every batch size of {@code batches} on one path (AUTO: the server's choice), {@code reps} timed calls
+         * each after 3 warm-up calls. The same inputs per batch size whichever the path. A path that cannot run
+         * here (no grouped GEMM in this cuBLAS) throws IllegalArgumentException, as does forcing a path on
+         * experts it does not take.
+         */
+        public List<Result> run(int[] batches, int reps, CudaMoePath path) {
+            if (reps < 1) {
+                throw new IllegalArgumentException("reps " + reps);
+            }
+            SplittableRandom rnd = new SplittableRandom(seed);
+            List<Result> results = new ArrayList<>();
+            for (int tokens : batches) {
+                results.add(measure(backend, experts, gate, cfg, tokens, reps, rnd, path));
+            }
+            return results;
+        }
     }
 
-    /**
-     * {@link #run(CudaBackend, int[], int, long)} on one path (AUTO: the server's choice). Same seed, same
-     * routing per batch size, whichever the path. A path that cannot run here (no grouped GEMM in this cuBLAS)
-     * throws IllegalArgumentException, as does forcing a path on experts it does not take.
-     */
-    public static List<Result> run(CudaBackend backend, int[] batches, int reps, long seed, CudaMoePath path) {
-        if (reps < 1) {
-            throw new IllegalArgumentException("reps " + reps);
-        }
-        SplittableRandom rnd = new SplittableRandom(seed);
-        List<ExpertWeights> experts = new ArrayList<>(EXPERTS);
-        for (int e = 0; e < EXPERTS; e++) {
-            // random weights made on the device (no upload): the kernels read every byte the same way
-            experts.add(new ExpertWeights(hashed(backend, "gate" + e, INTER, HIDDEN),
-                    hashed(backend, "up" + e, INTER, HIDDEN), hashed(backend, "down" + e, HIDDEN, INTER)));
-        }
-        // a random router (2.5x the usual scale) spreads tokens over the experts as a trained one does
-        Tensor gate = backend.hashedWeight("bench.gate", new long[]{EXPERTS, HIDDEN},
-                new HashFill(HashFill.fnv1a("bench.gate") ^ (int) seed, 0f, (float) (2.5 / Math.sqrt(HIDDEN))), null);
-        RouterConfig cfg = new RouterConfig(EXPERTS, TOP_K, false, 1, 1, false, 1f);
-        List<Result> results = new ArrayList<>();
-        for (int tokens : batches) {
-            results.add(measure(backend, experts, gate, cfg, tokens, reps, rnd, path));
-        }
-        return results;
+    /** The layer's weights, about 1.1 GB, from the backend's weight memory: make one and time every path on it. */
+    public static Layer layer(CudaBackend backend, long seed) {
+        return new Layer(backend, seed);
     }
 
     private static Result measure(CudaBackend backend, List<ExpertWeights> experts, Tensor gate, RouterConfig cfg,

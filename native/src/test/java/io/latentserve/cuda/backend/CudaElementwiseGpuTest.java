@@ -1,6 +1,7 @@
 package io.latentserve.cuda.backend;
 
 import io.latentserve.cuda.kernels.KernelLimits;
+import io.latentserve.model.perf.KnownShapes;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.RopeStyle;
 import io.latentserve.model.backend.RopeTable;
@@ -154,7 +155,7 @@ class CudaElementwiseGpuTest {
 
     @Test
     void rope() {
-        float[] yarn = YarnRope.forConfig(V2LiteShapes.config(1, 1000)).invFreq();
+        float[] yarn = YarnRope.forConfig(KnownShapes.deepseekV2Lite(1)).invFreq();
         float[] plain = new float[64];
         for (int i = 0; i < plain.length; i++) {
             plain[i] = (float) Math.pow(10000, -2.0 * i / 128);

@@ -1,5 +1,6 @@
 package io.latentserve.cuda.backend;
 
+import io.latentserve.model.perf.KnownShapes;
 import io.latentserve.model.RandomModels;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.MlaMode;
@@ -89,7 +90,7 @@ class CudaRandomModelGpuTest {
 
     @Test
     void v2LiteShapedModelAgreesWithTheCpu() {
-        ModelConfig config = V2LiteShapes.config(3, 102400);
+        ModelConfig config = KnownShapes.deepseekV2Lite(3);
         RandomTensorStore store = new RandomTensorStore(config, 2024);
         try {
             CausalLM[] models = {new DeepseekV2Model(config, new Weights(store, b.cuda)),

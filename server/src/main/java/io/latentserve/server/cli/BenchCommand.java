@@ -128,16 +128,11 @@ public final class BenchCommand {
         return switch (config) {
             case "builtin" -> LoadedModel.open(ModelSource.resolve(null, err), backend).model();
             case "v2-lite" -> {
-                ModelConfig c = v2LiteShapes(layers);
+                ModelConfig c = KnownShapes.deepseekV2Lite(layers);
                 err.printf("latentserve: filling %.1f GB of random BF16 weights...%n", c.parameterCount() * 2 / 1e9);
                 yield new DeepseekV2Model(c, new Weights(new RandomTensorStore(c, 42), backend));
             }
             default -> throw new Args.UsageException("--config must be builtin or v2-lite, not '" + config + "'");
         };
-    }
-
-    /** DeepSeek-V2-Lite's config (MODEL_SPEC 1) with fewer layers: layer 0 dense, the rest MoE. */
-    static ModelConfig v2LiteShapes(int layers) {
-        return KnownShapes.deepseekV2Lite(layers);
     }
 }
