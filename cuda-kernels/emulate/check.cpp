@@ -41,6 +41,52 @@ static double relErr(const std::vector<float>& got, const std::vector<double>& w
     return scale == 0 ? worst : worst / scale;
 }
 
+/*
+ * The tensor-core primitive against a plain product, its fragments placed by the PTX ISA's element formulas
+ * (a_i, b_i, c_i with i the element index: written here independently of emu.h's register-pair form).
+ */
+struct MmaCheckParams { const unsigned* a; const unsigned* b; float* d; };
+static void mmaCheckKernel(const MmaCheckParams p) {
+    const unsigned lane = threadIdx.x;
+    unsigned a[4] = {p.a[lane * 4], p.a[lane * 4 + 1], p.a[lane * 4 + 2], p.a[lane * 4 + 3]};
+    unsigned b[2] = {p.b[lane * 2], p.b[lane * 2 + 1]};
+    float c[4] = {0.5f, -0.25f, 1.0f, 2.0f}, d[4];
+    ls_mma_bf16_16816(d, a, b, c);
+    for (int i = 0; i < 4; i++) p.d[lane * 4 + i] = d[i];
+}
+static void mmaFragments() {
+    std::vector<unsigned short> A(16 * 16), B(16 * 8);
+    for (auto& x : A) x = bf16((float) gauss(1)[0]);
+    for (auto& x : B) x = bf16((float) gauss(1)[0]);
+    std::vector<unsigned> a(32 * 4, 0), b(32 * 2, 0);
+    std::vector<float> d(32 * 4);
+    for (unsigned lane = 0; lane < 32; lane++) {
+        unsigned g = lane >> 2, t = lane % 4;
+        for (unsigned i = 0; i < 8; i++) {   // a_i: element i of the lane's 8, two per register, low half first
+            unsigned row = (i < 2 || (i >= 4 && i < 6)) ? g : g + 8;
+            unsigned col = t * 2 + (i & 1) + (i >= 4 ? 8 : 0);
+            a[lane * 4 + i / 2] |= (unsigned) A[row * 16 + col] << (16 * (i & 1));
+        }
+        for (unsigned i = 0; i < 4; i++) {   // b_i
+            unsigned row = t * 2 + (i & 1) + (i >= 2 ? 8 : 0);
+            b[lane * 2 + i / 2] |= (unsigned) B[row * 8 + g] << (16 * (i & 1));
+        }
+    }
+    emu_launch(mmaCheckKernel, 1, 1, 32, 0, MmaCheckParams{a.data(), b.data(), d.data()});
+    const float c[4] = {0.5f, -0.25f, 1.0f, 2.0f};
+    double worst = 0;
+    for (unsigned lane = 0; lane < 32; lane++) {
+        unsigned g = lane >> 2, t = lane % 4;
+        for (unsigned i = 0; i < 4; i++) {   // c_i / d_i
+            unsigned row = i < 2 ? g : g + 8, col = t * 2 + (i & 1);
+            double want = c[i];
+            for (int k = 0; k < 16; k++) want += (double) widen(A[row * 16 + k]) * widen(B[k * 8 + col]);
+            worst = std::max(worst, std::fabs(d[lane * 4 + i] - want));
+        }
+    }
+    report("ls_mma_bf16_16816 fragments vs A.B + C", worst, 1e-5);
+}
+
 static void splitAndAdd() {
     int rows = 3, cols = 300, stride = 310;
     auto x = gauss(rows * stride);
@@ -573,6 +619,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
 }
 
 int main() {
+    mmaFragments();
     setvbuf(stdout, nullptr, _IONBF, 0);
     splitAndAdd();
     rmsnorm();

@@ -7,6 +7,8 @@
  * check (indexing, reductions, control flow), not a memory model and not fast.
  */
 #pragma once
+/* Kernels test this to swap inline PTX (tensor-core mma) for the emulation's collective below. */
+#define LS_EMULATION 1
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -40,6 +42,7 @@ struct emu_block {
     ucontext_t scheduler;
     unsigned current = 0;
     std::vector<unsigned long long> exchange;
+    std::vector<unsigned> mma_exchange;   // per thread: a[4], b[2], c[4] of an ls_mma_bf16_16816
     std::vector<unsigned char> dynamic_smem;
     void (*body)(const void*) = nullptr;
     const void* params = nullptr;
@@ -78,6 +81,22 @@ template <typename T> inline T __shfl_xor_sync(unsigned, T v, int offset) {
     return out;
 }
 
+/*
+ * mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 as a warp collective: D = A·B + C, A 16x16, B 16x8,
+ * C and D 16x8, each lane holding the fragment the PTX ISA assigns it ("Matrix Fragments for mma.m16n8k16
+ * with floating point type"): with g = lane / 4 and t = lane % 4,
+ *   A: a[0] = (row g, cols 2t, 2t+1), a[1] = (row g+8, same cols), a[2] = (row g, cols 2t+8, 2t+9),
+ *      a[3] = (row g+8, cols 2t+8, 2t+9); the lower column in the low 16 bits of each register;
+ *   B: b[0] = (rows 2t, 2t+1, col g), b[1] = (rows 2t+8, 2t+9, col g), the lower row in the low 16 bits;
+ *   C, D: c[0], c[1] = (row g, cols 2t, 2t+1), c[2], c[3] = (row g+8, cols 2t, 2t+1).
+ * Every lane publishes its registers, the warp meets, each lane computes the product and keeps its part of D.
+ * bf16 products are exact in f32; the sum runs in k order in f32 (the hardware's order is unspecified, the
+ * checks' tolerances allow for it). All 32 lanes must take part: a divergent call deadlocks (and is reported).
+ */
+inline float emu_bf16_lo(unsigned r) { float f; unsigned u = r << 16; std::memcpy(&f, &u, 4); return f; }
+inline float emu_bf16_hi(unsigned r) { float f; unsigned u = r & 0xffff0000u; std::memcpy(&f, &u, 4); return f; }
+inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], const float (&c)[4]);
+
 inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
 inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
 /* Round-to-nearest f32 add and multiply, never contracted into an FMA (the emulation builds with -ffp-contract=off). */
@@ -86,6 +105,40 @@ inline float __fmul_rn(float a, float b) { return a * b; }
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
 using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt;
 inline int min(int a, int b) { return a < b ? a : b; }
+
+inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], const float (&c)[4]) {
+    const unsigned t = threadIdx.x;
+    const unsigned warp0 = t & ~31u;
+    unsigned* mine = &emu.mma_exchange[t * 10u];
+    for (int i = 0; i < 4; i++) mine[i] = a[i];
+    for (int i = 0; i < 2; i++) mine[4 + i] = b[i];
+    for (int i = 0; i < 4; i++) std::memcpy(&mine[6 + i], &c[i], 4);
+    __syncwarp();
+    float A[16][16], B[16][8], C[16][8];
+    for (unsigned l = 0; l < 32; l++) {
+        const unsigned* r = &emu.mma_exchange[(warp0 + l) * 10u];
+        const unsigned g = l >> 2, q = l & 3u;
+        for (int half = 0; half < 2; half++) {          // a[0..1]: cols 2q, 2q+1; a[2..3]: cols 2q+8, 2q+9
+            const unsigned col = 2 * q + 8 * half;
+            A[g][col] = emu_bf16_lo(r[2 * half]);      A[g][col + 1] = emu_bf16_hi(r[2 * half]);
+            A[g + 8][col] = emu_bf16_lo(r[2 * half + 1]); A[g + 8][col + 1] = emu_bf16_hi(r[2 * half + 1]);
+        }
+        B[2 * q][g] = emu_bf16_lo(r[4]);     B[2 * q + 1][g] = emu_bf16_hi(r[4]);
+        B[2 * q + 8][g] = emu_bf16_lo(r[5]); B[2 * q + 9][g] = emu_bf16_hi(r[5]);
+        float cf[4];
+        std::memcpy(cf, &r[6], 16);
+        C[g][2 * q] = cf[0]; C[g][2 * q + 1] = cf[1]; C[g + 8][2 * q] = cf[2]; C[g + 8][2 * q + 1] = cf[3];
+    }
+    __syncwarp();   // every lane has read the exchange before any lane's next mma overwrites it
+    const unsigned g = (t & 31u) >> 2, q = t & 3u;
+    const unsigned rows[4] = {g, g, g + 8, g + 8};
+    const unsigned cols[4] = {2 * q, 2 * q + 1, 2 * q, 2 * q + 1};
+    for (int i = 0; i < 4; i++) {
+        float acc = C[rows[i]][cols[i]];
+        for (int k = 0; k < 16; k++) acc += A[rows[i]][k] * B[k][cols[i]];
+        d[i] = acc;
+    }
+}
 
 inline void emu_trampoline() {
     emu.body(emu.params);
@@ -108,6 +161,7 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
         if (emu.fibers[t].stack.size() < stackBytes) emu.fibers[t].stack.resize(stackBytes);
     }
     emu.exchange.assign(threads, 0);
+    emu.mma_exchange.assign(threads * 10u, 0);
     for (unsigned by = 0; by < gy; by++) {
         for (unsigned bx = 0; bx < gx; bx++) {
             blockIdx = {bx, by, 0};

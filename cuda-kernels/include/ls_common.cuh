@@ -139,4 +139,29 @@ __device__ __forceinline__ float ls_warp_reduce_scatter(float (&v)[32]) {
     return v[0];
 }
 
+/* Two f32 values rounded to bf16 and packed as one mma operand register (lo: the lower index). */
+__device__ __forceinline__ unsigned ls_pack_bf16x2(float lo, float hi) {
+    return static_cast<unsigned>(ls_to_bf16(lo)) | (static_cast<unsigned>(ls_to_bf16(hi)) << 16);
+}
+
+/*
+ * One warp-wide tensor-core product D = A·B + C with A 16x16 bf16 (row-major fragments), B 16x8 bf16
+ * (column-major fragments), C and D 16x8 f32: mma.sync m16n8k16 (HMMA on sm_80 and sm_90). The fragment
+ * each lane holds is the PTX ISA's; the emulation (emu.h, emu_mma_bf16_16816) spells it out. All 32 lanes
+ * of the warp must call it together.
+ */
+__device__ __forceinline__ void ls_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2],
+                                                  const float (&c)[4]) {
+#ifdef LS_EMULATION
+    emu_mma_bf16_16816(d, a, b, c);
+#else
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%10, %11, %12, %13};\n"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]),
+          "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
+#endif
+}
+
 #endif /* LS_COMMON_CUH */
