@@ -60,6 +60,9 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
     const int qkPad = (qk + 3) & ~3;
     const int* work = reinterpret_cast<const int*>(p.work) + 4 * static_cast<long long>(b);
     const int row = work[0];
+    if (row < 0) {
+        return;   /* padding item (the plan pads its items to a power of two: one launch shape per bucket) */
+    }
     const int seq = work[1];
     const int start = work[2];
     const int end = work[3];

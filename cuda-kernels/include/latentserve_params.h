@@ -368,7 +368,9 @@ typedef struct {
  *   value  the key's first r values;  score = (q . key) * scale
  * A row of one split gets its softmax-weighted value sum in out + row*outStride + h*outHeadStride : r;
  * otherwise item b writes partialAcc[(b*numHeads + h)*r : r] (unnormalised) and partialMl[2*(b*numHeads + h)]
- * = {max score, sum exp(score - max)} for ls_mla_combine. Every chunk holds at least one position.
+ * = {max score, sum exp(score - max)} for ls_mla_combine. Every chunk holds at least one position. An item
+ * whose row is -1 is padding: its blocks exit at once (the host pads the item count to a power of two so the
+ * launch, and a CUDA graph of the step, keeps its shape while contexts grow).
  * grid (numWork, ceil(numHeads / (LS_MLA_DECODE_WARPS*LS_MLA_HEADS_PER_WARP))), block 32*LS_MLA_DECODE_WARPS,
  * dynamic shared memory 4*LS_MLA_STAGES*LS_MLA_TILE*ceil4(r + dr) bytes (rows padded to a multiple of 4 floats).
  */
