@@ -403,6 +403,7 @@ static void route(int T, int E, int K, bool grouped, int G, int keepG, bool norm
 static int sampleReference(const std::vector<float>& l, double temp, int topK, double topP, double u) {
     int V = (int) l.size();
     std::vector<int> finite;
+    for (int i = 0; i < V; i++) if (std::isnan(l[i]) || l[i] == INFINITY) return -2; // broken: the kernel reports -2
     for (int i = 0; i < V; i++) if (l[i] > -INFINITY) finite.push_back(i);
     auto rank = [&](int a, int b) { return l[a] != l[b] ? l[a] > l[b] : a < b; };
     if (finite.empty()) return -1; // every logit -inf: the kernel reports -1
@@ -454,6 +455,46 @@ static void sample(int rows, int V, double temp, int topK, double topP, bool tie
     }
     report("ls_sample V " + std::to_string(V) + " T " + std::to_string(temp) + " k " + std::to_string(topK) + " p "
            + std::to_string(topP) + (ties ? " ties" : "") + " (mismatches)", mismatch, 0);
+}
+
+/**
+ * Rows where every sum is exact (equal logits weigh 1 each), so the boundaries are hit on purpose: a top-p
+ * target reached exactly, top-k cutting through a tie, the uniform 0 and the largest double below 1; and
+ * rows the host refuses (NaN, +inf, all -inf).
+ */
+static void sampleEdges() {
+    const int V = 8;
+    struct Case { std::vector<float> l; double temp; int topK; double topP; double u; };
+    const float inf = INFINITY, nan = std::nanf("");
+    const double below1 = std::nextafter(1.0, 0.0);
+    std::vector<float> flat(V, 0.5f), half = {2, 2, 2, 2, -inf, 1, 1, -inf};
+    std::vector<Case> cases = {
+        {flat, 1, 0, 0.5, 0}, {flat, 1, 0, 0.5, 0.5}, {flat, 1, 0, 0.5, below1}, {flat, 1, 0, 0.5, 0.25},
+        {flat, 0.5, 0, 1, below1}, {flat, 1, 0, 1, 0.375}, {flat, 1, 3, 1, below1}, {flat, 1, 2, 0.5, 0.5},
+        {half, 0, 0, 1, 0}, {half, 1, 2, 1, 0.5}, {half, 1, 3, 0.5, below1}, {half, 2, 0, 0.75, 0.999},
+        {half, 1, 1, 1, 0.9}, {{1, nan, 0, 0, 0, 0, 0, 0}, 1, 0, 1, 0.5}, {{1, 0, 0, 0, 0, 0, inf, 0}, 0, 0, 1, 0},
+        {std::vector<float>(V, -inf), 1, 0, 1, 0.5}, {std::vector<float>(V, -inf), 0, 0, 1, 0},
+    };
+    const int rows = (int) cases.size();
+    std::vector<float> l;
+    std::vector<double> invT, tp, us;
+    std::vector<int> tk, tokens(rows, -7);
+    for (const Case& c : cases) {
+        l.insert(l.end(), c.l.begin(), c.l.end());
+        invT.push_back(c.temp < 1e-5 ? 0 : 1 / c.temp);
+        tk.push_back(c.topK);
+        tp.push_back(c.topP);
+        us.push_back(c.u);
+    }
+    LsSampleParams p{P(l.data()), P(invT.data()), P(tk.data()), P(tp.data()), P(us.data()), P(tokens.data()), rows, V, V, 0};
+    emu_launch(ls_sample, rows, 1, LS_SAMPLE_THREADS, 0, p);
+    int mismatch = 0;
+    for (int r = 0; r < rows; r++) {
+        const Case& c = cases[r];
+        int want = sampleReference(c.l, c.temp, c.topK, c.topP, c.u);
+        if (want != tokens[r]) { mismatch++; std::printf("  edge case %d: kernel %d, reference %d\n", r, tokens[r], want); }
+    }
+    report("ls_sample edge cases (exact sums, broken rows) (mismatches)", mismatch, 0);
 }
 
 static void copyCombineEmbedding() {
@@ -649,6 +690,7 @@ int main() {
     sample(6, 1000, 1.3, 0, 0.9, false);
     sample(4, 3000, 1, 40, 0.5, true);
     sample(2, 1, 1, 0, 1, false);
+    sampleEdges();
     moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true);
     moeDecode(7, 8, 2, 64, 32, MOE_SAME, false);
     moeDecode(7, 160, 6, 1032, 200, MOE_SKEWED, true); // partial slice and row tiles, most experts empty

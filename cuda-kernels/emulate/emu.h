@@ -103,7 +103,7 @@ inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); retu
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fmul_rn(float a, float b) { return a * b; }
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
-using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt;
+using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt; using std::isnan;
 inline int min(int a, int b) { return a < b ? a : b; }
 
 inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], const float (&c)[4]) {

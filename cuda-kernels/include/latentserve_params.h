@@ -326,6 +326,7 @@ typedef struct {
  * then lower id), top-p (>= 1 = off) keeps the smallest best-first prefix holding at least topP of
  * the kept mass; then an inverse-CDF draw of uniform[row] in [0, 1) over the candidates, best first
  * (in id order when neither top-k nor top-p truncates). Deterministic for given inputs.
+ * tokens[row] = -1 when every logit is -inf, -2 when one is NaN or +inf (the host Sampler refuses both).
  * grid (rows), block LS_SAMPLE_THREADS.
  */
 typedef struct {

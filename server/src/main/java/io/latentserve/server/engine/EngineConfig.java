@@ -9,9 +9,20 @@ package io.latentserve.server.engine;
  * @param numBlocks           KV cache blocks (capacity = numBlocks · blockSize tokens)
  * @param maxModelLen         longest prompt + completion
  * @param maxQueuedRequests   waiting requests beyond which submissions are refused (429)
+ * @param deviceSampling      let a backend that can sample on the device do so for requests that need nothing
+ *                            else (no bias, penalties, min-p or logprobs); the tokens are the same either way
  */
 public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
-                           int maxQueuedRequests) {
+                           int maxQueuedRequests, boolean deviceSampling) {
+    /** The server's default (serve --device-sampling, and the engine benchmarks): on where the backend can. */
+    public static final boolean DEFAULT_DEVICE_SAMPLING = true;
+
+    /** With device sampling at its default. */
+    public EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
+                        int maxQueuedRequests) {
+        this(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, DEFAULT_DEVICE_SAMPLING);
+    }
+
     public EngineConfig {
         if (maxNumSeqs < 1 || maxBatchedTokens < 1 || numBlocks < 1 || maxModelLen < 2 || maxQueuedRequests < 1) {
             throw new IllegalArgumentException("engine limits must be positive: " + this);
@@ -19,6 +30,10 @@ public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, 
         if (blockSize < 1 || Integer.bitCount(blockSize) != 1) {
             throw new IllegalArgumentException("--block-size must be a power of two, got " + blockSize);
         }
+    }
+
+    public EngineConfig withDeviceSampling(boolean on) {
+        return new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, on);
     }
 
     public long capacityTokens() {
