@@ -227,13 +227,16 @@ extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tc(const LsMlaDecodeTc
 
         /* Phase 2: online softmax of (sHead, sKey, sKey + 1); a head's 16 lanes are one half-warp. */
         {
+            /* float2 reads: a half-warp takes one 128-byte row of a slice, the warp two, no bank conflict */
             const float* ps = part + sHead * LS_MLA_TC_PART_STRIDE + sKey;
-            float s0 = ps[0];
-            float s1 = ps[1];
+            const float2 first = *reinterpret_cast<const float2*>(ps);
+            float s0 = first.x;
+            float s1 = first.y;
 #pragma unroll
             for (int k = 1; k < LS_MLA_TC_KSPLIT; k++) {
-                s0 += ps[k * LS_MLA_TC_HEADS * LS_MLA_TC_PART_STRIDE];
-                s1 += ps[k * LS_MLA_TC_HEADS * LS_MLA_TC_PART_STRIDE + 1];
+                const float2 next = *reinterpret_cast<const float2*>(ps + k * LS_MLA_TC_HEADS * LS_MLA_TC_PART_STRIDE);
+                s0 += next.x;
+                s1 += next.y;
             }
             s0 = sKey < valid ? s0 * p.scale : -INFINITY;
             s1 = sKey + 1 < valid ? s1 * p.scale : -INFINITY;

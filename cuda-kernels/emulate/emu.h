@@ -200,6 +200,7 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
     for (unsigned by = 0; by < gy; by++) {
         for (unsigned bx = 0; bx < gx; bx++) {
             blockIdx = {bx, by, 0};
+            // all-one bits: NaN as f32 and as bf16, so reading shared memory nobody wrote shows in the results
             emu.dynamic_smem.assign(smem + 16, 0xFF);
             for (unsigned t = 0; t < threads; t++) {
                 emu_fiber& f = emu.fibers[t];
