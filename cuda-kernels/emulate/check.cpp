@@ -87,6 +87,46 @@ static void mmaFragments() {
     report("ls_mma_bf16_16816 fragments vs A.B + C", worst, 1e-5);
 }
 
+/*
+ * ldmatrix x4 (plain and .trans) against the ISA's statement of it: lane 8i + j names row j of matrix i (here
+ * rows scattered over a buffer, matrix i's row j at buffer row perm[8i + j]); lane 4g + t receives in register
+ * i the elements (g, 2t), (g, 2t+1) of matrix i, or with .trans (2t, g), (2t+1, g), the first in the low half.
+ */
+struct LdmatrixCheckParams { const unsigned short* buf; const int* perm; unsigned* plain; unsigned* trans; };
+static void ldmatrixCheckKernel(const LdmatrixCheckParams p) {
+    const unsigned lane = threadIdx.x;
+    const unsigned short* row = p.buf + p.perm[lane] * 16 + 8 * (lane & 1);   // rows of 16 values, either half
+    unsigned r[4], rt[4];
+    ls_ldmatrix_x4(r, row);
+    ls_ldmatrix_x4_trans(rt, row);
+    for (int i = 0; i < 4; i++) {
+        p.plain[lane * 4 + i] = r[i];
+        p.trans[lane * 4 + i] = rt[i];
+    }
+}
+static void ldmatrixFragments() {
+    alignas(16) static unsigned short buf[32 * 16];
+    for (auto& x : buf) x = bf16((float) gauss(1)[0]);
+    std::vector<int> perm(32);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<unsigned> plain(32 * 4), trans(32 * 4);
+    emu_launch(ldmatrixCheckKernel, 1, 1, 32, 0, LdmatrixCheckParams{buf, perm.data(), plain.data(), trans.data()});
+    auto at = [&](unsigned i, unsigned rowInMatrix, unsigned col) {   // element (row, col) of matrix i
+        unsigned lane = 8 * i + rowInMatrix;
+        return (unsigned) buf[perm[lane] * 16 + 8 * (lane & 1) + col];
+    };
+    int wrong = 0;
+    for (unsigned lane = 0; lane < 32; lane++) {
+        unsigned g = lane / 4, t = lane % 4;
+        for (unsigned i = 0; i < 4; i++) {
+            wrong += plain[lane * 4 + i] != (at(i, g, 2 * t) | at(i, g, 2 * t + 1) << 16);
+            wrong += trans[lane * 4 + i] != (at(i, 2 * t, g) | at(i, 2 * t + 1, g) << 16);
+        }
+    }
+    report("ls_ldmatrix_x4 (+ .trans) fragments", wrong, 0);
+}
+
 static void splitAndAdd() {
     int rows = 3, cols = 300, stride = 310;
     auto x = gauss(rows * stride);
@@ -335,6 +375,75 @@ static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int
     report("ls_mla_decode H " + std::to_string(H) + " r " + std::to_string(r) + "+" + std::to_string(dr) + " bs "
            + std::to_string(blockSize) + " chunk " + std::to_string(chunk) + " ctx " + ctxText + " (" + std::to_string(numWork) + " items)",
            relErr(out, want), 2e-6);
+}
+
+/**
+ * ls_mla_decode_tc + ls_mla_combine over a bf16 latent cache against an f64 softmax over the widened cache values
+ * (the same rows the kernel reads): rows of one sequence each, block tables shuffled, chunks that split and that
+ * don't, partial last tiles. strideExtra: cache row stride r + dr + strideExtra elements (a multiple of 8 takes
+ * the 16-byte cp.async path, anything else the element copies).
+ */
+static void mlaDecodeTc(int H, int r, int dr, int blockSize, const std::vector<int>& ctx, int chunk, int strideExtra) {
+    const int n = (int) ctx.size(), qk = r + dr, width = qk + strideExtra;
+    int maxLen = *std::max_element(ctx.begin(), ctx.end());
+    int maxBlocks = (maxLen + blockSize - 1) / blockSize;
+    int numBlocks = n * maxBlocks + 2;
+    auto values = gauss((size_t) numBlocks * blockSize * width);
+    std::vector<unsigned short> cache(values.size());
+    for (size_t i = 0; i < values.size(); i++) cache[i] = bf16(values[i]);
+    std::vector<int> perm(numBlocks), tables((size_t) n * maxBlocks);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    for (size_t i = 0; i < tables.size(); i++) tables[i] = perm[i];
+    std::vector<int> work, splitBase = {0};
+    for (int w = 0; w < n; w++) {
+        for (int s = 0; s < ctx[w]; s += chunk) {
+            work.insert(work.end(), {w, n - 1 - w, s, std::min(ctx[w], s + chunk)});
+        }
+        splitBase.push_back((int) work.size() / 4);
+    }
+    int numWork = (int) work.size() / 4;
+    int qStride = H * qk + 3, outStride = H * r + 5;
+    auto q = gauss((size_t) n * qStride);
+    std::vector<float> out((size_t) n * outStride, 0), pacc((size_t) numWork * H * r), pml((size_t) numWork * H * 2);
+    float scale = 0.08f;
+    auto rowOf = [&](int seq, int pos) { return (size_t) tables[seq * maxBlocks + pos / blockSize] * blockSize + pos % blockSize; };
+    LsMlaDecodeTcParams p{P(q.data()), P(cache.data()), P(tables.data()), P(work.data()), P(splitBase.data()),
+                          P(pacc.data()), P(pml.data()), P(out.data()), numWork, H, r, dr, qStride, qk, width,
+                          blockSize, maxBlocks, outStride, r, scale};
+    size_t smem = 4 * LS_MLA_TC_KSPLIT * LS_MLA_TC_HEADS * (LS_MLA_TC_TILE + 8) + 16 * 2 * 32 * (LS_MLA_TC_TILE / 16)
+            + 12 * LS_MLA_TC_HEADS + 2 * LS_MLA_TC_STAGES * LS_MLA_TC_TILE * (qk + 8);
+    emu_launch(ls_mla_decode_tc, numWork, (H + LS_MLA_TC_HEADS - 1) / LS_MLA_TC_HEADS, 32 * LS_MLA_TC_WARPS, smem, p);
+    LsMlaCombineParams c{P(pacc.data()), P(pml.data()), P(splitBase.data()), P(out.data()), n, H, r, outStride, r, 0};
+    emu_launch(ls_mla_combine, n, H, LS_THREADS, 0, c);
+    std::vector<double> want(out.size(), 0);
+    for (int w = 0; w < n; w++) {
+        int seq = n - 1 - w;
+        for (int h = 0; h < H; h++) {
+            const float* qh = &q[(size_t) w * qStride + h * qk];
+            std::vector<double> sc(ctx[w]);
+            double m = -INFINITY, sum = 0;
+            for (int s = 0; s < ctx[w]; s++) {
+                const unsigned short* k = &cache[rowOf(seq, s) * width];
+                double dot = 0;
+                for (int i = 0; i < qk; i++) dot += (double) qh[i] * widen(k[i]);
+                sc[s] = dot * scale;
+                m = std::max(m, sc[s]);
+            }
+            for (auto& x : sc) { x = std::exp(x - m); sum += x; }
+            for (int s = 0; s < ctx[w]; s++) {
+                const unsigned short* v = &cache[rowOf(seq, s) * width];
+                for (int i = 0; i < r; i++) want[(size_t) w * outStride + h * r + i] += sc[s] / sum * widen(v[i]);
+            }
+        }
+    }
+    // Columns of out no head writes (stride padding) stay 0 on both sides, so a stray write fails the check.
+    std::string ctxText;
+    for (int x : ctx) ctxText += (ctxText.empty() ? "" : ",") + std::to_string(x);
+    report("ls_mla_decode_tc H " + std::to_string(H) + " r " + std::to_string(r) + "+" + std::to_string(dr) + " bs "
+           + std::to_string(blockSize) + " chunk " + std::to_string(chunk) + " ctx " + ctxText + " stride +"
+           + std::to_string(strideExtra) + " (" + std::to_string(numWork) + " items)",
+           relErr(out, want), 1e-5);
 }
 
 /** The CPU backend's routing (MoeCpu), in C++. */
@@ -662,6 +771,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
 
 int main() {
     mmaFragments();
+    ldmatrixFragments();
     setvbuf(stdout, nullptr, _IONBF, 0);
     splitAndAdd();
     rmsnorm();
@@ -679,6 +789,14 @@ int main() {
     mlaDecode(16, 512, 64, 64, {1000, 17}, 100000);          // one split each: the decode kernel writes out
     mlaDecode(128, 512, 64, 64, {1, 65, 1000}, 128);
     mlaDecode(3, 40, 7, 16, {70, 5, 33}, 16);                // small odd dims: partly empty lanes, scalar loads
+    mlaDecodeTc(1, 512, 64, 16, {1, 63, 64, 65, 1000}, 64, 0);
+    mlaDecodeTc(16, 512, 64, 64, {1, 63, 64, 65, 1000, 4096}, 256, 0);
+    mlaDecodeTc(16, 512, 64, 16, {4096, 65, 1}, 1000, 8);       // chunks not a multiple of the tile
+    mlaDecodeTc(16, 512, 64, 64, {1000, 17}, 100000, 0);         // one split each: the decode kernel writes out
+    mlaDecodeTc(128, 512, 64, 64, {1, 65, 1000}, 128, 0);
+    mlaDecodeTc(3, 512, 64, 16, {70, 5, 33}, 16, 4);             // padded heads, element copies
+    mlaDecodeTc(3, 48, 16, 16, {70, 5, 33}, 48, 0);              // small dims: idle dim slices and column pairs
+    mlaDecodeTc(5, 128, 32, 64, {300, 64}, 96, 2);               // 2 of 8 warps own output columns
     route(5, 8, 2, false, 1, 1, false, 1.0f);
     route(4, 64, 6, false, 1, 1, false, 1.0f);
     route(4, 160, 6, true, 8, 3, false, 16.0f);

@@ -21,12 +21,14 @@
 #define __device__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
+#define __maxnreg__(...)
 #define __shared__ static
 
 struct emu_dim3 { unsigned x = 1, y = 1, z = 1; };
 /* CUDA's 16-byte vector types (the kernels' vectorized loads) */
 struct alignas(16) uint4 { unsigned x, y, z, w; };
 struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(8) float2 { float x, y; };
 inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_DONE };
@@ -140,6 +142,39 @@ inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsi
     }
 }
 
+/*
+ * ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 as a warp collective (PTX ISA, "Warp-level matrix load
+ * instruction: ldmatrix"): lane 8i + j passes the address of row j of matrix i (8 consecutive 16-bit values,
+ * 16-byte aligned); with g = lane / 4, t = lane % 4, register i receives (row g, cols 2t, 2t+1) of matrix i,
+ * or with .trans (rows 2t, 2t+1, col g), the lower index in the low 16 bits. A misaligned row aborts.
+ */
+inline void emu_ldmatrix_x4(unsigned (&r)[4], const void* row, bool trans) {
+    const unsigned t = threadIdx.x;
+    const unsigned warp0 = t & ~31u;
+    if (reinterpret_cast<uintptr_t>(row) % 16 != 0) {
+        std::fprintf(stderr, "emu: ldmatrix row address %p of thread %u not 16-byte aligned\n", row, t);
+        std::abort();
+    }
+    emu.exchange[t] = static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(row));
+    __syncwarp();
+    auto rowOf = [&](unsigned lane) {
+        return reinterpret_cast<const unsigned short*>(static_cast<uintptr_t>(emu.exchange[warp0 + lane]));
+    };
+    const unsigned g = (t & 31u) >> 2, q = t & 3u;
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned lo, hi;
+        if (trans) {
+            lo = rowOf(8 * i + 2 * q)[g];
+            hi = rowOf(8 * i + 2 * q + 1)[g];
+        } else {
+            lo = rowOf(8 * i + g)[2 * q];
+            hi = rowOf(8 * i + g)[2 * q + 1];
+        }
+        r[i] = lo | (hi << 16);
+    }
+    __syncwarp();   // every lane has read the addresses before the exchange is reused
+}
+
 inline void emu_trampoline() {
     emu.body(emu.params);
     emu.fibers[emu.current].state = EMU_DONE;
@@ -165,7 +200,8 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
     for (unsigned by = 0; by < gy; by++) {
         for (unsigned bx = 0; bx < gx; bx++) {
             blockIdx = {bx, by, 0};
-            emu.dynamic_smem.assign(smem + 16, 0xAB);
+            // all-one bits: NaN as f32 and as bf16, so reading shared memory nobody wrote shows in the results
+            emu.dynamic_smem.assign(smem + 16, 0xFF);
             for (unsigned t = 0; t < threads; t++) {
                 emu_fiber& f = emu.fibers[t];
                 getcontext(&f.ctx);

@@ -56,6 +56,15 @@ typedef unsigned long long ls_ptr;
 /* ls_mla_decode keeps per lane r/32 value and (r+dr)/32 query registers: r at most this, r + dr at most that */
 #define LS_MLA_MAX_R 512
 #define LS_MLA_MAX_QK 576
+/* ls_mla_decode_tc (tensor cores, bf16 latent cache): warps of a block (a block serves LS_MLA_TC_HEADS heads,
+ * the M of every mma), cache rows per shared tile, tile buffers of its cp.async ring, and the warps that split
+ * the r + dr dims of Q.K^T (the other WARPS / KSPLIT warp groups split the tile's keys). Its r is at most
+ * LS_MLA_MAX_R and r + dr at most LS_MLA_MAX_QK (register arrays), both multiples of 16. */
+#define LS_MLA_TC_WARPS 8
+#define LS_MLA_TC_HEADS 16
+#define LS_MLA_TC_TILE 32
+#define LS_MLA_TC_STAGES 4
+#define LS_MLA_TC_KSPLIT 4
 /* splits of one query row that ls_mla_combine merges (its factors live in shared memory) */
 #define LS_MLA_MAX_SPLITS 128
 /* output rows of one ls_moe_gate_up block (8 warps x 2 rows, each of gate and up) and of one ls_moe_down
@@ -397,6 +406,40 @@ typedef struct {
     int outHeadStride;
     float scale;
 } LsMlaDecodeParams;
+
+/*
+ * ls_mla_decode_tc: ls_mla_decode on tensor cores over a bf16 latent cache (mla_decode_tc.cu). Same work items,
+ * query, key, value, score, outputs (out for a row of one split, else partialAcc/partialMl for ls_mla_combine)
+ * and split plan as ls_mla_decode; the cache rows are bf16 (r + dr values, widened exactly), q f32.
+ * Shapes: r % 16 == 0, (r + dr) % 16 == 0, r <= LS_MLA_MAX_R, r + dr <= LS_MLA_MAX_QK. 16-byte cp.async copies
+ * when cacheStride % 8 == 0 and the cache is 16-byte aligned, element copies otherwise.
+ * grid (numWork, ceil(numHeads / LS_MLA_TC_HEADS)), block 32*LS_MLA_TC_WARPS, dynamic shared memory
+ * 4*KSPLIT*HEADS*(TILE + 8) + 16*2*32*(TILE/16) + 12*HEADS + 2*STAGES*TILE*(r + dr + 8) bytes (LS_MLA_TC_*;
+ * shared rows padded by 8 values, an odd number of 16-byte units apart: ldmatrix without bank conflicts):
+ * 161,984 bytes at 512 + 64, above the 48 KB default, the launcher opts in.
+ */
+typedef struct {
+    ls_ptr q;           /* [rows, ...] f32 */
+    ls_ptr cache;       /* latent cache rows of one layer, bf16, stride cacheStride (elements) */
+    ls_ptr blockTables; /* [numSeqs, maxBlocks] int32 */
+    ls_ptr work;        /* [numWork, 4] int32: row, seq, start, end */
+    ls_ptr splitBase;   /* [rows + 1] int32 */
+    ls_ptr partialAcc;  /* [numWork, numHeads, r] f32 */
+    ls_ptr partialMl;   /* [numWork, numHeads, 2] f32 */
+    ls_ptr out;         /* [rows, ...] f32 */
+    int numWork;
+    int numHeads;
+    int r;
+    int dr;
+    int qStride;
+    int qHeadStride;
+    int cacheStride;
+    int blockSize;
+    int maxBlocks;
+    int outStride;
+    int outHeadStride;
+    float scale;
+} LsMlaDecodeTcParams;
 
 /*
  * ls_mla_combine: for each row with more than one split (at most LS_MLA_MAX_SPLITS) and head h, with

@@ -215,6 +215,9 @@ public final class DeviceBench {
                             r.decodeMillis(), r.plan().numWork(), r.plan().chunk())));
             row(new BenchRow("kernel: ls_attention (part 1)", shape, r.attentionGbPerSecond(), copyGbs, "GB/s",
                     String.format(Locale.ROOT, "%.3f ms; the same bytes counted once", r.attentionMillis())));
+            row(new BenchRow("kernel: ls_mla_decode_tc + combine", shape, r.tcGbPerSecond(), copyGbs, "GB/s",
+                    String.format(Locale.ROOT, "%.3f ms; bf16 latent cache + f32 queries read once, tensor cores; "
+                            + "same plan", r.tcMillis())));
         }
     }
 

@@ -2,6 +2,7 @@ package io.latentserve.cuda.bench;
 
 import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.backend.MlaDecodePlan;
+import io.latentserve.cuda.backend.MlaDecodeTc;
 import io.latentserve.cuda.driver.CudaDriver;
 import io.latentserve.cuda.kernels.AttentionParams;
 import io.latentserve.cuda.kernels.Grid;
@@ -9,6 +10,7 @@ import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.KernelModule;
 import io.latentserve.cuda.kernels.MlaCombineParams;
 import io.latentserve.cuda.kernels.MlaDecodeParams;
+import io.latentserve.cuda.kernels.MlaDecodeTcParams;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,8 +20,9 @@ import java.util.List;
 
 /**
  * Kernel-level timing of absorbed MLA decode attention at DeepSeek-V2-Lite shapes (16 heads, latent 512 +
- * rope 64, f32 cache, block size 64): ls_mla_decode + ls_mla_combine as CudaAttention plans them, and the
- * older ls_attention path on the same data for comparison. Device memory comes straight from the driver
+ * rope 64, f32 cache, block size 64): ls_mla_decode + ls_mla_combine as CudaAttention plans them, the
+ * older ls_attention path on the same data for comparison, and ls_mla_decode_tc + ls_mla_combine (same plan)
+ * over the same cache in bf16. Device memory comes straight from the driver
  * (not the backend's arenas) and is freed afterwards; the cache holds one constant value (the kernels'
  * speed does not depend on it). Not wired to the CLI.
  */
@@ -32,10 +35,15 @@ public final class MlaDecodeBench {
 
     /**
      * One shape's result. bytesRead = the f32 latent cache the batch sees plus the absorbed queries;
-     * gbPerSecond = bytesRead / decodeMillis.
+     * gbPerSecond = bytesRead / decodeMillis; tcBytesRead and tcGbPerSecond the same for the bf16 cache and
+     * ls_mla_decode_tc.
      */
     public record Result(int batch, int context, MlaDecodePlan plan, double decodeMillis, double attentionMillis,
-                         long bytesRead) {
+                         long bytesRead, double tcMillis, long tcBytesRead) {
+        public double tcGbPerSecond() {
+            return tcBytesRead / (tcMillis * 1e6);
+        }
+
         public double gbPerSecond() {
             return bytesRead / (decodeMillis * 1e6);
         }
@@ -47,8 +55,9 @@ public final class MlaDecodeBench {
         @Override
         public String toString() {
             return String.format("ls_mla_decode B %d C %d (%d items x %d head groups, chunk %d): %.3f ms, %.1f GB/s;"
-                            + " ls_attention: %.3f ms, %.1f GB/s", batch, context, plan.numWork(), plan.headGroups(),
-                    plan.chunk(), decodeMillis, gbPerSecond(), attentionMillis, attentionGbPerSecond());
+                            + " ls_attention: %.3f ms, %.1f GB/s; ls_mla_decode_tc (bf16 cache): %.3f ms, %.1f GB/s", batch,
+                    context, plan.numWork(), plan.headGroups(), plan.chunk(), decodeMillis, gbPerSecond(),
+                    attentionMillis, attentionGbPerSecond(), tcMillis, tcGbPerSecond());
         }
     }
 
@@ -92,6 +101,9 @@ public final class MlaDecodeBench {
             long cacheFloats = (long) tables.length * BLOCK * width;
             long cache = alloc(d, owned, 4 * cacheFloats);
             d.memsetD32(cache, Float.floatToRawIntBits(0.01f), cacheFloats);
+            long cacheBf16 = alloc(d, owned, 2 * cacheFloats);   // the same rows in bf16 (cacheFloats is even)
+            int bf16 = Float.floatToRawIntBits(0.01f) >>> 16;
+            d.memsetD32(cacheBf16, bf16 | (bf16 << 16), cacheFloats / 2);
             long q = alloc(d, owned, 4L * batch * HEADS * width);
             d.memsetD32(q, Float.floatToRawIntBits(0.02f), (long) batch * HEADS * width);
             long out = alloc(d, owned, 4L * batch * HEADS * R);
@@ -117,10 +129,22 @@ public final class MlaDecodeBench {
                     dTables, 0, batch, HEADS, HEADS, width, 0, R, HEADS * width, width, width, 0, 0, 0, width, 0,
                     HEADS * R, R, BLOCK, blocksPerSeq, SCALE), new Grid(batch, HEADS, 1, 32 * KernelLimits.ATTN_WARPS,
                     KernelLimits.attentionSharedBytes(width, 0, R)), ctx.streamHandle());
+            Runnable decodeTc = () -> {
+                module.launch(new MlaDecodeTcParams(q, cacheBf16, dTables, dWork, dSplitBase, partialAcc, partialMl,
+                        out, plan.numWork(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R,
+                        R, SCALE), MlaDecodeTc.grid(plan, HEADS, R, DR), ctx.streamHandle());
+                if (plan.needsCombine()) {
+                    module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBase, out, batch, HEADS, R,
+                            HEADS * R, R), new Grid(batch, HEADS, 1, KernelLimits.THREADS, 0), ctx.streamHandle());
+                }
+            };
             double decodeMs = time(ctx, decode, reps);
             double attentionMs = time(ctx, attention, reps);
-            long bytes = 4L * batch * context * width + 4L * batch * HEADS * width;
-            return new Result(batch, context, plan, decodeMs, attentionMs, bytes);
+            double tcMs = time(ctx, decodeTc, reps);
+            long queries = 4L * batch * HEADS * width;
+            long bytes = 4L * batch * context * width + queries;
+            return new Result(batch, context, plan, decodeMs, attentionMs, bytes, tcMs,
+                    2L * batch * context * width + queries);
         } finally {
             ctx.synchronize();
             for (long p : owned) {

@@ -21,7 +21,7 @@ class MlaDecodeBenchGpuTest {
             assertEquals(4, results.size());
             for (var r : results) {
                 System.out.println("BENCH " + r);
-                assertTrue(r.decodeMillis() > 0 && r.attentionMillis() > 0, r.toString());
+                assertTrue(r.decodeMillis() > 0 && r.attentionMillis() > 0 && r.tcMillis() > 0, r.toString());
             }
         }
     }
