@@ -79,6 +79,9 @@ extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tc(const LsMlaDecodeTc
     const int rowPad = qk + 8;
     const int* work = reinterpret_cast<const int*>(p.work) + 4 * static_cast<long long>(b);
     const int row = work[0];
+    if (row < 0) {
+        return;   /* padding item (MlaDecodePlan.launchWork: one launch shape per power-of-two item count) */
+    }
     const int seq = work[1];
     const int start = work[2];
     const int end = work[3];

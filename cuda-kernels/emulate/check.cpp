@@ -402,6 +402,7 @@ static void mlaDecodeTc(int H, int r, int dr, int blockSize, const std::vector<i
         }
         splitBase.push_back((int) work.size() / 4);
     }
+    for (int pad = 0; pad < 3; pad++) work.insert(work.end(), {-1, -1, 0, 0});   // padding items: blocks exit
     int numWork = (int) work.size() / 4;
     int qStride = H * qk + 3, outStride = H * r + 5;
     auto q = gauss((size_t) n * qStride);
