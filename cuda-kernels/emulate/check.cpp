@@ -654,11 +654,16 @@ static void copyCombineEmbedding() {
  */
 enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME };
 
-static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights) {
+static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights,
+                      bool tensorCores = false) {
     std::string name = "T " + std::to_string(T) + " E " + std::to_string(E) + " top-" + std::to_string(K) + " D "
                        + std::to_string(D) + " I " + std::to_string(I)
                        + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : " same")
                        + (bf16Weights ? " bf16" : " f32");
+    const std::string gateUp = tensorCores ? "ls_moe_gate_up_tc " : "ls_moe_gate_up ";
+    const std::string down = tensorCores ? "ls_moe_down_tc " : "ls_moe_down ";
+    // the CUDA-core kernels accumulate f32 products; the tensor-core ones x split into bf16 hi + lo
+    const double tol = tensorCores ? 1e-5 : 2e-6;
     std::vector<int> experts(T * K);
     std::vector<float> weights(T * K);
     std::uniform_real_distribution<double> unit(0, 1);
@@ -726,9 +731,15 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     auto x = gauss((size_t) T * xStride);
     std::vector<float> h((size_t) pairs * I, NAN), y((size_t) pairs * D, NAN);
     int dtype = bf16Weights ? LS_DTYPE_BF16 : LS_DTYPE_F32;
-    LsMoeGateUpParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()), P(rowToken.data()),
-                         P(h.data()), E, D, I, xStride, I, dtype};
-    emu_launch(ls_moe_gate_up, E, (I + LS_MOE_GATE_UP_ROWS - 1) / LS_MOE_GATE_UP_ROWS, 256, 0, gp);
+    if (tensorCores) {
+        LsMoeGateUpTcParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
+                               P(rowToken.data()), P(h.data()), E, D, I, xStride, I, 0};
+        emu_launch(ls_moe_gate_up_tc, E, (I + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, gp);
+    } else {
+        LsMoeGateUpParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
+                             P(rowToken.data()), P(h.data()), E, D, I, xStride, I, dtype};
+        emu_launch(ls_moe_gate_up, E, (I + LS_MOE_GATE_UP_ROWS - 1) / LS_MOE_GATE_UP_ROWS, 256, 0, gp);
+    }
     std::vector<double> wantH((size_t) pairs * I);
     for (int e = 0; e < E; e++)
         for (int r = wantOffsets[e]; r < wantOffsets[e + 1]; r++)
@@ -741,9 +752,14 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                 }
                 wantH[(size_t) r * I + i] = g / (1 + std::exp(-g)) * u;
             }
-    report("ls_moe_gate_up " + name, relErr(h, wantH), 2e-6);
-    LsMoeDownParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, dtype};
-    emu_launch(ls_moe_down, E, (D + LS_MOE_DOWN_ROWS - 1) / LS_MOE_DOWN_ROWS, 256, 0, dp);
+    report(gateUp + name, relErr(h, wantH), tol);
+    if (tensorCores) {
+        LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, 0};
+        emu_launch(ls_moe_down_tc, E, (D + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, dp);
+    } else {
+        LsMoeDownParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, dtype};
+        emu_launch(ls_moe_down, E, (D + LS_MOE_DOWN_ROWS - 1) / LS_MOE_DOWN_ROWS, 256, 0, dp);
+    }
     std::vector<double> wantY((size_t) pairs * D);
     for (int e = 0; e < E; e++)
         for (int r = wantOffsets[e]; r < wantOffsets[e + 1]; r++)
@@ -752,7 +768,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                 for (int i = 0; i < I; i++) a += (double) dw[e][(size_t) d * I + i] * h[(size_t) r * I + i];
                 wantY[(size_t) r * D + d] = a;
             }
-    report("ls_moe_down " + name, relErr(y, wantY), 2e-6);
+    report(down + name, relErr(y, wantY), tol);
     // combine in ascending expert order onto a non-zero out, vs the f64 MoE from the reference h
     auto out = gauss((size_t) T * D);
     std::vector<double> want(out.begin(), out.end());
@@ -767,7 +783,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                 want[(size_t) t * D + d] += weights[t * K + k] * a;
             }
         }
-    report("moe decode end to end " + name, relErr(out, want), 1e-5);
+    report(std::string("moe decode end to end ") + (tensorCores ? "tc " : "") + name, relErr(out, want), 1e-5);
 }
 
 int main() {
@@ -818,6 +834,16 @@ int main() {
     moeDecode(256, 64, 6, 128, 64, MOE_SKEWED, true);  // one expert holds all 256 tokens: 32 token tiles
     moeDecode(256, 160, 6, 64, 32, MOE_RANDOM, false);
     moeDecode(64, 8, 2, 1024, 32, MOE_SAME, true);     // all tokens on the same 2 of 8 experts
+    // tensor-core kernels (bf16 weights, widths multiples of 16)
+    moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true, true);
+    moeDecode(7, 8, 2, 48, 80, MOE_SAME, true, true);       // widths 16 mod 32: the half step of 16 values
+    moeDecode(7, 160, 6, 1040, 208, MOE_SKEWED, true, true); // partial slice, last block with 2 of 8 warps busy
+    moeDecode(64, 64, 6, 256, 96, MOE_RANDOM, true, true);
+    moeDecode(256, 64, 6, 128, 64, MOE_SKEWED, true, true);  // one expert holds all 256 tokens: 8 passes of 32
+    moeDecode(256, 160, 6, 64, 32, MOE_RANDOM, true, true);
+    moeDecode(40, 4, 4, 96, 48, MOE_SAME, true, true);       // 40 tokens per expert: a pass of 32, one of 8
+    moeDecode(1, 64, 6, 2048, 1408, MOE_RANDOM, true, true); // DeepSeek-V2-Lite decode of one token
+    moeDecode(16, 8, 2, 2048, 1408, MOE_RANDOM, true, true); // V2-Lite widths, 16 tokens over 8 experts
     std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
     return failures ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #pragma once
 /* Kernels test this to swap inline PTX (tensor-core mma) for the emulation's collective below. */
 #define LS_EMULATION 1
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +30,7 @@ struct emu_dim3 { unsigned x = 1, y = 1, z = 1; };
 struct alignas(16) uint4 { unsigned x, y, z, w; };
 struct alignas(16) float4 { float x, y, z, w; };
 struct alignas(8) float2 { float x, y; };
+struct alignas(8) uint2 { unsigned x, y; };
 inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_DONE };
@@ -44,7 +46,11 @@ struct emu_block {
     ucontext_t scheduler;
     unsigned current = 0;
     std::vector<unsigned long long> exchange;
-    std::vector<unsigned> mma_exchange;   // per thread: a[4], b[2], c[4] of an ls_mma_bf16_16816
+    /* per thread, two slots of a[4], b[2], c[4] of an ls_mma_bf16_16816 used in turn (mma_turn): a lane writing
+     * the next product's slot cannot overwrite what a slower lane still reads of this one, so one warp meeting
+     * per product is enough (the meetings are what the emulation's time goes into) */
+    std::vector<unsigned> mma_exchange;
+    std::vector<unsigned char> mma_turn;
     std::vector<unsigned char> dynamic_smem;
     void (*body)(const void*) = nullptr;
     const void* params = nullptr;
@@ -111,14 +117,16 @@ inline int min(int a, int b) { return a < b ? a : b; }
 inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], const float (&c)[4]) {
     const unsigned t = threadIdx.x;
     const unsigned warp0 = t & ~31u;
-    unsigned* mine = &emu.mma_exchange[t * 10u];
+    const unsigned slot = emu.mma_turn[t];
+    emu.mma_turn[t] = static_cast<unsigned char>(slot ^ 1u);
+    unsigned* mine = &emu.mma_exchange[(t * 2u + slot) * 10u];
     for (int i = 0; i < 4; i++) mine[i] = a[i];
     for (int i = 0; i < 2; i++) mine[4 + i] = b[i];
     for (int i = 0; i < 4; i++) std::memcpy(&mine[6 + i], &c[i], 4);
     __syncwarp();
     float A[16][16], B[16][8], C[16][8];
     for (unsigned l = 0; l < 32; l++) {
-        const unsigned* r = &emu.mma_exchange[(warp0 + l) * 10u];
+        const unsigned* r = &emu.mma_exchange[((warp0 + l) * 2u + slot) * 10u];
         const unsigned g = l >> 2, q = l & 3u;
         for (int half = 0; half < 2; half++) {          // a[0..1]: cols 2q, 2q+1; a[2..3]: cols 2q+8, 2q+9
             const unsigned col = 2 * q + 8 * half;
@@ -131,7 +139,8 @@ inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsi
         std::memcpy(cf, &r[6], 16);
         C[g][2 * q] = cf[0]; C[g][2 * q + 1] = cf[1]; C[g + 8][2 * q] = cf[2]; C[g + 8][2 * q + 1] = cf[3];
     }
-    __syncwarp();   // every lane has read the exchange before any lane's next mma overwrites it
+    // no second meeting: a lane's next product writes the other slot, and the one after this slot again only
+    // once every lane has met there, i.e. has finished reading this product
     const unsigned g = (t & 31u) >> 2, q = t & 3u;
     const unsigned rows[4] = {g, g, g + 8, g + 8};
     const unsigned cols[4] = {2 * q, 2 * q + 1, 2 * q, 2 * q + 1};
@@ -196,12 +205,14 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
         if (emu.fibers[t].stack.size() < stackBytes) emu.fibers[t].stack.resize(stackBytes);
     }
     emu.exchange.assign(threads, 0);
-    emu.mma_exchange.assign(threads * 10u, 0);
+    emu.mma_exchange.assign(threads * 20u, 0);
+    emu.mma_turn.assign(threads, 0);
     for (unsigned by = 0; by < gy; by++) {
         for (unsigned bx = 0; bx < gx; bx++) {
             blockIdx = {bx, by, 0};
             // all-one bits: NaN as f32 and as bf16, so reading shared memory nobody wrote shows in the results
             emu.dynamic_smem.assign(smem + 16, 0xFF);
+            std::fill(emu.mma_turn.begin(), emu.mma_turn.end(), 0);
             for (unsigned t = 0; t < threads; t++) {
                 emu_fiber& f = emu.fibers[t];
                 getcontext(&f.ctx);

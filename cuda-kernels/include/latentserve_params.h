@@ -71,6 +71,11 @@ typedef unsigned long long ls_ptr;
  * block (8 warps x 4 rows): the launch's grid y is ceil(inter / this) resp. ceil(hidden / this) */
 #define LS_MOE_GATE_UP_ROWS 16
 #define LS_MOE_DOWN_ROWS 32
+/* ls_moe_gate_up_tc / ls_moe_down_tc (tensor cores, bf16 weights): output features of one block (8 warps x one
+ * mma n-tile of 8 each; grid y is ceil(outFeatures / this)); input widths (hidden, inter) must be multiples of
+ * LS_MOE_TC_K (the mma's k) */
+#define LS_MOE_TC_FEATURES 64
+#define LS_MOE_TC_K 16
 
 /* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
 #define LS_MLA_LATENT 512
@@ -542,6 +547,47 @@ typedef struct {
     int yStride;
     int weightDtype;    /* LS_DTYPE_* of every down weight */
 } LsMoeDownParams;
+
+/*
+ * ls_moe_gate_up_tc: ls_moe_gate_up on tensor cores (mma.sync m16n8k16, bf16 x bf16 -> f32), same inputs,
+ * outputs and sorted layout; every weight bf16. x is split into bf16 hi + lo (both products summed in f32:
+ * within ~1e-5 of f32 arithmetic). hidden and inter are multiples of LS_MOE_TC_K; weights 16-byte aligned.
+ * grid (numExperts, ceil(inter / LS_MOE_TC_FEATURES)), block LS_THREADS; blocks of experts without rows exit
+ * before reading a weight.
+ */
+typedef struct {
+    ls_ptr x;           /* [T, hidden] f32, stride xStride */
+    ls_ptr gateTable;   /* [numExperts] device addresses of gate_proj (bf16 [inter, hidden]) */
+    ls_ptr upTable;     /* [numExperts] device addresses of up_proj (bf16 [inter, hidden]) */
+    ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
+    ls_ptr rowToken;    /* [pairs] int32 (ls_moe_sort) */
+    ls_ptr h;           /* [pairs, inter] f32 out, stride hStride */
+    int numExperts;
+    int hidden;
+    int inter;
+    int xStride;
+    int hStride;
+    int pad0;
+} LsMoeGateUpTcParams;
+
+/*
+ * ls_moe_down_tc: ls_moe_down on tensor cores (as ls_moe_gate_up_tc: h split into bf16 hi + lo, bf16 down
+ * weights, f32 accumulation). hidden and inter are multiples of LS_MOE_TC_K; weights 16-byte aligned.
+ * grid (numExperts, ceil(hidden / LS_MOE_TC_FEATURES)), block LS_THREADS; blocks of experts without rows exit
+ * before reading a weight.
+ */
+typedef struct {
+    ls_ptr h;           /* [pairs, inter] f32, stride hStride */
+    ls_ptr downTable;   /* [numExperts] device addresses of down_proj (bf16 [hidden, inter]) */
+    ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
+    ls_ptr y;           /* [pairs, hidden] f32 out, stride yStride */
+    int numExperts;
+    int hidden;
+    int inter;
+    int hStride;
+    int yStride;
+    int pad0;
+} LsMoeDownTcParams;
 
 /*
  * ls_gemv: out[t, n] = sum_k x[t, k] * w[n, k] for the few rows of a decode batch (t < rows <= LS_GEMV_MAX_ROWS),

@@ -189,6 +189,7 @@ public final class DeviceBench {
         record PathRun(CudaMoePath path, int[] tokens) {
         }
         List<PathRun> runs = List.of(new PathRun(CudaMoePath.FUSED, new int[]{1, 16, 64, 256}),
+                new PathRun(CudaMoePath.FUSED_TC, new int[]{1, 16, 64, 256}),
                 new PathRun(CudaMoePath.GROUPED, new int[]{16, 64, 256, 4096}),
                 new PathRun(CudaMoePath.PER_EXPERT, new int[]{256, 4096}));
         MoeDecodeBench.Layer layer = MoeDecodeBench.layer(backend, 1);

@@ -47,6 +47,10 @@ public final class KernelLimits {
     /** Output rows of one ls_moe_gate_up block (grid y = ceil(inter / this)) and of one ls_moe_down block. */
     public static final int MOE_GATE_UP_ROWS = 16;
     public static final int MOE_DOWN_ROWS = 32;
+    /** Output features of one ls_moe_gate_up_tc / ls_moe_down_tc block (8 warps x an mma n-tile of 8). */
+    public static final int MOE_TC_FEATURES = 64;
+    /** The tensor-core MoE kernels' input widths (hidden, inter) are multiples of this (the mma's k). */
+    public static final int MOE_TC_K = 16;
 
     public static final int MLA_LATENT = 512;
     public static final int MLA_ROPE = 64;
