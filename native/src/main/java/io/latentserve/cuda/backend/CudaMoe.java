@@ -24,7 +24,9 @@ import java.util.Optional;
  * SwiGLU MLPs as two grouped cuBLAS GEMMs over rows gathered by expert ({@link CudaGroupedMoe}), with one
  * sync for the per-expert counts; without cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the
  * rows gathered for it on the host's sort of the routing, then one weighted combine. {@link CudaMoePath}
- * forces a path per call.
+ * forces a path per call. A layer's shared experts ride along in the fused path's launches ({@link #moeFolded}:
+ * S slices of the shared MLP as S more experts every token takes with weight 1); every other path leaves them to
+ * the caller's dense MLP.
  */
 final class CudaMoe {
     /** The routing on the device: experts [T, K] int32 and weights [T, K] f32 in scratch memory. */
@@ -34,6 +36,13 @@ final class CudaMoe {
     /** The default largest batch of the fused path (AUTO); the team tunes it from measurements. */
     static final int DEFAULT_FUSED_MAX_TOKENS =
             Integer.getInteger("latentserve.cuda.fusedMoeMaxTokens", CudaFusedMoe.MAX_TOKENS);
+
+    /**
+     * Whether the fused path takes a layer's shared experts into its launches (-Dlatentserve.cuda.foldSharedExperts,
+     * default true; false runs them as a dense MLP before the routed experts, as on every other path).
+     */
+    static final boolean FOLD_SHARED = Boolean.parseBoolean(System.getProperty("latentserve.cuda.foldSharedExperts",
+            "true"));
 
     /** What the fused kernels take, for error messages. */
     private static final String FUSED_TAKES = "bf16/f32 of one shape, widths multiples of " + CudaExpertTables.VECTOR
@@ -48,6 +57,8 @@ final class CudaMoe {
     private int fusedMaxTokens = DEFAULT_FUSED_MAX_TOKENS;
     /** The path the last call ran (tests report it). */
     private CudaMoePath lastPath;
+    /** Whether the last call folded shared experts into the fused path. */
+    private boolean lastFoldedShared;
 
     CudaMoe(Kernels kernels, StepMemory memory, Gemm gemm) {
         this.kernels = kernels;
@@ -70,6 +81,10 @@ final class CudaMoe {
         return lastPath;
     }
 
+    boolean lastFoldedShared() {
+        return lastFoldedShared;
+    }
+
     /** Why the grouped path is unavailable, or null when it is available. */
     String groupedUnavailable() {
         return grouped.unavailableReason();
@@ -82,6 +97,7 @@ final class CudaMoe {
 
     void moe(CudaActivation x, CudaWeight gate, RouterConfig cfg, List<ExpertWeights> experts, CudaActivation out,
              CudaMoePath requested) {
+        lastFoldedShared = false;
         if (experts.size() != cfg.numExperts() || out.rows() != x.rows() || out.cols() != x.cols() || x.rows() == 0) {
             experts(x, route(x, gate, cfg), experts, out, requested); // checks the routing on the host
             return;
@@ -97,6 +113,37 @@ final class CudaMoe {
             }
         }
         experts(x, route(x, gate, cfg), experts, out, CudaMoePath.PER_EXPERT);
+    }
+
+    /**
+     * out += Shared(x) + Σ_k w_k · expert_k(x) in the fused path's launches, the shared MLP ([S·I, D] gate and up,
+     * [D, S·I] down) folded in as S more experts of width I, when the fused path takes this call (the plan for
+     * {@code requested} is FUSED or FUSED_TC, and the shared MLP splits into slices of the experts' dtype and width:
+     * {@link CudaExpertTables#of(List, ExpertWeights, int)}). Otherwise false, having run nothing: the caller runs the
+     * shared MLP and then {@link #moe}.
+     */
+    boolean moeFolded(CudaActivation x, CudaWeight gate, RouterConfig cfg, List<ExpertWeights> experts,
+                      ExpertWeights shared, CudaActivation out, CudaMoePath requested) {
+        if (experts.size() != cfg.numExperts() || out.rows() != x.rows() || out.cols() != x.cols() || x.rows() == 0) {
+            return false; // moe() reports what is wrong
+        }
+        checkRouting(x, gate, cfg);
+        Plan plan = plan(requested, x, experts);
+        if (plan.path() != CudaMoePath.FUSED && plan.path() != CudaMoePath.FUSED_TC) {
+            return false;
+        }
+        Optional<CudaExpertTables.Table> folded = tables.of(experts, shared, x.cols());
+        if (folded.isEmpty()) {
+            return false;
+        }
+        try (StepMemory.Scratch s = memory.scratch()) {
+            DeviceRouting r = routeOnDevice(s, x, gate, cfg);
+            fused.run(s, x, r.experts(), r.weights(), cfg.topK(), folded.get(), plan.path() == CudaMoePath.FUSED_TC,
+                    out);
+        }
+        lastPath = plan.path();
+        lastFoldedShared = true;
+        return true;
     }
 
     /** The path a call takes and what it needs: the fused kernels' table or the grouped GEMMs' addresses. */
@@ -209,6 +256,7 @@ final class CudaMoe {
 
     void experts(CudaActivation x, MoeRouting routing, List<ExpertWeights> experts, CudaActivation out,
                  CudaMoePath requested) {
+        lastFoldedShared = false;
         int tokens = x.rows();
         int k = routing.topK();
         int hidden = x.cols();
