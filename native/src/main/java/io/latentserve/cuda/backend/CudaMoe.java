@@ -1,11 +1,8 @@
 package io.latentserve.cuda.backend;
 
-import io.latentserve.cuda.kernels.CopyRowsParams;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
-import io.latentserve.cuda.kernels.MoeCombineParams;
 import io.latentserve.cuda.kernels.MoeRouteParams;
-import io.latentserve.cuda.kernels.SiluMulParams;
 import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.RouterConfig;
@@ -20,13 +17,13 @@ import java.util.Optional;
  * DeepSeek-V2 MoE on the device: router logits by cuBLAS, routing by ls_moe_route, then the experts.
  * Decode-sized batches (at most {@link CudaFusedMoe#MAX_TOKENS} tokens, experts the fused kernels take) stay
  * on the device: {@link #moe} never copies the routing to the host, and the experts run in the few launches
- * of {@link CudaFusedMoe} (on tensor cores where {@link CudaFusedMoe#tensorCores} says so). Larger batches (above -Dlatentserve.cuda.fusedMoeMaxTokens) run the experts'
- * SwiGLU MLPs as two grouped cuBLAS GEMMs over rows gathered by expert ({@link CudaGroupedMoe}), with one
- * sync for the per-expert counts; without cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the
- * rows gathered for it on the host's sort of the routing, then one weighted combine. {@link CudaMoePath}
- * forces a path per call. A layer's shared experts ride along in the fused path's launches ({@link #moeFolded}:
- * S slices of the shared MLP as S more experts every token takes with weight 1); every other path leaves them to
- * the caller's dense MLP.
+ * of {@link CudaFusedMoe} (on tensor cores where {@link CudaFusedMoe#tensorCores} says so). Larger batches (above
+ * -Dlatentserve.cuda.fusedMoeMaxTokens) run the experts' SwiGLU MLPs as two grouped cuBLAS GEMMs over rows
+ * gathered by expert ({@link CudaGroupedMoe}), with one sync for the per-expert counts; without
+ * cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the rows gathered for it on the host's sort of the
+ * routing, then one weighted combine ({@link CudaPerExpertMoe}). {@link CudaMoePath} forces a path per call.
+ * A layer's shared experts ride along in the fused path's launches ({@link #moeFolded}: S slices of the shared MLP
+ * as S more experts every token takes with weight 1); every other path leaves them to the caller's dense MLP.
  */
 final class CudaMoe {
     /** The routing on the device: experts [T, K] int32 and weights [T, K] f32 in scratch memory. */
@@ -54,6 +51,7 @@ final class CudaMoe {
     private final CudaExpertTables tables;
     private final CudaFusedMoe fused;
     private final CudaGroupedMoe grouped;
+    private final CudaPerExpertMoe perExpert;
     private int fusedMaxTokens = DEFAULT_FUSED_MAX_TOKENS;
     /** The path the last call ran (tests report it). */
     private CudaMoePath lastPath;
@@ -67,6 +65,7 @@ final class CudaMoe {
         this.tables = new CudaExpertTables(kernels.ctx());
         this.fused = new CudaFusedMoe(kernels, memory);
         this.grouped = new CudaGroupedMoe(kernels.ctx(), kernels, memory);
+        this.perExpert = new CudaPerExpertMoe(kernels, memory, gemm);
     }
 
     /** Largest batch AUTO gives the fused kernels (tests lower it to reach the other paths with small shapes). */
@@ -265,27 +264,12 @@ final class CudaMoe {
             throw new IllegalArgumentException("MoE routing of " + routing.numTokens() + " tokens x " + k
                     + " does not match x " + tokens + "x" + hidden + " / out " + out.rows() + "x" + out.cols());
         }
-        int pairs = tokens * k;
-        int[] count = new int[experts.size() + 1];
         for (int id : routing.experts()) {
             if (id < 0 || id >= experts.size()) {
                 throw new IllegalArgumentException("routing names expert " + id + " of " + experts.size());
             }
-            count[id + 1]++;
         }
-        int[] start = new int[experts.size() + 1];          // first gathered row of each expert
-        for (int e = 0; e < experts.size(); e++) {
-            start[e + 1] = start[e] + count[e + 1];
-        }
-        int[] next = start.clone();
-        int[] tokenOfRow = new int[pairs];                  // gathered row -> token
-        int[] rowOfPair = new int[pairs];                   // (t, k) -> gathered row
-        for (int i = 0; i < pairs; i++) {                   // i = t·K + k, tokens ascending within an expert
-            int row = next[routing.experts()[i]]++;
-            tokenOfRow[row] = i / k;
-            rowOfPair[i] = row;
-        }
-        if (pairs == 0) {
+        if (tokens * k == 0) {
             return;
         }
         Plan plan = plan(requested, x, experts);
@@ -297,57 +281,6 @@ final class CudaMoe {
             }
         }
         lastPath = CudaMoePath.PER_EXPERT;
-        int[] combineRows = new int[pairs];
-        float[] combineWeights = new float[pairs];
-        orderByExpert(routing, rowOfPair, combineRows, combineWeights);
-        try (StepMemory.Scratch s = memory.scratch()) {
-            long xs = s.floats((long) pairs * hidden);       // [P, D] f32: x rows gathered by expert
-            kernels.launch(new CopyRowsParams(x.address(), s.ints(tokenOfRow), xs, 0, pairs, hidden, x.stride(), hidden),
-                    Kernels.rowsByCols(pairs, hidden));
-            long ys = s.floats((long) pairs * hidden);       // [P, D] f32: expert outputs
-            for (int e = 0; e < experts.size(); e++) {
-                int rows = start[e + 1] - start[e];
-                if (rows > 0) {
-                    mlp(memory.view(xs, pairs, hidden).rowRange(start[e], rows), experts.get(e),
-                            memory.view(ys, pairs, hidden).rowRange(start[e], rows));
-                }
-            }
-            kernels.launch(new MoeCombineParams(ys, s.ints(combineRows), s.floats(combineWeights), out.address(),
-                    tokens, hidden, k, out.stride()), Kernels.rowsByCols(tokens, hidden));
-        }
-    }
-
-    /** y = down(silu(gate(x)) ⊙ up(x)) for the rows of x. */
-    private void mlp(CudaActivation x, ExpertWeights w, CudaActivation y) {
-        CudaWeight gate = CudaWeight.of(w.gateProj(), "expert gate_proj");
-        CudaWeight up = CudaWeight.of(w.upProj(), "expert up_proj");
-        CudaWeight down = CudaWeight.of(w.downProj(), "expert down_proj");
-        int inter = gate.rows();
-        try (StepMemory.Scratch s = memory.scratch()) {
-            CudaActivation g = memory.view(s.floats((long) x.rows() * inter), x.rows(), inter); // [n, I] f32
-            CudaActivation u = memory.view(s.floats((long) x.rows() * inter), x.rows(), inter); // [n, I] f32
-            gemm.matmul(x, gate, g);
-            gemm.matmul(x, up, u);
-            kernels.launch(new SiluMulParams(g.address(), u.address(), g.address(), x.rows(), inter, inter, inter, inter),
-                    Kernels.rowsByCols(x.rows(), inter));
-            gemm.matmul(g, down, y);
-        }
-    }
-
-    /** Each token's (row, weight) pairs sorted by expert id. */
-    private static void orderByExpert(MoeRouting routing, int[] rowOfPair, int[] rows, float[] weights) {
-        int k = routing.topK();
-        Integer[] order = new Integer[k];
-        for (int t = 0; t < routing.numTokens(); t++) {
-            int base = t * k;
-            for (int j = 0; j < k; j++) {
-                order[j] = j;
-            }
-            java.util.Arrays.sort(order, (a, b) -> Integer.compare(routing.experts()[base + a], routing.experts()[base + b]));
-            for (int j = 0; j < k; j++) {
-                rows[base + j] = rowOfPair[base + order[j]];
-                weights[base + j] = routing.weights()[base + order[j]];
-            }
-        }
+        perExpert.run(x, routing, experts, out);
     }
 }
