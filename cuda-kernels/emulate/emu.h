@@ -24,7 +24,8 @@
 #define __shared__ static
 
 struct emu_dim3 { unsigned x = 1, y = 1, z = 1; };
-/* CUDA's 16-byte vector types (the kernels' vectorized loads) */
+/* CUDA's 8- and 16-byte vector types (the kernels' vectorized loads) */
+struct alignas(8) uint2 { unsigned x, y; };
 struct alignas(16) uint4 { unsigned x, y, z, w; };
 struct alignas(16) float4 { float x, y, z, w; };
 inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
