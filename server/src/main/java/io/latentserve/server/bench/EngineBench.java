@@ -1,5 +1,6 @@
 package io.latentserve.server.bench;
 
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.tokenizer.Tokenizer;
 import io.latentserve.server.engine.Engine;
@@ -37,16 +38,22 @@ public final class EngineBench {
     private EngineBench() {
     }
 
-    /** Runs B requests of context prompt tokens and newTokens new tokens each through a fresh engine. */
+    /** Runs B requests of context prompt tokens and newTokens new tokens each through a fresh engine, f32 cache. */
     public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
                              int maxBatchedTokens) throws InterruptedException {
+        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, KvCacheDtype.F32);
+    }
+
+    /** As {@link #run(CausalLM, Tokenizer, int, int, int, int)} with a KV cache of the given element type. */
+    public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
+                             int maxBatchedTokens, KvCacheDtype cacheDtype) throws InterruptedException {
         if (batch < 1 || context < 1 || newTokens < 2 || maxBatchedTokens < 1) {
             throw new IllegalArgumentException("batch, context >= 1, new tokens >= 2, batched tokens >= 1");
         }
         int maxLen = context + newTokens + 1;
         int blocksPerSeq = (maxLen + BLOCK_SIZE - 1) / BLOCK_SIZE;
         EngineConfig config = new EngineConfig(batch, maxBatchedTokens, BLOCK_SIZE, batch * blocksPerSeq + 1, maxLen,
-                batch);
+                batch, cacheDtype);
         int vocab = model.config().vocabSize();
         SplittableRandom rnd = new SplittableRandom(31L * batch + context);
         try (Engine engine = new Engine(model, tokenizer, config, EngineListener.NONE);

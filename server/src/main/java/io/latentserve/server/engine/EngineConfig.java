@@ -1,5 +1,7 @@
 package io.latentserve.server.engine;
 
+import io.latentserve.model.backend.KvCacheDtype;
+
 /**
  * Scheduler and cache limits.
  *
@@ -9,10 +11,19 @@ package io.latentserve.server.engine;
  * @param numBlocks           KV cache blocks (capacity = numBlocks · blockSize tokens)
  * @param maxModelLen         longest prompt + completion
  * @param maxQueuedRequests   waiting requests beyond which submissions are refused (429)
+ * @param kvCacheDtype        element type of the KV cache (--kv-cache-dtype; f32 unless asked)
  */
 public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
-                           int maxQueuedRequests) {
+                           int maxQueuedRequests, KvCacheDtype kvCacheDtype) {
+
+    /** With an f32 KV cache. */
+    public EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
+                        int maxQueuedRequests) {
+        this(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, KvCacheDtype.F32);
+    }
+
     public EngineConfig {
+        java.util.Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
         if (maxNumSeqs < 1 || maxBatchedTokens < 1 || numBlocks < 1 || maxModelLen < 2 || maxQueuedRequests < 1) {
             throw new IllegalArgumentException("engine limits must be positive: " + this);
         }
