@@ -383,7 +383,7 @@ typedef struct {
  */
 typedef struct {
     ls_ptr q;           /* [rows, ...] f32 */
-    ls_ptr cache;       /* latent cache rows of one layer, f32, stride cacheStride */
+    ls_ptr cache;       /* latent cache rows of one layer, f32 or bf16 (cacheDtype), stride cacheStride */
     ls_ptr blockTables; /* [numSeqs, maxBlocks] int32 */
     ls_ptr work;        /* [numWork, 4] int32: row, seq, start, end */
     ls_ptr splitBase;   /* [rows + 1] int32 */
