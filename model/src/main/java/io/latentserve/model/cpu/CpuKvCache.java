@@ -3,6 +3,8 @@ package io.latentserve.model.cpu;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
 
+import java.util.Objects;
+
 /**
  * The paged cache on the heap: one array per layer, [numBlocks · blockSize, width], f32 (float[]) or bf16
  * (short[]: really half the memory) by dtype; attention reads it through {@link KvRows}.
@@ -20,7 +22,7 @@ final class CpuKvCache implements KvCache {
             throw new IllegalArgumentException("CPU KV cache of " + numBlocks + " blocks x " + blockSize
                     + " tokens x " + width + " values per layer is too large for one array; use fewer blocks");
         }
-        this.dtype = java.util.Objects.requireNonNull(dtype, "dtype");
+        this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.layers = new KvRows[numLayers];
         for (int l = 0; l < numLayers; l++) {
             layers[l] = KvRows.allocate(dtype, (int) perLayer);

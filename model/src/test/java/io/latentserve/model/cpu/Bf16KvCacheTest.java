@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
@@ -95,7 +96,7 @@ class Bf16KvCacheTest {
         SplittableRandom rnd = new SplittableRandom(mode.ordinal());
         AttentionBatch batch = twoSequences();
         try (Arena arena = Arena.ofShared()) {
-            CpuWeight kvB = io.latentserve.model.cpu.MatmulTest.randomWeight(arena, rnd,
+            CpuWeight kvB = MatmulTest.randomWeight(arena, rnd,
                     sh.numHeads() * (sh.qkNopeHeadDim() + sh.vHeadDim()), sh.kvLoraRank(), DType.BF16);
             CpuActivation q = randomRows(rnd, batch.numTokens(), sh.numHeads() * sh.qkHeadDim());
             float[][] out = new float[2][];
@@ -135,7 +136,7 @@ class Bf16KvCacheTest {
 
     /** A random DeepSeek-V2 and a Llama: prefill then decode steps, logits close and greedy tokens equal. */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    @ValueSource(booleans = {true, false})
     void aModelWithABf16CacheStaysCloseToF32(boolean deepseek) {
         ModelConfig c = deepseek ? RandomModels.deepseekConfig(false, true) : RandomModels.llamaConfig(4, 2);
         try (CausalLM model = RandomModels.model(c, CPU, 5)) {

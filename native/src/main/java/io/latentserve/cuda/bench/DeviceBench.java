@@ -28,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
@@ -60,7 +61,7 @@ public final class DeviceBench {
                           int activationGiB, Path json, boolean graphs, boolean kernelBenches,
                           KvCacheDtype kvCacheDtype) {
         public Options {
-            java.util.Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
+            Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
             if (!shapes.equals("v2-lite") && !shapes.equals("tiny")) {
                 throw new IllegalArgumentException("--shapes must be v2-lite or tiny, not " + shapes);
             }

@@ -12,6 +12,7 @@ import io.latentserve.server.engine.sample.TokenHistory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -41,7 +42,7 @@ public final class SingleSequenceGenerator {
     /** Generates with a KV cache of the given element type. */
     public SingleSequenceGenerator(CausalLM model, KvCacheDtype cacheDtype) {
         this.model = model;
-        this.cacheDtype = java.util.Objects.requireNonNull(cacheDtype, "cacheDtype");
+        this.cacheDtype = Objects.requireNonNull(cacheDtype, "cacheDtype");
     }
 
     /**

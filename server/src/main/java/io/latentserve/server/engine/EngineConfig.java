@@ -2,6 +2,8 @@ package io.latentserve.server.engine;
 
 import io.latentserve.model.backend.KvCacheDtype;
 
+import java.util.Objects;
+
 /**
  * Scheduler and cache limits.
  *
@@ -23,7 +25,7 @@ public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, 
     }
 
     public EngineConfig {
-        java.util.Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
+        Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
         if (maxNumSeqs < 1 || maxBatchedTokens < 1 || numBlocks < 1 || maxModelLen < 2 || maxQueuedRequests < 1) {
             throw new IllegalArgumentException("engine limits must be positive: " + this);
         }
