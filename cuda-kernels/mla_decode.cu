@@ -323,7 +323,8 @@ __device__ __forceinline__ void ls_mla_decode_body(const LsMlaDecodeParams& p, T
 }
 
 /* minBlocks 1 said explicitly: left to itself ptxas aims at 128 registers (two blocks per SM) and spills;
- * with it, ~148 registers and no local memory. */
+ * with it, ~167 registers (the f32 and bf16 bodies in one kernel; 148 with the f32 one alone) and no local
+ * memory. Either way one 256-thread block per SM, as registers already allowed no more. */
 extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(const LsMlaDecodeParams p) {
     extern __shared__ __align__(16) float smem[];   /* cp.async 16-byte copies and 16-byte rows need it */
     __shared__ float weights[LS_MLA_DECODE_WARPS][32];    /* softmax numerators of a tile, per warp */
