@@ -86,6 +86,9 @@ __device__ __forceinline__ void ls_mla_decode_body(const LsMlaDecodeParams& p, T
     const int qkPad = (qk + PER16 - 1) & ~(PER16 - 1);
     const int* work = reinterpret_cast<const int*>(p.work) + 4 * static_cast<long long>(b);
     const int row = work[0];
+    if (row < 0) {
+        return;   /* padding item (the plan pads its items to a power of two: one launch shape per bucket) */
+    }
     const int seq = work[1];
     const int start = work[2];
     const int end = work[3];

@@ -11,6 +11,7 @@
 #define LS_SUM_COUNT 0   /* number of tokens with rank key >= t */
 #define LS_SUM_MASS 1    /* weight of tokens with rank key >= max(t, floor) */
 #define LS_SUM_MASS_ID 2 /* weight of tokens with rank key >= floor and id <= vocab - 1 - t */
+#define LS_SUM_BROKEN 3  /* number of NaN or +inf logits (the host Sampler refuses such a row) */
 
 struct LsSampleRow {
     const float* logits;
@@ -44,6 +45,10 @@ __device__ double ls_row_sum(const LsSampleRow& row, int what, unsigned long lon
     double local = 0.0;
     for (int i = threadIdx.x; i < row.vocab; i += blockDim.x) {
         const float logit = row.logits[i];
+        if (what == LS_SUM_BROKEN) {
+            local += isnan(logit) || logit == INFINITY ? 1.0 : 0.0;
+            continue;
+        }
         if (!ls_valid(logit)) {
             continue;
         }
@@ -128,6 +133,12 @@ extern "C" __global__ void __launch_bounds__(LS_SAMPLE_THREADS, 1) ls_sample(con
     row.maxProcessed = 0.0;
     int* tokens = reinterpret_cast<int*>(p.tokens);
 
+    if (ls_row_sum(row, LS_SUM_BROKEN, 0, 0, scratch) != 0.0) {
+        if (threadIdx.x == 0) {
+            tokens[r] = -2; /* a NaN or +inf logit: the Java side fails the row as the host Sampler would */
+        }
+        return;
+    }
     const double count = ls_row_sum(row, LS_SUM_COUNT, 0, 0, scratch);
     if (count == 0.0) {
         if (threadIdx.x == 0) {

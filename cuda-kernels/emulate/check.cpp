@@ -87,6 +87,46 @@ static void mmaFragments() {
     report("ls_mma_bf16_16816 fragments vs A.B + C", worst, 1e-5);
 }
 
+/*
+ * ldmatrix x4 (plain and .trans) against the ISA's statement of it: lane 8i + j names row j of matrix i (here
+ * rows scattered over a buffer, matrix i's row j at buffer row perm[8i + j]); lane 4g + t receives in register
+ * i the elements (g, 2t), (g, 2t+1) of matrix i, or with .trans (2t, g), (2t+1, g), the first in the low half.
+ */
+struct LdmatrixCheckParams { const unsigned short* buf; const int* perm; unsigned* plain; unsigned* trans; };
+static void ldmatrixCheckKernel(const LdmatrixCheckParams p) {
+    const unsigned lane = threadIdx.x;
+    const unsigned short* row = p.buf + p.perm[lane] * 16 + 8 * (lane & 1);   // rows of 16 values, either half
+    unsigned r[4], rt[4];
+    ls_ldmatrix_x4(r, row);
+    ls_ldmatrix_x4_trans(rt, row);
+    for (int i = 0; i < 4; i++) {
+        p.plain[lane * 4 + i] = r[i];
+        p.trans[lane * 4 + i] = rt[i];
+    }
+}
+static void ldmatrixFragments() {
+    alignas(16) static unsigned short buf[32 * 16];
+    for (auto& x : buf) x = bf16((float) gauss(1)[0]);
+    std::vector<int> perm(32);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<unsigned> plain(32 * 4), trans(32 * 4);
+    emu_launch(ldmatrixCheckKernel, 1, 1, 32, 0, LdmatrixCheckParams{buf, perm.data(), plain.data(), trans.data()});
+    auto at = [&](unsigned i, unsigned rowInMatrix, unsigned col) {   // element (row, col) of matrix i
+        unsigned lane = 8 * i + rowInMatrix;
+        return (unsigned) buf[perm[lane] * 16 + 8 * (lane & 1) + col];
+    };
+    int wrong = 0;
+    for (unsigned lane = 0; lane < 32; lane++) {
+        unsigned g = lane / 4, t = lane % 4;
+        for (unsigned i = 0; i < 4; i++) {
+            wrong += plain[lane * 4 + i] != (at(i, g, 2 * t) | at(i, g, 2 * t + 1) << 16);
+            wrong += trans[lane * 4 + i] != (at(i, 2 * t, g) | at(i, 2 * t + 1, g) << 16);
+        }
+    }
+    report("ls_ldmatrix_x4 (+ .trans) fragments", wrong, 0);
+}
+
 static void splitAndAdd() {
     int rows = 3, cols = 300, stride = 310;
     auto x = gauss(rows * stride);
@@ -315,6 +355,7 @@ static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int
         }
         splitBase.push_back((int) work.size() / 4);
     }
+    for (int pad = 0; pad < 3; pad++) work.insert(work.end(), {-1, -1, 0, 0});   // padding items: blocks exit
     int numWork = (int) work.size() / 4;
     int qStride = H * qk + 3, outStride = H * r + 5;
     auto q = gauss((size_t) n * qStride);
@@ -356,6 +397,76 @@ static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int
            + "+" + std::to_string(dr) + " w " + std::to_string(width) + " bs " + std::to_string(blockSize) + " chunk "
            + std::to_string(chunk) + " ctx " + ctxText + " (" + std::to_string(numWork) + " items)",
            relErr(out, want), 2e-6);
+}
+
+/**
+ * ls_mla_decode_tc + ls_mla_combine over a bf16 latent cache against an f64 softmax over the widened cache values
+ * (the same rows the kernel reads): rows of one sequence each, block tables shuffled, chunks that split and that
+ * don't, partial last tiles. strideExtra: cache row stride r + dr + strideExtra elements (a multiple of 8 takes
+ * the 16-byte cp.async path, anything else the element copies).
+ */
+static void mlaDecodeTc(int H, int r, int dr, int blockSize, const std::vector<int>& ctx, int chunk, int strideExtra) {
+    const int n = (int) ctx.size(), qk = r + dr, width = qk + strideExtra;
+    int maxLen = *std::max_element(ctx.begin(), ctx.end());
+    int maxBlocks = (maxLen + blockSize - 1) / blockSize;
+    int numBlocks = n * maxBlocks + 2;
+    auto values = gauss((size_t) numBlocks * blockSize * width);
+    std::vector<unsigned short> cache(values.size());
+    for (size_t i = 0; i < values.size(); i++) cache[i] = bf16(values[i]);
+    std::vector<int> perm(numBlocks), tables((size_t) n * maxBlocks);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    for (size_t i = 0; i < tables.size(); i++) tables[i] = perm[i];
+    std::vector<int> work, splitBase = {0};
+    for (int w = 0; w < n; w++) {
+        for (int s = 0; s < ctx[w]; s += chunk) {
+            work.insert(work.end(), {w, n - 1 - w, s, std::min(ctx[w], s + chunk)});
+        }
+        splitBase.push_back((int) work.size() / 4);
+    }
+    for (int pad = 0; pad < 3; pad++) work.insert(work.end(), {-1, -1, 0, 0});   // padding items: blocks exit
+    int numWork = (int) work.size() / 4;
+    int qStride = H * qk + 3, outStride = H * r + 5;
+    auto q = gauss((size_t) n * qStride);
+    std::vector<float> out((size_t) n * outStride, 0), pacc((size_t) numWork * H * r), pml((size_t) numWork * H * 2);
+    float scale = 0.08f;
+    auto rowOf = [&](int seq, int pos) { return (size_t) tables[seq * maxBlocks + pos / blockSize] * blockSize + pos % blockSize; };
+    LsMlaDecodeTcParams p{P(q.data()), P(cache.data()), P(tables.data()), P(work.data()), P(splitBase.data()),
+                          P(pacc.data()), P(pml.data()), P(out.data()), numWork, H, r, dr, qStride, qk, width,
+                          blockSize, maxBlocks, outStride, r, scale};
+    size_t smem = 4 * LS_MLA_TC_KSPLIT * LS_MLA_TC_HEADS * (LS_MLA_TC_TILE + 8) + 16 * 2 * 32 * (LS_MLA_TC_TILE / 16)
+            + 12 * LS_MLA_TC_HEADS + 2 * LS_MLA_TC_STAGES * LS_MLA_TC_TILE * (qk + 8);
+    emu_launch(ls_mla_decode_tc, numWork, (H + LS_MLA_TC_HEADS - 1) / LS_MLA_TC_HEADS, 32 * LS_MLA_TC_WARPS, smem, p);
+    LsMlaCombineParams c{P(pacc.data()), P(pml.data()), P(splitBase.data()), P(out.data()), n, H, r, outStride, r, 0};
+    emu_launch(ls_mla_combine, n, H, LS_THREADS, 0, c);
+    std::vector<double> want(out.size(), 0);
+    for (int w = 0; w < n; w++) {
+        int seq = n - 1 - w;
+        for (int h = 0; h < H; h++) {
+            const float* qh = &q[(size_t) w * qStride + h * qk];
+            std::vector<double> sc(ctx[w]);
+            double m = -INFINITY, sum = 0;
+            for (int s = 0; s < ctx[w]; s++) {
+                const unsigned short* k = &cache[rowOf(seq, s) * width];
+                double dot = 0;
+                for (int i = 0; i < qk; i++) dot += (double) qh[i] * widen(k[i]);
+                sc[s] = dot * scale;
+                m = std::max(m, sc[s]);
+            }
+            for (auto& x : sc) { x = std::exp(x - m); sum += x; }
+            for (int s = 0; s < ctx[w]; s++) {
+                const unsigned short* v = &cache[rowOf(seq, s) * width];
+                for (int i = 0; i < r; i++) want[(size_t) w * outStride + h * r + i] += sc[s] / sum * widen(v[i]);
+            }
+        }
+    }
+    // Columns of out no head writes (stride padding) stay 0 on both sides, so a stray write fails the check.
+    std::string ctxText;
+    for (int x : ctx) ctxText += (ctxText.empty() ? "" : ",") + std::to_string(x);
+    report("ls_mla_decode_tc H " + std::to_string(H) + " r " + std::to_string(r) + "+" + std::to_string(dr) + " bs "
+           + std::to_string(blockSize) + " chunk " + std::to_string(chunk) + " ctx " + ctxText + " stride +"
+           + std::to_string(strideExtra) + " (" + std::to_string(numWork) + " items)",
+           relErr(out, want), 1e-5);
 }
 
 /** The CPU backend's routing (MoeCpu), in C++. */
@@ -424,6 +535,7 @@ static void route(int T, int E, int K, bool grouped, int G, int keepG, bool norm
 static int sampleReference(const std::vector<float>& l, double temp, int topK, double topP, double u) {
     int V = (int) l.size();
     std::vector<int> finite;
+    for (int i = 0; i < V; i++) if (std::isnan(l[i]) || l[i] == INFINITY) return -2; // broken: the kernel reports -2
     for (int i = 0; i < V; i++) if (l[i] > -INFINITY) finite.push_back(i);
     auto rank = [&](int a, int b) { return l[a] != l[b] ? l[a] > l[b] : a < b; };
     if (finite.empty()) return -1; // every logit -inf: the kernel reports -1
@@ -475,6 +587,46 @@ static void sample(int rows, int V, double temp, int topK, double topP, bool tie
     }
     report("ls_sample V " + std::to_string(V) + " T " + std::to_string(temp) + " k " + std::to_string(topK) + " p "
            + std::to_string(topP) + (ties ? " ties" : "") + " (mismatches)", mismatch, 0);
+}
+
+/**
+ * Rows where every sum is exact (equal logits weigh 1 each), so the boundaries are hit on purpose: a top-p
+ * target reached exactly, top-k cutting through a tie, the uniform 0 and the largest double below 1; and
+ * rows the host refuses (NaN, +inf, all -inf).
+ */
+static void sampleEdges() {
+    const int V = 8;
+    struct Case { std::vector<float> l; double temp; int topK; double topP; double u; };
+    const float inf = INFINITY, nan = std::nanf("");
+    const double below1 = std::nextafter(1.0, 0.0);
+    std::vector<float> flat(V, 0.5f), half = {2, 2, 2, 2, -inf, 1, 1, -inf};
+    std::vector<Case> cases = {
+        {flat, 1, 0, 0.5, 0}, {flat, 1, 0, 0.5, 0.5}, {flat, 1, 0, 0.5, below1}, {flat, 1, 0, 0.5, 0.25},
+        {flat, 0.5, 0, 1, below1}, {flat, 1, 0, 1, 0.375}, {flat, 1, 3, 1, below1}, {flat, 1, 2, 0.5, 0.5},
+        {half, 0, 0, 1, 0}, {half, 1, 2, 1, 0.5}, {half, 1, 3, 0.5, below1}, {half, 2, 0, 0.75, 0.999},
+        {half, 1, 1, 1, 0.9}, {{1, nan, 0, 0, 0, 0, 0, 0}, 1, 0, 1, 0.5}, {{1, 0, 0, 0, 0, 0, inf, 0}, 0, 0, 1, 0},
+        {std::vector<float>(V, -inf), 1, 0, 1, 0.5}, {std::vector<float>(V, -inf), 0, 0, 1, 0},
+    };
+    const int rows = (int) cases.size();
+    std::vector<float> l;
+    std::vector<double> invT, tp, us;
+    std::vector<int> tk, tokens(rows, -7);
+    for (const Case& c : cases) {
+        l.insert(l.end(), c.l.begin(), c.l.end());
+        invT.push_back(c.temp < 1e-5 ? 0 : 1 / c.temp);
+        tk.push_back(c.topK);
+        tp.push_back(c.topP);
+        us.push_back(c.u);
+    }
+    LsSampleParams p{P(l.data()), P(invT.data()), P(tk.data()), P(tp.data()), P(us.data()), P(tokens.data()), rows, V, V, 0};
+    emu_launch(ls_sample, rows, 1, LS_SAMPLE_THREADS, 0, p);
+    int mismatch = 0;
+    for (int r = 0; r < rows; r++) {
+        const Case& c = cases[r];
+        int want = sampleReference(c.l, c.temp, c.topK, c.topP, c.u);
+        if (want != tokens[r]) { mismatch++; std::printf("  edge case %d: kernel %d, reference %d\n", r, tokens[r], want); }
+    }
+    report("ls_sample edge cases (exact sums, broken rows) (mismatches)", mismatch, 0);
 }
 
 static void copyCombineEmbedding() {
@@ -548,11 +700,16 @@ static void copyCombineEmbedding() {
  */
 enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME };
 
-static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights) {
+static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights,
+                      bool tensorCores = false) {
     std::string name = "T " + std::to_string(T) + " E " + std::to_string(E) + " top-" + std::to_string(K) + " D "
                        + std::to_string(D) + " I " + std::to_string(I)
                        + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : " same")
                        + (bf16Weights ? " bf16" : " f32");
+    const std::string gateUp = tensorCores ? "ls_moe_gate_up_tc " : "ls_moe_gate_up ";
+    const std::string down = tensorCores ? "ls_moe_down_tc " : "ls_moe_down ";
+    // the CUDA-core kernels accumulate f32 products; the tensor-core ones x split into bf16 hi + lo
+    const double tol = tensorCores ? 1e-5 : 2e-6;
     std::vector<int> experts(T * K);
     std::vector<float> weights(T * K);
     std::uniform_real_distribution<double> unit(0, 1);
@@ -620,9 +777,15 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     auto x = gauss((size_t) T * xStride);
     std::vector<float> h((size_t) pairs * I, NAN), y((size_t) pairs * D, NAN);
     int dtype = bf16Weights ? LS_DTYPE_BF16 : LS_DTYPE_F32;
-    LsMoeGateUpParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()), P(rowToken.data()),
-                         P(h.data()), E, D, I, xStride, I, dtype};
-    emu_launch(ls_moe_gate_up, E, (I + LS_MOE_GATE_UP_ROWS - 1) / LS_MOE_GATE_UP_ROWS, 256, 0, gp);
+    if (tensorCores) {
+        LsMoeGateUpTcParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
+                               P(rowToken.data()), P(h.data()), E, D, I, xStride, I, 0};
+        emu_launch(ls_moe_gate_up_tc, E, (I + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, gp);
+    } else {
+        LsMoeGateUpParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
+                             P(rowToken.data()), P(h.data()), E, D, I, xStride, I, dtype};
+        emu_launch(ls_moe_gate_up, E, (I + LS_MOE_GATE_UP_ROWS - 1) / LS_MOE_GATE_UP_ROWS, 256, 0, gp);
+    }
     std::vector<double> wantH((size_t) pairs * I);
     for (int e = 0; e < E; e++)
         for (int r = wantOffsets[e]; r < wantOffsets[e + 1]; r++)
@@ -635,9 +798,14 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                 }
                 wantH[(size_t) r * I + i] = g / (1 + std::exp(-g)) * u;
             }
-    report("ls_moe_gate_up " + name, relErr(h, wantH), 2e-6);
-    LsMoeDownParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, dtype};
-    emu_launch(ls_moe_down, E, (D + LS_MOE_DOWN_ROWS - 1) / LS_MOE_DOWN_ROWS, 256, 0, dp);
+    report(gateUp + name, relErr(h, wantH), tol);
+    if (tensorCores) {
+        LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, 0};
+        emu_launch(ls_moe_down_tc, E, (D + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, dp);
+    } else {
+        LsMoeDownParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, dtype};
+        emu_launch(ls_moe_down, E, (D + LS_MOE_DOWN_ROWS - 1) / LS_MOE_DOWN_ROWS, 256, 0, dp);
+    }
     std::vector<double> wantY((size_t) pairs * D);
     for (int e = 0; e < E; e++)
         for (int r = wantOffsets[e]; r < wantOffsets[e + 1]; r++)
@@ -646,7 +814,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                 for (int i = 0; i < I; i++) a += (double) dw[e][(size_t) d * I + i] * h[(size_t) r * I + i];
                 wantY[(size_t) r * D + d] = a;
             }
-    report("ls_moe_down " + name, relErr(y, wantY), 2e-6);
+    report(down + name, relErr(y, wantY), tol);
     // combine in ascending expert order onto a non-zero out, vs the f64 MoE from the reference h
     auto out = gauss((size_t) T * D);
     std::vector<double> want(out.begin(), out.end());
@@ -661,11 +829,12 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                 want[(size_t) t * D + d] += weights[t * K + k] * a;
             }
         }
-    report("moe decode end to end " + name, relErr(out, want), 1e-5);
+    report(std::string("moe decode end to end ") + (tensorCores ? "tc " : "") + name, relErr(out, want), 1e-5);
 }
 
 int main() {
     mmaFragments();
+    ldmatrixFragments();
     setvbuf(stdout, nullptr, _IONBF, 0);
     splitAndAdd();
     rmsnorm();
@@ -694,6 +863,14 @@ int main() {
     mlaDecode(16, 512, 64, 64, {1000, 17}, 100000, true, 0);
     mlaDecode(128, 512, 64, 64, {1, 65, 1000}, 128, true, 8);
     mlaDecode(3, 40, 7, 16, {70, 5, 33}, 16, true, 3);
+    mlaDecodeTc(1, 512, 64, 16, {1, 63, 64, 65, 1000}, 64, 0);
+    mlaDecodeTc(16, 512, 64, 64, {1, 63, 64, 65, 1000, 4096}, 256, 0);
+    mlaDecodeTc(16, 512, 64, 16, {4096, 65, 1}, 1000, 8);       // chunks not a multiple of the tile
+    mlaDecodeTc(16, 512, 64, 64, {1000, 17}, 100000, 0);         // one split each: the decode kernel writes out
+    mlaDecodeTc(128, 512, 64, 64, {1, 65, 1000}, 128, 0);
+    mlaDecodeTc(3, 512, 64, 16, {70, 5, 33}, 16, 4);             // padded heads, element copies
+    mlaDecodeTc(3, 48, 16, 16, {70, 5, 33}, 48, 0);              // small dims: idle dim slices and column pairs
+    mlaDecodeTc(5, 128, 32, 64, {300, 64}, 96, 2);               // 2 of 8 warps own output columns
     route(5, 8, 2, false, 1, 1, false, 1.0f);
     route(4, 64, 6, false, 1, 1, false, 1.0f);
     route(4, 160, 6, true, 8, 3, false, 16.0f);
@@ -705,6 +882,7 @@ int main() {
     sample(6, 1000, 1.3, 0, 0.9, false);
     sample(4, 3000, 1, 40, 0.5, true);
     sample(2, 1, 1, 0, 1, false);
+    sampleEdges();
     moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true);
     moeDecode(7, 8, 2, 64, 32, MOE_SAME, false);
     moeDecode(7, 160, 6, 1032, 200, MOE_SKEWED, true); // partial slice and row tiles, most experts empty
@@ -713,6 +891,16 @@ int main() {
     moeDecode(256, 64, 6, 128, 64, MOE_SKEWED, true);  // one expert holds all 256 tokens: 32 token tiles
     moeDecode(256, 160, 6, 64, 32, MOE_RANDOM, false);
     moeDecode(64, 8, 2, 1024, 32, MOE_SAME, true);     // all tokens on the same 2 of 8 experts
+    // tensor-core kernels (bf16 weights, widths multiples of 16)
+    moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true, true);
+    moeDecode(7, 8, 2, 48, 80, MOE_SAME, true, true);       // widths 16 mod 32: the half step of 16 values
+    moeDecode(7, 160, 6, 1040, 208, MOE_SKEWED, true, true); // partial slice, last block with 2 of 8 warps busy
+    moeDecode(64, 64, 6, 256, 96, MOE_RANDOM, true, true);
+    moeDecode(256, 64, 6, 128, 64, MOE_SKEWED, true, true);  // one expert holds all 256 tokens: 8 passes of 32
+    moeDecode(256, 160, 6, 64, 32, MOE_RANDOM, true, true);
+    moeDecode(40, 4, 4, 96, 48, MOE_SAME, true, true);       // 40 tokens per expert: a pass of 32, one of 8
+    moeDecode(1, 64, 6, 2048, 1408, MOE_RANDOM, true, true); // DeepSeek-V2-Lite decode of one token
+    moeDecode(16, 8, 2, 2048, 1408, MOE_RANDOM, true, true); // V2-Lite widths, 16 tokens over 8 experts
     std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
     return failures ? 1 : 0;
 }

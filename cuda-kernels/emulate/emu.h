@@ -9,6 +9,7 @@
 #pragma once
 /* Kernels test this to swap inline PTX (tensor-core mma) for the emulation's collective below. */
 #define LS_EMULATION 1
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -21,13 +22,15 @@
 #define __device__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
+#define __maxnreg__(...)
 #define __shared__ static
 
 struct emu_dim3 { unsigned x = 1, y = 1, z = 1; };
-/* CUDA's 8- and 16-byte vector types (the kernels' vectorized loads) */
-struct alignas(8) uint2 { unsigned x, y; };
+/* CUDA's 16-byte vector types (the kernels' vectorized loads) */
 struct alignas(16) uint4 { unsigned x, y, z, w; };
 struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(8) float2 { float x, y; };
+struct alignas(8) uint2 { unsigned x, y; };
 inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_DONE };
@@ -43,7 +46,11 @@ struct emu_block {
     ucontext_t scheduler;
     unsigned current = 0;
     std::vector<unsigned long long> exchange;
-    std::vector<unsigned> mma_exchange;   // per thread: a[4], b[2], c[4] of an ls_mma_bf16_16816
+    /* per thread, two slots of a[4], b[2], c[4] of an ls_mma_bf16_16816 used in turn (mma_turn): a lane writing
+     * the next product's slot cannot overwrite what a slower lane still reads of this one, so one warp meeting
+     * per product is enough (the meetings are what the emulation's time goes into) */
+    std::vector<unsigned> mma_exchange;
+    std::vector<unsigned char> mma_turn;
     std::vector<unsigned char> dynamic_smem;
     void (*body)(const void*) = nullptr;
     const void* params = nullptr;
@@ -104,20 +111,22 @@ inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); retu
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fmul_rn(float a, float b) { return a * b; }
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
-using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt;
+using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt; using std::isnan;
 inline int min(int a, int b) { return a < b ? a : b; }
 
 inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], const float (&c)[4]) {
     const unsigned t = threadIdx.x;
     const unsigned warp0 = t & ~31u;
-    unsigned* mine = &emu.mma_exchange[t * 10u];
+    const unsigned slot = emu.mma_turn[t];
+    emu.mma_turn[t] = static_cast<unsigned char>(slot ^ 1u);
+    unsigned* mine = &emu.mma_exchange[(t * 2u + slot) * 10u];
     for (int i = 0; i < 4; i++) mine[i] = a[i];
     for (int i = 0; i < 2; i++) mine[4 + i] = b[i];
     for (int i = 0; i < 4; i++) std::memcpy(&mine[6 + i], &c[i], 4);
     __syncwarp();
     float A[16][16], B[16][8], C[16][8];
     for (unsigned l = 0; l < 32; l++) {
-        const unsigned* r = &emu.mma_exchange[(warp0 + l) * 10u];
+        const unsigned* r = &emu.mma_exchange[((warp0 + l) * 2u + slot) * 10u];
         const unsigned g = l >> 2, q = l & 3u;
         for (int half = 0; half < 2; half++) {          // a[0..1]: cols 2q, 2q+1; a[2..3]: cols 2q+8, 2q+9
             const unsigned col = 2 * q + 8 * half;
@@ -130,7 +139,8 @@ inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsi
         std::memcpy(cf, &r[6], 16);
         C[g][2 * q] = cf[0]; C[g][2 * q + 1] = cf[1]; C[g + 8][2 * q] = cf[2]; C[g + 8][2 * q + 1] = cf[3];
     }
-    __syncwarp();   // every lane has read the exchange before any lane's next mma overwrites it
+    // no second meeting: a lane's next product writes the other slot, and the one after this slot again only
+    // once every lane has met there, i.e. has finished reading this product
     const unsigned g = (t & 31u) >> 2, q = t & 3u;
     const unsigned rows[4] = {g, g, g + 8, g + 8};
     const unsigned cols[4] = {2 * q, 2 * q + 1, 2 * q, 2 * q + 1};
@@ -139,6 +149,39 @@ inline void emu_mma_bf16_16816(float (&d)[4], const unsigned (&a)[4], const unsi
         for (int k = 0; k < 16; k++) acc += A[rows[i]][k] * B[k][cols[i]];
         d[i] = acc;
     }
+}
+
+/*
+ * ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 as a warp collective (PTX ISA, "Warp-level matrix load
+ * instruction: ldmatrix"): lane 8i + j passes the address of row j of matrix i (8 consecutive 16-bit values,
+ * 16-byte aligned); with g = lane / 4, t = lane % 4, register i receives (row g, cols 2t, 2t+1) of matrix i,
+ * or with .trans (rows 2t, 2t+1, col g), the lower index in the low 16 bits. A misaligned row aborts.
+ */
+inline void emu_ldmatrix_x4(unsigned (&r)[4], const void* row, bool trans) {
+    const unsigned t = threadIdx.x;
+    const unsigned warp0 = t & ~31u;
+    if (reinterpret_cast<uintptr_t>(row) % 16 != 0) {
+        std::fprintf(stderr, "emu: ldmatrix row address %p of thread %u not 16-byte aligned\n", row, t);
+        std::abort();
+    }
+    emu.exchange[t] = static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(row));
+    __syncwarp();
+    auto rowOf = [&](unsigned lane) {
+        return reinterpret_cast<const unsigned short*>(static_cast<uintptr_t>(emu.exchange[warp0 + lane]));
+    };
+    const unsigned g = (t & 31u) >> 2, q = t & 3u;
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned lo, hi;
+        if (trans) {
+            lo = rowOf(8 * i + 2 * q)[g];
+            hi = rowOf(8 * i + 2 * q + 1)[g];
+        } else {
+            lo = rowOf(8 * i + g)[2 * q];
+            hi = rowOf(8 * i + g)[2 * q + 1];
+        }
+        r[i] = lo | (hi << 16);
+    }
+    __syncwarp();   // every lane has read the addresses before the exchange is reused
 }
 
 inline void emu_trampoline() {
@@ -162,11 +205,14 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
         if (emu.fibers[t].stack.size() < stackBytes) emu.fibers[t].stack.resize(stackBytes);
     }
     emu.exchange.assign(threads, 0);
-    emu.mma_exchange.assign(threads * 10u, 0);
+    emu.mma_exchange.assign(threads * 20u, 0);
+    emu.mma_turn.assign(threads, 0);
     for (unsigned by = 0; by < gy; by++) {
         for (unsigned bx = 0; bx < gx; bx++) {
             blockIdx = {bx, by, 0};
-            emu.dynamic_smem.assign(smem + 16, 0xAB);
+            // all-one bits: NaN as f32 and as bf16, so reading shared memory nobody wrote shows in the results
+            emu.dynamic_smem.assign(smem + 16, 0xFF);
+            std::fill(emu.mma_turn.begin(), emu.mma_turn.end(), 0);
             for (unsigned t = 0; t < threads; t++) {
                 emu_fiber& f = emu.fibers[t];
                 getcontext(&f.ctx);

@@ -55,7 +55,8 @@ static FakeFunction functions[] = {
     LS_KERNEL(ls_mla_decode, LsMlaDecodeParams), LS_KERNEL(ls_mla_combine, LsMlaCombineParams),
     LS_KERNEL(ls_causal_softmax, LsCausalSoftmaxParams), LS_KERNEL(ls_gemv, LsGemvParams),
     LS_KERNEL(ls_moe_sort, LsMoeSortParams), LS_KERNEL(ls_moe_gate_up, LsMoeGateUpParams),
-    LS_KERNEL(ls_moe_down, LsMoeDownParams),
+    LS_KERNEL(ls_moe_down, LsMoeDownParams), LS_KERNEL(ls_mla_decode_tc, LsMlaDecodeTcParams),
+    LS_KERNEL(ls_moe_gate_up_tc, LsMoeGateUpTcParams), LS_KERNEL(ls_moe_down_tc, LsMoeDownTcParams),
 };
 
 static int token;            // the address of this stands for every context, stream, event, module

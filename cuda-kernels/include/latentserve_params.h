@@ -57,12 +57,26 @@ typedef unsigned long long ls_ptr;
 /* ls_mla_decode keeps per lane r/32 value and (r+dr)/32 query registers: r at most this, r + dr at most that */
 #define LS_MLA_MAX_R 512
 #define LS_MLA_MAX_QK 576
+/* ls_mla_decode_tc (tensor cores, bf16 latent cache): warps of a block (a block serves LS_MLA_TC_HEADS heads,
+ * the M of every mma), cache rows per shared tile, tile buffers of its cp.async ring, and the warps that split
+ * the r + dr dims of Q.K^T (the other WARPS / KSPLIT warp groups split the tile's keys). Its r is at most
+ * LS_MLA_MAX_R and r + dr at most LS_MLA_MAX_QK (register arrays), both multiples of 16. */
+#define LS_MLA_TC_WARPS 8
+#define LS_MLA_TC_HEADS 16
+#define LS_MLA_TC_TILE 32
+#define LS_MLA_TC_STAGES 4
+#define LS_MLA_TC_KSPLIT 4
 /* splits of one query row that ls_mla_combine merges (its factors live in shared memory) */
 #define LS_MLA_MAX_SPLITS 128
 /* output rows of one ls_moe_gate_up block (8 warps x 2 rows, each of gate and up) and of one ls_moe_down
  * block (8 warps x 4 rows): the launch's grid y is ceil(inter / this) resp. ceil(hidden / this) */
 #define LS_MOE_GATE_UP_ROWS 16
 #define LS_MOE_DOWN_ROWS 32
+/* ls_moe_gate_up_tc / ls_moe_down_tc (tensor cores, bf16 weights): output features of one block (8 warps x one
+ * mma n-tile of 8 each; grid y is ceil(outFeatures / this)); input widths (hidden, inter) must be multiples of
+ * LS_MOE_TC_K (the mma's k) */
+#define LS_MOE_TC_FEATURES 64
+#define LS_MOE_TC_K 16
 
 /* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
 #define LS_MLA_LATENT 512
@@ -332,6 +346,7 @@ typedef struct {
  * then lower id), top-p (>= 1 = off) keeps the smallest best-first prefix holding at least topP of
  * the kept mass; then an inverse-CDF draw of uniform[row] in [0, 1) over the candidates, best first
  * (in id order when neither top-k nor top-p truncates). Deterministic for given inputs.
+ * tokens[row] = -1 when every logit is -inf, -2 when one is NaN or +inf (the host Sampler refuses both).
  * grid (rows), block LS_SAMPLE_THREADS.
  */
 typedef struct {
@@ -374,7 +389,9 @@ typedef struct {
  *   value  the key's first r values;  score = (q . key) * scale
  * A row of one split gets its softmax-weighted value sum in out + row*outStride + h*outHeadStride : r;
  * otherwise item b writes partialAcc[(b*numHeads + h)*r : r] (unnormalised) and partialMl[2*(b*numHeads + h)]
- * = {max score, sum exp(score - max)} for ls_mla_combine. Every chunk holds at least one position.
+ * = {max score, sum exp(score - max)} for ls_mla_combine. Every chunk holds at least one position. An item
+ * whose row is -1 is padding: its blocks exit at once (the host pads the item count to a power of two so the
+ * launch, and a CUDA graph of the step, keeps its shape while contexts grow).
  * The cache is f32 or bf16 (cacheDtype, LS_DTYPE_*); shared-memory tiles keep the cache's type (bf16 tiles
  * are half the size) and values are widened exactly as they are read.
  * grid (numWork, ceil(numHeads / (LS_MLA_DECODE_WARPS*LS_MLA_HEADS_PER_WARP))), block 32*LS_MLA_DECODE_WARPS,
@@ -405,6 +422,40 @@ typedef struct {
     int cacheDtype;     /* LS_DTYPE_* of the cache */
     int pad0;
 } LsMlaDecodeParams;
+
+/*
+ * ls_mla_decode_tc: ls_mla_decode on tensor cores over a bf16 latent cache (mla_decode_tc.cu). Same work items,
+ * query, key, value, score, outputs (out for a row of one split, else partialAcc/partialMl for ls_mla_combine)
+ * and split plan as ls_mla_decode; the cache rows are bf16 (r + dr values, widened exactly), q f32.
+ * Shapes: r % 16 == 0, (r + dr) % 16 == 0, r <= LS_MLA_MAX_R, r + dr <= LS_MLA_MAX_QK. 16-byte cp.async copies
+ * when cacheStride % 8 == 0 and the cache is 16-byte aligned, element copies otherwise.
+ * grid (numWork, ceil(numHeads / LS_MLA_TC_HEADS)), block 32*LS_MLA_TC_WARPS, dynamic shared memory
+ * 4*KSPLIT*HEADS*(TILE + 8) + 16*2*32*(TILE/16) + 12*HEADS + 2*STAGES*TILE*(r + dr + 8) bytes (LS_MLA_TC_*;
+ * shared rows padded by 8 values, an odd number of 16-byte units apart: ldmatrix without bank conflicts):
+ * 161,984 bytes at 512 + 64, above the 48 KB default, the launcher opts in.
+ */
+typedef struct {
+    ls_ptr q;           /* [rows, ...] f32 */
+    ls_ptr cache;       /* latent cache rows of one layer, bf16, stride cacheStride (elements) */
+    ls_ptr blockTables; /* [numSeqs, maxBlocks] int32 */
+    ls_ptr work;        /* [numWork, 4] int32: row, seq, start, end */
+    ls_ptr splitBase;   /* [rows + 1] int32 */
+    ls_ptr partialAcc;  /* [numWork, numHeads, r] f32 */
+    ls_ptr partialMl;   /* [numWork, numHeads, 2] f32 */
+    ls_ptr out;         /* [rows, ...] f32 */
+    int numWork;
+    int numHeads;
+    int r;
+    int dr;
+    int qStride;
+    int qHeadStride;
+    int cacheStride;
+    int blockSize;
+    int maxBlocks;
+    int outStride;
+    int outHeadStride;
+    float scale;
+} LsMlaDecodeTcParams;
 
 /*
  * ls_mla_combine: for each row with more than one split (at most LS_MLA_MAX_SPLITS) and head h, with
@@ -507,6 +558,47 @@ typedef struct {
     int yStride;
     int weightDtype;    /* LS_DTYPE_* of every down weight */
 } LsMoeDownParams;
+
+/*
+ * ls_moe_gate_up_tc: ls_moe_gate_up on tensor cores (mma.sync m16n8k16, bf16 x bf16 -> f32), same inputs,
+ * outputs and sorted layout; every weight bf16. x is split into bf16 hi + lo (both products summed in f32:
+ * within ~1e-5 of f32 arithmetic). hidden and inter are multiples of LS_MOE_TC_K; weights 16-byte aligned.
+ * grid (numExperts, ceil(inter / LS_MOE_TC_FEATURES)), block LS_THREADS; blocks of experts without rows exit
+ * before reading a weight.
+ */
+typedef struct {
+    ls_ptr x;           /* [T, hidden] f32, stride xStride */
+    ls_ptr gateTable;   /* [numExperts] device addresses of gate_proj (bf16 [inter, hidden]) */
+    ls_ptr upTable;     /* [numExperts] device addresses of up_proj (bf16 [inter, hidden]) */
+    ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
+    ls_ptr rowToken;    /* [pairs] int32 (ls_moe_sort) */
+    ls_ptr h;           /* [pairs, inter] f32 out, stride hStride */
+    int numExperts;
+    int hidden;
+    int inter;
+    int xStride;
+    int hStride;
+    int pad0;
+} LsMoeGateUpTcParams;
+
+/*
+ * ls_moe_down_tc: ls_moe_down on tensor cores (as ls_moe_gate_up_tc: h split into bf16 hi + lo, bf16 down
+ * weights, f32 accumulation). hidden and inter are multiples of LS_MOE_TC_K; weights 16-byte aligned.
+ * grid (numExperts, ceil(hidden / LS_MOE_TC_FEATURES)), block LS_THREADS; blocks of experts without rows exit
+ * before reading a weight.
+ */
+typedef struct {
+    ls_ptr h;           /* [pairs, inter] f32, stride hStride */
+    ls_ptr downTable;   /* [numExperts] device addresses of down_proj (bf16 [hidden, inter]) */
+    ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
+    ls_ptr y;           /* [pairs, hidden] f32 out, stride yStride */
+    int numExperts;
+    int hidden;
+    int inter;
+    int hStride;
+    int yStride;
+    int pad0;
+} LsMoeDownTcParams;
 
 /*
  * ls_gemv: out[t, n] = sum_k x[t, k] * w[n, k] for the few rows of a decode batch (t < rows <= LS_GEMV_MAX_ROWS),

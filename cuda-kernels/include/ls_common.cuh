@@ -164,4 +164,33 @@ __device__ __forceinline__ void ls_mma_bf16_16816(float (&d)[4], const unsigned 
 #endif
 }
 
+/*
+ * ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16: four 8x8 matrices of 16-bit values from shared memory into
+ * mma operand registers, one instruction for what would be 8 (or, transposed, 16) shared loads. Lane l passes
+ * the address of row l % 8 of matrix l / 8 (8 consecutive b16, 16-byte aligned). With g = lane / 4, t = lane % 4,
+ * register i gets of matrix i: plain, (row g, cols 2t, 2t+1); .trans, (rows 2t, 2t+1, col g); the lower
+ * index in the low 16 bits. So from a row-major [key][dim] tile the plain form yields B fragments of K
+ * (B(k = dim, n = key)) and the .trans form B fragments of V (B(k = key, n = dim)). All 32 lanes call it
+ * together; the emulation (emu.h, emu_ldmatrix_x4) spells the layout out.
+ */
+__device__ __forceinline__ void ls_ldmatrix_x4(unsigned (&r)[4], const void* row) {
+#ifdef LS_EMULATION
+    emu_ldmatrix_x4(r, row, false);
+#else
+    const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(row));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+#endif
+}
+
+__device__ __forceinline__ void ls_ldmatrix_x4_trans(unsigned (&r)[4], const void* row) {
+#ifdef LS_EMULATION
+    emu_ldmatrix_x4(r, row, true);
+#else
+    const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(row));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+#endif
+}
+
 #endif /* LS_COMMON_CUH */

@@ -39,6 +39,7 @@ public final class ServeCommand {
                                      [--max-queued-requests 256] [--max-tokens-cap N] [--max-body-bytes N]
                                      [--api-key KEY] [--api-key-file FILE] [--auth-metrics] [--auth-health]
                                      [--allowed-origins O1,O2|*] [--access-log] [--shutdown-timeout 30]
+                                     [--device-sampling on|off]
               --model DIR            HuggingFace checkpoint folder; without it, the built-in demo model on the CPU
               --port N               0 picks a free port (the real one is printed)
               --served-model-name    the name clients pass as `model` (default: the folder name)
@@ -55,7 +56,10 @@ public final class ServeCommand {
               --allowed-origins      CORS: browser origins allowed to call the API (comma-separated, or *)
               --access-log           one line per request on stdout
               --shutdown-timeout S   on SIGTERM, seconds running requests may take to finish before they are
-                                     aborted (finish_reason "abort")""";
+                                     aborted (finish_reason "abort")
+              --device-sampling      on (default): on a GPU, requests without logit_bias, penalties, min_p or
+                                     logprobs are sampled on the device and their logits never reach the host;
+                                     the tokens are the same as with off (every request sampled on the host)""";
 
     private static final int DEFAULT_MAX_MODEL_LEN = 8192;
 
@@ -136,6 +140,7 @@ public final class ServeCommand {
         String origins = args.string("allowed-origins", "");
         boolean accessLog = args.flag("access-log");
         int shutdownSeconds = args.integer("shutdown-timeout", 30);
+        boolean deviceSampling = onOff(args.string("device-sampling", EngineConfig.DEFAULT_DEVICE_SAMPLING ? "on" : "off"));
         args.rejectUnknown();
         if (port < 0 || port > 65535) {
             throw new Args.UsageException("--port must be 0..65535, got " + port);
@@ -168,7 +173,7 @@ public final class ServeCommand {
             int blocks = kvBlocks(KvCacheSizing.parseMemory(kvMemory, Runtime.getRuntime().maxMemory()),
                     bytesPerToken, blockSize, c);
             EngineConfig config = new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, blocks, maxModelLen, maxQueued,
-                    kvDtype);
+                    deviceSampling, kvDtype);
             if (config.capacityTokens() < maxModelLen) {
                 throw new IllegalStateException("the KV cache holds " + config.capacityTokens() + " tokens, fewer than "
                         + "--max-model-len " + maxModelLen + "; raise --kv-cache-memory or lower --max-model-len");
@@ -192,6 +197,14 @@ public final class ServeCommand {
             }
             throw e;
         }
+    }
+
+    private static boolean onOff(String value) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new Args.UsageException("--device-sampling must be on or off, got " + value);
+        };
     }
 
     private static Path modelDir(String model, PrintStream log) {
@@ -240,8 +253,9 @@ public final class ServeCommand {
         ModelConfig c = r.model().model().config();
         out.printf("latentserve: model %s (%s), %d layers, %.3f B parameters%n", r.server().context().model().name(),
                 r.model().dir(), c.numHiddenLayers(), c.parameterCount() / 1e9);
-        out.printf("latentserve: device %s, dtype %s weights, %s KV cache%n", r.backend().name(),
-                c.torchDtype() == null ? "unknown" : c.torchDtype(), config.kvCacheDtype());
+        out.printf("latentserve: device %s, dtype %s weights, %s KV cache, sampling on the %s%n", r.backend().name(),
+                c.torchDtype() == null ? "unknown" : c.torchDtype(), config.kvCacheDtype(),
+                r.engine().samplesOnDevice() ? "device where the request allows" : "host");
         out.printf("latentserve: KV cache %s, %d blocks x %d = %d tokens (%.1f MiB, %d bytes a token), max model len %d,"
                         + " max %d sequences%n", config.kvCacheDtype(), config.numBlocks(), config.blockSize(),
                 config.capacityTokens(), config.capacityTokens() * bytesPerToken / (1024.0 * 1024), bytesPerToken,

@@ -66,6 +66,29 @@ public interface Backend extends AutoCloseable {
         return rows;
     }
 
+    /**
+     * Whether {@link #sampleRows} samples rows itself (a device backend: the logits stay on the device).
+     * False by default: every row comes to the host and the caller samples.
+     */
+    default boolean samplesRows() {
+        return false;
+    }
+
+    /**
+     * Turns logits [R, V] into tokens where {@code sampling[r]} is given and this backend {@link #samplesRows},
+     * by the rules of {@link RowSampling#sample}; the other rows (null entries) come to the host as
+     * {@link #toHostRows} would copy them, only those. Like toHost, this ends the step. By default nothing is
+     * sampled here and every row is copied.
+     *
+     * @param sampling one entry per row, null for a row the caller samples on the host
+     */
+    default SampledRows sampleRows(Tensor logits, RowSampling[] sampling) {
+        if (sampling.length != logits.rows()) {
+            throw new IllegalArgumentException(sampling.length + " sampling entries for " + logits.rows() + " rows");
+        }
+        return SampledRows.allOnHost(toHostRows(logits));
+    }
+
     // ---- element-wise and dense ----
 
     /** out[t] = table[ids[t]] (widened to f32). */

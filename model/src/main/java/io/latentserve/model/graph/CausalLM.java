@@ -3,6 +3,8 @@ package io.latentserve.model.graph;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
+import io.latentserve.model.backend.RowSampling;
+import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.config.ModelConfig;
 
 /** A decoder-only language model whose forward pass runs one batch over a paged KV cache. */
@@ -27,6 +29,21 @@ public interface CausalLM extends AutoCloseable {
      * [batch.logitRows().length][vocab] of the requested rows.
      */
     float[][] forward(ForwardBatch batch, KvCache cache);
+
+    /**
+     * As {@link #forward}, but the logit row r is sampled by the backend where {@code sampling[r]} is given and
+     * the backend {@link Backend#samplesRows}: only the other rows' logits come to the host. The default runs
+     * {@link #forward} and samples nothing.
+     *
+     * @param sampling one entry per logit row (batch.logitRows()), null where the caller samples
+     */
+    default SampledRows forwardSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling) {
+        if (sampling.length != batch.logitRows().length) {
+            throw new IllegalArgumentException(sampling.length + " sampling entries for " + batch.logitRows().length
+                    + " logit rows");
+        }
+        return SampledRows.allOnHost(forward(batch, cache));
+    }
 
     /** Releases the weights (unmaps the checkpoint). */
     @Override

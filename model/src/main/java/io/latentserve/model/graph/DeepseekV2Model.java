@@ -5,6 +5,8 @@ import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.RopeTable;
+import io.latentserve.model.backend.RowSampling;
+import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.config.ModelConfig;
 
@@ -72,6 +74,20 @@ public final class DeepseekV2Model implements CausalLM {
 
     @Override
     public float[][] forward(ForwardBatch batch, KvCache cache) {
+        return head.logits(backend(), residualStream(batch, cache), batch.logitRows());
+    }
+
+    @Override
+    public SampledRows forwardSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling) {
+        if (sampling.length != batch.logitRows().length) {
+            throw new IllegalArgumentException(sampling.length + " sampling entries for " + batch.logitRows().length
+                    + " logit rows");
+        }
+        return head.sample(backend(), residualStream(batch, cache), batch.logitRows(), sampling);
+    }
+
+    /** Runs every layer over the batch (writing its KV); the final residual stream h [T, D] f32. */
+    private Tensor residualStream(ForwardBatch batch, KvCache cache) {
         Backend b = backend();
         b.beginForward();
         int tokens = batch.numTokens();
@@ -95,7 +111,7 @@ public final class DeepseekV2Model implements CausalLM {
             }
             b.add(h, ffnOut);
         }
-        return head.logits(b, h, batch.logitRows());
+        return h;
     }
 
     @Override

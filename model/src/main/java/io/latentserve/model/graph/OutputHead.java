@@ -1,6 +1,8 @@
 package io.latentserve.model.graph;
 
 import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.RowSampling;
+import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.config.ModelConfig;
 
@@ -16,6 +18,15 @@ record OutputHead(RmsNorm finalNorm, Tensor lmHead, int vocab) {
 
     /** f32 logits [rows.length][vocab] of the chosen rows of the residual stream h [T, D]. */
     float[][] logits(Backend b, Tensor h, int[] rows) {
+        return b.toHostRows(deviceLogits(b, h, rows));
+    }
+
+    /** The chosen rows' tokens where the backend samples them (sampling[i] given), else their logits on the host. */
+    SampledRows sample(Backend b, Tensor h, int[] rows, RowSampling[] sampling) {
+        return b.sampleRows(deviceLogits(b, h, rows), sampling);
+    }
+
+    private Tensor deviceLogits(Backend b, Tensor h, int[] rows) {
         int d = h.cols();
         Tensor picked = b.activation(rows.length, d);            // [R, D] f32
         for (int i = 0; i < rows.length; i++) {
@@ -24,6 +35,6 @@ record OutputHead(RmsNorm finalNorm, Tensor lmHead, int vocab) {
         finalNorm.apply(b, picked, picked);
         Tensor logits = b.activation(rows.length, vocab);        // [R, V] f32
         b.matmul(picked, lmHead, logits);
-        return b.toHostRows(logits);
+        return logits;
     }
 }

@@ -10,6 +10,8 @@ import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.RopeTable;
 import io.latentserve.model.backend.RouterConfig;
+import io.latentserve.model.backend.RowSampling;
+import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.checkpoint.TensorView;
 import io.latentserve.model.random.HashFill;
@@ -137,6 +139,16 @@ public final class ProfilingBackend implements Backend {
     @Override
     public float[][] toHostRows(Tensor activation) {
         return timed("toHost (logits to host)", () -> inner.toHostRows(activation));
+    }
+
+    @Override
+    public boolean samplesRows() {
+        return inner.samplesRows();
+    }
+
+    @Override
+    public SampledRows sampleRows(Tensor logits, RowSampling[] sampling) {
+        return timed("sampleRows (sampling, remaining logits to host)", () -> inner.sampleRows(logits, sampling));
     }
 
     @Override

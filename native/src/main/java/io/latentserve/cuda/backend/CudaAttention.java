@@ -119,13 +119,14 @@ final class CudaAttention {
                     new Grid(n, h * ((r + 31) / 32), 1, KernelLimits.THREADS, 0));
             if (decode) {
                 MlaDecodePlan p = decodePlan(batch, paged, seqs, tokenRows, h);
-                long partialAcc = p.needsCombine() ? s.floats((long) p.numWork() * h * r) : 0;
-                long partialMl = p.needsCombine() ? s.floats((long) p.numWork() * h * 2) : 0;
+                int items = p.launchItems();   // padded: one launch shape while contexts grow (graphs)
+                long partialAcc = p.needsCombine() ? s.floats((long) items * h * r) : 0;
+                long partialMl = p.needsCombine() ? s.floats((long) items * h * 2) : 0;
                 long splitBase = s.ints(p.splitBase());
-                kernels.launch(new MlaDecodeParams(qa, layer, tables, s.ints(p.work()), splitBase, partialAcc, partialMl,
-                        oLatent, p.numWork(), h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
+                kernels.launch(new MlaDecodeParams(qa, layer, tables, s.ints(p.launchWork()), splitBase, partialAcc,
+                        partialMl, oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
                         paged.maxBlocks(), h * r, r, sh.softmaxScale(), cache.kernelDtype()),
-                        new Grid(p.numWork(), p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
+                        new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
                 if (p.needsCombine()) {
                     kernels.launch(new MlaCombineParams(partialAcc, partialMl, splitBase, oLatent, n, h, r, h * r, r),
                             new Grid(n, h, 1, KernelLimits.THREADS, 0));

@@ -20,6 +20,8 @@ import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.RopeStyle;
 import io.latentserve.model.backend.RopeTable;
 import io.latentserve.model.backend.RouterConfig;
+import io.latentserve.model.backend.RowSampling;
+import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.checkpoint.TensorView;
 import io.latentserve.model.random.HashFill;
@@ -27,6 +29,7 @@ import io.latentserve.model.random.HashFill;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -113,6 +116,44 @@ public final class CudaBackend extends CudaOps implements Backend {
         float[][] out = downloadRows(a);
         memory.endStep();
         return out;
+    }
+
+    @Override
+    public boolean samplesRows() {
+        return true;
+    }
+
+    /**
+     * Samples the rows that have parameters with ls_sample and copies only the others to the host, each run
+     * of consecutive rows at once (the engine puts the sampled rows first: one launch, one copy). Ends the step.
+     */
+    @Override
+    public SampledRows sampleRows(Tensor logits, RowSampling[] sampling) {
+        CudaActivation a = act(logits, "sampleRows");
+        if (sampling.length != a.rows()) {
+            throw new IllegalArgumentException(sampling.length + " sampling entries for " + a.rows() + " rows");
+        }
+        graphs.endPass();
+        int rows = a.rows();
+        int[] tokens = new int[rows];
+        float[][] host = new float[rows][];
+        for (int r = 0; r < rows; ) {
+            boolean here = sampling[r] != null;
+            int end = r + 1;
+            while (end < rows && (sampling[end] != null) == here) {
+                end++;
+            }
+            CudaActivation run = a.rowRange(r, end - r);
+            if (here) {
+                System.arraycopy(sampler.sample(run, Arrays.copyOfRange(sampling, r, end)), 0, tokens, r, end - r);
+            } else {
+                System.arraycopy(downloadRows(run), 0, host, r, end - r);
+                Arrays.fill(tokens, r, end, SampledRows.NOT_SAMPLED);
+            }
+            r = end;
+        }
+        memory.endStep();
+        return new SampledRows(tokens, host);
     }
 
     // ---- element-wise and dense ----
@@ -307,7 +348,7 @@ public final class CudaBackend extends CudaOps implements Backend {
 
     private static double[] filled(int n, double v) {
         double[] a = new double[n];
-        java.util.Arrays.fill(a, v);
+        Arrays.fill(a, v);
         return a;
     }
 

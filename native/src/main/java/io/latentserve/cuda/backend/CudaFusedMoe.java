@@ -4,7 +4,9 @@ import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.MoeCombineParams;
 import io.latentserve.cuda.kernels.MoeDownParams;
+import io.latentserve.cuda.kernels.MoeDownTcParams;
 import io.latentserve.cuda.kernels.MoeGateUpParams;
+import io.latentserve.cuda.kernels.MoeGateUpTcParams;
 import io.latentserve.cuda.kernels.MoeSortParams;
 
 /**
@@ -12,18 +14,27 @@ import io.latentserve.cuda.kernels.MoeSortParams;
  * routing by expert, ls_moe_gate_up and ls_moe_down read each touched expert's weights once for all its
  * tokens (blocks of untouched experts exit before reading anything: decode is bound by the bytes of the
  * touched experts), ls_moe_combine adds the weighted outputs in ascending expert id, as the CPU backend.
- * The grids cover every expert, so the host never needs the per-expert counts.
+ * The grids cover every expert, so the host never needs the per-expert counts. The expert products run on
+ * tensor cores (ls_moe_gate_up_tc, ls_moe_down_tc) or CUDA cores (ls_moe_gate_up, ls_moe_down); the same
+ * sorted layout either way, so sort and combine are shared. {@link #tensorCores} is the one place that chooses.
  */
 final class CudaFusedMoe {
     /**
-     * Largest batch taken by the fused kernels (not measured; the reasoning): they run on CUDA cores and
-     * keep 8 rows of an expert in registers, walking the expert's weight tile again (from L2) for each
-     * further 8, so their cost grows with tokens per expert, while the cuBLAS path pays per-expert launches
+     * Largest batch taken by the fused kernels (not measured; the reasoning): they keep 8 (CUDA cores) or 32
+     * (tensor cores) rows of an expert in registers, walking the expert's weight tile again (from L2) for each
+     * further such group, so their cost grows with tokens per expert, while the cuBLAS path pays per-expert launches
      * and a host round trip (fixed costs that only amortize over many rows). At 256 tokens, top-6 of 64
      * experts averages 24 rows per expert: still a few passes, and the largest decode batch the scheduler
      * is expected to form; prefill chunks above it are compute bound and stay on tensor-core GEMMs.
      */
     static final int MAX_TOKENS = 256;
+
+    /**
+     * Whether the tensor-core kernels may run at all (-Dlatentserve.cuda.moeTensorCores=false forces the CUDA-core
+     * ones everywhere, for A/B benchmarks of the fused path).
+     */
+    static final boolean TENSOR_CORES = Boolean.parseBoolean(System.getProperty("latentserve.cuda.moeTensorCores",
+            "true"));
 
     private final Kernels kernels;
     private final StepMemory memory;
@@ -33,12 +44,31 @@ final class CudaFusedMoe {
         this.memory = memory;
     }
 
+    /** Whether ls_moe_gate_up_tc / ls_moe_down_tc take these experts: bf16 weights, widths multiples of 16. */
+    static boolean tensorCoresApply(CudaExpertTables.Table t) {
+        return t.dtype() == KernelLimits.DTYPE_BF16 && t.hidden() % KernelLimits.MOE_TC_K == 0
+                && t.inter() % KernelLimits.MOE_TC_K == 0;
+    }
+
+    /**
+     * The fused path's kernel choice (AUTO): tensor cores whenever they apply and are not turned off, at every
+     * batch size. Why not CUDA cores for the smallest batches: with one token
+     * both kernel pairs are bound by the same weight bytes (each read once, 16-byte loads, a slice's loads in
+     * flight before use), and the tensor-core ones take an 8-token m-tile for the same mma count as one token,
+     * so nothing is expected from switching below some size; no GPU run has measured it yet (MoeDecodeBench's
+     * fused and fused-tc rows will). Should one show the CUDA-core kernels ahead at 1 token, the cut belongs here.
+     */
+    static boolean tensorCores(CudaExpertTables.Table t) {
+        return TENSOR_CORES && tensorCoresApply(t);
+    }
+
     /**
      * out += Σ_k w_k · expert_k(x) for the routing on the device (experts [T, K] int32, weights [T, K] f32,
-     * ids in [0, E), distinct per token), scratch from s.
+     * ids in [0, E), distinct per token), scratch from s; the expert products on tensor cores when
+     * {@code tensorCores} (the caller checked {@link #tensorCoresApply}), else on CUDA cores.
      */
     void run(StepMemory.Scratch s, CudaActivation x, long experts, long weights, int topK, CudaExpertTables.Table t,
-             CudaActivation out) {
+             boolean tensorCores, CudaActivation out) {
         int tokens = x.rows();
         int pairs = tokens * topK;
         int e = t.numExperts();
@@ -52,13 +82,21 @@ final class CudaFusedMoe {
         kernels.launch(new MoeSortParams(experts, weights, offsets, rowToken, pairRows, pairWeights, tokens, topK, e),
                 Grid.of(1, KernelLimits.THREADS));
         long h = s.floats((long) pairs * t.inter());   // [P, I] f32: silu(gate x) * (up x), rows by expert
-        kernels.launch(new MoeGateUpParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(), t.inter(),
-                x.stride(), t.inter(), t.dtype()),
-                Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_GATE_UP_ROWS), KernelLimits.THREADS));
         long y = s.floats((long) pairs * t.hidden());  // [P, D] f32: expert outputs, rows by expert
-        kernels.launch(new MoeDownParams(h, t.down(), offsets, y, e, t.hidden(), t.inter(), t.inter(), t.hidden(),
-                t.dtype()),
-                Grid.of(e, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_DOWN_ROWS), KernelLimits.THREADS));
+        if (tensorCores) {
+            kernels.launch(new MoeGateUpTcParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
+                    t.inter(), x.stride(), t.inter()),
+                    Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));
+            kernels.launch(new MoeDownTcParams(h, t.down(), offsets, y, e, t.hidden(), t.inter(), t.inter(), t.hidden()),
+                    Grid.of(e, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));
+        } else {
+            kernels.launch(new MoeGateUpParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
+                    t.inter(), x.stride(), t.inter(), t.dtype()),
+                    Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_GATE_UP_ROWS), KernelLimits.THREADS));
+            kernels.launch(new MoeDownParams(h, t.down(), offsets, y, e, t.hidden(), t.inter(), t.inter(), t.hidden(),
+                    t.dtype()),
+                    Grid.of(e, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_DOWN_ROWS), KernelLimits.THREADS));
+        }
         kernels.launch(new MoeCombineParams(y, pairRows, pairWeights, out.address(), tokens, t.hidden(), topK,
                 out.stride()), Kernels.rowsByCols(tokens, t.hidden()));
     }

@@ -20,7 +20,7 @@ import java.util.Optional;
  * DeepSeek-V2 MoE on the device: router logits by cuBLAS, routing by ls_moe_route, then the experts.
  * Decode-sized batches (at most {@link CudaFusedMoe#MAX_TOKENS} tokens, experts the fused kernels take) stay
  * on the device: {@link #moe} never copies the routing to the host, and the experts run in the few launches
- * of {@link CudaFusedMoe}. Larger batches (above -Dlatentserve.cuda.fusedMoeMaxTokens) run the experts'
+ * of {@link CudaFusedMoe} (on tensor cores where {@link CudaFusedMoe#tensorCores} says so). Larger batches (above -Dlatentserve.cuda.fusedMoeMaxTokens) run the experts'
  * SwiGLU MLPs as two grouped cuBLAS GEMMs over rows gathered by expert ({@link CudaGroupedMoe}), with one
  * sync for the per-expert counts; without cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the
  * rows gathered for it on the host's sort of the routing, then one weighted combine. {@link CudaMoePath}
@@ -34,6 +34,10 @@ final class CudaMoe {
     /** The default largest batch of the fused path (AUTO); the team tunes it from measurements. */
     static final int DEFAULT_FUSED_MAX_TOKENS =
             Integer.getInteger("latentserve.cuda.fusedMoeMaxTokens", CudaFusedMoe.MAX_TOKENS);
+
+    /** What the fused kernels take, for error messages. */
+    private static final String FUSED_TAKES = "bf16/f32 of one shape, widths multiples of " + CudaExpertTables.VECTOR
+            + ", at most " + KernelLimits.MOE_MAX_EXPERTS + " experts";
 
     private final Kernels kernels;
     private final StepMemory memory;
@@ -105,12 +109,16 @@ final class CudaMoe {
                 ? CudaGroupedMoe.Experts.of(experts, x.cols()) : Optional.empty();
         return switch (requested) {
             case AUTO -> x.rows() <= fusedMaxTokens && table.isPresent()
-                    ? new Plan(CudaMoePath.FUSED, table.get(), null)
+                    ? new Plan(CudaFusedMoe.tensorCores(table.get()) ? CudaMoePath.FUSED_TC : CudaMoePath.FUSED,
+                    table.get(), null)
                     : g.map(ge -> new Plan(CudaMoePath.GROUPED, null, ge))
                     .orElseGet(() -> new Plan(CudaMoePath.PER_EXPERT, null, null));
             case FUSED -> new Plan(CudaMoePath.FUSED, table.orElseThrow(() -> new IllegalArgumentException(
-                    "the fused MoE kernels do not take these experts (bf16/f32 of one shape, widths multiples of "
-                            + CudaExpertTables.VECTOR + ", at most " + KernelLimits.MOE_MAX_EXPERTS + " experts)")), null);
+                    "the fused MoE kernels do not take these experts (" + FUSED_TAKES + ")")), null);
+            case FUSED_TC -> new Plan(CudaMoePath.FUSED_TC, table.filter(CudaFusedMoe::tensorCoresApply)
+                    .orElseThrow(() -> new IllegalArgumentException("the tensor-core MoE kernels do not take these "
+                            + "experts (" + FUSED_TAKES + "; bf16 only, widths multiples of " + KernelLimits.MOE_TC_K
+                            + ")")), null);
             case GROUPED -> new Plan(CudaMoePath.GROUPED, null, g.orElseThrow(() -> new IllegalArgumentException(
                     "grouped MoE GEMMs unavailable: " + (grouped.available()
                             ? "the experts are not bf16 weights of one shape" : grouped.unavailableReason()))));
@@ -121,9 +129,9 @@ final class CudaMoe {
     /** The fused or grouped path on a routing already on the device; false when the grouped GEMM was refused. */
     private boolean runOnDevice(Plan plan, StepMemory.Scratch s, CudaActivation x, long ids, long weights, int topK,
                                 CudaActivation out) {
-        if (plan.path() == CudaMoePath.FUSED) {
-            fused.run(s, x, ids, weights, topK, plan.table(), out);
-            lastPath = CudaMoePath.FUSED;
+        if (plan.path() == CudaMoePath.FUSED || plan.path() == CudaMoePath.FUSED_TC) {
+            fused.run(s, x, ids, weights, topK, plan.table(), plan.path() == CudaMoePath.FUSED_TC, out);
+            lastPath = plan.path();
             return true;
         }
         boolean ran = grouped.run(s, x, ids, weights, topK, plan.groupedExperts(), out);

@@ -3,6 +3,7 @@ package io.latentserve.cuda.backend;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.SampleParams;
+import io.latentserve.model.backend.RowSampling;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,10 +11,13 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Token sampling on the device (ls_sample): greedy, or temperature with top-k and top-p and an
- * inverse-CDF draw of a given uniform number, by the server Sampler's rules. Bias, penalties and min-p
- * stay with the host sampler for now.
+ * inverse-CDF draw of a given uniform number, by the rules of {@link RowSampling#sample} (the server
+ * Sampler's for requests without bias, penalties, min-p or logprobs: those stay with the host sampler).
  */
 final class CudaSampler {
+    /** ls_sample's token for a row with a NaN or +inf logit. */
+    private static final int BROKEN = -2;
+
     private final Kernels kernels;
     private final StepMemory memory;
 
@@ -59,10 +63,29 @@ final class CudaSampler {
             MemorySegment.copy(memory.download(out, 4L * rows, host), ValueLayout.JAVA_INT, 0, tokens, 0, rows);
         }
         for (int r = 0; r < rows; r++) {
+            if (tokens[r] == BROKEN) {
+                throw new IllegalArgumentException("row " + r + ": a logit is NaN or +inf, the model output is broken");
+            }
             if (tokens[r] < 0) {
-                throw new IllegalStateException("row " + r + ": no token can be sampled, every logit is -inf or NaN");
+                throw new IllegalStateException("row " + r + ": no token can be sampled, every logit is -inf");
             }
         }
         return tokens;
+    }
+
+    /** One token per row of logits [R, V], each row by its own {@link RowSampling}. */
+    int[] sample(CudaActivation logits, RowSampling[] rows) {
+        int n = rows.length;
+        double[] temperature = new double[n];
+        int[] topK = new int[n];
+        double[] topP = new double[n];
+        double[] uniform = new double[n];
+        for (int r = 0; r < n; r++) {
+            temperature[r] = rows[r].temperature();
+            topK[r] = rows[r].topK();
+            topP[r] = rows[r].topP();
+            uniform[r] = rows[r].uniform();
+        }
+        return sample(logits, temperature, topK, topP, uniform);
     }
 }

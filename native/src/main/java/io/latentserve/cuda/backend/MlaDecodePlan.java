@@ -22,6 +22,11 @@ import java.util.Arrays;
  *
  * <p>Computed once per forward pass: the batch's context lengths and the head count are the same in every
  * layer, so {@link CudaAttention} keeps the last plan keyed on the AttentionBatch instance.
+ *
+ * <p>The launch covers {@link #launchItems()} items, the item count rounded up to a power of two, the extra
+ * ones padding (row -1) whose blocks exit at once: as contexts grow during decode the chunks and item count
+ * change every few steps, the launch shape (grid, parameters, scratch sizes) only when the count crosses a
+ * power of two, so a CUDA graph of the step keeps replaying (StepGraphs keys graphs on exactly that shape).
  */
 public record MlaDecodePlan(int[] work, int[] splitBase, int chunk, int headGroups) {
     /**
@@ -119,6 +124,22 @@ public record MlaDecodePlan(int[] work, int[] splitBase, int chunk, int headGrou
 
     private static long ceilDiv(long a, long b) {
         return (a + b - 1) / b;
+    }
+
+    /** Items the kernel is launched over: {@link #numWork()} rounded up to a power of two. */
+    public int launchItems() {
+        int n = numWork();
+        return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
+    }
+
+    /** {@link #work()} followed by padding items {-1, -1, 0, 0} up to {@link #launchItems()}. */
+    public int[] launchWork() {
+        int[] padded = Arrays.copyOf(work, 4 * launchItems());
+        for (int i = work.length; i < padded.length; i += 4) {
+            padded[i] = -1;
+            padded[i + 1] = -1;
+        }
+        return padded;
     }
 
     public int rows() {

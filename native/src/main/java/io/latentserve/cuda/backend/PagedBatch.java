@@ -6,7 +6,8 @@ import java.util.Arrays;
 
 /**
  * An AttentionBatch checked against a cache and flattened for the kernels: the block tables padded to one
- * width ([numSeqs, maxBlocks] int32, row-major) and the sequence of each token. Every block a token can
+ * width ([numSeqs, maxBlocks] int32, row-major, maxBlocks a power of two: {@link #tableWidth}; entries past a
+ * sequence's last block are 0 and never read) and the sequence of each token. Every block a token can
  * see is checked to exist in the cache, so a kernel never reads outside it.
  */
 record PagedBatch(int[] tables, int maxBlocks, int[] seqOf) {
@@ -49,12 +50,21 @@ record PagedBatch(int[] tables, int maxBlocks, int[] seqOf) {
                 }
             }
         }
-        int maxBlocks = Math.max(1, Arrays.stream(needed).max().orElse(1));
+        int maxBlocks = tableWidth(Arrays.stream(needed).max().orElse(1));
         int[] tables = new int[batch.numSeqs() * maxBlocks];
         for (int s = 0; s < batch.numSeqs(); s++) {
             System.arraycopy(batch.blockTables()[s], 0, tables, s * maxBlocks, needed[s]);
         }
         return new PagedBatch(tables, maxBlocks, seqOf);
+    }
+
+    /**
+     * The padded block-table width for a batch whose longest sequence needs `needed` blocks: rounded up to a
+     * power of two, so that as decode contexts grow the tables' shape (a kernel parameter and a scratch size,
+     * and so a CUDA graph's signature) changes only when the longest context doubles, not at every block.
+     */
+    static int tableWidth(int needed) {
+        return needed <= 1 ? 1 : Integer.highestOneBit(needed - 1) << 1;
     }
 
     /** Checks a slot mapping (one cache row per token) against the cache. */

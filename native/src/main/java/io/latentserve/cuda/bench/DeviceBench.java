@@ -197,6 +197,7 @@ public final class DeviceBench {
         record PathRun(CudaMoePath path, int[] tokens) {
         }
         List<PathRun> runs = List.of(new PathRun(CudaMoePath.FUSED, new int[]{1, 16, 64, 256}),
+                new PathRun(CudaMoePath.FUSED_TC, new int[]{1, 16, 64, 256}),
                 new PathRun(CudaMoePath.GROUPED, new int[]{16, 64, 256, 4096}),
                 new PathRun(CudaMoePath.PER_EXPERT, new int[]{256, 4096}));
         MoeDecodeBench.Layer layer = MoeDecodeBench.layer(backend, 1);
@@ -224,6 +225,11 @@ public final class DeviceBench {
                             + " chunk %d", r.decodeMillis(), r.dtype(), r.plan().numWork(), r.plan().chunk())));
             row(new BenchRow("kernel: ls_attention (part 1, " + cache + ")", shape, r.attentionGbPerSecond(), copyGbs,
                     "GB/s", String.format(Locale.ROOT, "%.3f ms; the same bytes counted once", r.attentionMillis())));
+            if (r.hasTc()) {
+                row(new BenchRow("kernel: ls_mla_decode_tc + combine (" + cache + ")", shape, r.tcGbPerSecond(),
+                        copyGbs, "GB/s", String.format(Locale.ROOT, "%.3f ms; bf16 latent cache + f32 queries read "
+                                + "once, tensor cores; same plan", r.tcMillis())));
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.latentserve.cuda.bench;
 
 import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.backend.MlaDecodePlan;
+import io.latentserve.cuda.backend.MlaDecodeTc;
 import io.latentserve.cuda.driver.CudaDriver;
 import io.latentserve.cuda.kernels.AttentionParams;
 import io.latentserve.cuda.kernels.Grid;
@@ -9,6 +10,7 @@ import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.KernelModule;
 import io.latentserve.cuda.kernels.MlaCombineParams;
 import io.latentserve.cuda.kernels.MlaDecodeParams;
+import io.latentserve.cuda.kernels.MlaDecodeTcParams;
 import io.latentserve.model.backend.KvCacheDtype;
 
 import java.lang.foreign.Arena;
@@ -19,8 +21,9 @@ import java.util.List;
 
 /**
  * Kernel-level timing of absorbed MLA decode attention at DeepSeek-V2-Lite shapes (16 heads, latent 512 +
- * rope 64, f32 and bf16 caches, block size 64): ls_mla_decode + ls_mla_combine as CudaAttention plans them, and the
- * older ls_attention path on the same data for comparison. Device memory comes straight from the driver
+ * rope 64, block size 64), over an f32 and a bf16 cache: ls_mla_decode + ls_mla_combine as CudaAttention plans
+ * them, the older ls_attention path on the same data for comparison, and over the bf16 cache also
+ * ls_mla_decode_tc + ls_mla_combine (same plan). Device memory comes straight from the driver
  * (not the backend's arenas) and is freed afterwards; the cache holds one constant value (the kernels'
  * speed does not depend on it). Not wired to the CLI.
  */
@@ -32,11 +35,20 @@ public final class MlaDecodeBench {
     static final float SCALE = 0.1147214f;
 
     /**
-     * One shape's result. bytesRead = the latent cache the batch sees (at the dtype's element size) plus the
-     * absorbed f32 queries; gbPerSecond = bytesRead / decodeMillis.
+     * One shape's result over a cache of dtype. bytesRead = the latent cache the batch sees (at the dtype's
+     * element size) plus the absorbed f32 queries; gbPerSecond = bytesRead / decodeMillis; tcMillis is
+     * ls_mla_decode_tc's time over the same bytes (bf16 caches only; NaN for f32, which it does not read).
      */
     public record Result(int batch, int context, KvCacheDtype dtype, MlaDecodePlan plan, double decodeMillis,
-                         double attentionMillis, long bytesRead) {
+                         double attentionMillis, long bytesRead, double tcMillis) {
+        public boolean hasTc() {
+            return !Double.isNaN(tcMillis);
+        }
+
+        public double tcGbPerSecond() {
+            return bytesRead / (tcMillis * 1e6);
+        }
+
         public double gbPerSecond() {
             return bytesRead / (decodeMillis * 1e6);
         }
@@ -47,9 +59,10 @@ public final class MlaDecodeBench {
 
         @Override
         public String toString() {
-            return String.format("ls_mla_decode %s cache B %d C %d (%d items x %d head groups, chunk %d): %.3f ms,"
-                            + " %.1f GB/s; ls_attention: %.3f ms, %.1f GB/s", dtype, batch, context, plan.numWork(),
-                    plan.headGroups(), plan.chunk(), decodeMillis, gbPerSecond(), attentionMillis, attentionGbPerSecond());
+            return String.format("%s cache B %d C %d (%d items x %d head groups, chunk %d): ls_mla_decode %.3f ms,"
+                            + " %.1f GB/s; ls_attention: %.3f ms, %.1f GB/s%s", dtype, batch, context, plan.numWork(),
+                    plan.headGroups(), plan.chunk(), decodeMillis, gbPerSecond(), attentionMillis, attentionGbPerSecond(),
+                    hasTc() ? String.format("; ls_mla_decode_tc: %.3f ms, %.1f GB/s", tcMillis, tcGbPerSecond()) : "");
         }
     }
 
@@ -98,11 +111,12 @@ public final class MlaDecodeBench {
         try (Arena host = Arena.ofConfined()) {
             long cacheValues = (long) tables.length * BLOCK * width;   // even: width is
             int elementBytes = dtype.bytesPerValue();
+            boolean isBf16 = dtype == KvCacheDtype.BF16;
             long cache = alloc(d, owned, elementBytes * cacheValues);
             int bf16 = Float.floatToRawIntBits(0.01f) >>> 16;          // 0.01 truncated to bf16, two per word
-            d.memsetD32(cache, dtype == KvCacheDtype.BF16 ? bf16 | bf16 << 16 : Float.floatToRawIntBits(0.01f),
+            d.memsetD32(cache, isBf16 ? bf16 | bf16 << 16 : Float.floatToRawIntBits(0.01f),
                     elementBytes * cacheValues / 4);
-            int kernelDtype = dtype == KvCacheDtype.BF16 ? KernelLimits.DTYPE_BF16 : KernelLimits.DTYPE_F32;
+            int kernelDtype = isBf16 ? KernelLimits.DTYPE_BF16 : KernelLimits.DTYPE_F32;
             long q = alloc(d, owned, 4L * batch * HEADS * width);
             d.memsetD32(q, Float.floatToRawIntBits(0.02f), (long) batch * HEADS * width);
             long out = alloc(d, owned, 4L * batch * HEADS * R);
@@ -129,10 +143,20 @@ public final class MlaDecodeBench {
                     dTables, 0, batch, HEADS, HEADS, width, 0, R, HEADS * width, width, width, 0, 0, 0, width, 0,
                     HEADS * R, R, BLOCK, blocksPerSeq, SCALE, kernelDtype), new Grid(batch, HEADS, 1, 32 * KernelLimits.ATTN_WARPS,
                     KernelLimits.attentionSharedBytes(width, 0, R)), ctx.streamHandle());
+            Runnable decodeTc = () -> {
+                module.launch(new MlaDecodeTcParams(q, cache, dTables, dWork, dSplitBase, partialAcc, partialMl,
+                        out, plan.numWork(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R,
+                        R, SCALE), MlaDecodeTc.grid(plan, HEADS, R, DR), ctx.streamHandle());
+                if (plan.needsCombine()) {
+                    module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBase, out, batch, HEADS, R,
+                            HEADS * R, R), new Grid(batch, HEADS, 1, KernelLimits.THREADS, 0), ctx.streamHandle());
+                }
+            };
             double decodeMs = time(ctx, decode, reps);
             double attentionMs = time(ctx, attention, reps);
+            double tcMs = isBf16 ? time(ctx, decodeTc, reps) : Double.NaN;   // the tensor-core kernel reads bf16 only
             long bytes = (long) elementBytes * batch * context * width + 4L * batch * HEADS * width;
-            return new Result(batch, context, dtype, plan, decodeMs, attentionMs, bytes);
+            return new Result(batch, context, dtype, plan, decodeMs, attentionMs, bytes, tcMs);
         } finally {
             ctx.synchronize();
             for (long p : owned) {

@@ -33,11 +33,24 @@ public final class KernelLimits {
     /** Largest kv_lora_rank, and kv_lora_rank + rope dim, ls_mla_decode keeps in registers. */
     public static final int MLA_MAX_R = 512;
     public static final int MLA_MAX_QK = 576;
+    /**
+     * ls_mla_decode_tc: warps of a block, heads a block serves (the M of its mma products), cache rows per tile,
+     * tile buffers of its cp.async ring, warps splitting the r + dr dims of Q.K^T. Shapes and launch: MlaDecodeTc.
+     */
+    public static final int MLA_TC_WARPS = 8;
+    public static final int MLA_TC_HEADS = 16;
+    public static final int MLA_TC_TILE = 32;
+    public static final int MLA_TC_STAGES = 4;
+    public static final int MLA_TC_KSPLIT = 4;
     /** Most splits of one row ls_mla_combine merges. */
     public static final int MLA_MAX_SPLITS = 128;
     /** Output rows of one ls_moe_gate_up block (grid y = ceil(inter / this)) and of one ls_moe_down block. */
     public static final int MOE_GATE_UP_ROWS = 16;
     public static final int MOE_DOWN_ROWS = 32;
+    /** Output features of one ls_moe_gate_up_tc / ls_moe_down_tc block (8 warps x an mma n-tile of 8). */
+    public static final int MOE_TC_FEATURES = 64;
+    /** The tensor-core MoE kernels' input widths (hidden, inter) are multiples of this (the mma's k). */
+    public static final int MOE_TC_K = 16;
 
     public static final int MLA_LATENT = 512;
     public static final int MLA_ROPE = 64;
@@ -76,6 +89,19 @@ public final class KernelLimits {
             throw new IllegalArgumentException("ls_mla_decode reads f32 or bf16 caches, not " + bytesPerValue + "-byte values");
         }
         return MLA_STAGES * MLA_TILE * ((bytesPerValue * (r + dr) + 15) & ~15);
+    }
+
+    /**
+     * Dynamic shared memory of one ls_mla_decode_tc block: the partial scores of the KSPLIT dim slices (rows of
+     * TILE + 8 floats), P as hi/lo A fragments, the heads' correction factors and final (m, l), then MLA_TC_STAGES
+     * tiles of bf16 cache rows padded by 8 values (ldmatrix without bank conflicts): 161,984 bytes at 512 + 64,
+     * above the 48 KiB default, so the launch opts in (KernelModule). Only for shapes MlaDecodeTc supports.
+     */
+    public static int mlaDecodeTcSharedBytes(int r, int dr) {
+        int scores = 4 * MLA_TC_KSPLIT * MLA_TC_HEADS * (MLA_TC_TILE + 8);
+        int pFragments = 16 * 2 * 32 * (MLA_TC_TILE / 16);
+        int perHead = 12 * MLA_TC_HEADS;
+        return scores + pFragments + perHead + 2 * MLA_TC_STAGES * MLA_TC_TILE * (r + dr + 8);
     }
 
     /** Dynamic shared memory of one ls_moe_route block (scores, group maxima, flags), rounded to 16. */

@@ -14,7 +14,8 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
         CopyRowsParams, SplitBf16Params, AttentionParams, MlaAbsorbParams, MlaApplyUvParams, MoeRouteParams,
         MoeCombineParams, SampleParams, FillHashedParams,
         MlaDecodeParams, MlaCombineParams, CausalSoftmaxParams,
-        MoeSortParams, MoeGateUpParams, MoeDownParams, GemvParams {
+        MoeSortParams, MoeGateUpParams, MoeDownParams, GemvParams, MlaDecodeTcParams, MoeGateUpTcParams,
+        MoeDownTcParams {
 
     /** Every parameter layout, with the kernel that takes it. */
     List<StructLayout> LAYOUTS = List.of(EmbeddingParams.LAYOUT, RmsNormParams.LAYOUT, AddParams.LAYOUT,
@@ -22,7 +23,8 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             AttentionParams.LAYOUT, MlaAbsorbParams.LAYOUT, MlaApplyUvParams.LAYOUT, MoeRouteParams.LAYOUT,
             MoeCombineParams.LAYOUT, SampleParams.LAYOUT, FillHashedParams.LAYOUT,
             MlaDecodeParams.LAYOUT, MlaCombineParams.LAYOUT, CausalSoftmaxParams.LAYOUT,
-            MoeSortParams.LAYOUT, MoeGateUpParams.LAYOUT, MoeDownParams.LAYOUT, GemvParams.LAYOUT);
+            MoeSortParams.LAYOUT, MoeGateUpParams.LAYOUT, MoeDownParams.LAYOUT, GemvParams.LAYOUT,
+            MlaDecodeTcParams.LAYOUT, MoeGateUpTcParams.LAYOUT, MoeDownTcParams.LAYOUT);
 
     /** Every kernel of the fatbin. */
     List<String> KERNELS = List.of(EmbeddingParams.KERNEL, RmsNormParams.KERNEL, AddParams.KERNEL,
@@ -30,7 +32,8 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             AttentionParams.KERNEL, MlaAbsorbParams.KERNEL, MlaApplyUvParams.KERNEL, MoeRouteParams.KERNEL,
             MoeCombineParams.KERNEL, SampleParams.KERNEL, FillHashedParams.KERNEL,
             MlaDecodeParams.KERNEL, MlaCombineParams.KERNEL, CausalSoftmaxParams.KERNEL,
-            MoeSortParams.KERNEL, MoeGateUpParams.KERNEL, MoeDownParams.KERNEL, GemvParams.KERNEL);
+            MoeSortParams.KERNEL, MoeGateUpParams.KERNEL, MoeDownParams.KERNEL, GemvParams.KERNEL,
+            MlaDecodeTcParams.KERNEL, MoeGateUpTcParams.KERNEL, MoeDownTcParams.KERNEL);
 
     /** The extern "C" name of the kernel that takes these parameters. */
     String kernel();

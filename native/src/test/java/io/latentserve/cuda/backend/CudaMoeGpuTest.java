@@ -16,6 +16,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 /** MoE routing (greedy, group-limited, normalized or scaled weights), the routed experts and the shared-expert MLP. */
 @Tag("gpu")
 class CudaMoeGpuTest {
@@ -142,6 +145,7 @@ class CudaMoeGpuTest {
         CudaMoePath p = b.cuda.moe.lastPath();
         return switch (p) {
             case FUSED -> "fused";
+            case FUSED_TC -> "fused tensor cores";
             case GROUPED -> "grouped cuBLAS";
             case PER_EXPERT -> "per-expert cuBLAS" + (b.cuda.moe.groupedUnavailable() == null ? ""
                     : " (grouped unavailable: " + b.cuda.moe.groupedUnavailable() + ")");
@@ -155,17 +159,7 @@ class CudaMoeGpuTest {
      */
     void experts(int tokens, int hidden, int inter, int numExperts, int k, boolean sameExperts) {
         List<List<ExpertWeights>> experts = experts(hidden, inter, numExperts);
-        int[] chosen = new int[tokens * k];
-        float[] weights = new float[tokens * k];
-        for (int t = 0; t < tokens; t++) {
-            int[] perm = sameExperts ? java.util.stream.IntStream.range(0, k).map(j -> k - 1 - j).toArray()
-                    : rnd.ints(0, numExperts).distinct().limit(k).toArray();
-            for (int j = 0; j < k; j++) {
-                chosen[t * k + j] = perm[j];
-                weights[t * k + j] = (float) rnd.nextDouble();
-            }
-        }
-        MoeRouting routing = new MoeRouting(tokens, k, chosen, weights);
+        MoeRouting routing = routing(tokens, numExperts, k, sameExperts);
         float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
         float[] start = GpuBackends.gaussian(rnd, tokens * hidden, 1);
         float[][] out = new float[2][];
@@ -181,6 +175,72 @@ class CudaMoeGpuTest {
                 tokens + " tokens, " + numExperts + " experts top-" + k + (sameExperts ? " all on the same" : "")
                         + ", D " + hidden + ", I " + inter,
                 GpuReport.maxRelErr(out[0], out[1]), 2e-4);
+    }
+
+    /** A random routing (distinct experts per token); sameExperts: every token on experts 0..k-1. */
+    MoeRouting routing(int tokens, int numExperts, int k, boolean sameExperts) {
+        int[] chosen = new int[tokens * k];
+        float[] weights = new float[tokens * k];
+        for (int t = 0; t < tokens; t++) {
+            int[] perm = sameExperts ? java.util.stream.IntStream.range(0, k).map(j -> k - 1 - j).toArray()
+                    : rnd.ints(0, numExperts).distinct().limit(k).toArray();
+            for (int j = 0; j < k; j++) {
+                chosen[t * k + j] = perm[j];
+                weights[t * k + j] = (float) rnd.nextDouble();
+            }
+        }
+        return new MoeRouting(tokens, k, chosen, weights);
+    }
+
+    /**
+     * The fused path with its expert products on tensor cores (ls_moe_gate_up_tc, ls_moe_down_tc) and on CUDA
+     * cores (ls_moe_gate_up, ls_moe_down), forced on the same routing and inputs: each against the CPU backend,
+     * and the two against each other (x split into bf16 hi + lo on tensor cores: within ~1e-5 of f32).
+     */
+    void fusedBothWays(int tokens, int hidden, int inter, int numExperts, int k, boolean sameExperts) {
+        List<List<ExpertWeights>> experts = experts(hidden, inter, numExperts);
+        MoeRouting routing = routing(tokens, numExperts, k, sameExperts);
+        float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        float[] start = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        Tensor oc = b.input(b.cpu, tokens, hidden, start);
+        b.cpu.moeExperts(b.input(b.cpu, tokens, hidden, x), routing, experts.get(1), oc);
+        float[] cpu = b.cpu.toHost(oc);
+        float[][] gpu = new float[2][];
+        CudaMoePath[] paths = {CudaMoePath.FUSED_TC, CudaMoePath.FUSED};
+        String shape = tokens + " tokens, " + numExperts + " experts top-" + k + (sameExperts ? " all on the same" : "")
+                + ", D " + hidden + ", I " + inter;
+        for (int i = 0; i < 2; i++) {
+            Tensor o = b.input(b.cuda, tokens, hidden, start);
+            b.cuda.moe.experts(CudaActivation.of(b.input(b.cuda, tokens, hidden, x), "x"), routing, experts.get(0),
+                    CudaActivation.of(o, "out"), paths[i]);
+            assertEquals(paths[i], b.cuda.moe.lastPath(), "the forced path runs");
+            gpu[i] = b.cuda.toHost(o);
+            GpuReport.check("moe experts (" + ranPath() + ") vs CPU", shape, GpuReport.maxRelErr(gpu[i], cpu), 2e-4);
+        }
+        GpuReport.check("moe experts: tensor cores vs CUDA cores", shape, GpuReport.maxRelErr(gpu[0], gpu[1]), 2e-5);
+    }
+
+    /** Tensor-core fused kernels at 1..256 tokens, widths 16 mod 32 (their half step), skew, V2-Lite's widths. */
+    @Test
+    void tensorCoreExperts() {
+        fusedBothWays(1, 64, 32, 8, 2, false);
+        fusedBothWays(7, 48, 80, 8, 2, false);     // widths 16 mod 32: the last step of 16 values
+        fusedBothWays(64, 128, 96, 16, 6, false);
+        fusedBothWays(256, 64, 32, 64, 6, true);   // 6 experts hold all 256 tokens: passes of 32 tokens
+        fusedBothWays(1, 2048, 1408, 8, 2, false); // DeepSeek-V2-Lite's widths
+    }
+
+    /** The tensor-core path refuses experts it cannot take; AUTO then runs the CUDA-core kernels. */
+    @Test
+    void tensorCoresOnlyWhereTheyApply() {
+        List<List<ExpertWeights>> experts = experts(40, 24, 4); // multiples of 8, not of 16
+        MoeRouting routing = routing(3, 4, 2, false);
+        Tensor o = b.cuda.activation(3, 40);
+        CudaActivation x = CudaActivation.of(b.input(b.cuda, 3, 40, GpuBackends.gaussian(rnd, 3 * 40, 1)), "x");
+        assertThrows(IllegalArgumentException.class, () -> b.cuda.moe.experts(x,
+                routing, experts.get(0), CudaActivation.of(o, "out"), CudaMoePath.FUSED_TC));
+        b.cuda.moe.experts(x, routing, experts.get(0), CudaActivation.of(o, "out"), CudaMoePath.AUTO);
+        assertEquals(CudaMoePath.FUSED, b.cuda.moe.lastPath());
     }
 
     @Test

@@ -60,6 +60,48 @@ class CudaStepGraphsGpuTest {
         assertTrue(counts[0] >= steps - 2, "replays " + counts[0]);
     }
 
+    /**
+     * A sequence decoding across cache blocks (block size 4, positions 14 to 21): the block tables' padded
+     * width changes once (4 to 8 entries), so after the first capture of each shape every step replays.
+     */
+    @Test
+    void decodeAcrossBlocksKeepsReplaying() {
+        ModelConfig config = RandomModels.deepseekConfig(false, false);
+        int steps = 8;
+        long[] counts;
+        float[][] graphed;
+        try (CudaBackend withGraphs = open(true)) {
+            graphed = decodeAcrossBlocks(config, withGraphs, steps);
+            counts = withGraphs.graphCounts();
+        }
+        float[][] plain;
+        try (CudaBackend without = open(false)) {
+            plain = decodeAcrossBlocks(config, without, steps);
+        }
+        for (int step = 0; step <= steps; step++) {
+            assertArrayEquals(plain[step], graphed[step], "step " + step);
+        }
+        assertEquals(2, counts[1], "one capture per table width (4, then 8 blocks)");
+        assertEquals(steps - 4, counts[0], "replays: every step after each width's first two");
+    }
+
+    private static float[][] decodeAcrossBlocks(ModelConfig config, Backend backend, int steps) {
+        int block = 4;
+        float[][] out = new float[steps + 1][];
+        int[][] tables = {{5, 0, 7, 2, 1, 6, 3, 4}};
+        try (DeepseekV2Model model = new DeepseekV2Model(config, new Weights(new HashedTensorStore(config, 9), backend));
+             KvCache cache = model.newKvCache(8, block)) {
+            int[][] tokens = {{3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7}};
+            int position = 0;
+            for (int step = 0; step <= steps; step++) {
+                out[step] = model.forward(ForwardBatch.of(tokens, new int[]{position}, tables, block), cache)[0];
+                position += tokens[0].length;
+                tokens = new int[][]{{Golden.argmax(out[step])}};
+            }
+        }
+        return out;
+    }
+
     private static CudaBackend open(boolean graphs) {
         return CudaBackend.create(CudaContext.open(0, 1L << 28, 1L << 26, 1L << 28), graphs);
     }

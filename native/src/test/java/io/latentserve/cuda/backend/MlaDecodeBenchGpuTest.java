@@ -22,6 +22,9 @@ class MlaDecodeBenchGpuTest {
             for (var r : results) {
                 System.out.println("BENCH " + r);
                 assertTrue(r.decodeMillis() > 0 && r.attentionMillis() > 0, r.toString());
+                assertEquals(r.dtype() == io.latentserve.model.backend.KvCacheDtype.BF16, r.hasTc(),
+                        "ls_mla_decode_tc is timed over the bf16 cache only");
+                assertTrue(!r.hasTc() || r.tcMillis() > 0, r.toString());
             }
         }
     }

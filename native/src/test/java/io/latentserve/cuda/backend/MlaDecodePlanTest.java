@@ -132,6 +132,35 @@ class MlaDecodePlanTest {
     }
 
     @Test
+    void launchIsPaddedToAPowerOfTwoWithItemsThatDoNothing() {
+        int[] lengths = {4096, 300, 5};
+        MlaDecodePlan p = MlaDecodePlan.of(identity(3), lengths, 16, H200_SMS);
+        int items = p.launchItems();
+        assertEquals(Integer.bitCount(items), 1, "power of two: " + items);
+        assertTrue(items >= p.numWork() && items < 2 * p.numWork(), items + " for " + p.numWork());
+        int[] launch = p.launchWork();
+        assertEquals(4 * items, launch.length);
+        assertEquals(Arrays.toString(p.work()), Arrays.toString(Arrays.copyOf(launch, p.work().length)));
+        for (int i = p.numWork(); i < items; i++) {
+            assertEquals(-1, launch[4 * i], "padding item " + i + " has no row");
+        }
+        assertEquals(1, MlaDecodePlan.of(identity(1), new int[]{7}, 16, H200_SMS).launchItems());
+    }
+
+    @Test
+    void growingContextsKeepTheLaunchShapeMostSteps() {
+        // One sequence decoding from 1000 to 2000 keys: the chunks change many times, the padded launch rarely.
+        int changes = 0;
+        int last = -1;
+        for (int len = 1000; len <= 2000; len++) {
+            int items = MlaDecodePlan.of(new int[]{0}, new int[]{len}, 16, H200_SMS).launchItems();
+            changes += items != last && last >= 0 ? 1 : 0;
+            last = items;
+        }
+        assertTrue(changes <= 2, changes + " launch shapes over 1000 steps");
+    }
+
+    @Test
     void badInputsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> MlaDecodePlan.of(new int[]{0}, new int[]{0}, 16, 132));
         assertThrows(IllegalArgumentException.class, () -> MlaDecodePlan.of(new int[]{0}, new int[]{5, 6}, 16, 132));

@@ -139,6 +139,13 @@ class KernelParamsLayoutTest {
             assertEquals(56, seg.byteSize());
             assertEquals(KernelLimits.DTYPE_F32, seg.get(ValueLayout.JAVA_INT, 48));
             assertEquals(KernelLimits.DTYPE_BF16, seg.get(ValueLayout.JAVA_INT, 52));
+            var tc = new MlaDecodeTcParams(1, 0x2222L, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0.25f);
+            seg = tc.write(arena);
+            assertEquals(112, seg.byteSize());
+            assertEquals(0x2222L, seg.get(ValueLayout.JAVA_LONG, 8));
+            assertEquals(15, seg.get(ValueLayout.JAVA_INT, 88));
+            assertEquals(0.25f, seg.get(ValueLayout.JAVA_FLOAT, 108));
+            assertEquals("ls_mla_decode_tc", tc.kernel());
             var c = new MlaCombineParams(1, 2, 3, 0x4444L, 5, 6, 7, 8, 9);
             seg = c.write(arena);
             assertEquals(56, seg.byteSize());

@@ -13,6 +13,7 @@ import io.latentserve.model.perf.RooflineBound;
 import io.latentserve.model.random.HashedTensorStore;
 import io.latentserve.model.tokenizer.BpeTokenizer;
 import io.latentserve.model.tokenizer.Tokenizer;
+import io.latentserve.server.engine.EngineConfig;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -28,10 +29,12 @@ import java.util.stream.Collectors;
  * {@link EngineBench} on the GPU: DeepSeek-V2-Lite (27 layers, weights made on the device, as the GPU
  * suite makes them) served by the engine at B x C, each throughput beside its bound from {@link RooflineBound}
  * and the ceilings measured first. Run by cuda-kernels/device-check.sh with the V2-Lite tokenizer (the golden
- * model's tokenizer.json: same vocabulary).
+ * model's tokenizer.json: same vocabulary). Sampling is on the device unless --device-sampling off (the
+ * server's default and switch), for A/B runs of the logits copy.
  *
  * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
- *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--kv-cache-dtype bf16|f32] [--json FILE]</pre>
+ *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--device-sampling on|off]
+ *     [--kv-cache-dtype bf16|f32] [--json FILE]</pre>
  * The KV cache is bf16 unless --kv-cache-dtype f32, as in the device suite (the bound counts a bf16 cache).
  */
 public final class DeviceEngineBench {
@@ -44,6 +47,7 @@ public final class DeviceEngineBench {
         int[] contexts = {1024};
         int newTokens = 32;
         boolean graphs = false;
+        boolean deviceSampling = EngineConfig.DEFAULT_DEVICE_SAMPLING;
         Path json = null;
         KvCacheDtype cacheDtype = KvCacheDtype.BF16;
         for (int i = 0; i + 1 < argv.length; i += 2) {
@@ -54,6 +58,7 @@ public final class DeviceEngineBench {
                 case "--contexts" -> contexts = ints(v);
                 case "--new-tokens" -> newTokens = Integer.parseInt(v);
                 case "--graphs" -> graphs = Boolean.parseBoolean(v);
+                case "--device-sampling" -> deviceSampling = "on".equals(v) || Boolean.parseBoolean(v);
                 case "--json" -> json = Path.of(v);
                 case "--kv-cache-dtype" -> cacheDtype = KvCacheDtype.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
@@ -62,12 +67,14 @@ public final class DeviceEngineBench {
         if (tokenizerFile == null) {
             throw new IllegalArgumentException("--tokenizer FILE (a DeepSeek tokenizer.json) is required");
         }
-        run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, cacheDtype,
+        run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, deviceSampling,
+                cacheDtype,
                 json, System.out);
     }
 
     static void run(Tokenizer tokenizer, int[] batches, int[] contexts, int newTokens, boolean graphs,
-                    KvCacheDtype cacheDtype, Path json, PrintStream out) throws InterruptedException, IOException {
+                    boolean deviceSampling, KvCacheDtype cacheDtype, Path json, PrintStream out)
+            throws InterruptedException, IOException {
         ModelConfig config = KnownShapes.deepseekV2Lite(KnownShapes.V2_LITE_LAYERS);
         RooflineBound bound = new RooflineBound(config);
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
@@ -81,17 +88,18 @@ public final class DeviceEngineBench {
             DeviceCeilings ceilings = DeviceCeilings.measure(ctx);
             try (DeepseekV2Model model = new DeepseekV2Model(config,
                     new Weights(new HashedTensorStore(config, 42), backend))) {
-                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, cacheDtype);   // warm-up: first launches, JIT
+                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype);   // warm-up: first launches, JIT
                 for (int c : contexts) {
                     for (int b : batches) {
-                        EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192, cacheDtype);
+                        EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192,
+                                deviceSampling, cacheDtype);
                         String shape = "B " + b + ", context " + c;
                         double decodeBound = b / bound.decodeStepSeconds(b, c + newTokens / 2, 2, 2,
                                 ceilings.copyBytesPerSecond());
                         rows.add(print(out, new BenchRow("engine decode" + (graphs ? " (CUDA graphs)" : ""), shape,
                                 r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
-                                "%d requests x %d new tokens through the scheduler, host sampling, %s KV cache", b,
-                                newTokens, cacheDtype))));
+                                "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache", b,
+                                newTokens, r.deviceSampling() ? "device" : "host", cacheDtype))));
                         rows.add(print(out, new BenchRow("engine prefill", shape, r.prefillTokensPerSecond(),
                                 ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(c), "tok/s",
                                 "until every request has its first token (chunks of 8192)")));

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Engine-level throughput, the way the server runs a model: B requests of C random prompt tokens and N
  * greedy new tokens each, submitted at once to an {@link Engine} (scheduler, chunked prefill, paged KV
- * cache, sampling on the host, detokenisation), drained by one client thread per request. Prefill
+ * cache, sampling (on the device where the backend can, as the server does by default), detokenisation), drained by one client thread per request. Prefill
  * throughput is the prompt tokens over the time until every request has its first token; decode
  * throughput is the tokens generated after that over the time until the last request finishes (with
  * continuous batching the phases overlap a little at their border; the figures say so by construction).
@@ -32,28 +32,40 @@ public final class EngineBench {
 
     /** One run: its shape and the two throughputs. */
     public record Result(int batch, int context, int newTokens, double prefillTokensPerSecond,
-                         double decodeTokensPerSecond, double seconds) {
+                         double decodeTokensPerSecond, double seconds, boolean deviceSampling) {
     }
 
     private EngineBench() {
     }
 
-    /** Runs B requests of context prompt tokens and newTokens new tokens each through a fresh engine, f32 cache. */
+    /** As {@link #run(CausalLM, Tokenizer, int, int, int, int, boolean, KvCacheDtype)} with the server's defaults. */
     public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
                              int maxBatchedTokens) throws InterruptedException {
-        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, KvCacheDtype.F32);
+        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, EngineConfig.DEFAULT_DEVICE_SAMPLING,
+                KvCacheDtype.F32);
     }
 
-    /** As {@link #run(CausalLM, Tokenizer, int, int, int, int)} with a KV cache of the given element type. */
+    /** With an f32 KV cache. */
     public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
-                             int maxBatchedTokens, KvCacheDtype cacheDtype) throws InterruptedException {
+                             int maxBatchedTokens, boolean deviceSampling) throws InterruptedException {
+        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, deviceSampling, KvCacheDtype.F32);
+    }
+
+    /**
+     * Runs B requests of context prompt tokens and newTokens new tokens each through a fresh engine; with
+     * deviceSampling (the engine's switch) a backend that samples rows itself does so; the KV cache is of
+     * cacheDtype.
+     */
+    public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
+                             int maxBatchedTokens, boolean deviceSampling, KvCacheDtype cacheDtype)
+            throws InterruptedException {
         if (batch < 1 || context < 1 || newTokens < 2 || maxBatchedTokens < 1) {
             throw new IllegalArgumentException("batch, context >= 1, new tokens >= 2, batched tokens >= 1");
         }
         int maxLen = context + newTokens + 1;
         int blocksPerSeq = (maxLen + BLOCK_SIZE - 1) / BLOCK_SIZE;
         EngineConfig config = new EngineConfig(batch, maxBatchedTokens, BLOCK_SIZE, batch * blocksPerSeq + 1, maxLen,
-                batch, cacheDtype);
+                batch, deviceSampling, cacheDtype);
         int vocab = model.config().vocabSize();
         SplittableRandom rnd = new SplittableRandom(31L * batch + context);
         try (Engine engine = new Engine(model, tokenizer, config, EngineListener.NONE);
@@ -81,7 +93,7 @@ public final class EngineBench {
             double prefillSeconds = (firstAll - start) / 1e9;
             double decodeSeconds = (end - firstAll) / 1e9;
             return new Result(batch, context, newTokens, (double) batch * context / prefillSeconds,
-                    (double) batch * (newTokens - 1) / decodeSeconds, (end - start) / 1e9);
+                    (double) batch * (newTokens - 1) / decodeSeconds, (end - start) / 1e9, engine.samplesOnDevice());
         }
     }
 

@@ -54,7 +54,7 @@ public final class Engine implements AutoCloseable {
         this.cache = model.newKvCache(config.numBlocks(), config.blockSize(), config.kvCacheDtype());
         this.kv = new KvCacheManager(new BlockPool(config.numBlocks()), config.blockSize());
         this.scheduler = new Scheduler(config, kv);
-        this.runner = new ModelRunner(model, cache, kv);
+        this.runner = new ModelRunner(model, cache, kv, config.deviceSampling() && model.backend().samplesRows());
         this.stats = snapshot();
         this.loop = Thread.ofPlatform().name("latentserve-engine").daemon(true).start(this::runLoop);
     }
@@ -69,6 +69,11 @@ public final class Engine implements AutoCloseable {
 
     public Tokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** Whether eligible requests are sampled by the backend (switched on and supported by it). */
+    public boolean samplesOnDevice() {
+        return runner.deviceSampling();
     }
 
     /**
@@ -172,9 +177,9 @@ public final class Engine implements AutoCloseable {
 
     private void step(List<Scheduler.Chunk> chunks) {
         long start = System.nanoTime();
-        float[][] logits;
+        ModelRunner.Results results;
         try {
-            logits = runner.run(chunks);
+            results = runner.run(chunks);
         } catch (RuntimeException e) {
             for (Scheduler.Chunk c : chunks) {
                 finish(c.seq(), List.of(), "", FinishReason.ERROR, "the model failed: " + e.getMessage());
@@ -191,8 +196,10 @@ public final class Engine implements AutoCloseable {
             tokens += c.numTokens();
             seq.numComputed += c.numTokens();
             kv.commitComputedTokens(seq.id, seq.tokensView(), seq.numComputed);
-            if (logits[i] != null) {
-                sampleNext(seq, logits[i]);
+            if (results.tokens()[i] >= 0) {
+                accept(seq, new SampledToken(results.tokens()[i], Float.NaN, List.of())); // no logprobs: as the Sampler
+            } else if (results.logits()[i] != null) {
+                accept(seq, sampler.sample(results.logits()[i], seq.request.sampling(), seq.history(), seq.random));
             }
         }
         counters.iteration(chunks.size(), tokens);
@@ -209,8 +216,8 @@ public final class Engine implements AutoCloseable {
         return true;
     }
 
-    private void sampleNext(Sequence seq, float[] logits) {
-        SampledToken token = sampler.sample(logits, seq.request.sampling(), seq.history(), seq.random);
+    /** Appends the step's token (sampled on the host or by the backend), then stop checks and output. */
+    private void accept(Sequence seq, SampledToken token) {
         seq.append(token.tokenId());
         long now = System.nanoTime();
         if (seq.firstTokenNanos == 0) {

@@ -13,15 +13,26 @@ import java.util.Objects;
  * @param numBlocks           KV cache blocks (capacity = numBlocks · blockSize tokens)
  * @param maxModelLen         longest prompt + completion
  * @param maxQueuedRequests   waiting requests beyond which submissions are refused (429)
+ * @param deviceSampling      let a backend that can sample on the device do so for requests that need nothing
+ *                            else (no bias, penalties, min-p or logprobs); the tokens are the same either way
  * @param kvCacheDtype        element type of the KV cache (--kv-cache-dtype; f32 unless asked)
  */
 public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
-                           int maxQueuedRequests, KvCacheDtype kvCacheDtype) {
+                           int maxQueuedRequests, boolean deviceSampling, KvCacheDtype kvCacheDtype) {
+    /** The server's default (serve --device-sampling, and the engine benchmarks): on where the backend can. */
+    public static final boolean DEFAULT_DEVICE_SAMPLING = true;
+
+    /** With device sampling at its default and an f32 KV cache. */
+    public EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
+                        int maxQueuedRequests) {
+        this(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, DEFAULT_DEVICE_SAMPLING);
+    }
 
     /** With an f32 KV cache. */
     public EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
-                        int maxQueuedRequests) {
-        this(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, KvCacheDtype.F32);
+                        int maxQueuedRequests, boolean deviceSampling) {
+        this(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, deviceSampling,
+                KvCacheDtype.F32);
     }
 
     public EngineConfig {
@@ -32,6 +43,10 @@ public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, 
         if (blockSize < 1 || Integer.bitCount(blockSize) != 1) {
             throw new IllegalArgumentException("--block-size must be a power of two, got " + blockSize);
         }
+    }
+
+    public EngineConfig withDeviceSampling(boolean on) {
+        return new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, on);
     }
 
     public long capacityTokens() {

@@ -2,6 +2,7 @@ package io.latentserve.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.latentserve.server.ServeCommand;
+import io.latentserve.server.cli.Args;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Operations: readiness during start-up, /metrics, API keys, CORS, body and max_tokens limits, access log, shutdown. */
@@ -139,6 +141,22 @@ class OperationsApiTest {
             assertEquals(5, capped.json().get("usage").get("completion_tokens").asInt());
             assertEquals(200, server.http.post("/v1/chat/completions", chat(2)).status(), "still serving");
         }
+    }
+
+    @Test
+    void deviceSamplingIsSwitchedOnOrOff() {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        var out = new PrintStream(log, true, StandardCharsets.UTF_8);
+        var bad = assertThrows(Args.UsageException.class, () -> ServeCommand.start(new String[]{"serve",
+                "--device-sampling", "maybe"}, out, out));
+        assertTrue(bad.getMessage().contains("on or off"), bad.getMessage());
+        try (var running = ServeCommand.start(new String[]{"serve", "--model", TestServer.demoModel().toString(),
+                "--device", "cpu", "--port", "0", "--kv-cache-memory", "16MiB", "--block-size", "16",
+                "--max-model-len", "1024", "--device-sampling", "on"}, out, out)) {
+            assertTrue(running.engine().config().deviceSampling());
+            assertFalse(running.engine().samplesOnDevice(), "the CPU backend samples on the host whatever the switch");
+        }
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("sampling on the host"));
     }
 
     @Test

@@ -1,0 +1,70 @@
+package io.latentserve.cuda.kernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Parameters of ls_moe_down_tc (LsMoeDownTcParams in latentserve_params.h): what {@link MoeDownParams} computes,
+ * on tensor cores, for bf16 weights whose widths are multiples of {@link KernelLimits#MOE_TC_K}.
+ * Grid (numExperts, ceil(hidden / {@link KernelLimits#MOE_TC_FEATURES})).
+ *
+ * @param h [pairs, inter] f32, stride hStride
+ * @param downTable [numExperts] device addresses of down_proj, bf16 [hidden, inter]
+ * @param offsets [numExperts + 1] int32 (ls_moe_sort)
+ * @param y [pairs, hidden] f32 out, stride yStride
+ */
+public record MoeDownTcParams(
+        long h,
+        long downTable,
+        long offsets,
+        long y,
+        int numExperts,
+        int hidden,
+        int inter,
+        int hStride,
+        int yStride) implements KernelParams {
+
+    public static final String KERNEL = "ls_moe_down_tc";
+
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            JAVA_LONG.withName("h"),
+            JAVA_LONG.withName("downTable"),
+            JAVA_LONG.withName("offsets"),
+            JAVA_LONG.withName("y"),
+            JAVA_INT.withName("numExperts"),
+            JAVA_INT.withName("hidden"),
+            JAVA_INT.withName("inter"),
+            JAVA_INT.withName("hStride"),
+            JAVA_INT.withName("yStride"),
+            JAVA_INT.withName("pad0")).withName("LsMoeDownTcParams");
+
+    @Override
+    public String kernel() {
+        return KERNEL;
+    }
+
+    @Override
+    public StructLayout layout() {
+        return LAYOUT;
+    }
+
+    @Override
+    public MemorySegment write(Arena arena) {
+        return StructWriter.of(arena, LAYOUT)
+                .ptr(h)
+                .ptr(downTable)
+                .ptr(offsets)
+                .ptr(y)
+                .i32(numExperts)
+                .i32(hidden)
+                .i32(inter)
+                .i32(hStride)
+                .i32(yStride)
+                .done();
+    }
+}
