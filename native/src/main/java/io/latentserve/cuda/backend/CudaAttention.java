@@ -84,16 +84,22 @@ final class CudaAttention {
             (useAbsorbed ? absorbed : decompressed).add(s);
         }
         if (!absorbed.isEmpty()) {
-            absorbed(q, cache.layer(layer), cache.width(), kvB, sh, batch, paged, absorbed, out);
+            absorbed(q, cache, layer, kvB, sh, batch, paged, absorbed, out);
         }
         if (!decompressed.isEmpty()) {
-            decompressed(q, cache.layer(layer), cache.width(), kvB, sh, batch, decompressed, out);
+            decompressed(q, cache, layer, kvB, sh, batch, decompressed, out);
         }
     }
 
-    /** q̂ = W_UKᵀ q_nope per head, attention over the latent rows of the paged cache, o = W_UV ô. */
-    private void absorbed(CudaActivation q, long layer, int width, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
-                          PagedBatch paged, List<Integer> seqs, CudaActivation out) {
+    /**
+     * q̂ = W_UKᵀ q_nope per head, attention over the latent rows of the paged cache (f32 or bf16, read as it is
+     * stored), o = W_UV ô.
+     */
+    private void absorbed(CudaActivation q, CudaKvCache cache, int layerIndex, CudaWeight kvB, MlaShape sh,
+                          AttentionBatch batch, PagedBatch paged, List<Integer> seqs, CudaActivation out) {
+        long layer = cache.layer(layerIndex);
+        int width = cache.width();
+        int shared = KernelLimits.mlaDecodeSharedBytes(sh.kvLoraRank(), sh.qkRopeHeadDim(), cache.elementBytes());
         int[] tokenRows = tokensOf(batch, seqs);
         int n = tokenRows.length;
         int h = sh.numHeads();
@@ -102,7 +108,7 @@ final class CudaAttention {
         boolean decode = MLA_DECODE && n == seqs.size() && r <= KernelLimits.MLA_MAX_R
                 && r + dr <= KernelLimits.MLA_MAX_QK   // one token per sequence: each row is its sequence's last
                 // its tile buffers fit this GPU's shared memory (not sm_86/89's 99 KiB at 512 + 64: ls_attention)
-                && KernelLimits.mlaDecodeSharedBytes(r, dr) <= Math.max(Grid.DEFAULT_MAX_SHARED, sharedOptIn);
+                && shared <= Math.max(Grid.DEFAULT_MAX_SHARED, sharedOptIn);
         try (StepMemory.Scratch s = memory.scratch()) {
             long rows = s.ints(tokenRows);
             long tables = s.ints(paged.tables());
@@ -119,9 +125,8 @@ final class CudaAttention {
                 long splitBase = s.ints(p.splitBase());
                 kernels.launch(new MlaDecodeParams(qa, layer, tables, s.ints(p.launchWork()), splitBase, partialAcc,
                         partialMl, oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
-                        paged.maxBlocks(), h * r, r, sh.softmaxScale()),
-                        new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS,
-                                KernelLimits.mlaDecodeSharedBytes(r, dr)));
+                        paged.maxBlocks(), h * r, r, sh.softmaxScale(), cache.kernelDtype()),
+                        new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
                 if (p.needsCombine()) {
                     kernels.launch(new MlaCombineParams(partialAcc, partialMl, splitBase, oLatent, n, h, r, h * r, r),
                             new Grid(n, h, 1, KernelLimits.THREADS, 0));
@@ -131,7 +136,8 @@ final class CudaAttention {
                 long seqOf = s.ints(gather(paged.seqOf(), tokenRows));
                 kernels.launch(new AttentionParams(qa, layer, 0, layer, oLatent, 0, positions, seqOf, tables, 0,
                         n, h, h, r + dr, 0, r, h * (r + dr), r + dr, width, 0, 0, 0, width, 0, h * r, r,
-                        batch.blockSize(), paged.maxBlocks(), sh.softmaxScale()), attentionGrid(n, h, r + dr, 0, r));
+                        batch.blockSize(), paged.maxBlocks(), sh.softmaxScale(), cache.kernelDtype()),
+                        attentionGrid(n, h, r + dr, 0, r));
             }
             kernels.launch(new MlaApplyUvParams(oLatent, kvB.address(), out.address(), rows, n, h,
                     sh.qkNopeHeadDim(), sh.vHeadDim(), r, out.stride(), kvB.dtype()),
@@ -163,9 +169,14 @@ final class CudaAttention {
         return plan;
     }
 
-    /** k_nope and v of every context position decompressed through kv_b_proj (cuBLAS), then causal attention. */
-    private void decompressed(CudaActivation q, long layer, int width, CudaWeight kvB, MlaShape sh,
+    /**
+     * k_nope and v of every context position decompressed through kv_b_proj (cuBLAS), then causal attention. The
+     * context's cache rows are gathered into f32 first (a bf16 cache widened exactly), so all that follows is f32.
+     */
+    private void decompressed(CudaActivation q, CudaKvCache cache, int layerIndex, CudaWeight kvB, MlaShape sh,
                               AttentionBatch batch, List<Integer> seqs, CudaActivation out) {
+        long layer = cache.layer(layerIndex);
+        int width = cache.width();
         int h = sh.numHeads();
         int dn = sh.qkNopeHeadDim();
         int dr = sh.qkRopeHeadDim();
@@ -195,8 +206,8 @@ final class CudaAttention {
         int kvWidth = h * (dn + dv);
         try (StepMemory.Scratch s = memory.scratch()) {
             long gathered = s.floats((long) total * width);   // [ctx, r+dr] f32: latent rows of the contexts
-            kernels.launch(new CopyRowsParams(layer, s.ints(slots), gathered, 0, total, width, width, width),
-                    Kernels.rowsByCols(total, width));
+            kernels.launch(new CopyRowsParams(layer, s.ints(slots), gathered, 0, total, width, width, width,
+                    cache.kernelDtype(), KernelLimits.DTYPE_F32), Kernels.rowsByCols(total, width));
             long kv = s.floats((long) total * kvWidth);        // [ctx, H·(dn+dv)] f32
             gemm.matmul(new CudaActivation(gathered, total, r, width, memory.generation()), kvB,
                     memory.view(kv, total, kvWidth));
@@ -309,10 +320,12 @@ final class CudaAttention {
         long layerBase = cache.layer(layer);
         int width = cache.width();
         try (StepMemory.Scratch s = memory.scratch()) {
-            kernels.launch(new AttentionParams(q.address(), layerBase, 0, layerBase + 4L * kvHeads * headDim,
+            long values = layerBase + (long) cache.elementBytes() * kvHeads * headDim;   // V follows K in each row
+            kernels.launch(new AttentionParams(q.address(), layerBase, 0, values,
                     out.address(), 0, s.ints(batch.positions()), s.ints(paged.seqOf()), s.ints(paged.tables()), 0,
                     n, heads, heads / kvHeads, headDim, 0, headDim, q.stride(), headDim, width, headDim, 0, 0,
-                    width, headDim, out.stride(), headDim, batch.blockSize(), paged.maxBlocks(), scale),
+                    width, headDim, out.stride(), headDim, batch.blockSize(), paged.maxBlocks(), scale,
+                    cache.kernelDtype()),
                     attentionGrid(n, heads, headDim, 0, headDim));
         }
     }
