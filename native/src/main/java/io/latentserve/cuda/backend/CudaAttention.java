@@ -9,7 +9,9 @@ import io.latentserve.cuda.kernels.MlaAbsorbParams;
 import io.latentserve.cuda.kernels.MlaApplyUvParams;
 import io.latentserve.cuda.kernels.MlaCombineParams;
 import io.latentserve.cuda.kernels.MlaDecodeParams;
+import io.latentserve.cuda.kernels.MlaDecodeTcParams;
 import io.latentserve.model.backend.AttentionBatch;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 
@@ -20,12 +22,18 @@ import java.util.List;
  * MLA attention in both forms (MODEL_SPEC 3.1 decompressed for prefill chunks, 3.3 absorbed for decode
  * tokens, chosen per sequence as the CPU backend chooses) and paged MHA/GQA on ls_attention; absorbed rows
  * that are each the one new token of their sequence (decode) go through ls_mla_decode + ls_mla_combine,
- * split over the keys by an {@link MlaDecodePlan}.
+ * split over the keys by an {@link MlaDecodePlan} (ls_mla_decode_tc, on tensor cores, in place of
+ * ls_mla_decode over a bf16 cache of a shape it takes: {@link MlaDecodeTc}).
  */
 final class CudaAttention {
     private static final int ATTN_THREADS = 32 * KernelLimits.ATTN_WARPS;
     /** -Dlatentserve.cuda.mlaDecode=false keeps absorbed decode on ls_attention (for A/B comparisons). */
     private static final boolean MLA_DECODE = !"false".equals(System.getProperty("latentserve.cuda.mlaDecode"));
+    /**
+     * Over a bf16 cache, decode rows of shapes {@link MlaDecodeTc#supports} takes go through ls_mla_decode_tc
+     * (tensor cores); -Dlatentserve.cuda.mlaDecodeTc=false keeps them on ls_mla_decode (for A/B comparisons).
+     */
+    private static final boolean MLA_DECODE_TC = !"false".equals(System.getProperty("latentserve.cuda.mlaDecodeTc"));
 
     private static final long GEMM_ATTENTION_MIN_WORK = Long.getLong("latentserve.cuda.gemmAttentionMinWork", 16384);
     /** Scores of one query chunk of GEMM attention: [heads, chunk, context] f32 within this many bytes (tests
@@ -105,8 +113,10 @@ final class CudaAttention {
         int h = sh.numHeads();
         int r = sh.kvLoraRank();
         int dr = sh.qkRopeHeadDim();
-        boolean decode = MLA_DECODE && n == seqs.size() && r <= KernelLimits.MLA_MAX_R
-                && r + dr <= KernelLimits.MLA_MAX_QK   // one token per sequence: each row is its sequence's last
+        boolean oneTokenEach = MLA_DECODE && n == seqs.size();   // each row is its sequence's last token
+        boolean tensorCores = oneTokenEach && MLA_DECODE_TC && cache.dtype() == KvCacheDtype.BF16
+                && MlaDecodeTc.supports(h, r, dr, sharedOptIn);
+        boolean decode = tensorCores || oneTokenEach && r <= KernelLimits.MLA_MAX_R && r + dr <= KernelLimits.MLA_MAX_QK
                 // its tile buffers fit this GPU's shared memory (not sm_86/89's 99 KiB at 512 + 64: ls_attention)
                 && shared <= Math.max(Grid.DEFAULT_MAX_SHARED, sharedOptIn);
         try (StepMemory.Scratch s = memory.scratch()) {
@@ -123,10 +133,17 @@ final class CudaAttention {
                 long partialAcc = p.needsCombine() ? s.floats((long) items * h * r) : 0;
                 long partialMl = p.needsCombine() ? s.floats((long) items * h * 2) : 0;
                 long splitBase = s.ints(p.splitBase());
-                kernels.launch(new MlaDecodeParams(qa, layer, tables, s.ints(p.launchWork()), splitBase, partialAcc,
-                        partialMl, oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
-                        paged.maxBlocks(), h * r, r, sh.softmaxScale(), cache.kernelDtype()),
-                        new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
+                long work = s.ints(p.launchWork());
+                if (tensorCores) {
+                    kernels.launch(new MlaDecodeTcParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
+                            oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
+                            paged.maxBlocks(), h * r, r, sh.softmaxScale()), MlaDecodeTc.grid(p, h, r, dr));
+                } else {
+                    kernels.launch(new MlaDecodeParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
+                            oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
+                            paged.maxBlocks(), h * r, r, sh.softmaxScale(), cache.kernelDtype()),
+                            new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
+                }
                 if (p.needsCombine()) {
                     kernels.launch(new MlaCombineParams(partialAcc, partialMl, splitBase, oLatent, n, h, r, h * r, r),
                             new Grid(n, h, 1, KernelLimits.THREADS, 0));

@@ -148,7 +148,7 @@ public final class DeviceBench {
                         }
                     }
                     if (options.json() != null && !tiny && !options.graphs()) {
-                        guarded("reference logits", () -> referenceLogits(model, cache));
+                        guarded("reference logits", () -> referenceLogits(model));
                     }
                     if (options.prefillTokens() > 0) {
                         guarded("prefill", () -> {
@@ -358,12 +358,16 @@ public final class DeviceBench {
     /**
      * The last-token logits of {@link #REFERENCE_PROMPT} beside the JSON report (ls-logits.f32, little-endian
      * f32): the HuggingFace peer computes the same prompt with the same weights in f32, and bench/report.py
-     * compares the two (max |Δ|, argmax): the full-size model checked end to end against transformers.
+     * compares the two (max |Δ|, argmax): the full-size model checked end to end against transformers. It uses
+     * a one-block f32 cache of its own (in the KV arena's slack) whatever the suite's cache dtype, so the check
+     * stays at f32 accuracy.
      */
-    private void referenceLogits(DeepseekV2Model model, KvCache cache) {
+    private void referenceLogits(DeepseekV2Model model) {
         int[][] table = {{0}};
-        float[] logits = model.forward(ForwardBatch.of(new int[][]{REFERENCE_PROMPT}, new int[]{0}, table, BLOCK),
-                cache)[0];
+        float[] logits;
+        try (KvCache f32 = model.newKvCache(1, BLOCK, KvCacheDtype.F32)) {
+            logits = model.forward(ForwardBatch.of(new int[][]{REFERENCE_PROMPT}, new int[]{0}, table, BLOCK), f32)[0];
+        }
         ByteBuffer buf = ByteBuffer.allocate(4 * logits.length).order(ByteOrder.LITTLE_ENDIAN);
         buf.asFloatBuffer().put(logits);
         Path file = options.json().resolveSibling("ls-logits.f32");

@@ -120,18 +120,18 @@ public final class MlaDecodeBench {
             long q = alloc(d, owned, 4L * batch * HEADS * width);
             d.memsetD32(q, Float.floatToRawIntBits(0.02f), (long) batch * HEADS * width);
             long out = alloc(d, owned, 4L * batch * HEADS * R);
-            long partialAcc = alloc(d, owned, 4L * plan.numWork() * HEADS * R);
-            long partialMl = alloc(d, owned, 8L * plan.numWork() * HEADS);
+            long partialAcc = alloc(d, owned, 4L * plan.launchItems() * HEADS * R);
+            long partialMl = alloc(d, owned, 8L * plan.launchItems() * HEADS);
             long dTables = upload(d, owned, host, tables);
-            long dWork = upload(d, owned, host, plan.work());
+            long dWork = upload(d, owned, host, plan.launchWork());
             long dSplitBase = upload(d, owned, host, plan.splitBase());
             long dPositions = upload(d, owned, host, positions);
             long dSeqOf = upload(d, owned, host, seqOf);
 
             Runnable decode = () -> {
                 module.launch(new MlaDecodeParams(q, cache, dTables, dWork, dSplitBase, partialAcc, partialMl, out,
-                        plan.numWork(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R, R,
-                        SCALE, kernelDtype), new Grid(plan.numWork(), plan.headGroups(), 1,
+                        plan.launchItems(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R, R,
+                        SCALE, kernelDtype), new Grid(plan.launchItems(), plan.headGroups(), 1,
                         32 * KernelLimits.MLA_DECODE_WARPS, KernelLimits.mlaDecodeSharedBytes(R, DR, elementBytes)),
                         ctx.streamHandle());
                 if (plan.needsCombine()) {
@@ -145,7 +145,7 @@ public final class MlaDecodeBench {
                     KernelLimits.attentionSharedBytes(width, 0, R)), ctx.streamHandle());
             Runnable decodeTc = () -> {
                 module.launch(new MlaDecodeTcParams(q, cache, dTables, dWork, dSplitBase, partialAcc, partialMl,
-                        out, plan.numWork(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R,
+                        out, plan.launchItems(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R,
                         R, SCALE), MlaDecodeTc.grid(plan, HEADS, R, DR), ctx.streamHandle());
                 if (plan.needsCombine()) {
                     module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBase, out, batch, HEADS, R,

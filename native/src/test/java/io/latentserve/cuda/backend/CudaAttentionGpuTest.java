@@ -18,6 +18,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
  * MLA attention (decompressed prefill, absorbed decode, and AUTO mixing both in one batch) and paged
  * MHA/GQA against the CPU backend: several sequences per batch, prefixes already in the cache (as after a
@@ -131,7 +133,10 @@ class CudaAttentionGpuTest {
             }
             boolean decode = Arrays.stream(seqs).allMatch(x -> x[1] == 1);
             String kernel = switch (mode) {
-                case ABSORBED -> decode ? "ls_mla_decode+combine (MLA absorbed)" : "ls_attention (MLA absorbed)";
+                case ABSORBED -> !decode ? "ls_attention (MLA absorbed)"
+                        : dtype == KvCacheDtype.BF16 && MlaDecodeTc.supports(h, sh.kvLoraRank(), sh.qkRopeHeadDim(),
+                        Integer.MAX_VALUE) ? "ls_mla_decode_tc+combine (MLA absorbed)"
+                        : "ls_mla_decode+combine (MLA absorbed)";
                 case DECOMPRESSED -> gemmPrefill(l.batch()) ? "cuBLAS + ls_causal_softmax (MLA prefill)"
                         : "ls_attention (MLA prefill)";
                 case AUTO -> "ls_attention (MLA auto)";
@@ -285,6 +290,20 @@ class CudaAttentionGpuTest {
         mlaDecode(v2, 64, KvCacheDtype.BF16, 1000, 63, 64, 65);
         mlaDecode(v2, 16, KvCacheDtype.BF16, 4096);
         mla(v2, 64, new int[][]{{200, 30}, {63, 1}}, MlaMode.AUTO, KvCacheDtype.BF16);
+    }
+
+    /**
+     * Shapes ls_mla_decode_tc takes (r and r + dr multiples of 16) over a bf16 cache: decode rows go to the
+     * tensor-core kernel (the V2-Lite case above too), in every mode and mixed with prefill chunks.
+     */
+    @Test
+    void bf16CacheTensorCoreDecode() {
+        MlaShape small = new MlaShape(4, 16, 16, 16, 32, 0.25f);
+        assertTrue(MlaDecodeTc.supports(small.numHeads(), small.kvLoraRank(), small.qkRopeHeadDim(), 232448));
+        mlaDecode(small, 16, KvCacheDtype.BF16, 1, 31, 32, 33, 300);
+        mla(small, 16, new int[][]{{0, 37}, {70, 1}, {63, 1}, {0, 1}}, MlaMode.AUTO, KvCacheDtype.BF16);
+        MlaShape manyHeads = new MlaShape(20, 16, 16, 16, 64, 0.2f);   // two head groups, the second padded
+        mlaDecode(manyHeads, 64, KvCacheDtype.BF16, 5, 200);
     }
 
     @Test
