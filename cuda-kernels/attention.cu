@@ -17,6 +17,55 @@ __device__ __forceinline__ long long ls_key_row(const LsAttentionParams& p, int 
     return static_cast<long long>(reinterpret_cast<const int*>(p.ctxBase)[seq]) + s;
 }
 
+/* One key/value element widened to f32: the cache is f32 or bf16 (LsAttentionParams.kvDtype). */
+__device__ __forceinline__ float ls_kv_value(const float* base, long long i) {
+    return base[i];
+}
+__device__ __forceinline__ float ls_kv_value(const unsigned short* base, long long i) {
+    return ls_bf16_to_float(base[i]);
+}
+
+/*
+ * This warp's share of the key positions (warp, warp + LS_ATTN_WARPS, ...) with an online softmax: m, l and the
+ * lane's value accumulators acc (columns lane + 32*j) over keys and values of element type T.
+ */
+template <typename T>
+__device__ __forceinline__ void ls_attention_keys(const LsAttentionParams& p, const float* qs, int seq, int g,
+                                                  int last, int warp, int lane, float& m, float& l,
+                                                  float (&acc)[LS_ATTN_MAX_V_PER_LANE]) {
+    const T* k1Base = reinterpret_cast<const T*>(p.k1) + static_cast<long long>(g) * p.k1HeadStride;
+    const T* k2Base = reinterpret_cast<const T*>(p.k2) + static_cast<long long>(g) * p.k2HeadStride;
+    const T* vBase = reinterpret_cast<const T*>(p.v) + static_cast<long long>(g) * p.vHeadStride;
+    for (int s = warp; s <= last; s += LS_ATTN_WARPS) {
+        const long long r = ls_key_row(p, seq, s);
+        const T* k1 = k1Base + r * p.k1Stride;
+        float dot = 0.0f;
+        for (int i = lane; i < p.d1; i += 32) {
+            dot = fmaf(qs[i], ls_kv_value(k1, i), dot);
+        }
+        if (p.d2 > 0) {
+            const T* k2 = k2Base + r * p.k2Stride;
+            for (int i = lane; i < p.d2; i += 32) {
+                dot = fmaf(qs[p.d1 + i], ls_kv_value(k2, i), dot);
+            }
+        }
+        const float score = ls_warp_sum(dot) * p.scale;
+        const float mNew = fmaxf(m, score);
+        const float correction = ls_exp_f(m - mNew);
+        const float weight = ls_exp_f(score - mNew);
+        l = l * correction + weight;
+        m = mNew;
+        const T* v = vBase + r * p.vStride;
+#pragma unroll
+        for (int j = 0; j < LS_ATTN_MAX_V_PER_LANE; j++) {
+            const int c = lane + 32 * j;
+            if (c < p.dv) {
+                acc[j] = fmaf(weight, ls_kv_value(v, c), acc[j] * correction);
+            }
+        }
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(LS_ATTN_THREADS) ls_attention(const LsAttentionParams p) {
     extern __shared__ float smem[];
     const int w = blockIdx.x;
@@ -41,10 +90,6 @@ extern "C" __global__ void __launch_bounds__(LS_ATTN_THREADS) ls_attention(const
     }
     __syncthreads();
 
-    const float* k1Base = reinterpret_cast<const float*>(p.k1) + static_cast<long long>(g) * p.k1HeadStride;
-    const float* k2Base = reinterpret_cast<const float*>(p.k2) + static_cast<long long>(g) * p.k2HeadStride;
-    const float* vBase = reinterpret_cast<const float*>(p.v) + static_cast<long long>(g) * p.vHeadStride;
-
     float m = -INFINITY;   /* running max of this warp's scores */
     float l = 0.0f;        /* running sum of exp(score - m) */
     float acc[LS_ATTN_MAX_V_PER_LANE];
@@ -52,33 +97,11 @@ extern "C" __global__ void __launch_bounds__(LS_ATTN_THREADS) ls_attention(const
     for (int j = 0; j < LS_ATTN_MAX_V_PER_LANE; j++) {
         acc[j] = 0.0f;
     }
-    for (int s = warp; s <= last; s += LS_ATTN_WARPS) {
-        const long long r = ls_key_row(p, seq, s);
-        const float* k1 = k1Base + r * p.k1Stride;
-        float dot = 0.0f;
-        for (int i = lane; i < p.d1; i += 32) {
-            dot = fmaf(qs[i], k1[i], dot);
-        }
-        if (p.d2 > 0) {
-            const float* k2 = k2Base + r * p.k2Stride;
-            for (int i = lane; i < p.d2; i += 32) {
-                dot = fmaf(qs[p.d1 + i], k2[i], dot);
-            }
-        }
-        const float score = ls_warp_sum(dot) * p.scale;
-        const float mNew = fmaxf(m, score);
-        const float correction = ls_exp_f(m - mNew);
-        const float weight = ls_exp_f(score - mNew);
-        l = l * correction + weight;
-        m = mNew;
-        const float* v = vBase + r * p.vStride;
-#pragma unroll
-        for (int j = 0; j < LS_ATTN_MAX_V_PER_LANE; j++) {
-            const int c = lane + 32 * j;
-            if (c < p.dv) {
-                acc[j] = fmaf(weight, v[c], acc[j] * correction);
-            }
-        }
+    /* The element type is uniform over the launch: one branch here, none in the key loop. */
+    if (p.kvDtype == LS_DTYPE_BF16) {
+        ls_attention_keys<unsigned short>(p, qs, seq, g, last, warp, lane, m, l, acc);
+    } else {
+        ls_attention_keys<float>(p, qs, seq, g, last, warp, lane, m, l, acc);
     }
 
     if (lane == 0) {

@@ -94,9 +94,16 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_copy_rows(const LsCo
     }
     const int* srcIndex = reinterpret_cast<const int*>(p.srcIndex);
     const int* dstIndex = reinterpret_cast<const int*>(p.dstIndex);
-    const long long s = srcIndex == nullptr ? i : srcIndex[i];
-    const long long d = dstIndex == nullptr ? i : dstIndex[i];
-    reinterpret_cast<float*>(p.dst)[d * p.dstStride + c] = reinterpret_cast<const float*>(p.src)[s * p.srcStride + c];
+    const long long s = (srcIndex == nullptr ? i : srcIndex[i]) * p.srcStride + c;
+    const long long d = (dstIndex == nullptr ? i : dstIndex[i]) * p.dstStride + c;
+    /* Element types are uniform over the launch: the branches do not diverge. */
+    const float x = p.srcDtype == LS_DTYPE_BF16 ? ls_bf16_to_float(reinterpret_cast<const unsigned short*>(p.src)[s])
+                                                : reinterpret_cast<const float*>(p.src)[s];
+    if (p.dstDtype == LS_DTYPE_BF16) {
+        reinterpret_cast<unsigned short*>(p.dst)[d] = ls_to_bf16(x);   /* exact when src is bf16 */
+    } else {
+        reinterpret_cast<float*>(p.dst)[d] = x;
+    }
 }
 
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_split_bf16(const LsSplitBf16Params p) {

@@ -16,8 +16,12 @@
  * their dims, and one reduce-scatter across the warp (31 shuffles for 32 sums, instead of 32 x 5) leaves
  * lane i with the full score of pair i. Online softmax per head, then the 512-wide value accumulator of
  * each head is spread over the lanes (value columns 4*lane + 128*j + {0..3}), the weights read from shared
- * memory; tile rows are read as float4 (padded to a multiple of 4 floats in shared memory).
+ * memory; tile rows are read 4 values at a time (float4, or 4 bf16 as 8 bytes), padded to 16 bytes in shared memory.
  * All f32 with fmaf and the f64-rounded exp of ls_common.cuh, like ls_attention.
+ *
+ * The cache is f32 or bf16 (LsMlaDecodeParams.cacheDtype): the body is a template over the element type, chosen
+ * once per block. A bf16 cache keeps bf16 in the shared tiles (cp.async copies bytes; half the shared memory and
+ * half the copies) and widens each value exactly as it is read, so the arithmetic is the f32 path's.
  */
 #include "include/ls_common.cuh"
 #ifdef __CUDACC__
@@ -44,20 +48,42 @@ __device__ __forceinline__ long long ls_mla_key_row(const LsMlaDecodeParams& p, 
     return static_cast<long long>(table[pos / p.blockSize]) * p.blockSize + pos % p.blockSize;
 }
 
-/* minBlocks 1 said explicitly: left to itself ptxas aims at 128 registers (two blocks per SM) and spills;
- * with it, ~148 registers and no local memory. */
-extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(const LsMlaDecodeParams p) {
-    extern __shared__ __align__(16) float smem[];   /* cp.async 16-byte copies and float4 reads need it */
-    float* tile = smem;   /* [LS_MLA_STAGES][LS_MLA_TILE, qkPad] latent rows, one buffer per pipeline stage */
-    __shared__ float weights[LS_MLA_DECODE_WARPS][32];    /* softmax numerators of a tile, per warp */
+/* Values c .. c+3 of a shared tile row (c a multiple of 4, the row 16-byte aligned), widened to f32. */
+__device__ __forceinline__ float4 ls_mla_load4(const float* row, int c) {
+    return *reinterpret_cast<const float4*>(row + c);
+}
+__device__ __forceinline__ float4 ls_mla_load4(const unsigned short* row, int c) {
+    const uint2 u = *reinterpret_cast<const uint2*>(row + c);   /* one 8-byte shared load */
+    return float4{__uint_as_float(u.x << 16), __uint_as_float(u.x & 0xffff0000u),
+                  __uint_as_float(u.y << 16), __uint_as_float(u.y & 0xffff0000u)};
+}
+
+/* One element copied global -> shared where 16-byte copies do not fit the row: cp.async has no 2-byte form, so
+ * bf16 takes a plain load and store (made visible by the same barrier that publishes the tile). */
+__device__ __forceinline__ void ls_mla_copy1(float* dst, const float* src) {
+    __pipeline_memcpy_async(dst, src, 4);
+}
+__device__ __forceinline__ void ls_mla_copy1(unsigned short* dst, const unsigned short* src) {
+    *dst = *src;
+}
+
+/*
+ * The block's work over a cache of element type T (float or unsigned short = bf16 bits); tile is the dynamic
+ * shared memory, weights the static per-warp softmax numerators.
+ */
+template <typename T>
+__device__ __forceinline__ void ls_mla_decode_body(const LsMlaDecodeParams& p, T* tile,
+                                                   float (&weights)[LS_MLA_DECODE_WARPS][32]) {
+    /* tile: [LS_MLA_STAGES][LS_MLA_TILE, qkPad] latent rows, one buffer per pipeline stage */
+    constexpr int PER16 = 16 / static_cast<int>(sizeof(T));   /* values in 16 bytes: 4 f32 or 8 bf16 */
 
     const int b = blockIdx.x;
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
     const int qk = p.r + p.dr;
-    /* Shared rows padded to a multiple of 4 floats so every row starts 16-byte aligned for float4 reads; the
-     * pad columns are zeroed once below and never written by the copies. */
-    const int qkPad = (qk + 3) & ~3;
+    /* Shared rows padded to 16 bytes so every row starts 16-byte aligned for 16-byte copies and 4-value reads;
+     * the pad columns are zeroed once below and never written by the copies. */
+    const int qkPad = (qk + PER16 - 1) & ~(PER16 - 1);
     const int* work = reinterpret_cast<const int*>(p.work) + 4 * static_cast<long long>(b);
     const int row = work[0];
     if (row < 0) {
@@ -100,9 +126,9 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
         }
     }
 
-    const float* cache = reinterpret_cast<const float*>(p.cache);
-    /* 16-byte copies when every row start is 16-byte aligned (576-wide f32 rows are); else 4-byte ones. */
-    const bool vec4 = (qk & 3) == 0 && (p.cacheStride & 3) == 0 && (p.cache & 15) == 0;
+    const T* cache = reinterpret_cast<const T*>(p.cache);
+    /* 16-byte copies when every row start is 16-byte aligned (576-wide f32 and bf16 rows are); else per value. */
+    const bool vec16 = qk % PER16 == 0 && p.cacheStride % PER16 == 0 && (p.cache & 15) == 0;
     /* This lane's (row, head) pair after the reduce-scatter: lanes 0..15 head 0, 16..31 head 1. */
     const int myHead = lane / LS_MLA_TILE;
     const int myRow = lane % LS_MLA_TILE;
@@ -115,11 +141,11 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
      * the SM alternately idle on memory and on arithmetic. Tile t lives in buffer t % STAGES.
      */
     const int numTiles = (end - start + LS_MLA_TILE - 1) / LS_MLA_TILE;
-    const int tileFloats = LS_MLA_TILE * qkPad;
+    const int tileValues = LS_MLA_TILE * qkPad;
     /* Zero pad columns: a float4 read covers them, and uninitialised shared memory may hold NaN (0 * NaN). */
     for (int i = threadIdx.x; i < LS_MLA_STAGES * LS_MLA_TILE * (qkPad - qk); i += LS_MLA_THREADS) {
         const int rowIdx = i / (qkPad - qk);
-        tile[rowIdx * qkPad + qk + i % (qkPad - qk)] = 0.0f;
+        tile[rowIdx * qkPad + qk + i % (qkPad - qk)] = T(0);
     }
     /* Every thread issues its share of tile t's rows (warp w copies rows w, w + WARPS, ...) and commits one
      * group, empty past the last tile, so each thread's group count is the same and wait_prior is exact. */
@@ -127,17 +153,17 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
         if (t < numTiles) {
             const int t0 = start + t * LS_MLA_TILE;
             const int valid = min(LS_MLA_TILE, end - t0);
-            float* buf = tile + (t % LS_MLA_STAGES) * tileFloats;
+            T* buf = tile + (t % LS_MLA_STAGES) * tileValues;
             for (int s = warp; s < valid; s += LS_MLA_DECODE_WARPS) {
-                const float* src = cache + ls_mla_key_row(p, seq, t0 + s) * p.cacheStride;
-                float* dst = buf + s * qkPad;
-                if (vec4) {
-                    for (int c = 4 * lane; c < qk; c += 4 * 32) {
+                const T* src = cache + ls_mla_key_row(p, seq, t0 + s) * p.cacheStride;
+                T* dst = buf + s * qkPad;
+                if (vec16) {
+                    for (int c = PER16 * lane; c < qk; c += PER16 * 32) {
                         __pipeline_memcpy_async(dst + c, src + c, 16);
                     }
                 } else {
                     for (int c = lane; c < qk; c += 32) {
-                        __pipeline_memcpy_async(dst + c, src + c, 4);
+                        ls_mla_copy1(dst + c, src + c);
                     }
                 }
             }
@@ -158,7 +184,7 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
          * with tile t-1, whose buffer ((t-1) % STAGES == (t+STAGES-1) % STAGES) is refilled right below. */
         __syncthreads();
         issueTile(t + LS_MLA_STAGES - 1);
-        const float* cur = tile + (t % LS_MLA_STAGES) * tileFloats;
+        const T* cur = tile + (t % LS_MLA_STAGES) * tileValues;
         if (!warpActive) {
             continue;
         }
@@ -173,12 +199,12 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
                 d[hh] = 0.0f;
             }
             if (s < valid) {
-                const float* k = cur + s * qkPad;
+                const T* k = cur + s * qkPad;
 #pragma unroll
                 for (int i = 0; i < LS_MLA_QK4; i++) {
                     const int c = 4 * lane + 128 * i;
                     if (c < qkPad) {   /* past it: the next row (or past the buffer); q is 0 there anyway */
-                        const float4 kv = *reinterpret_cast<const float4*>(k + c);
+                        const float4 kv = ls_mla_load4(k, c);
 #pragma unroll
                         for (int hh = 0; hh < LS_MLA_HEADS_PER_WARP; hh++) {
                             d[hh] = fmaf(q[hh][4 * i], kv.x, d[hh]);
@@ -234,7 +260,7 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
         }
         /* acc += weight(row, head) * value(row); the value is the first r columns of the latent row. */
         for (int s = 0; s < valid; s++) {
-            const float* v = cur + s * qkPad;
+            const T* v = cur + s * qkPad;
             const float w0 = weights[warp][s];
             const float w1 = weights[warp][LS_MLA_TILE + s];
 #pragma unroll
@@ -243,7 +269,7 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
                  * its columns at or past r (rope values) feed accumulators that are never written out. */
                 const int c = 4 * lane + 128 * j;
                 if (c < p.r) {
-                    const float4 x = *reinterpret_cast<const float4*>(v + c);
+                    const float4 x = ls_mla_load4(v, c);
                     acc[0][4 * j] = fmaf(w0, x.x, acc[0][4 * j]);
                     acc[0][4 * j + 1] = fmaf(w0, x.y, acc[0][4 * j + 1]);
                     acc[0][4 * j + 2] = fmaf(w0, x.z, acc[0][4 * j + 2]);
@@ -296,6 +322,19 @@ extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(co
                 reinterpret_cast<float*>(p.partialMl)[2 * slot + 1] = l[hh];
             }
         }
+    }
+}
+
+/* minBlocks 1 said explicitly: left to itself ptxas aims at 128 registers (two blocks per SM) and spills;
+ * with it, ~167 registers (the f32 and bf16 bodies in one kernel; 148 with the f32 one alone) and no local
+ * memory. Either way one 256-thread block per SM, as registers already allowed no more. */
+extern "C" __global__ void __launch_bounds__(LS_MLA_THREADS, 1) ls_mla_decode(const LsMlaDecodeParams p) {
+    extern __shared__ __align__(16) float smem[];   /* cp.async 16-byte copies and 16-byte rows need it */
+    __shared__ float weights[LS_MLA_DECODE_WARPS][32];    /* softmax numerators of a tile, per warp */
+    if (p.cacheDtype == LS_DTYPE_BF16) {   /* uniform over the launch */
+        ls_mla_decode_body(p, reinterpret_cast<unsigned short*>(smem), weights);
+    } else {
+        ls_mla_decode_body(p, smem, weights);
     }
 }
 

@@ -207,8 +207,19 @@ static void rope() {
     }
 }
 
-/** Attention over a paged cache (GQA-like or absorbed-like) or contiguous two-part keys. */
-static void attention(const std::string& name, int heads, int group, int d1, int d2, int dv, int blockSize, bool paged) {
+/** Values rounded to bf16 in place (what a bf16 cache holds), and their bits. */
+static std::vector<unsigned short> roundToBf16(std::vector<float>& v) {
+    std::vector<unsigned short> bits(v.size());
+    for (size_t i = 0; i < v.size(); i++) { bits[i] = bf16(v[i]); v[i] = widen(bits[i]); }
+    return bits;
+}
+
+/**
+ * Attention over a paged cache (GQA-like or absorbed-like) or contiguous two-part keys; with bf16, keys and
+ * values are given to the kernel as bf16 (kvDtype) and the reference uses the same rounded values.
+ */
+static void attention(const std::string& name, int heads, int group, int d1, int d2, int dv, int blockSize, bool paged,
+                      bool bf16Kv = false) {
     const int numSeqs = 3;
     int ctx[numSeqs] = {1, 37, 70};
     int kvHeads = heads / group;
@@ -217,6 +228,8 @@ static void attention(const std::string& name, int heads, int group, int d1, int
     // keys: k1 rows [slots][kvHeads][d1], k2 rows [slots][d2] (shared), values [slots][kvHeads][dv]
     auto k1 = gauss((size_t) slots * kvHeads * d1), k2 = gauss((size_t) slots * std::max(d2, 1)),
          v = gauss((size_t) slots * kvHeads * dv);
+    std::vector<unsigned short> k1b, k2b, vb;
+    if (bf16Kv) { k1b = roundToBf16(k1); k2b = roundToBf16(k2); vb = roundToBf16(v); }
     std::vector<int> tables(numSeqs * maxBlocks), ctxBase(numSeqs);
     std::vector<int> perm(slots / blockSize);
     std::iota(perm.begin(), perm.end(), 0);
@@ -240,11 +253,15 @@ static void attention(const std::string& name, int heads, int group, int d1, int
     auto q = gauss((size_t) rowsQ * qStride);
     std::vector<float> out((size_t) rowsQ * outStride, 0);
     float scale = 0.3f;
-    LsAttentionParams p{P(q.data()), P(k1.data()), d2 ? P(k2.data()) : 0, P(v.data()), P(out.data()),
+    const void* k1p = bf16Kv ? (const void*) k1b.data() : k1.data();
+    const void* k2p = bf16Kv ? (const void*) k2b.data() : k2.data();
+    const void* vp = bf16Kv ? (const void*) vb.data() : v.data();
+    LsAttentionParams p{P(q.data()), P(k1p), d2 ? P(k2p) : 0, P(vp), P(out.data()),
                         P(tokenRows.data()), P(positions.data()), P(seqOf.data()),
                         paged ? P(tables.data()) : 0, paged ? 0 : P(ctxBase.data()),
                         n, heads, group, d1, d2, dv, qStride, d1 + d2, kvHeads * d1, d1, std::max(d2, 1), 0,
-                        kvHeads * dv, dv, outStride, dv, blockSize, maxBlocks, scale, 0};
+                        kvHeads * dv, dv, outStride, dv, blockSize, maxBlocks, scale,
+                        bf16Kv ? LS_DTYPE_BF16 : LS_DTYPE_F32};
     size_t smem = 4 * (d1 + d2 + LS_ATTN_WARPS * (dv + 2));
     emu_launch(ls_attention, n, heads, 32 * LS_ATTN_WARPS, smem, p);
     std::vector<double> want(out.size(), 0);
@@ -271,7 +288,7 @@ static void attention(const std::string& name, int heads, int group, int d1, int
                 want[(size_t) tokenRows[w] * outStride + h * dv + c] = o;
             }
         }
-    report("ls_attention " + name, relErr(out, want), 2e-6);
+    report("ls_attention " + name + (bf16Kv ? " (bf16 kv)" : ""), relErr(out, want), 2e-6);
 }
 
 static void mlaAbsorbAndApply() {
@@ -317,12 +334,15 @@ static void mlaAbsorbAndApply() {
  * (decode), block tables shuffled, chunks of `chunk` positions (multiple of LS_MLA_TILE or not), so rows of
  * one split (written by the decode kernel) and of several (merged by the combine) both occur.
  */
-static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int>& ctx, int chunk) {
-    const int n = (int) ctx.size(), qk = r + dr, width = qk + 4; // a cache stride wider than the row
+static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int>& ctx, int chunk, bool bf16Cache = false,
+                      int widthPad = 4) {
+    const int n = (int) ctx.size(), qk = r + dr, width = qk + widthPad; // a cache stride wider than the row
     int maxLen = *std::max_element(ctx.begin(), ctx.end());
     int maxBlocks = (maxLen + blockSize - 1) / blockSize;
     int numBlocks = n * maxBlocks + 2;
     auto cache = gauss((size_t) numBlocks * blockSize * width);
+    std::vector<unsigned short> cacheBits;
+    if (bf16Cache) cacheBits = roundToBf16(cache);   // the reference below reads the rounded values
     std::vector<int> perm(numBlocks), tables((size_t) n * maxBlocks);
     std::iota(perm.begin(), perm.end(), 0);
     std::shuffle(perm.begin(), perm.end(), rng);
@@ -342,11 +362,12 @@ static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int
     std::vector<float> out((size_t) n * outStride, 0), pacc((size_t) numWork * H * r), pml((size_t) numWork * H * 2);
     float scale = 0.08f;
     auto rowOf = [&](int seq, int pos) { return (size_t) tables[seq * maxBlocks + pos / blockSize] * blockSize + pos % blockSize; };
-    LsMlaDecodeParams p{P(q.data()), P(cache.data()), P(tables.data()), P(work.data()), P(splitBase.data()),
-                        P(pacc.data()), P(pml.data()), P(out.data()), numWork, H, r, dr, qStride, qk, width,
-                        blockSize, maxBlocks, outStride, r, scale};
+    LsMlaDecodeParams p{P(q.data()), bf16Cache ? P(cacheBits.data()) : P(cache.data()), P(tables.data()), P(work.data()),
+                        P(splitBase.data()), P(pacc.data()), P(pml.data()), P(out.data()), numWork, H, r, dr, qStride, qk,
+                        width, blockSize, maxBlocks, outStride, r, scale, bf16Cache ? LS_DTYPE_BF16 : LS_DTYPE_F32, 0};
     int headBlocks = (H + LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP - 1) / (LS_MLA_DECODE_WARPS * LS_MLA_HEADS_PER_WARP);
-    emu_launch(ls_mla_decode, numWork, headBlocks, 32 * LS_MLA_DECODE_WARPS, 4 * LS_MLA_STAGES * LS_MLA_TILE * ((qk + 3) & ~3), p);
+    int rowBytes = ((bf16Cache ? 2 : 4) * qk + 15) & ~15;   // KernelLimits.mlaDecodeSharedBytes
+    emu_launch(ls_mla_decode, numWork, headBlocks, 32 * LS_MLA_DECODE_WARPS, LS_MLA_STAGES * LS_MLA_TILE * rowBytes, p);
     LsMlaCombineParams c{P(pacc.data()), P(pml.data()), P(splitBase.data()), P(out.data()), n, H, r, outStride, r, 0};
     emu_launch(ls_mla_combine, n, H, LS_THREADS, 0, c);
     std::vector<double> want(out.size(), 0);
@@ -372,8 +393,9 @@ static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int
     }
     std::string ctxText;
     for (int x : ctx) ctxText += (ctxText.empty() ? "" : ",") + std::to_string(x);
-    report("ls_mla_decode H " + std::to_string(H) + " r " + std::to_string(r) + "+" + std::to_string(dr) + " bs "
-           + std::to_string(blockSize) + " chunk " + std::to_string(chunk) + " ctx " + ctxText + " (" + std::to_string(numWork) + " items)",
+    report(std::string("ls_mla_decode") + (bf16Cache ? " bf16" : "") + " H " + std::to_string(H) + " r " + std::to_string(r)
+           + "+" + std::to_string(dr) + " w " + std::to_string(width) + " bs " + std::to_string(blockSize) + " chunk "
+           + std::to_string(chunk) + " ctx " + ctxText + " (" + std::to_string(numWork) + " items)",
            relErr(out, want), 2e-6);
 }
 
@@ -617,6 +639,30 @@ static void copyCombineEmbedding() {
     double e = 0;
     for (int i = 0; i < rows; i++) for (int c = 0; c < cols; c++) e = std::max(e, (double) std::fabs(dst[di[i] * (cols + 2) + c] - src[si[i] * cols + c]));
     report("ls_copy_rows", e, 0);
+    {   // f32 -> bf16 (the bf16 cache's write: nearest even, ties included) and bf16 -> f32 (its gather)
+        auto srcT = src;
+        srcT[si[0] * cols] = __uint_as_float(0x3F808000u);   // a tie: rounds down to the even 1.0
+        srcT[si[0] * cols + 1] = __uint_as_float(0x3F818000u); // a tie: rounds up to the even 0x3F82
+        std::vector<unsigned short> half(srcRows * (cols + 8), 0x7777);
+        LsCopyRowsParams w{P(srcT.data()), P(si.data()), P(half.data()), P(di.data()), rows, cols, cols, cols + 8,
+                           LS_DTYPE_F32, LS_DTYPE_BF16};
+        emu_launch(ls_copy_rows, rows, 2, 256, 0, w);
+        int wrong = 0;
+        for (int i = 0; i < rows; i++)
+            for (int c = 0; c < cols; c++) wrong += half[di[i] * (cols + 8) + c] != bf16(srcT[si[i] * cols + c]);
+        wrong += half[di[0] * (cols + 8)] != 0x3F80 || half[di[0] * (cols + 8) + 1] != 0x3F82;
+        wrong += half[di[0] * (cols + 8) + cols] != 0x7777;   // the stride's pad is left alone
+        report("ls_copy_rows f32 -> bf16 (mismatches)", wrong, 0);
+        std::vector<float> back(rows * cols, -1);
+        LsCopyRowsParams g{P(half.data()), P(di.data()), P(back.data()), 0, rows, cols, cols + 8, cols,
+                           LS_DTYPE_BF16, LS_DTYPE_F32};
+        emu_launch(ls_copy_rows, rows, 2, 256, 0, g);
+        double eb = 0;
+        for (int i = 0; i < rows; i++)
+            for (int c = 0; c < cols; c++)
+                eb = std::max(eb, (double) std::fabs(back[i * cols + c] - widen(half[di[i] * (cols + 8) + c])));
+        report("ls_copy_rows bf16 -> f32", eb, 0);
+    }
     int K = 3;
     auto y = gauss(rows * K * cols), out = gauss(rows * cols);
     auto start = out;
@@ -851,6 +897,10 @@ int main() {
     attention("absorbed-like 3 heads share, d 72, dv 64", 3, 3, 72, 0, 64, 16, true);
     attention("MLA prefill contiguous, d1 16 + d2 8", 2, 1, 16, 8, 16, 16, false);
     attention("wide value dv 512, d 576", 1, 1, 576, 0, 512, 64, true);
+    attention("GQA paged 4/2 heads, d 16, bs 16", 4, 2, 16, 0, 16, 16, true, true);
+    attention("absorbed-like 3 heads share, d 72, dv 64", 3, 3, 72, 0, 64, 16, true, true);
+    attention("MLA prefill contiguous, d1 16 + d2 8", 2, 1, 16, 8, 16, 16, false, true);
+    attention("wide value dv 512, d 576", 1, 1, 576, 0, 512, 64, true, true);
     mlaAbsorbAndApply();
     mlaDecode(1, 512, 64, 16, {1, 63, 64, 65, 1000}, 64);
     mlaDecode(16, 512, 64, 64, {1, 63, 64, 65, 1000, 4096}, 256);
@@ -858,6 +908,13 @@ int main() {
     mlaDecode(16, 512, 64, 64, {1000, 17}, 100000);          // one split each: the decode kernel writes out
     mlaDecode(128, 512, 64, 64, {1, 65, 1000}, 128);
     mlaDecode(3, 40, 7, 16, {70, 5, 33}, 16);                // small odd dims: partly empty lanes, scalar loads
+    // bf16 cache: 16-byte copies (stride a multiple of 8 values), per-value copies (stride 580, odd dims)
+    mlaDecode(1, 512, 64, 16, {1, 63, 64, 65, 1000}, 64, true, 8);
+    mlaDecode(16, 512, 64, 64, {1, 63, 64, 65, 1000, 4096}, 256, true, 8);
+    mlaDecode(16, 512, 64, 16, {4096, 65, 1}, 1000, true, 4);
+    mlaDecode(16, 512, 64, 64, {1000, 17}, 100000, true, 0);
+    mlaDecode(128, 512, 64, 64, {1, 65, 1000}, 128, true, 8);
+    mlaDecode(3, 40, 7, 16, {70, 5, 33}, 16, true, 3);
     mlaDecodeTc(1, 512, 64, 16, {1, 63, 64, 65, 1000}, 64, 0);
     mlaDecodeTc(16, 512, 64, 64, {1, 63, 64, 65, 1000, 4096}, 256, 0);
     mlaDecodeTc(16, 512, 64, 16, {4096, 65, 1}, 1000, 8);       // chunks not a multiple of the tile

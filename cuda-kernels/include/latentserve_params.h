@@ -14,14 +14,15 @@
  *
  * Data types: activations are f32 row-major with a row stride in elements (column views of a wider
  * activation share its storage); weights are bf16 or f32 (LS_DTYPE_*), row-major, dense; the KV cache
- * is f32 (exactly what the CPU backend stores).
+ * is f32 or bf16 (LS_DTYPE_*, the server's --kv-cache-dtype): bf16 values are rounded to nearest even when
+ * written (ls_copy_rows) and widened exactly when read, as the CPU backend's bf16 cache does.
  */
 #ifndef LATENTSERVE_PARAMS_H
 #define LATENTSERVE_PARAMS_H
 
 typedef unsigned long long ls_ptr;
 
-/* ---- data types of weights ---- */
+/* ---- data types of weights and of the KV cache ---- */
 #define LS_DTYPE_F32 0
 #define LS_DTYPE_BF16 1
 
@@ -49,8 +50,8 @@ typedef unsigned long long ls_ptr;
 #define LS_MLA_HEADS_PER_WARP 2
 #define LS_MLA_TILE 16
 /* ls_mla_decode: shared-memory tile buffers of its cp.async pipeline (STAGES-1 tiles in flight while one is
- * computed); dynamic shared memory 4*LS_MLA_STAGES*LS_MLA_TILE*ceil4(r + dr) bytes (rows padded to a multiple
- * of 4 floats), above the 48 KB default:
+ * computed); dynamic shared memory LS_MLA_STAGES*LS_MLA_TILE*ceil16(e*(r + dr)) bytes (e = 4 f32 or 2 bf16
+ * bytes a value, rows padded to 16 bytes), above the 48 KB default for f32:
  * the launcher opts in (cuFuncSetAttribute MAX_DYNAMIC_SHARED_SIZE_BYTES) */
 #define LS_MLA_STAGES 3
 /* ls_mla_decode keeps per lane r/32 value and (r+dr)/32 query registers: r at most this, r + dr at most that */
@@ -175,9 +176,11 @@ typedef struct {
 } LsRopeParams;
 
 /*
- * ls_copy_rows: dst[dstIndex[i], :] = src[srcIndex[i], :] for i < rows, cols f32 values per row.
- * A null index means the identity. Writes the KV cache through the slot mapping (dstIndex = slots),
- * gathers cache rows of a context (srcIndex = slots) and gathers tokens by expert (srcIndex = tokens).
+ * ls_copy_rows: dst[dstIndex[i], :] = src[srcIndex[i], :] for i < rows, cols values per row, each side f32 or
+ * bf16 (LS_DTYPE_*; strides in elements of that side): f32 -> bf16 rounds to nearest even (the bf16 KV cache's
+ * write), bf16 -> f32 widens exactly (its gather), same types copy bits. A null index means the identity.
+ * Writes the KV cache through the slot mapping (dstIndex = slots), gathers cache rows of a context
+ * (srcIndex = slots) and gathers tokens by expert (srcIndex = tokens).
  * grid (rows, ceil(cols / LS_THREADS)), block LS_THREADS.
  */
 typedef struct {
@@ -189,6 +192,8 @@ typedef struct {
     int cols;
     int srcStride;
     int dstStride;
+    int srcDtype;       /* LS_DTYPE_* */
+    int dstDtype;       /* LS_DTYPE_* */
 } LsCopyRowsParams;
 
 /*
@@ -217,7 +222,8 @@ typedef struct {
  *   score     (q . key) * scale;   out + qRow*outStride + h*outHeadStride : dv = sum softmax(score) * value
  * Serves MLA prefill (k1 = decompressed k_nope, k2 = gathered k_pe, contiguous), MLA absorbed decode
  * (q = [W_UK^T q_nope | q_pe], key = the whole latent cache row, value = its first r values, paged,
- * groupSize = numHeads) and MHA/GQA over a [K | V] paged cache.
+ * groupSize = numHeads) and MHA/GQA over a [K | V] paged cache. k1, k2 and v are all f32 or all bf16
+ * (kvDtype: the paged cache may be bf16; strides and head strides count elements), widened exactly.
  * grid (numWork, numHeads), block 32*LS_ATTN_WARPS, dynamic shared memory
  * 4*(d1 + d2 + LS_ATTN_WARPS*(dv + 2)) bytes.
  */
@@ -251,7 +257,7 @@ typedef struct {
     int blockSize;
     int maxBlocks;
     float scale;
-    int pad0;
+    int kvDtype;        /* LS_DTYPE_* of k1, k2 and v */
 } LsAttentionParams;
 
 /*
@@ -386,12 +392,15 @@ typedef struct {
  * = {max score, sum exp(score - max)} for ls_mla_combine. Every chunk holds at least one position. An item
  * whose row is -1 is padding: its blocks exit at once (the host pads the item count to a power of two so the
  * launch, and a CUDA graph of the step, keeps its shape while contexts grow).
+ * The cache is f32 or bf16 (cacheDtype, LS_DTYPE_*); shared-memory tiles keep the cache's type (bf16 tiles
+ * are half the size) and values are widened exactly as they are read.
  * grid (numWork, ceil(numHeads / (LS_MLA_DECODE_WARPS*LS_MLA_HEADS_PER_WARP))), block 32*LS_MLA_DECODE_WARPS,
- * dynamic shared memory 4*LS_MLA_STAGES*LS_MLA_TILE*ceil4(r + dr) bytes (rows padded to a multiple of 4 floats).
+ * dynamic shared memory LS_MLA_STAGES*LS_MLA_TILE*ceil16(e*(r + dr)) bytes, e = 4 (f32) or 2 (bf16): rows
+ * padded to a multiple of 16 bytes.
  */
 typedef struct {
     ls_ptr q;           /* [rows, ...] f32 */
-    ls_ptr cache;       /* latent cache rows of one layer, f32, stride cacheStride */
+    ls_ptr cache;       /* latent cache rows of one layer, f32 or bf16 (cacheDtype), stride cacheStride */
     ls_ptr blockTables; /* [numSeqs, maxBlocks] int32 */
     ls_ptr work;        /* [numWork, 4] int32: row, seq, start, end */
     ls_ptr splitBase;   /* [rows + 1] int32 */
@@ -410,6 +419,8 @@ typedef struct {
     int outStride;
     int outHeadStride;
     float scale;
+    int cacheDtype;     /* LS_DTYPE_* of the cache */
+    int pad0;
 } LsMlaDecodeParams;
 
 /*

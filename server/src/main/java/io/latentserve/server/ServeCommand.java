@@ -4,6 +4,7 @@ import io.latentserve.model.LoadedModel;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.DeviceSelector;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.random.DemoModel;
 import io.latentserve.server.api.ApiServer;
@@ -33,7 +34,8 @@ public final class ServeCommand {
     public static final String USAGE = """
             usage: latentserve serve [--model DIR] [--device auto|cpu|cuda] [--host 127.0.0.1] [--port 8000]
                                      [--served-model-name NAME] [--max-num-seqs 64] [--max-batched-tokens 2048]
-                                     [--kv-cache-memory 0.3] [--block-size 64] [--max-model-len N]
+                                     [--kv-cache-memory 0.3] [--kv-cache-dtype f32|bf16] [--block-size 64]
+                                     [--max-model-len N]
                                      [--max-queued-requests 256] [--max-tokens-cap N] [--max-body-bytes N]
                                      [--api-key KEY] [--api-key-file FILE] [--auth-metrics] [--auth-health]
                                      [--allowed-origins O1,O2|*] [--access-log] [--shutdown-timeout 30]
@@ -42,6 +44,10 @@ public final class ServeCommand {
               --port N               0 picks a free port (the real one is printed)
               --served-model-name    the name clients pass as `model` (default: the folder name)
               --kv-cache-memory M    bytes for the KV cache: a size (2GiB, 512MB) or a fraction of the JVM's max heap
+              --kv-cache-dtype T     f32 (default: values exactly as computed, the reference) or bf16 (also float32 /
+                                     bfloat16): each cached value rounded to bf16 halves the cache, so the same
+                                     --kv-cache-memory holds twice the blocks and decode reads half the cache bytes
+                                     (like vLLM's --kv-cache-dtype); logits move by about bf16's rounding (~1e-2)
               --max-model-len N      longest prompt + completion (default: min(max_position_embeddings, 8192))
               --max-tokens-cap N     most tokens one request may generate (default: no cap beyond the context)
               --api-key KEY          require 'Authorization: Bearer KEY' on API routes (also $LATENTSERVE_API_KEY);
@@ -121,6 +127,7 @@ public final class ServeCommand {
         int maxNumSeqs = args.integer("max-num-seqs", 64);
         int maxBatchedTokens = args.integer("max-batched-tokens", 2048);
         String kvMemory = args.string("kv-cache-memory", "0.3");
+        KvCacheDtype kvDtype = kvCacheDtype(args.string("kv-cache-dtype", "f32"));
         int blockSize = args.integer("block-size", 64);
         int maxModelLenArg = args.integer("max-model-len", 0);
         int maxQueued = args.integer("max-queued-requests", 256);
@@ -162,11 +169,11 @@ public final class ServeCommand {
             loaded = LoadedModel.open(dir, backend, LoadProgress.bar(err, "latentserve: loading weights"));
             ModelConfig c = loaded.model().config();
             int maxModelLen = maxModelLenArg > 0 ? maxModelLenArg : Math.min(c.maxPositionEmbeddings(), DEFAULT_MAX_MODEL_LEN);
-            long bytesPerToken = bytesPerToken(loaded);
+            long bytesPerToken = bytesPerToken(loaded, kvDtype);
             int blocks = kvBlocks(KvCacheSizing.parseMemory(kvMemory, Runtime.getRuntime().maxMemory()),
                     bytesPerToken, blockSize, c);
             EngineConfig config = new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, blocks, maxModelLen, maxQueued,
-                    deviceSampling);
+                    deviceSampling, kvDtype);
             if (config.capacityTokens() < maxModelLen) {
                 throw new IllegalStateException("the KV cache holds " + config.capacityTokens() + " tokens, fewer than "
                         + "--max-model-len " + maxModelLen + "; raise --kv-cache-memory or lower --max-model-len");
@@ -214,9 +221,18 @@ public final class ServeCommand {
         return dir;
     }
 
-    /** Asks the backend itself, through a one-token cache, so its cache dtype is accounted right. */
-    private static long bytesPerToken(LoadedModel loaded) {
-        try (KvCache probe = loaded.model().newKvCache(1, 1)) {
+    /** The --kv-cache-dtype value, or a usage error naming the accepted ones. */
+    static KvCacheDtype kvCacheDtype(String value) {
+        try {
+            return KvCacheDtype.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("--kv-cache-dtype: " + e.getMessage());
+        }
+    }
+
+    /** Asks the backend itself, through a one-token cache of that dtype, so its cache dtype is accounted right. */
+    private static long bytesPerToken(LoadedModel loaded, KvCacheDtype dtype) {
+        try (KvCache probe = loaded.model().newKvCache(1, 1, dtype)) {
             return probe.bytesPerToken();
         }
     }
@@ -235,15 +251,15 @@ public final class ServeCommand {
 
     private static void describe(PrintStream out, Running r, EngineConfig config, long bytesPerToken, String host) {
         ModelConfig c = r.model().model().config();
-        long bytesPerValue = bytesPerToken / ((long) c.kvCacheWidth() * c.numHiddenLayers());
         out.printf("latentserve: model %s (%s), %d layers, %.3f B parameters%n", r.server().context().model().name(),
                 r.model().dir(), c.numHiddenLayers(), c.parameterCount() / 1e9);
         out.printf("latentserve: device %s, dtype %s weights, %s KV cache, sampling on the %s%n", r.backend().name(),
-                c.torchDtype() == null ? "unknown" : c.torchDtype(), bytesPerValue == 2 ? "bf16" : bytesPerValue == 4 ? "f32" : bytesPerValue + "-byte",
+                c.torchDtype() == null ? "unknown" : c.torchDtype(), config.kvCacheDtype(),
                 r.engine().samplesOnDevice() ? "device where the request allows" : "host");
-        out.printf("latentserve: KV cache %d blocks x %d = %d tokens (%.1f MiB), max model len %d, max %d sequences%n",
-                config.numBlocks(), config.blockSize(), config.capacityTokens(),
-                config.capacityTokens() * bytesPerToken / (1024.0 * 1024), config.maxModelLen(), config.maxNumSeqs());
+        out.printf("latentserve: KV cache %s, %d blocks x %d = %d tokens (%.1f MiB, %d bytes a token), max model len %d,"
+                        + " max %d sequences%n", config.kvCacheDtype(), config.numBlocks(), config.blockSize(),
+                config.capacityTokens(), config.capacityTokens() * bytesPerToken / (1024.0 * 1024), bytesPerToken,
+                config.maxModelLen(), config.maxNumSeqs());
         out.printf("latentserve: ready at http://%s:%d/ (playground there, OpenAI API under /v1, metrics at /metrics)%n", host, r.port());
         out.flush();
     }

@@ -44,7 +44,13 @@ public interface Backend extends AutoCloseable {
     /** Rows [offset, offset + rows) of an activation, sharing its storage. */
     Tensor rowRange(Tensor activation, int offset, int rows);
 
-    KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width);
+    /** A zeroed f32 KV cache: {@link #kvCache(int, int, int, int, KvCacheDtype)} with F32. */
+    default KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width) {
+        return kvCache(numLayers, numBlocks, blockSize, width, KvCacheDtype.F32);
+    }
+
+    /** A zeroed paged KV cache of numBlocks blocks of blockSize rows of `width` values per layer, stored as dtype. */
+    KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width, KvCacheDtype dtype);
 
     /** Copies rows of an f32 activation to the host, row after row. */
     float[] toHost(Tensor activation);

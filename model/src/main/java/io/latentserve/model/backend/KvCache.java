@@ -5,7 +5,8 @@ package io.latentserve.model.backend;
  * A token at position p of a sequence lives in row blockTable[p / blockSize] * blockSize + p % blockSize
  * (its slot); the block manager of the server decides which blocks a sequence owns.
  * For MLA the row is [normalized latent c (kv_lora_rank) ; roped k_pe (qk_rope_head_dim)];
- * for Llama it is [K (kvHeads·headDim) ; V (kvHeads·headDim)].
+ * for Llama it is [K (kvHeads·headDim) ; V (kvHeads·headDim)]. Values are stored as {@link #dtype()}: f32
+ * exactly, or bf16 rounded to nearest even on write and widened exactly on read.
  */
 public interface KvCache extends AutoCloseable {
     int numLayers();
@@ -16,7 +17,10 @@ public interface KvCache extends AutoCloseable {
 
     int width();
 
-    /** Bytes of cache per token across all layers. */
+    /** The element type values are stored in. */
+    KvCacheDtype dtype();
+
+    /** Bytes of cache per token across all layers: width x layers x the dtype's bytes per value. */
     long bytesPerToken();
 
     @Override

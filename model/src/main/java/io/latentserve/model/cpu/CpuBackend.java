@@ -4,6 +4,7 @@ import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.MoeRouting;
@@ -70,8 +71,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width) {
-        return new CpuKvCache(numLayers, numBlocks, blockSize, width);
+    public KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width, KvCacheDtype dtype) {
+        return new CpuKvCache(numLayers, numBlocks, blockSize, width, dtype);
     }
 
     @Override
@@ -123,7 +124,7 @@ public final class CpuBackend implements Backend {
                     + c.width() + " and " + slotMapping.length + " slots");
         }
         for (int t = 0; t < r.rows(); t++) {
-            System.arraycopy(r.data(), r.index(t, 0), c.layer(layer), c.rowOffset(slotMapping[t]), c.width());
+            c.layer(layer).write(c.rowOffset(slotMapping[t]), r.data(), r.index(t, 0), c.width());
         }
     }
 

@@ -1,27 +1,38 @@
 package io.latentserve.model.cpu;
 
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 
-/** The paged cache in f32 on the heap: one array per layer, [numBlocks · blockSize, width]. */
+import java.util.Objects;
+
+/**
+ * The paged cache on the heap: one array per layer, [numBlocks · blockSize, width], f32 (float[]) or bf16
+ * (short[]: really half the memory) by dtype; attention reads it through {@link KvRows}.
+ */
 final class CpuKvCache implements KvCache {
-    private final float[][] layers;
+    private final KvRows[] layers;
+    private final KvCacheDtype dtype;
     private final int numBlocks;
     private final int blockSize;
     private final int width;
 
-    CpuKvCache(int numLayers, int numBlocks, int blockSize, int width) {
+    CpuKvCache(int numLayers, int numBlocks, int blockSize, int width, KvCacheDtype dtype) {
         long perLayer = (long) numBlocks * blockSize * width;
         if (perLayer > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("CPU KV cache of " + numBlocks + " blocks x " + blockSize
                     + " tokens x " + width + " values per layer is too large for one array; use fewer blocks");
         }
-        this.layers = new float[numLayers][(int) perLayer];
+        this.dtype = Objects.requireNonNull(dtype, "dtype");
+        this.layers = new KvRows[numLayers];
+        for (int l = 0; l < numLayers; l++) {
+            layers[l] = KvRows.allocate(dtype, (int) perLayer);
+        }
         this.numBlocks = numBlocks;
         this.blockSize = blockSize;
         this.width = width;
     }
 
-    float[] layer(int layer) {
+    KvRows layer(int layer) {
         return layers[layer];
     }
 
@@ -54,8 +65,13 @@ final class CpuKvCache implements KvCache {
     }
 
     @Override
+    public KvCacheDtype dtype() {
+        return dtype;
+    }
+
+    @Override
     public long bytesPerToken() {
-        return 4L * width * layers.length;
+        return (long) dtype.bytesPerValue() * width * layers.length;
     }
 
     @Override

@@ -20,7 +20,7 @@ final class GqaAttention {
                     + kvHeads + ", head dim " + headDim);
         }
         int group = heads / kvHeads;
-        float[] rows = cache.layer(layer);
+        KvRows rows = cache.layer(layer);   // resolved once: no per-element dtype branch below
         int[] seqOf = new int[batch.numTokens()];
         for (int s = 0; s < batch.numSeqs(); s++) {
             Arrays.fill(seqOf, batch.seqStarts()[s], batch.seqStarts()[s + 1], s);
@@ -40,13 +40,13 @@ final class GqaAttention {
                 int qOff = q.index(t, h * headDim);
                 for (int s = 0; s < n; s++) {
                     int row = cache.rowOffset(batch.slot(seq, s));
-                    scores[s] = VectorKernels.dot(q.data(), qOff, rows, row + kOff, headDim) * scale;
+                    scores[s] = rows.dot(q.data(), qOff, row + kOff, headDim) * scale;
                 }
                 Softmax.inPlace(scores, n);
                 int oOff = out.index(t, h * headDim);
                 Arrays.fill(out.data(), oOff, oOff + headDim, 0f);
                 for (int s = 0; s < n; s++) {
-                    VectorKernels.axpy(scores[s], rows, cache.rowOffset(batch.slot(seq, s)) + vOff, out.data(), oOff, headDim);
+                    rows.axpy(scores[s], cache.rowOffset(batch.slot(seq, s)) + vOff, out.data(), oOff, headDim);
                 }
             }
         });

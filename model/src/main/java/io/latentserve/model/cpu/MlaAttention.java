@@ -47,13 +47,13 @@ final class MlaAttention {
         int context = batch.contextLength(seq);
         int r = sh.kvLoraRank();
         int dr = sh.qkRopeHeadDim();
-        float[] rows = cache.layer(layer);
+        KvRows rows = cache.layer(layer);
         CpuActivation latent = CpuActivation.allocate(context, r);   // [context, r] f32
         float[] kPe = new float[context * dr];                       // [context, dr] f32
         for (int p = 0; p < context; p++) {
             int off = cache.rowOffset(batch.slot(seq, p));
-            System.arraycopy(rows, off, latent.data(), p * r, r);
-            System.arraycopy(rows, off + r, kPe, p * dr, dr);
+            rows.read(off, latent.data(), p * r, r);     // widened to f32 (exact)
+            rows.read(off + r, kPe, p * dr, dr);
         }
         int kvWidth = sh.qkNopeHeadDim() + sh.vHeadDim();
         CpuActivation kv = CpuActivation.allocate(context, sh.numHeads() * kvWidth); // [context, H·(dn+dv)]
@@ -119,17 +119,17 @@ final class MlaAttention {
         for (int j = 0; j < dn; j++) {           // q̂ = W_UK_hᵀ · q_nope_h
             kvB.axpyRow(ukRow + j, q.data()[qOff + j], qLatent, 0);
         }
-        float[] rows = cache.layer(layer);
+        KvRows rows = cache.layer(layer);   // resolved once: no per-element dtype branch below
         int n = batch.positions()[t] + 1;
         for (int s = 0; s < n; s++) {
             int off = cache.rowOffset(batch.slot(seq, s));
-            float dot = VectorKernels.dot(qLatent, 0, rows, off, r) + VectorKernels.dot(q.data(), qOff + dn, rows, off + r, dr);
+            float dot = rows.dot(qLatent, 0, off, r) + rows.dot(q.data(), qOff + dn, off + r, dr);
             scores[s] = dot * sh.softmaxScale();
         }
         Softmax.inPlace(scores, n);
         java.util.Arrays.fill(oLatent, 0f);
         for (int s = 0; s < n; s++) {            // ô = Σ p_s · c̃_s
-            VectorKernels.axpy(scores[s], rows, cache.rowOffset(batch.slot(seq, s)), oLatent, 0, r);
+            rows.axpy(scores[s], cache.rowOffset(batch.slot(seq, s)), oLatent, 0, r);
         }
         int oOff = out.index(t, h * dv);
         for (int i = 0; i < dv; i++) {           // o_h = W_UV_h · ô

@@ -2,6 +2,7 @@ package io.latentserve.model.graph;
 
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.config.ModelConfig;
@@ -13,9 +14,14 @@ public interface CausalLM extends AutoCloseable {
 
     Backend backend();
 
-    /** A KV cache for this model: numBlocks blocks of blockSize tokens in every layer. */
+    /** An f32 KV cache for this model: numBlocks blocks of blockSize tokens in every layer. */
     default KvCache newKvCache(int numBlocks, int blockSize) {
-        return backend().kvCache(config().numHiddenLayers(), numBlocks, blockSize, config().kvCacheWidth());
+        return newKvCache(numBlocks, blockSize, KvCacheDtype.F32);
+    }
+
+    /** A KV cache for this model whose values are stored as dtype. */
+    default KvCache newKvCache(int numBlocks, int blockSize, KvCacheDtype dtype) {
+        return backend().kvCache(config().numHiddenLayers(), numBlocks, blockSize, config().kvCacheWidth(), dtype);
     }
 
     /**

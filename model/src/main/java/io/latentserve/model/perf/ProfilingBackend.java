@@ -4,6 +4,7 @@ import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.MoeRouting;
@@ -126,8 +127,8 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width) {
-        return inner.kvCache(numLayers, numBlocks, blockSize, width);
+    public KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width, KvCacheDtype dtype) {
+        return inner.kvCache(numLayers, numBlocks, blockSize, width, dtype);
     }
 
     @Override

@@ -9,7 +9,9 @@ import io.latentserve.cuda.kernels.MlaAbsorbParams;
 import io.latentserve.cuda.kernels.MlaApplyUvParams;
 import io.latentserve.cuda.kernels.MlaCombineParams;
 import io.latentserve.cuda.kernels.MlaDecodeParams;
+import io.latentserve.cuda.kernels.MlaDecodeTcParams;
 import io.latentserve.model.backend.AttentionBatch;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 
@@ -20,12 +22,18 @@ import java.util.List;
  * MLA attention in both forms (MODEL_SPEC 3.1 decompressed for prefill chunks, 3.3 absorbed for decode
  * tokens, chosen per sequence as the CPU backend chooses) and paged MHA/GQA on ls_attention; absorbed rows
  * that are each the one new token of their sequence (decode) go through ls_mla_decode + ls_mla_combine,
- * split over the keys by an {@link MlaDecodePlan}.
+ * split over the keys by an {@link MlaDecodePlan} (ls_mla_decode_tc, on tensor cores, in place of
+ * ls_mla_decode over a bf16 cache of a shape it takes: {@link MlaDecodeTc}).
  */
 final class CudaAttention {
     private static final int ATTN_THREADS = 32 * KernelLimits.ATTN_WARPS;
     /** -Dlatentserve.cuda.mlaDecode=false keeps absorbed decode on ls_attention (for A/B comparisons). */
     private static final boolean MLA_DECODE = !"false".equals(System.getProperty("latentserve.cuda.mlaDecode"));
+    /**
+     * Over a bf16 cache, decode rows of shapes {@link MlaDecodeTc#supports} takes go through ls_mla_decode_tc
+     * (tensor cores); -Dlatentserve.cuda.mlaDecodeTc=false keeps them on ls_mla_decode (for A/B comparisons).
+     */
+    private static final boolean MLA_DECODE_TC = !"false".equals(System.getProperty("latentserve.cuda.mlaDecodeTc"));
 
     private static final long GEMM_ATTENTION_MIN_WORK = Long.getLong("latentserve.cuda.gemmAttentionMinWork", 16384);
     /** Scores of one query chunk of GEMM attention: [heads, chunk, context] f32 within this many bytes (tests
@@ -84,25 +92,33 @@ final class CudaAttention {
             (useAbsorbed ? absorbed : decompressed).add(s);
         }
         if (!absorbed.isEmpty()) {
-            absorbed(q, cache.layer(layer), cache.width(), kvB, sh, batch, paged, absorbed, out);
+            absorbed(q, cache, layer, kvB, sh, batch, paged, absorbed, out);
         }
         if (!decompressed.isEmpty()) {
-            decompressed(q, cache.layer(layer), cache.width(), kvB, sh, batch, decompressed, out);
+            decompressed(q, cache, layer, kvB, sh, batch, decompressed, out);
         }
     }
 
-    /** q̂ = W_UKᵀ q_nope per head, attention over the latent rows of the paged cache, o = W_UV ô. */
-    private void absorbed(CudaActivation q, long layer, int width, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
-                          PagedBatch paged, List<Integer> seqs, CudaActivation out) {
+    /**
+     * q̂ = W_UKᵀ q_nope per head, attention over the latent rows of the paged cache (f32 or bf16, read as it is
+     * stored), o = W_UV ô.
+     */
+    private void absorbed(CudaActivation q, CudaKvCache cache, int layerIndex, CudaWeight kvB, MlaShape sh,
+                          AttentionBatch batch, PagedBatch paged, List<Integer> seqs, CudaActivation out) {
+        long layer = cache.layer(layerIndex);
+        int width = cache.width();
+        int shared = KernelLimits.mlaDecodeSharedBytes(sh.kvLoraRank(), sh.qkRopeHeadDim(), cache.elementBytes());
         int[] tokenRows = tokensOf(batch, seqs);
         int n = tokenRows.length;
         int h = sh.numHeads();
         int r = sh.kvLoraRank();
         int dr = sh.qkRopeHeadDim();
-        boolean decode = MLA_DECODE && n == seqs.size() && r <= KernelLimits.MLA_MAX_R
-                && r + dr <= KernelLimits.MLA_MAX_QK   // one token per sequence: each row is its sequence's last
+        boolean oneTokenEach = MLA_DECODE && n == seqs.size();   // each row is its sequence's last token
+        boolean tensorCores = oneTokenEach && MLA_DECODE_TC && cache.dtype() == KvCacheDtype.BF16
+                && MlaDecodeTc.supports(h, r, dr, sharedOptIn);
+        boolean decode = tensorCores || oneTokenEach && r <= KernelLimits.MLA_MAX_R && r + dr <= KernelLimits.MLA_MAX_QK
                 // its tile buffers fit this GPU's shared memory (not sm_86/89's 99 KiB at 512 + 64: ls_attention)
-                && KernelLimits.mlaDecodeSharedBytes(r, dr) <= Math.max(Grid.DEFAULT_MAX_SHARED, sharedOptIn);
+                && shared <= Math.max(Grid.DEFAULT_MAX_SHARED, sharedOptIn);
         try (StepMemory.Scratch s = memory.scratch()) {
             long rows = s.ints(tokenRows);
             long tables = s.ints(paged.tables());
@@ -117,11 +133,17 @@ final class CudaAttention {
                 long partialAcc = p.needsCombine() ? s.floats((long) items * h * r) : 0;
                 long partialMl = p.needsCombine() ? s.floats((long) items * h * 2) : 0;
                 long splitBase = s.ints(p.splitBase());
-                kernels.launch(new MlaDecodeParams(qa, layer, tables, s.ints(p.launchWork()), splitBase, partialAcc,
-                        partialMl, oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
-                        paged.maxBlocks(), h * r, r, sh.softmaxScale()),
-                        new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS,
-                                KernelLimits.mlaDecodeSharedBytes(r, dr)));
+                long work = s.ints(p.launchWork());
+                if (tensorCores) {
+                    kernels.launch(new MlaDecodeTcParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
+                            oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
+                            paged.maxBlocks(), h * r, r, sh.softmaxScale()), MlaDecodeTc.grid(p, h, r, dr));
+                } else {
+                    kernels.launch(new MlaDecodeParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
+                            oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
+                            paged.maxBlocks(), h * r, r, sh.softmaxScale(), cache.kernelDtype()),
+                            new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
+                }
                 if (p.needsCombine()) {
                     kernels.launch(new MlaCombineParams(partialAcc, partialMl, splitBase, oLatent, n, h, r, h * r, r),
                             new Grid(n, h, 1, KernelLimits.THREADS, 0));
@@ -131,7 +153,8 @@ final class CudaAttention {
                 long seqOf = s.ints(gather(paged.seqOf(), tokenRows));
                 kernels.launch(new AttentionParams(qa, layer, 0, layer, oLatent, 0, positions, seqOf, tables, 0,
                         n, h, h, r + dr, 0, r, h * (r + dr), r + dr, width, 0, 0, 0, width, 0, h * r, r,
-                        batch.blockSize(), paged.maxBlocks(), sh.softmaxScale()), attentionGrid(n, h, r + dr, 0, r));
+                        batch.blockSize(), paged.maxBlocks(), sh.softmaxScale(), cache.kernelDtype()),
+                        attentionGrid(n, h, r + dr, 0, r));
             }
             kernels.launch(new MlaApplyUvParams(oLatent, kvB.address(), out.address(), rows, n, h,
                     sh.qkNopeHeadDim(), sh.vHeadDim(), r, out.stride(), kvB.dtype()),
@@ -163,9 +186,14 @@ final class CudaAttention {
         return plan;
     }
 
-    /** k_nope and v of every context position decompressed through kv_b_proj (cuBLAS), then causal attention. */
-    private void decompressed(CudaActivation q, long layer, int width, CudaWeight kvB, MlaShape sh,
+    /**
+     * k_nope and v of every context position decompressed through kv_b_proj (cuBLAS), then causal attention. The
+     * context's cache rows are gathered into f32 first (a bf16 cache widened exactly), so all that follows is f32.
+     */
+    private void decompressed(CudaActivation q, CudaKvCache cache, int layerIndex, CudaWeight kvB, MlaShape sh,
                               AttentionBatch batch, List<Integer> seqs, CudaActivation out) {
+        long layer = cache.layer(layerIndex);
+        int width = cache.width();
         int h = sh.numHeads();
         int dn = sh.qkNopeHeadDim();
         int dr = sh.qkRopeHeadDim();
@@ -195,8 +223,8 @@ final class CudaAttention {
         int kvWidth = h * (dn + dv);
         try (StepMemory.Scratch s = memory.scratch()) {
             long gathered = s.floats((long) total * width);   // [ctx, r+dr] f32: latent rows of the contexts
-            kernels.launch(new CopyRowsParams(layer, s.ints(slots), gathered, 0, total, width, width, width),
-                    Kernels.rowsByCols(total, width));
+            kernels.launch(new CopyRowsParams(layer, s.ints(slots), gathered, 0, total, width, width, width,
+                    cache.kernelDtype(), KernelLimits.DTYPE_F32), Kernels.rowsByCols(total, width));
             long kv = s.floats((long) total * kvWidth);        // [ctx, H·(dn+dv)] f32
             gemm.matmul(new CudaActivation(gathered, total, r, width, memory.generation()), kvB,
                     memory.view(kv, total, kvWidth));
@@ -309,10 +337,12 @@ final class CudaAttention {
         long layerBase = cache.layer(layer);
         int width = cache.width();
         try (StepMemory.Scratch s = memory.scratch()) {
-            kernels.launch(new AttentionParams(q.address(), layerBase, 0, layerBase + 4L * kvHeads * headDim,
+            long values = layerBase + (long) cache.elementBytes() * kvHeads * headDim;   // V follows K in each row
+            kernels.launch(new AttentionParams(q.address(), layerBase, 0, values,
                     out.address(), 0, s.ints(batch.positions()), s.ints(paged.seqOf()), s.ints(paged.tables()), 0,
                     n, heads, heads / kvHeads, headDim, 0, headDim, q.stride(), headDim, width, headDim, 0, 0,
-                    width, headDim, out.stride(), headDim, batch.blockSize(), paged.maxBlocks(), scale),
+                    width, headDim, out.stride(), headDim, batch.blockSize(), paged.maxBlocks(), scale,
+                    cache.kernelDtype()),
                     attentionGrid(n, heads, headDim, 0, headDim));
         }
     }

@@ -13,6 +13,7 @@ import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.MoeRouting;
@@ -93,8 +94,8 @@ public final class CudaBackend extends CudaOps implements Backend {
     }
 
     @Override
-    public KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width) {
-        return kvCaches.create(numLayers, numBlocks, blockSize, width);
+    public KvCache kvCache(int numLayers, int numBlocks, int blockSize, int width, KvCacheDtype dtype) {
+        return kvCaches.create(numLayers, numBlocks, blockSize, width, dtype);
     }
 
     /** Copies the activation to the host; this ends the step (the next activation() resets the arena). */
@@ -263,8 +264,9 @@ public final class CudaBackend extends CudaOps implements Backend {
         PagedBatch.checkSlots(slotMapping, c.slots());
         long layerBase = c.layer(layer);
         try (StepMemory.Scratch s = memory.scratch()) {
+            // a bf16 cache rounds each f32 value to nearest even here, as the CPU backend's bf16 cache does
             kernels.launch(new CopyRowsParams(r.address(), 0, layerBase, s.ints(slotMapping), r.rows(), r.cols(),
-                    r.stride(), c.width()), Kernels.rowsByCols(r.rows(), r.cols()));
+                    r.stride(), c.width(), KernelLimits.DTYPE_F32, c.kernelDtype()), Kernels.rowsByCols(r.rows(), r.cols()));
         }
     }
 

@@ -1,12 +1,15 @@
 package io.latentserve.cuda.backend;
 
+import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.memory.DeviceArena;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 
 /**
- * The paged KV cache in the KV arena, f32 like the CPU backend's (so both backends hold the same values):
- * per layer [numBlocks · blockSize, width], layers one after another. Zeroed at creation. Closing the
- * most recently created cache gives its memory back to the arena (caches are bump-allocated).
+ * The paged KV cache in the KV arena, f32 or bf16 like the CPU backend's of the same dtype (both round to
+ * nearest even on write, so both backends hold the same values): per layer [numBlocks · blockSize, width]
+ * elements, layers one after another. Zeroed at creation. Closing the most recently created cache gives its
+ * memory back to the arena (caches are bump-allocated).
  */
 final class CudaKvCache implements KvCache {
     private final DeviceArena arena;
@@ -16,9 +19,11 @@ final class CudaKvCache implements KvCache {
     private final int numBlocks;
     private final int blockSize;
     private final int width;
+    private final KvCacheDtype dtype;
     private boolean closed;
 
-    CudaKvCache(DeviceArena arena, long base, long mark, int numLayers, int numBlocks, int blockSize, int width) {
+    CudaKvCache(DeviceArena arena, long base, long mark, int numLayers, int numBlocks, int blockSize, int width,
+                KvCacheDtype dtype) {
         this.arena = arena;
         this.base = base;
         this.mark = mark;
@@ -26,10 +31,21 @@ final class CudaKvCache implements KvCache {
         this.numBlocks = numBlocks;
         this.blockSize = blockSize;
         this.width = width;
+        this.dtype = dtype;
     }
 
-    static long bytes(int numLayers, int numBlocks, int blockSize, int width) {
-        return 4L * numLayers * numBlocks * blockSize * width;
+    static long bytes(int numLayers, int numBlocks, int blockSize, int width, KvCacheDtype dtype) {
+        return (long) dtype.bytesPerValue() * numLayers * numBlocks * blockSize * width;
+    }
+
+    /** Bytes of one cached value: 4 (f32) or 2 (bf16); device addresses inside a row advance by this. */
+    int elementBytes() {
+        return dtype.bytesPerValue();
+    }
+
+    /** The dtype code the kernels take (KernelLimits.DTYPE_F32 or DTYPE_BF16). */
+    int kernelDtype() {
+        return dtype == KvCacheDtype.BF16 ? KernelLimits.DTYPE_BF16 : KernelLimits.DTYPE_F32;
     }
 
     /** Device address of row 0 of a layer. */
@@ -40,7 +56,7 @@ final class CudaKvCache implements KvCache {
         if (layer < 0 || layer >= numLayers) {
             throw new IllegalArgumentException("layer " + layer + " outside the cache's " + numLayers + " layers");
         }
-        return base + 4L * layer * slots() * width;
+        return base + (long) elementBytes() * layer * slots() * width;
     }
 
     int slots() {
@@ -68,15 +84,20 @@ final class CudaKvCache implements KvCache {
     }
 
     @Override
+    public KvCacheDtype dtype() {
+        return dtype;
+    }
+
+    @Override
     public long bytesPerToken() {
-        return 4L * width * numLayers;
+        return (long) elementBytes() * width * numLayers;
     }
 
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            long end = DeviceArena.align(mark + bytes(numLayers, numBlocks, blockSize, width));
+            long end = DeviceArena.align(mark + bytes(numLayers, numBlocks, blockSize, width, dtype));
             if (arena.used() == end) {
                 arena.resetTo(mark);
             }

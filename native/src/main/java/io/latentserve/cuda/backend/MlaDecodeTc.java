@@ -55,7 +55,8 @@ public final class MlaDecodeTc {
     }
 
     /**
-     * The launch of one ls_mla_decode_tc over a plan's work items: grid (work items, head groups), 8 warps,
+     * The launch of one ls_mla_decode_tc over a plan's padded work items ({@link MlaDecodePlan#launchWork}):
+     * grid (launch items, head groups), 8 warps,
      * the opted-in shared memory. The plan was made for numHeads (its head groups are the same 16-head groups).
      */
     public static Grid grid(MlaDecodePlan plan, int numHeads, int r, int dr) {
@@ -64,6 +65,6 @@ public final class MlaDecodeTc {
             throw new IllegalArgumentException("plan of " + plan.headGroups() + " head groups for " + numHeads
                     + " heads: ls_mla_decode_tc needs " + groups);
         }
-        return new Grid(plan.numWork(), groups, 1, 32 * KernelLimits.MLA_TC_WARPS, sharedBytes(r, dr));
+        return new Grid(plan.launchItems(), groups, 1, 32 * KernelLimits.MLA_TC_WARPS, sharedBytes(r, dr));
     }
 }

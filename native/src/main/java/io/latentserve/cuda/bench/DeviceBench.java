@@ -4,6 +4,7 @@ import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.backend.CudaBackend;
 import io.latentserve.cuda.backend.CudaMoePath;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.DeepseekV2Model;
@@ -27,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
@@ -35,8 +37,9 @@ import java.util.stream.Collectors;
  * {@link HashedTensorStore}: the HuggingFace peer, cuda-kernels/bench/hf_peer.py, makes the same values),
  * timed against the bound of {@link RooflineBound} with this GPU's ceilings measured first.
  *
- * <p>Decode: B sequences with C tokens already cached each (the latent cache is made directly, zeroed,
- * rather than prefilled: a decode step's cost depends on the cache's size, not its values), then timed
+ * <p>Decode: B sequences with C tokens already cached each (the latent cache is made directly, zeroed, in the
+ * --kv-cache-dtype chosen (bf16 by default: the cache the bound counts), rather than prefilled: a decode step's
+ * cost depends on the cache's size, not its values), then timed
  * model steps of one token per sequence: the full forward pass the server runs, logits copied to the host
  * included. Prefill: one prompt of P tokens in one forward pass.
  */
@@ -45,8 +48,9 @@ public final class DeviceBench {
             usage: latentserve bench --device cuda [--shapes v2-lite|tiny] [--layers N] [--batches 1,16,64,256]
                                      [--contexts 1024,4096] [--prefill-tokens 4096] [--steps 5]
                                      [--activation-gib 16] [--json FILE] [--graphs false|true]
-                                     [--kernel-benches true|false]
-              DeepSeek-V2-Lite's exact config with random weights made on the GPU (27 layers, ~31 GB bf16)""";
+                                     [--kernel-benches true|false] [--kv-cache-dtype bf16|f32]
+              DeepSeek-V2-Lite's exact config with random weights made on the GPU (27 layers, ~31 GB bf16);
+              the KV cache is bf16 unless --kv-cache-dtype f32 (the bound counts a bf16 cache)""";
     private static final int BLOCK = 64;
     private static final int MODEL_SEED = 42;
     /** The prompt both LatentServe and the HuggingFace peer run for the end-to-end logits check. */
@@ -54,8 +58,10 @@ public final class DeviceBench {
 
     /** The benchmark's settings. */
     public record Options(String shapes, int layers, int[] batches, int[] contexts, int prefillTokens, int steps,
-                          int activationGiB, Path json, boolean graphs, boolean kernelBenches) {
+                          int activationGiB, Path json, boolean graphs, boolean kernelBenches,
+                          KvCacheDtype kvCacheDtype) {
         public Options {
+            Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
             if (!shapes.equals("v2-lite") && !shapes.equals("tiny")) {
                 throw new IllegalArgumentException("--shapes must be v2-lite or tiny, not " + shapes);
             }
@@ -68,7 +74,7 @@ public final class DeviceBench {
 
         public static Options defaults() {
             return new Options("v2-lite", KnownShapes.V2_LITE_LAYERS, new int[]{1, 16, 64, 256},
-                    new int[]{1024, 4096}, 4096, 5, 16, null, false, true);
+                    new int[]{1024, 4096}, 4096, 5, 16, null, false, true, KvCacheDtype.BF16);
         }
     }
 
@@ -102,12 +108,14 @@ public final class DeviceBench {
         // + 4 GiB: alignment slack and the kernel benchmarks' own weights (one MoE layer's experts, 1.1 GB, timed on
         // every path; the dense products' 0.9 GB)
         long weightBytes = config.parameterCount() * 2 + (4L << 30);
-        long kvBytes = (long) maxBlocks * BLOCK * config.kvCacheWidth() * 4L * config.numHiddenLayers() + (1L << 28);
+        KvCacheDtype dtype = options.kvCacheDtype();
+        long kvBytes = (long) maxBlocks * BLOCK * config.kvCacheWidth() * dtype.bytesPerValue() * config.numHiddenLayers()
+                + (1L << 28);
         long activationBytes = (long) options.activationGiB() << 30;
         out.printf(Locale.ROOT, "device bench: %s shapes, %d layers, %.2f B parameters; arenas: weights "
-                + "%.1f GB, KV cache %.1f GB (f32, %d blocks of %d), activations %.1f GB%n",
+                + "%.1f GB, KV cache %.1f GB (%s, %d blocks of %d), activations %.1f GB%n",
                 tiny ? "tiny DeepSeek-V2 (smoke run)" : "DeepSeek-V2-Lite", config.numHiddenLayers(),
-                config.parameterCount() / 1e9, weightBytes / 1e9, kvBytes / 1e9, maxBlocks, BLOCK,
+                config.parameterCount() / 1e9, weightBytes / 1e9, kvBytes / 1e9, dtype, maxBlocks, BLOCK,
                 activationBytes / 1e9);
         CudaContext ctx = CudaContext.open(0, weightBytes, kvBytes, activationBytes);
         try (CudaBackend backend = CudaBackend.create(ctx, options.graphs())) {
@@ -129,7 +137,7 @@ public final class DeviceBench {
                 ctx.synchronize();
                 out.printf(Locale.ROOT, "weights made on the GPU in %.1f s; %s%n", (System.nanoTime() - start) / 1e9,
                         backend.memoryReport());
-                try (KvCache cache = model.newKvCache(maxBlocks, BLOCK)) {
+                try (KvCache cache = model.newKvCache(maxBlocks, BLOCK, dtype)) {
                     for (int c : options.contexts()) {
                         for (int b : options.batches()) {
                             guarded("decode B " + b + ", context " + c, () -> {
@@ -140,7 +148,7 @@ public final class DeviceBench {
                         }
                     }
                     if (options.json() != null && !tiny && !options.graphs()) {
-                        guarded("reference logits", () -> referenceLogits(model, cache));
+                        guarded("reference logits", () -> referenceLogits(model));
                     }
                     if (options.prefillTokens() > 0) {
                         guarded("prefill", () -> {
@@ -220,14 +228,17 @@ public final class DeviceBench {
     private void mlaBench(CudaContext ctx, double copyGbs) {
         for (MlaDecodeBench.Result r : MlaDecodeBench.run(ctx, 20)) {
             String shape = "B " + r.batch() + ", context " + r.context();
-            row(new BenchRow("kernel: ls_mla_decode + combine", shape, r.gbPerSecond(), copyGbs, "GB/s",
-                    String.format(Locale.ROOT, "%.3f ms; f32 latent cache + queries read once; %d work items, chunk %d",
-                            r.decodeMillis(), r.plan().numWork(), r.plan().chunk())));
-            row(new BenchRow("kernel: ls_attention (part 1)", shape, r.attentionGbPerSecond(), copyGbs, "GB/s",
-                    String.format(Locale.ROOT, "%.3f ms; the same bytes counted once", r.attentionMillis())));
-            row(new BenchRow("kernel: ls_mla_decode_tc + combine", shape, r.tcGbPerSecond(), copyGbs, "GB/s",
-                    String.format(Locale.ROOT, "%.3f ms; bf16 latent cache + f32 queries read once, tensor cores; "
-                            + "same plan", r.tcMillis())));
+            String cache = r.dtype() + " cache";
+            row(new BenchRow("kernel: ls_mla_decode + combine (" + cache + ")", shape, r.gbPerSecond(), copyGbs,
+                    "GB/s", String.format(Locale.ROOT, "%.3f ms; %s latent cache + queries read once; %d work items,"
+                            + " chunk %d", r.decodeMillis(), r.dtype(), r.plan().numWork(), r.plan().chunk())));
+            row(new BenchRow("kernel: ls_attention (part 1, " + cache + ")", shape, r.attentionGbPerSecond(), copyGbs,
+                    "GB/s", String.format(Locale.ROOT, "%.3f ms; the same bytes counted once", r.attentionMillis())));
+            if (r.hasTc()) {
+                row(new BenchRow("kernel: ls_mla_decode_tc + combine (" + cache + ")", shape, r.tcGbPerSecond(),
+                        copyGbs, "GB/s", String.format(Locale.ROOT, "%.3f ms; bf16 latent cache + f32 queries read "
+                                + "once, tensor cores; same plan", r.tcMillis())));
+            }
         }
     }
 
@@ -263,12 +274,13 @@ public final class DeviceBench {
         double stepSeconds = (System.nanoTime() - start) / 1e9 / options.steps();
         int meanContext = context + 1 + options.steps() / 2;
         double boundSeconds = bound.decodeStepSeconds(batch, meanContext, 2, 2, ceilings.copyBytesPerSecond());
-        double ownBytes = bound.decodeStepBytes(batch, meanContext, 2, 4);
+        KvCacheDtype dtype = options.kvCacheDtype();
+        double ownBytes = bound.decodeStepBytes(batch, meanContext, 2, dtype.bytesPerValue());
         String shape = "B " + batch + ", context " + context;
         row(new BenchRow(options.graphs() ? "decode step (forward, CUDA graphs)" : "decode step (model forward)", shape, batch / stepSeconds, batch / boundSeconds, "tok/s",
                 String.format(Locale.ROOT,
-                        "%.2f ms/step vs %.2f ms bound (bf16 cache); f32 cache here: %.0f GB/s = %.3f of copy",
-                        stepSeconds * 1e3, boundSeconds * 1e3, ownBytes / stepSeconds / 1e9,
+                        "%.2f ms/step vs %.2f ms bound (bf16 cache); %s cache here: %.0f GB/s = %.3f of copy",
+                        stepSeconds * 1e3, boundSeconds * 1e3, dtype, ownBytes / stepSeconds / 1e9,
                         ownBytes / stepSeconds / ceilings.copyBytesPerSecond())));
     }
 
@@ -355,12 +367,16 @@ public final class DeviceBench {
     /**
      * The last-token logits of {@link #REFERENCE_PROMPT} beside the JSON report (ls-logits.f32, little-endian
      * f32): the HuggingFace peer computes the same prompt with the same weights in f32, and bench/report.py
-     * compares the two (max |Δ|, argmax): the full-size model checked end to end against transformers.
+     * compares the two (max |Δ|, argmax): the full-size model checked end to end against transformers. It uses
+     * a one-block f32 cache of its own (in the KV arena's slack) whatever the suite's cache dtype, so the check
+     * stays at f32 accuracy.
      */
-    private void referenceLogits(DeepseekV2Model model, KvCache cache) {
+    private void referenceLogits(DeepseekV2Model model) {
         int[][] table = {{0}};
-        float[] logits = model.forward(ForwardBatch.of(new int[][]{REFERENCE_PROMPT}, new int[]{0}, table, BLOCK),
-                cache)[0];
+        float[] logits;
+        try (KvCache f32 = model.newKvCache(1, BLOCK, KvCacheDtype.F32)) {
+            logits = model.forward(ForwardBatch.of(new int[][]{REFERENCE_PROMPT}, new int[]{0}, table, BLOCK), f32)[0];
+        }
         ByteBuffer buf = ByteBuffer.allocate(4 * logits.length).order(ByteOrder.LITTLE_ENDIAN);
         buf.asFloatBuffer().put(logits);
         Path file = options.json().resolveSibling("ls-logits.f32");
@@ -380,7 +396,8 @@ public final class DeviceBench {
     }
 
     private void writeJson(String gpu) {
-        String json = "{\"gpu\":" + BenchRow.quote(gpu) + ",\"layers\":" + options.layers() + ",\"rows\":["
+        String json = "{\"gpu\":" + BenchRow.quote(gpu) + ",\"layers\":" + options.layers() + ",\"kvCacheDtype\":"
+                + BenchRow.quote(options.kvCacheDtype().cliName()) + ",\"rows\":["
                 + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "],\n\"profiles\":["
                 + profiles.stream().map(Profile::json).collect(Collectors.joining(",\n")) + "],\n\"errors\":["
                 + errors.stream().map(BenchRow::quote).collect(Collectors.joining(",")) + "]}\n";
@@ -409,6 +426,7 @@ public final class DeviceBench {
         int steps = d.steps();
         int activation = d.activationGiB();
         Path json = null;
+        KvCacheDtype kvCacheDtype = d.kvCacheDtype();
         for (int i = 0; i < argv.length; i++) {
             String name = argv[i];
             if (i + 1 >= argv.length) {
@@ -426,11 +444,12 @@ public final class DeviceBench {
                 case "--json" -> json = Path.of(value);
                 case "--graphs" -> graphs = bool(name, value);
                 case "--kernel-benches" -> kernelBenches = bool(name, value);
+                case "--kv-cache-dtype" -> kvCacheDtype = KvCacheDtype.parse(value);
                 default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
             }
         }
         return new Options(shapes, layers, batches, contexts, prefill, steps, activation, json, graphs,
-                kernelBenches);
+                kernelBenches, kvCacheDtype);
     }
 
     private static boolean bool(String name, String value) {

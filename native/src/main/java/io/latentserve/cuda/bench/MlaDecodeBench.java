@@ -11,6 +11,7 @@ import io.latentserve.cuda.kernels.KernelModule;
 import io.latentserve.cuda.kernels.MlaCombineParams;
 import io.latentserve.cuda.kernels.MlaDecodeParams;
 import io.latentserve.cuda.kernels.MlaDecodeTcParams;
+import io.latentserve.model.backend.KvCacheDtype;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,9 +21,9 @@ import java.util.List;
 
 /**
  * Kernel-level timing of absorbed MLA decode attention at DeepSeek-V2-Lite shapes (16 heads, latent 512 +
- * rope 64, f32 cache, block size 64): ls_mla_decode + ls_mla_combine as CudaAttention plans them, the
- * older ls_attention path on the same data for comparison, and ls_mla_decode_tc + ls_mla_combine (same plan)
- * over the same cache in bf16. Device memory comes straight from the driver
+ * rope 64, block size 64), over an f32 and a bf16 cache: ls_mla_decode + ls_mla_combine as CudaAttention plans
+ * them, the older ls_attention path on the same data for comparison, and over the bf16 cache also
+ * ls_mla_decode_tc + ls_mla_combine (same plan). Device memory comes straight from the driver
  * (not the backend's arenas) and is freed afterwards; the cache holds one constant value (the kernels'
  * speed does not depend on it). Not wired to the CLI.
  */
@@ -34,14 +35,18 @@ public final class MlaDecodeBench {
     static final float SCALE = 0.1147214f;
 
     /**
-     * One shape's result. bytesRead = the f32 latent cache the batch sees plus the absorbed queries;
-     * gbPerSecond = bytesRead / decodeMillis; tcBytesRead and tcGbPerSecond the same for the bf16 cache and
-     * ls_mla_decode_tc.
+     * One shape's result over a cache of dtype. bytesRead = the latent cache the batch sees (at the dtype's
+     * element size) plus the absorbed f32 queries; gbPerSecond = bytesRead / decodeMillis; tcMillis is
+     * ls_mla_decode_tc's time over the same bytes (bf16 caches only; NaN for f32, which it does not read).
      */
-    public record Result(int batch, int context, MlaDecodePlan plan, double decodeMillis, double attentionMillis,
-                         long bytesRead, double tcMillis, long tcBytesRead) {
+    public record Result(int batch, int context, KvCacheDtype dtype, MlaDecodePlan plan, double decodeMillis,
+                         double attentionMillis, long bytesRead, double tcMillis) {
+        public boolean hasTc() {
+            return !Double.isNaN(tcMillis);
+        }
+
         public double tcGbPerSecond() {
-            return tcBytesRead / (tcMillis * 1e6);
+            return bytesRead / (tcMillis * 1e6);
         }
 
         public double gbPerSecond() {
@@ -54,32 +59,38 @@ public final class MlaDecodeBench {
 
         @Override
         public String toString() {
-            return String.format("ls_mla_decode B %d C %d (%d items x %d head groups, chunk %d): %.3f ms, %.1f GB/s;"
-                            + " ls_attention: %.3f ms, %.1f GB/s; ls_mla_decode_tc (bf16 cache): %.3f ms, %.1f GB/s", batch,
-                    context, plan.numWork(), plan.headGroups(), plan.chunk(), decodeMillis, gbPerSecond(),
-                    attentionMillis, attentionGbPerSecond(), tcMillis, tcGbPerSecond());
+            return String.format("%s cache B %d C %d (%d items x %d head groups, chunk %d): ls_mla_decode %.3f ms,"
+                            + " %.1f GB/s; ls_attention: %.3f ms, %.1f GB/s%s", dtype, batch, context, plan.numWork(),
+                    plan.headGroups(), plan.chunk(), decodeMillis, gbPerSecond(), attentionMillis, attentionGbPerSecond(),
+                    hasTc() ? String.format("; ls_mla_decode_tc: %.3f ms, %.1f GB/s", tcMillis, tcGbPerSecond()) : "");
         }
     }
 
     private MlaDecodeBench() {
     }
 
-    /** B in {64, 256} x C in {1024, 4096}, each timed over reps launches after two warm-up runs. */
+    /**
+     * B in {64, 256} x C in {1024, 4096}, each over an f32 and a bf16 cache, timed over reps launches after two
+     * warm-up runs.
+     */
     public static List<Result> run(CudaContext ctx, int reps) {
         List<Result> results = new ArrayList<>();
         ctx.makeCurrent();
         try (KernelModule module = KernelModule.load(ctx.driver())) {
             for (int batch : new int[]{64, 256}) {
                 for (int context : new int[]{1024, 4096}) {
-                    results.add(run(ctx, module, batch, context, reps));
+                    for (KvCacheDtype dtype : KvCacheDtype.values()) {
+                        results.add(run(ctx, module, batch, context, dtype, reps));
+                    }
                 }
             }
         }
         return results;
     }
 
-    /** One shape: B sequences, each decoding its token at position C - 1. */
-    public static Result run(CudaContext ctx, KernelModule module, int batch, int context, int reps) {
+    /** One shape: B sequences, each decoding its token at position C - 1, over a cache of the given dtype. */
+    public static Result run(CudaContext ctx, KernelModule module, int batch, int context, KvCacheDtype dtype,
+                             int reps) {
         CudaDriver d = ctx.driver();
         int width = R + DR;
         int blocksPerSeq = (context + BLOCK - 1) / BLOCK;
@@ -98,28 +109,31 @@ public final class MlaDecodeBench {
         MlaDecodePlan plan = MlaDecodePlan.of(seqOf, lengths, HEADS, ctx.device().multiprocessors());
         List<Long> owned = new ArrayList<>();
         try (Arena host = Arena.ofConfined()) {
-            long cacheFloats = (long) tables.length * BLOCK * width;
-            long cache = alloc(d, owned, 4 * cacheFloats);
-            d.memsetD32(cache, Float.floatToRawIntBits(0.01f), cacheFloats);
-            long cacheBf16 = alloc(d, owned, 2 * cacheFloats);   // the same rows in bf16 (cacheFloats is even)
-            int bf16 = Float.floatToRawIntBits(0.01f) >>> 16;
-            d.memsetD32(cacheBf16, bf16 | (bf16 << 16), cacheFloats / 2);
+            long cacheValues = (long) tables.length * BLOCK * width;   // even: width is
+            int elementBytes = dtype.bytesPerValue();
+            boolean isBf16 = dtype == KvCacheDtype.BF16;
+            long cache = alloc(d, owned, elementBytes * cacheValues);
+            int bf16 = Float.floatToRawIntBits(0.01f) >>> 16;          // 0.01 truncated to bf16, two per word
+            d.memsetD32(cache, isBf16 ? bf16 | bf16 << 16 : Float.floatToRawIntBits(0.01f),
+                    elementBytes * cacheValues / 4);
+            int kernelDtype = isBf16 ? KernelLimits.DTYPE_BF16 : KernelLimits.DTYPE_F32;
             long q = alloc(d, owned, 4L * batch * HEADS * width);
             d.memsetD32(q, Float.floatToRawIntBits(0.02f), (long) batch * HEADS * width);
             long out = alloc(d, owned, 4L * batch * HEADS * R);
-            long partialAcc = alloc(d, owned, 4L * plan.numWork() * HEADS * R);
-            long partialMl = alloc(d, owned, 8L * plan.numWork() * HEADS);
+            long partialAcc = alloc(d, owned, 4L * plan.launchItems() * HEADS * R);
+            long partialMl = alloc(d, owned, 8L * plan.launchItems() * HEADS);
             long dTables = upload(d, owned, host, tables);
-            long dWork = upload(d, owned, host, plan.work());
+            long dWork = upload(d, owned, host, plan.launchWork());
             long dSplitBase = upload(d, owned, host, plan.splitBase());
             long dPositions = upload(d, owned, host, positions);
             long dSeqOf = upload(d, owned, host, seqOf);
 
             Runnable decode = () -> {
                 module.launch(new MlaDecodeParams(q, cache, dTables, dWork, dSplitBase, partialAcc, partialMl, out,
-                        plan.numWork(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R, R,
-                        SCALE), new Grid(plan.numWork(), plan.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS,
-                        KernelLimits.mlaDecodeSharedBytes(R, DR)), ctx.streamHandle());
+                        plan.launchItems(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R, R,
+                        SCALE, kernelDtype), new Grid(plan.launchItems(), plan.headGroups(), 1,
+                        32 * KernelLimits.MLA_DECODE_WARPS, KernelLimits.mlaDecodeSharedBytes(R, DR, elementBytes)),
+                        ctx.streamHandle());
                 if (plan.needsCombine()) {
                     module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBase, out, batch, HEADS, R,
                             HEADS * R, R), new Grid(batch, HEADS, 1, KernelLimits.THREADS, 0), ctx.streamHandle());
@@ -127,11 +141,11 @@ public final class MlaDecodeBench {
             };
             Runnable attention = () -> module.launch(new AttentionParams(q, cache, 0, cache, out, 0, dPositions, dSeqOf,
                     dTables, 0, batch, HEADS, HEADS, width, 0, R, HEADS * width, width, width, 0, 0, 0, width, 0,
-                    HEADS * R, R, BLOCK, blocksPerSeq, SCALE), new Grid(batch, HEADS, 1, 32 * KernelLimits.ATTN_WARPS,
+                    HEADS * R, R, BLOCK, blocksPerSeq, SCALE, kernelDtype), new Grid(batch, HEADS, 1, 32 * KernelLimits.ATTN_WARPS,
                     KernelLimits.attentionSharedBytes(width, 0, R)), ctx.streamHandle());
             Runnable decodeTc = () -> {
-                module.launch(new MlaDecodeTcParams(q, cacheBf16, dTables, dWork, dSplitBase, partialAcc, partialMl,
-                        out, plan.numWork(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R,
+                module.launch(new MlaDecodeTcParams(q, cache, dTables, dWork, dSplitBase, partialAcc, partialMl,
+                        out, plan.launchItems(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R,
                         R, SCALE), MlaDecodeTc.grid(plan, HEADS, R, DR), ctx.streamHandle());
                 if (plan.needsCombine()) {
                     module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBase, out, batch, HEADS, R,
@@ -140,11 +154,9 @@ public final class MlaDecodeBench {
             };
             double decodeMs = time(ctx, decode, reps);
             double attentionMs = time(ctx, attention, reps);
-            double tcMs = time(ctx, decodeTc, reps);
-            long queries = 4L * batch * HEADS * width;
-            long bytes = 4L * batch * context * width + queries;
-            return new Result(batch, context, plan, decodeMs, attentionMs, bytes, tcMs,
-                    2L * batch * context * width + queries);
+            double tcMs = isBf16 ? time(ctx, decodeTc, reps) : Double.NaN;   // the tensor-core kernel reads bf16 only
+            long bytes = (long) elementBytes * batch * context * width + 4L * batch * HEADS * width;
+            return new Result(batch, context, dtype, plan, decodeMs, attentionMs, bytes, tcMs);
         } finally {
             ctx.synchronize();
             for (long p : owned) {

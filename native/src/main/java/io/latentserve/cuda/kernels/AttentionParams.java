@@ -50,9 +50,21 @@ public record AttentionParams(
         int outHeadStride,
         int blockSize,
         int maxBlocks,
-        float scale) implements KernelParams {
+        float scale,
+        int kvDtype) implements KernelParams {
 
     public static final String KERNEL = "ls_attention";
+
+    /** Keys and values in f32 (KernelLimits.DTYPE_F32): every launch that reads no bf16 cache. */
+    public AttentionParams(long q, long k1, long k2, long v, long out, long tokenRows, long positions, long seqOf,
+                           long blockTables, long ctxBase, int numWork, int numHeads, int groupSize, int d1, int d2,
+                           int dv, int qStride, int qHeadStride, int k1Stride, int k1HeadStride, int k2Stride,
+                           int k2HeadStride, int vStride, int vHeadStride, int outStride, int outHeadStride,
+                           int blockSize, int maxBlocks, float scale) {
+        this(q, k1, k2, v, out, tokenRows, positions, seqOf, blockTables, ctxBase, numWork, numHeads, groupSize, d1, d2,
+                dv, qStride, qHeadStride, k1Stride, k1HeadStride, k2Stride, k2HeadStride, vStride, vHeadStride,
+                outStride, outHeadStride, blockSize, maxBlocks, scale, KernelLimits.DTYPE_F32);
+    }
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             JAVA_LONG.withName("q"),
@@ -84,7 +96,7 @@ public record AttentionParams(
             JAVA_INT.withName("blockSize"),
             JAVA_INT.withName("maxBlocks"),
             JAVA_FLOAT.withName("scale"),
-            JAVA_INT.withName("pad0")).withName("LsAttentionParams");
+            JAVA_INT.withName("kvDtype")).withName("LsAttentionParams");
 
     @Override
     public String kernel() {
@@ -128,6 +140,7 @@ public record AttentionParams(
                 .i32(blockSize)
                 .i32(maxBlocks)
                 .f32(scale)
+                .i32(kvDtype)
                 .done();
     }
 }

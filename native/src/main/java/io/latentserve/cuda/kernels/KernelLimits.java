@@ -72,12 +72,23 @@ public final class KernelLimits {
     }
 
     /**
-     * Dynamic shared memory of one ls_mla_decode block: MLA_STAGES tiles of latent rows (r + dr floats each,
-     * padded to a multiple of 4),
+     * Dynamic shared memory of one ls_mla_decode block over an f32 cache: MLA_STAGES tiles of latent rows
+     * (r + dr floats each, padded to a multiple of 4),
      * 110,592 bytes at DeepSeek's 512 + 64: above the 48 KiB default, so the launch opts in (KernelModule).
      */
     public static int mlaDecodeSharedBytes(int r, int dr) {
-        return 4 * MLA_STAGES * MLA_TILE * ((r + dr + 3) & ~3);   // rows padded to 16 bytes (float4 reads)
+        return mlaDecodeSharedBytes(r, dr, 4);
+    }
+
+    /**
+     * As {@link #mlaDecodeSharedBytes(int, int)} for a cache of bytesPerValue (4 f32, 2 bf16): the tiles keep the
+     * cache's type, rows padded to 16 bytes (55,296 bytes for a bf16 cache at 512 + 64).
+     */
+    public static int mlaDecodeSharedBytes(int r, int dr, int bytesPerValue) {
+        if (bytesPerValue != 4 && bytesPerValue != 2) {
+            throw new IllegalArgumentException("ls_mla_decode reads f32 or bf16 caches, not " + bytesPerValue + "-byte values");
+        }
+        return MLA_STAGES * MLA_TILE * ((bytesPerValue * (r + dr) + 15) & ~15);
     }
 
     /**

@@ -14,13 +14,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * paged latent cache, one block per (work item = chunk of one query row's keys, group of heads).
  *
  * @param q [rows, ...] f32: row w, head h at q + w*qStride + h*qHeadStride, [r | dr]
- * @param cache latent cache rows of one layer, f32, stride cacheStride
+ * @param cache latent cache rows of one layer, f32 or bf16 (cacheDtype), stride cacheStride elements
  * @param blockTables [numSeqs, maxBlocks] int32
  * @param work [numWork, 4] int32: row, seq, start, end (key positions [start, end))
  * @param splitBase [rows + 1] int32: the work items of row w are splitBase[w] .. splitBase[w+1]-1
  * @param partialAcc [numWork, numHeads, r] f32
  * @param partialMl [numWork, numHeads, 2] f32
  * @param out [rows, ...] f32
+ * @param cacheDtype KernelLimits.DTYPE_F32 or DTYPE_BF16
  */
 public record MlaDecodeParams(
         long q,
@@ -42,9 +43,19 @@ public record MlaDecodeParams(
         int maxBlocks,
         int outStride,
         int outHeadStride,
-        float scale) implements KernelParams {
+        float scale,
+        int cacheDtype) implements KernelParams {
 
     public static final String KERNEL = "ls_mla_decode";
+
+    /** Over an f32 cache. */
+    public MlaDecodeParams(long q, long cache, long blockTables, long work, long splitBase, long partialAcc,
+                           long partialMl, long out, int numWork, int numHeads, int r, int dr, int qStride,
+                           int qHeadStride, int cacheStride, int blockSize, int maxBlocks, int outStride,
+                           int outHeadStride, float scale) {
+        this(q, cache, blockTables, work, splitBase, partialAcc, partialMl, out, numWork, numHeads, r, dr, qStride,
+                qHeadStride, cacheStride, blockSize, maxBlocks, outStride, outHeadStride, scale, KernelLimits.DTYPE_F32);
+    }
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             JAVA_LONG.withName("q"),
@@ -66,7 +77,9 @@ public record MlaDecodeParams(
             JAVA_INT.withName("maxBlocks"),
             JAVA_INT.withName("outStride"),
             JAVA_INT.withName("outHeadStride"),
-            JAVA_FLOAT.withName("scale")).withName("LsMlaDecodeParams");
+            JAVA_FLOAT.withName("scale"),
+            JAVA_INT.withName("cacheDtype"),
+            JAVA_INT.withName("pad0")).withName("LsMlaDecodeParams");
 
     @Override
     public String kernel() {
@@ -101,6 +114,7 @@ public record MlaDecodeParams(
                 .i32(outStride)
                 .i32(outHeadStride)
                 .f32(scale)
+                .i32(cacheDtype)
                 .done();
     }
 }

@@ -3,6 +3,7 @@ package io.latentserve.cuda.backend;
 import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.Tensor;
@@ -17,11 +18,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
  * MLA attention (decompressed prefill, absorbed decode, and AUTO mixing both in one batch) and paged
  * MHA/GQA against the CPU backend: several sequences per batch, prefixes already in the cache (as after a
  * prefix-cache hit or in decode), contexts ending just before, on and after block boundaries, block
- * tables out of order, block sizes 1, 16 and 64.
+ * tables out of order, block sizes 1, 16 and 64. Also over a bf16 cache on both backends: both round each
+ * written value to nearest even, so they attend over the same values and the tolerance stays the f32 one.
  */
 @Tag("gpu")
 class CudaAttentionGpuTest {
@@ -103,13 +107,18 @@ class CudaAttentionGpuTest {
     }
 
     void mla(MlaShape sh, int blockSize, int[][] seqs, MlaMode mode) {
+        mla(sh, blockSize, seqs, mode, KvCacheDtype.F32);
+    }
+
+    void mla(MlaShape sh, int blockSize, int[][] seqs, MlaMode mode, KvCacheDtype dtype) {
         Layout l = layout(blockSize, seqs);
         int h = sh.numHeads();
         int width = sh.cacheWidth();
         Tensor[] kvB = b.weight(DType.BF16, h * (sh.qkNopeHeadDim() + sh.vHeadDim()), sh.kvLoraRank(),
                 GpuBackends.random(rnd, h * (sh.qkNopeHeadDim() + sh.vHeadDim()) * sh.kvLoraRank(),
                         1 / Math.sqrt(sh.kvLoraRank())));
-        KvCache[] caches = {b.cuda.kvCache(1, l.blocks(), blockSize, width), b.cpu.kvCache(1, l.blocks(), blockSize, width)};
+        KvCache[] caches = {b.cuda.kvCache(1, l.blocks(), blockSize, width, dtype),
+                b.cpu.kvCache(1, l.blocks(), blockSize, width, dtype)};
         try (KvCache g = caches[0]; KvCache c = caches[1]) {
             fillCache(l, seqs, width, caches);
             int tokens = l.batch().numTokens();
@@ -124,13 +133,16 @@ class CudaAttentionGpuTest {
             }
             boolean decode = Arrays.stream(seqs).allMatch(x -> x[1] == 1);
             String kernel = switch (mode) {
-                case ABSORBED -> decode ? "ls_mla_decode+combine (MLA absorbed)" : "ls_attention (MLA absorbed)";
+                case ABSORBED -> !decode ? "ls_attention (MLA absorbed)"
+                        : dtype == KvCacheDtype.BF16 && MlaDecodeTc.supports(h, sh.kvLoraRank(), sh.qkRopeHeadDim(),
+                        Integer.MAX_VALUE) ? "ls_mla_decode_tc+combine (MLA absorbed)"
+                        : "ls_mla_decode+combine (MLA absorbed)";
                 case DECOMPRESSED -> gemmPrefill(l.batch()) ? "cuBLAS + ls_causal_softmax (MLA prefill)"
                         : "ls_attention (MLA prefill)";
                 case AUTO -> "ls_attention (MLA auto)";
             };
-            GpuReport.check(kernel, "H " + h + " r " + sh.kvLoraRank() + " " + l.text(),
-                    GpuReport.maxRelErr(out[0], out[1]), TOL);
+            GpuReport.check(kernel + (dtype == KvCacheDtype.BF16 ? " bf16 cache" : ""),
+                    "H " + h + " r " + sh.kvLoraRank() + " " + l.text(), GpuReport.maxRelErr(out[0], out[1]), TOL);
         }
     }
 
@@ -180,11 +192,15 @@ class CudaAttentionGpuTest {
 
     /** Decode batches (one new token per sequence) of the given context lengths: ls_mla_decode + ls_mla_combine. */
     void mlaDecode(MlaShape sh, int blockSize, int... contexts) {
+        mlaDecode(sh, blockSize, KvCacheDtype.F32, contexts);
+    }
+
+    void mlaDecode(MlaShape sh, int blockSize, KvCacheDtype dtype, int... contexts) {
         int[][] seqs = new int[contexts.length][];
         for (int i = 0; i < contexts.length; i++) {
             seqs[i] = new int[]{contexts[i] - 1, 1};
         }
-        mla(sh, blockSize, seqs, MlaMode.ABSORBED);
+        mla(sh, blockSize, seqs, MlaMode.ABSORBED, dtype);
     }
 
     @Test
@@ -223,9 +239,14 @@ class CudaAttentionGpuTest {
     }
 
     void gqa(int heads, int kvHeads, int headDim, int blockSize, int[][] seqs) {
+        gqa(heads, kvHeads, headDim, blockSize, seqs, KvCacheDtype.F32);
+    }
+
+    void gqa(int heads, int kvHeads, int headDim, int blockSize, int[][] seqs, KvCacheDtype dtype) {
         Layout l = layout(blockSize, seqs);
         int width = 2 * kvHeads * headDim;
-        KvCache[] caches = {b.cuda.kvCache(1, l.blocks(), blockSize, width), b.cpu.kvCache(1, l.blocks(), blockSize, width)};
+        KvCache[] caches = {b.cuda.kvCache(1, l.blocks(), blockSize, width, dtype),
+                b.cpu.kvCache(1, l.blocks(), blockSize, width, dtype)};
         try (KvCache g = caches[0]; KvCache c = caches[1]) {
             fillCache(l, seqs, width, caches);
             int tokens = l.batch().numTokens();
@@ -239,9 +260,50 @@ class CudaAttentionGpuTest {
                 be.gqaAttention(qi, caches[i], 0, heads, kvHeads, headDim, scale, l.batch(), oi);
                 out[i] = be.toHost(oi);
             }
-            GpuReport.check("ls_attention (GQA)", heads + "/" + kvHeads + " heads x " + headDim + " " + l.text(),
+            GpuReport.check("ls_attention (GQA)" + (dtype == KvCacheDtype.BF16 ? " bf16 cache" : ""), heads + "/" + kvHeads + " heads x " + headDim + " " + l.text(),
                     GpuReport.maxRelErr(out[0], out[1]), TOL);
         }
+    }
+
+    /**
+     * A bf16 cache in every path that reads it: the decompressed gather (bf16 -> f32), ls_attention (absorbed over
+     * several tokens, GQA over [K | V] with V at a bf16 offset) and ls_mla_decode (bf16 shared tiles; odd widths
+     * take its per-value copies). Small shapes, so the emulation runs them in reasonable time.
+     */
+    @Test
+    void bf16CacheTinyShapes() {
+        MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);
+        MlaShape odd = new MlaShape(3, 8, 7, 8, 40, 0.3f);   // rows of 47 values: not 16-byte multiples in bf16
+        for (MlaMode mode : MlaMode.values()) {
+            mla(tiny, 16, new int[][]{{0, 37}, {70, 1}, {63, 2}, {0, 1}}, mode, KvCacheDtype.BF16);
+        }
+        mlaDecode(tiny, 16, KvCacheDtype.BF16, 1, 63, 64, 65);
+        mlaDecode(odd, 16, KvCacheDtype.BF16, 70, 5, 33);
+        gqa(6, 3, 40, 16, new int[][]{{31, 1}, {0, 32}}, KvCacheDtype.BF16);
+        gqa(4, 2, 15, 1, new int[][]{{2, 3}}, KvCacheDtype.BF16);   // odd row width: values at odd element offsets
+    }
+
+    /** V2-Lite shapes over a bf16 cache: decode with one split and several, and a prefill continuing a prefix. */
+    @Test
+    void bf16CacheV2LiteShapes() {
+        MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
+        mlaDecode(v2, 64, KvCacheDtype.BF16, 1000, 63, 64, 65);
+        mlaDecode(v2, 16, KvCacheDtype.BF16, 4096);
+        mla(v2, 64, new int[][]{{200, 30}, {63, 1}}, MlaMode.AUTO, KvCacheDtype.BF16);
+    }
+
+    /**
+     * Shapes ls_mla_decode_tc takes (r and r + dr multiples of 16) over a bf16 cache: decode rows go to the
+     * tensor-core kernel (the V2-Lite case above too), in every mode and mixed with prefill chunks.
+     */
+    @Test
+    void bf16CacheTensorCoreDecode() {
+        MlaShape small = new MlaShape(4, 16, 16, 16, 32, 0.25f);
+        assertTrue(MlaDecodeTc.supports(small.numHeads(), small.kvLoraRank(), small.qkRopeHeadDim(), 232448));
+        mlaDecode(small, 16, KvCacheDtype.BF16, 1, 31, 32, 33, 300);
+        mla(small, 16, new int[][]{{0, 37}, {70, 1}, {63, 1}, {0, 1}}, MlaMode.AUTO, KvCacheDtype.BF16);
+        MlaShape manyHeads = new MlaShape(20, 16, 16, 16, 64, 0.2f);   // two head groups, the second padded
+        mlaDecode(manyHeads, 64, KvCacheDtype.BF16, 5, 200);
     }
 
     @Test

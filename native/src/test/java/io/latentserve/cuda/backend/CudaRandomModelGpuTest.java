@@ -3,6 +3,7 @@ package io.latentserve.cuda.backend;
 import io.latentserve.model.perf.KnownShapes;
 import io.latentserve.model.RandomModels;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.CausalLM;
@@ -23,7 +24,8 @@ import java.util.SplittableRandom;
  * Random models run on both backends from the same weights and compared step by step: a DeepSeek-V2-Lite
  * shaped model (real layer shapes, 3 layers: one dense, two MoE), small DeepSeek-V2 models with q-LoRA and
  * group-limited routing in each MLA form, and a DeepSeek LLM (Llama) model with GQA. Each runs a batch of
- * two prefills of different lengths, then decode steps of both sequences together.
+ * two prefills of different lengths, then decode steps of both sequences together. The bf16 KV cache is
+ * compared the same way, CUDA bf16 against CPU bf16 (the same rounded cache values on both sides).
  */
 @Tag("gpu")
 class CudaRandomModelGpuTest {
@@ -44,11 +46,15 @@ class CudaRandomModelGpuTest {
 
     /** Runs the same steps on [CUDA model, CPU model] and checks logits (relative to their scale) and argmax. */
     static void compare(String name, CausalLM[] models, int vocab, double tolerance, long seed) {
+        compare(name, models, vocab, tolerance, seed, KvCacheDtype.F32);
+    }
+
+    static void compare(String name, CausalLM[] models, int vocab, double tolerance, long seed, KvCacheDtype dtype) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int[][] prompts = {rnd.ints(17, 0, vocab).toArray(), rnd.ints(40, 0, vocab).toArray()};
         int decodeSteps = 3;
         int[][] tables = {{7, 2, 5, 0}, {1, 6, 3, 4}};
-        KvCache[] caches = {models[0].newKvCache(8, BLOCK), models[1].newKvCache(8, BLOCK)};
+        KvCache[] caches = {models[0].newKvCache(8, BLOCK, dtype), models[1].newKvCache(8, BLOCK, dtype)};
         try (KvCache g = caches[0]; KvCache c = caches[1]) {
             int[] next = new int[2];
             int[] positions = {0, 0};
@@ -68,7 +74,8 @@ class CudaRandomModelGpuTest {
                     }
                     next[s] = want;
                 }
-                String shape = name + (step == 0 ? " prefill 17 + 40" : " decode step " + step);
+                String shape = name + (dtype == KvCacheDtype.BF16 ? ", bf16 cache" : "")
+                        + (step == 0 ? " prefill 17 + 40" : " decode step " + step);
                 GpuReport.check("model logits vs CPU", shape, err, tolerance);
                 GpuReport.checkExact("model argmax vs CPU", shape, argmaxDiffer, 2);
                 positions = new int[]{positions[0] + tokens[0].length, positions[1] + tokens[1].length};
@@ -119,6 +126,23 @@ class CudaRandomModelGpuTest {
             } finally {
                 store.close();
             }
+        }
+    }
+
+    /** A bf16 KV cache on both backends: prefill (decompressed gather), decode (ls_mla_decode), and GQA. */
+    @Test
+    void modelsWithABf16CacheAgree() {
+        ModelConfig v2 = RandomModels.deepseekConfig(true, true);
+        try (RandomTensorStore store = new RandomTensorStore(v2, 31)) {
+            CausalLM[] models = {new DeepseekV2Model(v2, new Weights(store, b.cuda)),
+                    new DeepseekV2Model(v2, new Weights(store, b.cpu))};
+            compare("tiny V2 q-LoRA, group-limited AUTO", models, v2.vocabSize(), 1e-3, 2, KvCacheDtype.BF16);
+        }
+        ModelConfig llama = RandomModels.llamaConfig(8, 2);
+        try (RandomTensorStore store = new RandomTensorStore(llama, 8)) {
+            CausalLM[] models = {new LlamaModel(llama, new Weights(store, b.cuda)),
+                    new LlamaModel(llama, new Weights(store, b.cpu))};
+            compare("DeepSeek LLM (Llama) GQA 8/2", models, llama.vocabSize(), 1e-3, 3, KvCacheDtype.BF16);
         }
     }
 

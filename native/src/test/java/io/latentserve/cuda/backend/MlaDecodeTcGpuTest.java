@@ -115,19 +115,19 @@ class MlaDecodeTcGpuTest {
             long dq = own(owned, upload(d, host, q, false));
             long dCache = own(owned, upload(d, host, cache, tensorCores));
             long dTables = own(owned, upload(d, host, tables));
-            long dWork = own(owned, upload(d, host, plan.work()));
+            long dWork = own(owned, upload(d, host, plan.launchWork()));
             long dSplitBase = own(owned, upload(d, host, plan.splitBase()));
             long out = own(owned, upload(d, host, new float[rows * heads * r], false));
-            long partialAcc = own(owned, d.memAlloc(Math.max(16, 4L * plan.numWork() * heads * r)));
-            long partialMl = own(owned, d.memAlloc(Math.max(16, 8L * plan.numWork() * heads)));
+            long partialAcc = own(owned, d.memAlloc(Math.max(16, 4L * plan.launchItems() * heads * r)));
+            long partialMl = own(owned, d.memAlloc(Math.max(16, 8L * plan.launchItems() * heads)));
             if (tensorCores) {
                 module.launch(new MlaDecodeTcParams(dq, dCache, dTables, dWork, dSplitBase, partialAcc, partialMl, out,
-                        plan.numWork(), heads, r, dr, heads * width, width, width, blockSize, maxBlocks, heads * r, r,
+                        plan.launchItems(), heads, r, dr, heads * width, width, width, blockSize, maxBlocks, heads * r, r,
                         scale), MlaDecodeTc.grid(plan, heads, r, dr), ctx.streamHandle());
             } else {
                 module.launch(new MlaDecodeParams(dq, dCache, dTables, dWork, dSplitBase, partialAcc, partialMl, out,
-                        plan.numWork(), heads, r, dr, heads * width, width, width, blockSize, maxBlocks, heads * r, r,
-                        scale), new Grid(plan.numWork(), plan.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS,
+                        plan.launchItems(), heads, r, dr, heads * width, width, width, blockSize, maxBlocks, heads * r, r,
+                        scale), new Grid(plan.launchItems(), plan.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS,
                         KernelLimits.mlaDecodeSharedBytes(r, dr)), ctx.streamHandle());
             }
             if (plan.needsCombine()) {

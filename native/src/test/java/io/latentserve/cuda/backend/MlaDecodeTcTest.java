@@ -49,7 +49,7 @@ class MlaDecodeTcTest {
         int[] lengths = {4096, 4096, 70};
         MlaDecodePlan plan = MlaDecodePlan.of(new int[]{0, 1, 2}, lengths, 128, 132);
         Grid g = MlaDecodeTc.grid(plan, 128, 512, 64);
-        assertEquals(plan.numWork(), g.gx());
+        assertEquals(plan.launchItems(), g.gx());
         assertEquals(8, g.gy());
         assertEquals(1, g.gz());
         assertEquals(256, g.threads());

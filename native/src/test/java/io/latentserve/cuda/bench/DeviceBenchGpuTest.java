@@ -32,6 +32,8 @@ class DeviceBenchGpuTest {
             assertTrue(r.value() > 0 && Double.isFinite(r.value()), r.toString());
         }
         assertTrue(printed.contains("| decode step (model forward)"), printed);
+        assertTrue(printed.contains("KV cache") && printed.contains("(bf16, "), "a bf16 cache by default: " + printed);
+        assertTrue(printed.contains("bf16 cache here"), printed);
         String report = Files.readString(json);
         assertTrue(report.startsWith("{\"gpu\":") && report.contains("\"prefill (model forward)\"")
                 && report.contains("\"profiles\":[{"), report);
@@ -42,8 +44,9 @@ class DeviceBenchGpuTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         List<BenchRow> rows = new DeviceBench(DeviceBench.parse(new String[]{"--shapes", "tiny", "--layers", "2",
                 "--batches", "2", "--contexts", "40", "--prefill-tokens", "0", "--steps", "3", "--activation-gib", "1",
-                "--graphs", "true"}), new PrintStream(buf, true, StandardCharsets.UTF_8)).run();
+                "--graphs", "true", "--kv-cache-dtype", "f32"}), new PrintStream(buf, true, StandardCharsets.UTF_8)).run();
         String printed = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("(f32, ") && printed.contains("f32 cache here"), printed);
         assertEquals(2 + 1, rows.size(), printed);
         assertEquals("decode step (forward, CUDA graphs)", rows.get(2).name(), printed);
         assertTrue(rows.get(2).value() > 0 && Double.isFinite(rows.get(2).value()), printed);

@@ -117,11 +117,28 @@ class KernelParamsLayoutTest {
         try (var arena = java.lang.foreign.Arena.ofConfined()) {
             var d = new MlaDecodeParams(1, 2, 3, 4, 5, 6, 7, 0x8888L, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0.5f);
             var seg = d.write(arena);
-            assertEquals(112, seg.byteSize());
+            assertEquals(120, seg.byteSize());
             assertEquals(0x8888L, seg.get(ValueLayout.JAVA_LONG, 56));
             assertEquals(9, seg.get(ValueLayout.JAVA_INT, 64));
             assertEquals(19, seg.get(ValueLayout.JAVA_INT, 104));
             assertEquals(0.5f, seg.get(ValueLayout.JAVA_FLOAT, 108));
+            assertEquals(KernelLimits.DTYPE_F32, seg.get(ValueLayout.JAVA_INT, 112), "the short form reads an f32 cache");
+            var b = new MlaDecodeParams(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0.5f,
+                    KernelLimits.DTYPE_BF16);
+            assertEquals(KernelLimits.DTYPE_BF16, b.write(arena).get(ValueLayout.JAVA_INT, 112));
+            assertEquals(110_592, KernelLimits.mlaDecodeSharedBytes(512, 64));
+            assertEquals(55_296, KernelLimits.mlaDecodeSharedBytes(512, 64, 2), "bf16 tiles: half");
+            assertEquals(3 * 16 * 96, KernelLimits.mlaDecodeSharedBytes(40, 7, 2), "47 bf16 rows padded to 96 bytes");
+            var a = new AttentionParams(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                    23, 24, 25, 26, 27, 28, 0.25f, KernelLimits.DTYPE_BF16);
+            seg = a.write(arena);
+            assertEquals(0.25f, seg.get(ValueLayout.JAVA_FLOAT, AttentionParams.LAYOUT.byteSize() - 8));
+            assertEquals(KernelLimits.DTYPE_BF16, seg.get(ValueLayout.JAVA_INT, AttentionParams.LAYOUT.byteSize() - 4));
+            var copy = new CopyRowsParams(1, 2, 3, 4, 5, 6, 7, 8, KernelLimits.DTYPE_F32, KernelLimits.DTYPE_BF16);
+            seg = copy.write(arena);
+            assertEquals(56, seg.byteSize());
+            assertEquals(KernelLimits.DTYPE_F32, seg.get(ValueLayout.JAVA_INT, 48));
+            assertEquals(KernelLimits.DTYPE_BF16, seg.get(ValueLayout.JAVA_INT, 52));
             var tc = new MlaDecodeTcParams(1, 0x2222L, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0.25f);
             seg = tc.write(arena);
             assertEquals(112, seg.byteSize());

@@ -4,6 +4,7 @@ import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.backend.CudaBackend;
 import io.latentserve.cuda.bench.BenchRow;
 import io.latentserve.cuda.bench.DeviceCeilings;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.DeepseekV2Model;
 import io.latentserve.model.graph.Weights;
@@ -32,7 +33,9 @@ import java.util.stream.Collectors;
  * server's default and switch), for A/B runs of the logits copy.
  *
  * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
- *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--device-sampling on|off] [--json FILE]</pre>
+ *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--device-sampling on|off]
+ *     [--kv-cache-dtype bf16|f32] [--json FILE]</pre>
+ * The KV cache is bf16 unless --kv-cache-dtype f32, as in the device suite (the bound counts a bf16 cache).
  */
 public final class DeviceEngineBench {
     private DeviceEngineBench() {
@@ -46,6 +49,7 @@ public final class DeviceEngineBench {
         boolean graphs = false;
         boolean deviceSampling = EngineConfig.DEFAULT_DEVICE_SAMPLING;
         Path json = null;
+        KvCacheDtype cacheDtype = KvCacheDtype.BF16;
         for (int i = 0; i + 1 < argv.length; i += 2) {
             String v = argv[i + 1];
             switch (argv[i]) {
@@ -56,6 +60,7 @@ public final class DeviceEngineBench {
                 case "--graphs" -> graphs = Boolean.parseBoolean(v);
                 case "--device-sampling" -> deviceSampling = "on".equals(v) || Boolean.parseBoolean(v);
                 case "--json" -> json = Path.of(v);
+                case "--kv-cache-dtype" -> cacheDtype = KvCacheDtype.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
             }
         }
@@ -63,36 +68,38 @@ public final class DeviceEngineBench {
             throw new IllegalArgumentException("--tokenizer FILE (a DeepSeek tokenizer.json) is required");
         }
         run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, deviceSampling,
+                cacheDtype,
                 json, System.out);
     }
 
     static void run(Tokenizer tokenizer, int[] batches, int[] contexts, int newTokens, boolean graphs,
-                    boolean deviceSampling, Path json, PrintStream out) throws InterruptedException, IOException {
+                    boolean deviceSampling, KvCacheDtype cacheDtype, Path json, PrintStream out)
+            throws InterruptedException, IOException {
         ModelConfig config = KnownShapes.deepseekV2Lite(KnownShapes.V2_LITE_LAYERS);
         RooflineBound bound = new RooflineBound(config);
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
         int maxContext = Arrays.stream(contexts).max().orElseThrow();
         long blocks = (long) maxBatch * ((maxContext + newTokens + EngineBench.BLOCK_SIZE) / EngineBench.BLOCK_SIZE + 1);
-        long kvBytes = blocks * EngineBench.BLOCK_SIZE * config.kvCacheWidth() * 4L * config.numHiddenLayers()
-                + (1L << 30);
+        long kvBytes = blocks * EngineBench.BLOCK_SIZE * config.kvCacheWidth() * cacheDtype.bytesPerValue()
+                * config.numHiddenLayers() + (1L << 30);
         List<BenchRow> rows = new ArrayList<>();
         CudaContext ctx = CudaContext.open(0, config.parameterCount() * 2 + (1L << 30), kvBytes, 16L << 30);
         try (CudaBackend backend = CudaBackend.create(ctx, graphs)) {
             DeviceCeilings ceilings = DeviceCeilings.measure(ctx);
             try (DeepseekV2Model model = new DeepseekV2Model(config,
                     new Weights(new HashedTensorStore(config, 42), backend))) {
-                EngineBench.run(model, tokenizer, 1, 64, 4, 8192);   // warm-up: first launches, JIT
+                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype);   // warm-up: first launches, JIT
                 for (int c : contexts) {
                     for (int b : batches) {
                         EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192,
-                                deviceSampling);
+                                deviceSampling, cacheDtype);
                         String shape = "B " + b + ", context " + c;
                         double decodeBound = b / bound.decodeStepSeconds(b, c + newTokens / 2, 2, 2,
                                 ceilings.copyBytesPerSecond());
                         rows.add(print(out, new BenchRow("engine decode" + (graphs ? " (CUDA graphs)" : ""), shape,
                                 r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
-                                "%d requests x %d new tokens through the scheduler, %s sampling", b, newTokens,
-                                r.deviceSampling() ? "device" : "host"))));
+                                "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache", b,
+                                newTokens, r.deviceSampling() ? "device" : "host", cacheDtype))));
                         rows.add(print(out, new BenchRow("engine prefill", shape, r.prefillTokensPerSecond(),
                                 ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(c), "tok/s",
                                 "until every request has its first token (chunks of 8192)")));

@@ -1,5 +1,6 @@
 package io.latentserve.server.bench;
 
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.tokenizer.Tokenizer;
 import io.latentserve.server.engine.Engine;
@@ -37,25 +38,34 @@ public final class EngineBench {
     private EngineBench() {
     }
 
-    /** As {@link #run(CausalLM, Tokenizer, int, int, int, int, boolean)} with the server's default sampling side. */
+    /** As {@link #run(CausalLM, Tokenizer, int, int, int, int, boolean, KvCacheDtype)} with the server's defaults. */
     public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
                              int maxBatchedTokens) throws InterruptedException {
-        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, EngineConfig.DEFAULT_DEVICE_SAMPLING);
+        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, EngineConfig.DEFAULT_DEVICE_SAMPLING,
+                KvCacheDtype.F32);
+    }
+
+    /** With an f32 KV cache. */
+    public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
+                             int maxBatchedTokens, boolean deviceSampling) throws InterruptedException {
+        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, deviceSampling, KvCacheDtype.F32);
     }
 
     /**
      * Runs B requests of context prompt tokens and newTokens new tokens each through a fresh engine; with
-     * deviceSampling (the engine's switch) a backend that samples rows itself does so.
+     * deviceSampling (the engine's switch) a backend that samples rows itself does so; the KV cache is of
+     * cacheDtype.
      */
     public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
-                             int maxBatchedTokens, boolean deviceSampling) throws InterruptedException {
+                             int maxBatchedTokens, boolean deviceSampling, KvCacheDtype cacheDtype)
+            throws InterruptedException {
         if (batch < 1 || context < 1 || newTokens < 2 || maxBatchedTokens < 1) {
             throw new IllegalArgumentException("batch, context >= 1, new tokens >= 2, batched tokens >= 1");
         }
         int maxLen = context + newTokens + 1;
         int blocksPerSeq = (maxLen + BLOCK_SIZE - 1) / BLOCK_SIZE;
         EngineConfig config = new EngineConfig(batch, maxBatchedTokens, BLOCK_SIZE, batch * blocksPerSeq + 1, maxLen,
-                batch, deviceSampling);
+                batch, deviceSampling, cacheDtype);
         int vocab = model.config().vocabSize();
         SplittableRandom rnd = new SplittableRandom(31L * batch + context);
         try (Engine engine = new Engine(model, tokenizer, config, EngineListener.NONE);

@@ -5,6 +5,7 @@ import io.latentserve.cuda.bench.DeviceBench;
 import io.latentserve.model.LoadedModel;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.DeviceSelector;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.graph.DeepseekV2Model;
@@ -29,9 +30,11 @@ public final class BenchCommand {
     public static final String USAGE = """
             usage: latentserve bench [--config builtin|v2-lite] [--layers N] [--model DIR] [--prompt-tokens N]
                                      [--decode-tokens N] [--rounds N] [--device auto|cpu|cuda]
+                                     [--kv-cache-dtype f32|bf16]
               --config builtin   the built-in demo model (default)
               --config v2-lite   random weights with DeepSeek-V2-Lite's real layer shapes, --layers layers (default 4)
               --model DIR        a checkpoint folder instead
+              --kv-cache-dtype   the KV cache's element type (default f32; bf16 halves the cache bytes decode reads)
             with --device cuda and neither --config nor --model, the GPU suite: DeepSeek-V2-Lite at full size with
             random weights made on the GPU; measured ceilings, kernel rows, decode steps at batch x context and
             prefill, each beside its hardware bound and with where its time goes
@@ -52,6 +55,7 @@ public final class BenchCommand {
         int decodeTokens = args.integer("decode-tokens", 32);
         int rounds = args.integer("rounds", 2);
         String device = args.string("device", "auto");
+        KvCacheDtype cacheDtype = kvCacheDtype(args.string("kv-cache-dtype", "f32"));
         args.rejectUnknown();
         if (promptTokens < 1 || decodeTokens < 2 || rounds < 1 || layers < 1) {
             throw new Args.UsageException("--prompt-tokens and --rounds must be >= 1, --decode-tokens >= 2");
@@ -60,16 +64,17 @@ public final class BenchCommand {
             MemoryBandwidth bandwidth = new MemoryBandwidth(Runtime.getRuntime().availableProcessors());
             try (CausalLM model = open(configName, layers, modelDir, backend, err)) {
                 ModelConfig c = model.config();
-                out.printf("model: %s, %d layers, %.3f B parameters; backend %s%n", describe(configName, modelDir),
-                        c.numHiddenLayers(), c.parameterCount() / 1e9, backend.name());
+                out.printf("model: %s, %d layers, %.3f B parameters; backend %s, %s KV cache%n",
+                        describe(configName, modelDir), c.numHiddenLayers(), c.parameterCount() / 1e9, backend.name(),
+                        cacheDtype);
                 int[] prompt = new SplittableRandom(1).ints(promptTokens, 0, Math.min(c.vocabSize(), 100000)).toArray();
-                var generator = new SingleSequenceGenerator(model);
+                var generator = new SingleSequenceGenerator(model, cacheDtype);
                 generator.generate(prompt, 2, SamplingParams.greedy(), -1, t -> { }); // warm-up: JIT, page cache
                 for (int r = 1; r <= rounds; r++) {
                     double bwBefore = bandwidth.measure(3);
                     var result = generator.generate(prompt, decodeTokens, SamplingParams.greedy(), -1, t -> { });
                     double bwAfter = bandwidth.measure(3);
-                    report(out, r, c, result, (bwBefore + bwAfter) / 2);
+                    report(out, r, c, result, (bwBefore + bwAfter) / 2, cacheDtype);
                 }
             }
         }
@@ -104,12 +109,22 @@ public final class BenchCommand {
         return 0;
     }
 
-    private static void report(PrintStream out, int round, ModelConfig c, SingleSequenceGenerator.Result r, double bw) {
+    /** The --kv-cache-dtype value, or a usage error naming the accepted ones. */
+    static KvCacheDtype kvCacheDtype(String value) {
+        try {
+            return KvCacheDtype.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("--kv-cache-dtype: " + e.getMessage());
+        }
+    }
+
+    private static void report(PrintStream out, int round, ModelConfig c, SingleSequenceGenerator.Result r, double bw,
+                               KvCacheDtype cacheDtype) {
         int n = r.tokens().size();
         double prefillTps = r.promptIds().length / (r.prefillNanos() / 1e9);
         double decodeTps = (n - 1) / (r.decodeNanos() / 1e9);
         int meanContext = r.promptIds().length + n / 2;
-        double bytesPerToken = new RooflineBound(c).decodeStepBytes(1, meanContext, 2, 4);
+        double bytesPerToken = new RooflineBound(c).decodeStepBytes(1, meanContext, 2, cacheDtype.bytesPerValue());
         double boundTps = bw / bytesPerToken;
         out.printf("round %d: memory bandwidth (triad) %.1f GB/s%n", round, bw / 1e9);
         out.printf("  prefill %d tokens: %.1f tok/s%n", r.promptIds().length, prefillTps);

@@ -1,6 +1,7 @@
 package io.latentserve.server.cli;
 
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.graph.ForwardBatch;
 import io.latentserve.server.engine.sample.SampledToken;
@@ -11,6 +12,7 @@ import io.latentserve.server.engine.sample.TokenHistory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -22,6 +24,7 @@ public final class SingleSequenceGenerator {
     private static final int BLOCK_SIZE = 16;
 
     private final CausalLM model;
+    private final KvCacheDtype cacheDtype;
     private final Sampler sampler = new Sampler();
 
     /** What a generation produced, with timings of its two phases. */
@@ -33,7 +36,13 @@ public final class SingleSequenceGenerator {
     }
 
     public SingleSequenceGenerator(CausalLM model) {
+        this(model, KvCacheDtype.F32);
+    }
+
+    /** Generates with a KV cache of the given element type. */
+    public SingleSequenceGenerator(CausalLM model, KvCacheDtype cacheDtype) {
         this.model = model;
+        this.cacheDtype = Objects.requireNonNull(cacheDtype, "cacheDtype");
     }
 
     /**
@@ -59,7 +68,7 @@ public final class SingleSequenceGenerator {
         String finish = "length";
         long start = System.nanoTime();
         long prefillNanos = 0;
-        try (KvCache cache = model.newKvCache(table.length, BLOCK_SIZE)) {
+        try (KvCache cache = model.newKvCache(table.length, BLOCK_SIZE, cacheDtype)) {
             float[] logits = model.forward(ForwardBatch.of(new int[][]{promptIds}, new int[]{0},
                     new int[][]{table}, BLOCK_SIZE), cache)[0];
             prefillNanos = System.nanoTime() - start;

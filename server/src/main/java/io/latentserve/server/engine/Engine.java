@@ -51,7 +51,7 @@ public final class Engine implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.listener = listener == null ? EngineListener.NONE : listener;
-        this.cache = model.newKvCache(config.numBlocks(), config.blockSize());
+        this.cache = model.newKvCache(config.numBlocks(), config.blockSize(), config.kvCacheDtype());
         this.kv = new KvCacheManager(new BlockPool(config.numBlocks()), config.blockSize());
         this.scheduler = new Scheduler(config, kv);
         this.runner = new ModelRunner(model, cache, kv, config.deviceSampling() && model.backend().samplesRows());

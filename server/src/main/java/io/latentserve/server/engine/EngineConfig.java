@@ -1,5 +1,9 @@
 package io.latentserve.server.engine;
 
+import io.latentserve.model.backend.KvCacheDtype;
+
+import java.util.Objects;
+
 /**
  * Scheduler and cache limits.
  *
@@ -11,19 +15,28 @@ package io.latentserve.server.engine;
  * @param maxQueuedRequests   waiting requests beyond which submissions are refused (429)
  * @param deviceSampling      let a backend that can sample on the device do so for requests that need nothing
  *                            else (no bias, penalties, min-p or logprobs); the tokens are the same either way
+ * @param kvCacheDtype        element type of the KV cache (--kv-cache-dtype; f32 unless asked)
  */
 public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
-                           int maxQueuedRequests, boolean deviceSampling) {
+                           int maxQueuedRequests, boolean deviceSampling, KvCacheDtype kvCacheDtype) {
     /** The server's default (serve --device-sampling, and the engine benchmarks): on where the backend can. */
     public static final boolean DEFAULT_DEVICE_SAMPLING = true;
 
-    /** With device sampling at its default. */
+    /** With device sampling at its default and an f32 KV cache. */
     public EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
                         int maxQueuedRequests) {
         this(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, DEFAULT_DEVICE_SAMPLING);
     }
 
+    /** With an f32 KV cache. */
+    public EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
+                        int maxQueuedRequests, boolean deviceSampling) {
+        this(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, deviceSampling,
+                KvCacheDtype.F32);
+    }
+
     public EngineConfig {
+        Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
         if (maxNumSeqs < 1 || maxBatchedTokens < 1 || numBlocks < 1 || maxModelLen < 2 || maxQueuedRequests < 1) {
             throw new IllegalArgumentException("engine limits must be positive: " + this);
         }

@@ -33,6 +33,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void kvCacheDtypeIsAnOptionOfBothBenchmarks() {
+        var suite = io.latentserve.cuda.bench.DeviceBench.parse(new String[]{"--kv-cache-dtype", "f32"});
+        assertEquals(io.latentserve.model.backend.KvCacheDtype.F32, suite.kvCacheDtype());
+        assertEquals(io.latentserve.model.backend.KvCacheDtype.BF16,
+                io.latentserve.cuda.bench.DeviceBench.Options.defaults().kvCacheDtype(), "the bound's cache by default");
+        var e = assertThrows(Args.UsageException.class, () -> BenchCommand.run(
+                new String[]{"bench", "--device", "cuda", "--kv-cache-dtype", "int4"}, System.out, System.err));
+        assertTrue(e.getMessage().contains("int4") && e.getMessage().contains("bf16"), e.getMessage());
+        e = assertThrows(Args.UsageException.class, () -> BenchCommand.run(
+                new String[]{"bench", "--device", "cpu", "--kv-cache-dtype", "half"}, System.out, System.err));
+        assertTrue(e.getMessage().contains("--kv-cache-dtype") && e.getMessage().contains("half"), e.getMessage());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, BenchCommand.run(new String[]{"bench", "--device", "cpu", "--kv-cache-dtype", "bf16",
+                "--prompt-tokens", "8", "--decode-tokens", "3", "--rounds", "1"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), System.err));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("bf16 KV cache"), out.toString());
+    }
+
+    @Test
     void gpuSuiteWithoutAGpuSaysWhyAndFails() {
         // on a machine with a usable GPU this would run the whole suite: it is for the machines without one
         assumeTrue(new CudaBackendProvider().unavailableReason().isPresent());
