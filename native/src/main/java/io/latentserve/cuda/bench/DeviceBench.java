@@ -209,7 +209,7 @@ public final class DeviceBench {
         for (boolean folded : new boolean[]{false, true}) {
             String name = "kernel: MoE layer + " + MoeDecodeBench.SHARED + " shared, "
                     + (folded ? "shared folded" : "shared MLP first");
-            for (MoeDecodeBench.Result r : layer.runShared(new int[]{1, 8, 16, 64}, 20, folded)) {
+            for (MoeDecodeBench.Result r : layer.runShared(new int[]{1, 8, 16, 64, 256}, 20, folded)) {
                 moeRow(name, r, ceilings);
             }
         }
