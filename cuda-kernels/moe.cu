@@ -167,7 +167,8 @@ __device__ __forceinline__ int ls_moe_min(int a, int b) {
  * One block. Every thread owns the experts e = threadIdx.x + j*blockDim.x and walks the pairs in order
  * (staged in shared memory, read by all threads at the same address: a broadcast): pass 1 counts, warp 0
  * turns the counts into offsets, pass 2 hands out the rows. Walking in pair order (t*topK + k) numbers
- * the rows of an expert by ascending token without atomics, so the layout is deterministic.
+ * the rows of an expert by ascending token without atomics, so the layout is deterministic. Shared experts
+ * (numShared) take every token: their rows follow the routed ones in closed form, nothing to count.
  */
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_sort(const LsMoeSortParams p) {
     __shared__ int chunk[LS_MOE_SORT_CHUNK];
@@ -179,8 +180,9 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_sort(const LsMoe
     int* rowToken = reinterpret_cast<int*>(p.rowToken);
     int* pairRows = reinterpret_cast<int*>(p.pairRows);
     float* pairWeights = reinterpret_cast<float*>(p.pairWeights);
-    const int pairs = p.rows * p.topK;
+    const int pairs = p.rows * p.topK;       /* routed pairs; the shared rows follow them */
     const int n = p.numExperts;
+    const int slots = p.numShared + p.topK;  /* per token: the shared experts, then the routed ones */
 
     for (int e = threadIdx.x; e < n; e += blockDim.x) {
         next[e] = 0;
@@ -229,9 +231,17 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_sort(const LsMoe
             offsets[e] = run;
             run += count;
         }
-        if (threadIdx.x == 0) {
-            offsets[n] = pairs;
-        }
+    }
+    /* shared expert s: rows pairs + s*rows + t, every token t, weight 1, listed first by each token */
+    for (int s = threadIdx.x; s <= p.numShared; s += blockDim.x) {
+        offsets[n + s] = pairs + s * p.rows;
+    }
+    for (int i = threadIdx.x; i < p.numShared * p.rows; i += blockDim.x) {
+        const int s = i / p.rows;
+        const int t = i - s * p.rows;
+        rowToken[pairs + i] = t;
+        pairRows[t * slots + s] = pairs + i;
+        pairWeights[t * slots + s] = 1.0f;
     }
 
     for (int base = 0; base < pairs; base += LS_MOE_SORT_CHUNK) {
@@ -257,8 +267,8 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_sort(const LsMoe
                     rank += other < e || (other == e && t * p.topK + j < pair) ? 1 : 0;
                 }
                 rowToken[row] = t;
-                pairRows[t * p.topK + rank] = row;
-                pairWeights[t * p.topK + rank] = weights[pair];
+                pairRows[t * slots + p.numShared + rank] = row;
+                pairWeights[t * slots + p.numShared + rank] = weights[pair];
                 row++;
             }
             next[e] = row;
@@ -294,12 +304,12 @@ __device__ __forceinline__ void ls_moe_load8(const void* w, long long i, float (
  * LS_MOE_TILE_TOKENS rows x LS_MOE_SLICE values at a time, and every weight value loaded is applied to all
  * staged rows. f32 accumulation with fmaf, lanes summed in a fixed tree: deterministic.
  * MATS 2: out = silu(a0) * a1 (gate, up); MATS 1: out = a0.
- * Input row of gathered row r: inIndex[r] when inIndex is given, else r.
+ * Input row of gathered row r: inIndex[r] when inIndex is given, else r. Weight rows are wStride values apart.
  */
 template <int MATS, int ROWS, bool BF16>
 __device__ __forceinline__ void ls_moe_expert_rows(float* xs, const float* in, int inStride, const int* inIndex,
-                                                   int inCols, const void* w0, const void* w1, int outRows,
-                                                   int first, int n, float* out, int outStride) {
+                                                   int inCols, const void* w0, const void* w1, int wStride,
+                                                   int outRows, int first, int n, float* out, int outStride) {
     /* one accumulator per lane and (matrix, row, staged row): acc[(m*ROWS + r)*TILE + j], reduced so that
      * lane l ends with the total of accumulator l */
     static_assert(MATS * ROWS * LS_MOE_TILE_TOKENS == 32, "one accumulator per lane after the reduction");
@@ -331,7 +341,7 @@ __device__ __forceinline__ void ls_moe_expert_rows(float* xs, const float* in, i
 #pragma unroll
                     for (int r = 0; r < ROWS; r++) {
                         if (row0 + r < outRows) {
-                            ls_moe_load8<BF16>(m == 0 ? w0 : w1, static_cast<long long>(row0 + r) * inCols + d0 + c,
+                            ls_moe_load8<BF16>(m == 0 ? w0 : w1, static_cast<long long>(row0 + r) * wStride + d0 + c,
                                                w[m][r]);
                         } else {
 #pragma unroll
@@ -395,10 +405,10 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_gate_up(const Ls
     float* h = reinterpret_cast<float*>(p.h);
     if (p.weightDtype == LS_DTYPE_BF16) {
         ls_moe_expert_rows<2, 2, true>(reinterpret_cast<float*>(xs), x, p.xStride, rowToken, p.hidden, gate, up,
-                                       p.inter, first, n, h, p.hStride);
+                                       p.hidden, p.inter, first, n, h, p.hStride);
     } else {
         ls_moe_expert_rows<2, 2, false>(reinterpret_cast<float*>(xs), x, p.xStride, rowToken, p.hidden, gate, up,
-                                        p.inter, first, n, h, p.hStride);
+                                        p.hidden, p.inter, first, n, h, p.hStride);
     }
 }
 
@@ -412,13 +422,14 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_down(const LsMoe
         return; /* no token chose this expert: its weights are never read */
     }
     const void* down = reinterpret_cast<const void*>(reinterpret_cast<const ls_ptr*>(p.downTable)[e]);
+    const int stride = reinterpret_cast<const int*>(p.downStrides)[e];
     const float* h = reinterpret_cast<const float*>(p.h);
     float* y = reinterpret_cast<float*>(p.y);
     if (p.weightDtype == LS_DTYPE_BF16) {
         ls_moe_expert_rows<1, 4, true>(reinterpret_cast<float*>(xs), h, p.hStride, nullptr, p.inter, down, down,
-                                       p.hidden, first, n, y, p.yStride);
+                                       stride, p.hidden, first, n, y, p.yStride);
     } else {
         ls_moe_expert_rows<1, 4, false>(reinterpret_cast<float*>(xs), h, p.hStride, nullptr, p.inter, down, down,
-                                        p.hidden, first, n, y, p.yStride);
+                                        stride, p.hidden, first, n, y, p.yStride);
     }
 }

@@ -67,20 +67,22 @@ __device__ __forceinline__ void ls_moe_tc_stage(unsigned short* xs, const float*
 /*
  * The rows [first, first + n) of one expert through MATS bf16 weights ([outFeatures, inCols] row-major): warp w
  * computes features n0 .. n0+7 (n0 = (blockIdx.y * warps + w) * 8) of each weight for every row. MATS 2:
- * out = silu(x.w0) * (x.w1) (gate, up); MATS 1: out = x.w0. outFeatures % 8 == 0, inCols % 16 == 0.
+ * out = silu(x.w0) * (x.w1) (gate, up); MATS 1: out = x.w0. outFeatures % 8 == 0, inCols % 16 == 0; weight rows
+ * wStride values apart (a multiple of 8: 16-byte loads).
  */
 template <int MATS>
 __device__ __forceinline__ void ls_moe_tc_rows(unsigned short* xs, const float* in, int inStride, const int* inIndex,
                                                int inCols, const unsigned short* w0, const unsigned short* w1,
-                                               int outFeatures, int first, int n, float* out, int outStride) {
+                                               int wStride, int outFeatures, int first, int n, float* out,
+                                               int outStride) {
     const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
     const int g = lane >> 2;
     const int t = lane & 3;
     const int n0 = (blockIdx.y * (blockDim.x >> 5) + warp) * 8;
     const bool active = n0 < outFeatures; /* warp-uniform: whole n-tiles; idle warps still stage and meet */
-    const unsigned short* wrow[2] = {w0 + static_cast<long long>(active ? n0 + g : 0) * inCols,
-                                     w1 + static_cast<long long>(active ? n0 + g : 0) * inCols};
+    const unsigned short* wrow[2] = {w0 + static_cast<long long>(active ? n0 + g : 0) * wStride,
+                                     w1 + static_cast<long long>(active ? n0 + g : 0) * wStride};
     for (int c0 = 0; c0 < n; c0 += LS_MOE_TC_TOKENS) {
         const int cnt = min(LS_MOE_TC_TOKENS, n - c0);
         const int tiles = (cnt + 7) / 8;
@@ -201,7 +203,7 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_gate_up_tc(const
     const auto* gate = reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.gateTable)[e]);
     const auto* up = reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.upTable)[e]);
     ls_moe_tc_rows<2>(reinterpret_cast<unsigned short*>(xs), reinterpret_cast<const float*>(p.x), p.xStride,
-                      reinterpret_cast<const int*>(p.rowToken), p.hidden, gate, up, p.inter, first, n,
+                      reinterpret_cast<const int*>(p.rowToken), p.hidden, gate, up, p.hidden, p.inter, first, n,
                       reinterpret_cast<float*>(p.h), p.hStride);
 }
 
@@ -215,6 +217,7 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_moe_down_tc(const Ls
         return; /* no token chose this expert: its weights are never read */
     }
     const auto* down = reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.downTable)[e]);
+    const int stride = reinterpret_cast<const int*>(p.downStrides)[e];
     ls_moe_tc_rows<1>(reinterpret_cast<unsigned short*>(xs), reinterpret_cast<const float*>(p.h), p.hStride, nullptr,
-                      p.inter, down, down, p.hidden, first, n, reinterpret_cast<float*>(p.y), p.yStride);
+                      p.inter, down, down, stride, p.hidden, first, n, reinterpret_cast<float*>(p.y), p.yStride);
 }

@@ -696,16 +696,19 @@ static void copyCombineEmbedding() {
  * The device-side MoE of decode batches: ls_moe_sort (exact layout), ls_moe_gate_up and ls_moe_down (vs f64),
  * then ls_moe_combine on their output vs the f64 MoE. Routing: RANDOM (distinct experts per token), SKEWED
  * (every token on the last expert, the rest from the first few: most experts get no token), SAME (every token
- * on the same K experts: they get all tokens, the others none).
+ * on the same K experts: they get all tokens, the others none). S > 0 folds S shared experts in as the model has
+ * them: one MLP of width S*I (gate/up [S*I, D], down [D, S*I] in one allocation each), seen by the kernels as S
+ * extra experts (ids E..E+S-1) whose weights are slices of it: gate/up rows s*I.., down columns s*I.. with row
+ * stride S*I; every token takes them with weight 1.
  */
 enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME };
 
 static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights,
-                      bool tensorCores = false) {
+                      bool tensorCores = false, int S = 0) {
     std::string name = "T " + std::to_string(T) + " E " + std::to_string(E) + " top-" + std::to_string(K) + " D "
                        + std::to_string(D) + " I " + std::to_string(I)
                        + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : " same")
-                       + (bf16Weights ? " bf16" : " f32");
+                       + (bf16Weights ? " bf16" : " f32") + (S > 0 ? " + " + std::to_string(S) + " shared" : "");
     const std::string gateUp = tensorCores ? "ls_moe_gate_up_tc " : "ls_moe_gate_up ";
     const std::string down = tensorCores ? "ls_moe_down_tc " : "ls_moe_down ";
     // the CUDA-core kernels accumulate f32 products; the tensor-core ones x split into bf16 hi + lo
@@ -725,42 +728,55 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
         if (kind == MOE_SAME) std::rotate(ids.begin(), ids.begin() + (E > K ? 1 : 0), ids.end());
         for (int k = 0; k < K; k++) { experts[t * K + k] = ids[k]; weights[t * K + k] = (float) unit(rng); }
     }
-    // reference layout: rows expert after expert, tokens ascending within one
-    int pairs = T * K;
-    std::vector<int> wantOffsets(E + 1, 0), wantRowToken, wantPairRows(pairs), rowOfPair(pairs);
-    std::vector<float> wantPairWeights(pairs);
+    // reference layout: routed rows expert after expert, tokens ascending within one, then the shared experts'
+    // rows (every token); each token lists its shared experts first, then its routed ones by ascending id
+    const int slots = S + K;
+    const int pairs = T * K, rows = T * slots;
+    std::vector<int> wantOffsets(E + S + 1, 0), wantRowToken, wantPairRows(rows), rowOfPair(pairs);
+    std::vector<float> wantPairWeights(rows);
     for (int e = 0; e < E; e++) {
         wantOffsets[e] = (int) wantRowToken.size();
         for (int i = 0; i < pairs; i++)
             if (experts[i] == e) { rowOfPair[i] = (int) wantRowToken.size(); wantRowToken.push_back(i / K); }
     }
-    wantOffsets[E] = pairs;
+    for (int s = 0; s < S; s++) {
+        wantOffsets[E + s] = (int) wantRowToken.size();
+        for (int t = 0; t < T; t++) {
+            wantPairRows[t * slots + s] = (int) wantRowToken.size();
+            wantPairWeights[t * slots + s] = 1.0f;
+            wantRowToken.push_back(t);
+        }
+    }
+    wantOffsets[E + S] = rows;
     for (int t = 0; t < T; t++) {
         std::vector<int> order(K);
         std::iota(order.begin(), order.end(), 0);
         std::sort(order.begin(), order.end(), [&](int a, int b) { return experts[t * K + a] < experts[t * K + b]; });
         for (int j = 0; j < K; j++) {
-            wantPairRows[t * K + j] = rowOfPair[t * K + order[j]];
-            wantPairWeights[t * K + j] = weights[t * K + order[j]];
+            wantPairRows[t * slots + S + j] = rowOfPair[t * K + order[j]];
+            wantPairWeights[t * slots + S + j] = weights[t * K + order[j]];
         }
     }
-    std::vector<int> offsets(E + 1, -1), rowToken(pairs, -1), pairRows(pairs, -1);
-    std::vector<float> pairWeights(pairs, -1);
+    std::vector<int> offsets(E + S + 1, -1), rowToken(rows, -1), pairRows(rows, -1);
+    std::vector<float> pairWeights(rows, -1);
     LsMoeSortParams sp{P(experts.data()), P(weights.data()), P(offsets.data()), P(rowToken.data()), P(pairRows.data()),
-                       P(pairWeights.data()), T, K, E, 0};
+                       P(pairWeights.data()), T, K, E, S};
     emu_launch(ls_moe_sort, 1, 1, 256, 0, sp);
     int wrong = 0;
-    for (int e = 0; e <= E; e++) wrong += offsets[e] != wantOffsets[e];
-    for (int i = 0; i < pairs; i++)
+    for (int e = 0; e <= E + S; e++) wrong += offsets[e] != wantOffsets[e];
+    for (int i = 0; i < rows; i++)
         wrong += (rowToken[i] != wantRowToken[i]) + (pairRows[i] != wantPairRows[i]) + (pairWeights[i] != wantPairWeights[i]);
     int touched = 0;
     for (int e = 0; e < E; e++) touched += wantOffsets[e + 1] > wantOffsets[e];
     report("ls_moe_sort " + name + " (" + std::to_string(touched) + " touched, wrong)", wrong, 0);
 
-    // weights: per expert gate, up [I, D] and down [D, I], bf16 or f32, separate allocations as on the device
-    std::vector<std::vector<float>> gw(E), uw(E), dw(E);           // the values (bf16-representable when bf16)
-    std::vector<std::vector<unsigned short>> gb(E), ub(E), db(E);  // bf16 storage
-    std::vector<ls_ptr> gateTable(E), upTable(E), downTable(E);
+    // weights: per routed expert gate, up [I, D] and down [D, I], bf16 or f32, separate allocations as on the device;
+    // the shared MLP's three matrices (index E) as one allocation each
+    std::vector<std::vector<float>> gw(E + 1), uw(E + 1), dw(E + 1);          // the values (bf16-representable)
+    std::vector<std::vector<unsigned short>> gb(E + 1), ub(E + 1), db(E + 1); // bf16 storage
+    std::vector<ls_ptr> gateTable(E + S), upTable(E + S), downTable(E + S);
+    std::vector<int> downStrides(E + S, I);
+    const size_t wordBytes = bf16Weights ? 2 : 4;
     auto make = [&](std::vector<float>& v, std::vector<unsigned short>& b, size_t n, double std) -> ls_ptr {
         v = gauss(n, std);
         if (!bf16Weights) return P(v.data());
@@ -773,62 +789,98 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
         upTable[e] = make(uw[e], ub[e], (size_t) I * D, 1 / std::sqrt(D));
         downTable[e] = make(dw[e], db[e], (size_t) D * I, 1 / std::sqrt(I));
     }
+    if (S > 0) {
+        const ls_ptr g = make(gw[E], gb[E], (size_t) S * I * D, 1 / std::sqrt(D));
+        const ls_ptr u = make(uw[E], ub[E], (size_t) S * I * D, 1 / std::sqrt(D));
+        const ls_ptr d = make(dw[E], db[E], (size_t) D * S * I, 1 / std::sqrt(S * I));
+        for (int s = 0; s < S; s++) {
+            gateTable[E + s] = g + (size_t) s * I * D * wordBytes;
+            upTable[E + s] = u + (size_t) s * I * D * wordBytes;
+            downTable[E + s] = d + (size_t) s * I * wordBytes;
+            downStrides[E + s] = S * I;
+        }
+    }
+    // expert e's weights as values: gate/up row i, down (row d, column i)
+    auto gateW = [&](int e, int i, int d) { return e < E ? gw[e][(size_t) i * D + d] : gw[E][((size_t) (e - E) * I + i) * D + d]; };
+    auto upW = [&](int e, int i, int d) { return e < E ? uw[e][(size_t) i * D + d] : uw[E][((size_t) (e - E) * I + i) * D + d]; };
+    auto downW = [&](int e, int d, int i) { return e < E ? dw[e][(size_t) d * I + i] : dw[E][(size_t) d * S * I + (e - E) * I + i]; };
     int xStride = D + 3; // a column view: the kernel must not assume dense x
     auto x = gauss((size_t) T * xStride);
-    std::vector<float> h((size_t) pairs * I, NAN), y((size_t) pairs * D, NAN);
+    std::vector<float> h((size_t) rows * I, NAN), y((size_t) rows * D, NAN);
     int dtype = bf16Weights ? LS_DTYPE_BF16 : LS_DTYPE_F32;
+    const int tableSize = E + S;
     if (tensorCores) {
         LsMoeGateUpTcParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
-                               P(rowToken.data()), P(h.data()), E, D, I, xStride, I, 0};
-        emu_launch(ls_moe_gate_up_tc, E, (I + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, gp);
+                               P(rowToken.data()), P(h.data()), tableSize, D, I, xStride, I, 0};
+        emu_launch(ls_moe_gate_up_tc, tableSize, (I + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, gp);
     } else {
         LsMoeGateUpParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
-                             P(rowToken.data()), P(h.data()), E, D, I, xStride, I, dtype};
-        emu_launch(ls_moe_gate_up, E, (I + LS_MOE_GATE_UP_ROWS - 1) / LS_MOE_GATE_UP_ROWS, 256, 0, gp);
+                             P(rowToken.data()), P(h.data()), tableSize, D, I, xStride, I, dtype};
+        emu_launch(ls_moe_gate_up, tableSize, (I + LS_MOE_GATE_UP_ROWS - 1) / LS_MOE_GATE_UP_ROWS, 256, 0, gp);
     }
-    std::vector<double> wantH((size_t) pairs * I);
-    for (int e = 0; e < E; e++)
+    std::vector<double> wantH((size_t) rows * I);
+    for (int e = 0; e < tableSize; e++)
         for (int r = wantOffsets[e]; r < wantOffsets[e + 1]; r++)
             for (int i = 0; i < I; i++) {
                 double g = 0, u = 0;
                 for (int d = 0; d < D; d++) {
                     double xv = x[(size_t) wantRowToken[r] * xStride + d];
-                    g += (double) gw[e][(size_t) i * D + d] * xv;
-                    u += (double) uw[e][(size_t) i * D + d] * xv;
+                    g += (double) gateW(e, i, d) * xv;
+                    u += (double) upW(e, i, d) * xv;
                 }
                 wantH[(size_t) r * I + i] = g / (1 + std::exp(-g)) * u;
             }
     report(gateUp + name, relErr(h, wantH), tol);
     if (tensorCores) {
-        LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, 0};
-        emu_launch(ls_moe_down_tc, E, (D + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, dp);
+        LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
+                             tableSize, D, I, I, D, 0};
+        emu_launch(ls_moe_down_tc, tableSize, (D + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, dp);
     } else {
-        LsMoeDownParams dp{P(h.data()), P(downTable.data()), P(offsets.data()), P(y.data()), E, D, I, I, D, dtype};
-        emu_launch(ls_moe_down, E, (D + LS_MOE_DOWN_ROWS - 1) / LS_MOE_DOWN_ROWS, 256, 0, dp);
+        LsMoeDownParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
+                           tableSize, D, I, I, D, dtype};
+        emu_launch(ls_moe_down, tableSize, (D + LS_MOE_DOWN_ROWS - 1) / LS_MOE_DOWN_ROWS, 256, 0, dp);
     }
-    std::vector<double> wantY((size_t) pairs * D);
-    for (int e = 0; e < E; e++)
+    std::vector<double> wantY((size_t) rows * D);
+    for (int e = 0; e < tableSize; e++)
         for (int r = wantOffsets[e]; r < wantOffsets[e + 1]; r++)
             for (int d = 0; d < D; d++) {
                 double a = 0;
-                for (int i = 0; i < I; i++) a += (double) dw[e][(size_t) d * I + i] * h[(size_t) r * I + i];
+                for (int i = 0; i < I; i++) a += (double) downW(e, d, i) * h[(size_t) r * I + i];
                 wantY[(size_t) r * D + d] = a;
             }
     report(down + name, relErr(y, wantY), tol);
-    // combine in ascending expert order onto a non-zero out, vs the f64 MoE from the reference h
+    // combine onto a non-zero out, vs the f64 MoE from the reference h: the routed experts, plus the shared MLP
+    // computed as the model computes it (one MLP of width S*I, not as slices)
     auto out = gauss((size_t) T * D);
     std::vector<double> want(out.begin(), out.end());
-    LsMoeCombineParams cp{P(y.data()), P(pairRows.data()), P(pairWeights.data()), P(out.data()), T, D, K, D};
+    LsMoeCombineParams cp{P(y.data()), P(pairRows.data()), P(pairWeights.data()), P(out.data()), T, D, slots, D};
     emu_launch(ls_moe_combine, T, (D + 255) / 256, 256, 0, cp);
-    for (int t = 0; t < T; t++)
+    for (int t = 0; t < T; t++) {
         for (int k = 0; k < K; k++) {
             int e = experts[t * K + k], r = rowOfPair[t * K + k];
             for (int d = 0; d < D; d++) {
                 double a = 0;
-                for (int i = 0; i < I; i++) a += (double) dw[e][(size_t) d * I + i] * wantH[(size_t) r * I + i];
+                for (int i = 0; i < I; i++) a += (double) downW(e, d, i) * wantH[(size_t) r * I + i];
                 want[(size_t) t * D + d] += weights[t * K + k] * a;
             }
         }
+        if (S == 0) continue;
+        std::vector<double> hs((size_t) S * I);
+        for (int j = 0; j < S * I; j++) {
+            double g = 0, u = 0;
+            for (int d = 0; d < D; d++) {
+                double xv = x[(size_t) t * xStride + d];
+                g += (double) gw[E][(size_t) j * D + d] * xv;
+                u += (double) uw[E][(size_t) j * D + d] * xv;
+            }
+            hs[j] = g / (1 + std::exp(-g)) * u;
+        }
+        for (int d = 0; d < D; d++) {
+            double a = 0;
+            for (int j = 0; j < S * I; j++) a += (double) dw[E][(size_t) d * S * I + j] * hs[j];
+            want[(size_t) t * D + d] += a;
+        }
+    }
     report(std::string("moe decode end to end ") + (tensorCores ? "tc " : "") + name, relErr(out, want), 1e-5);
 }
 
@@ -901,6 +953,14 @@ int main() {
     moeDecode(40, 4, 4, 96, 48, MOE_SAME, true, true);       // 40 tokens per expert: a pass of 32, one of 8
     moeDecode(1, 64, 6, 2048, 1408, MOE_RANDOM, true, true); // DeepSeek-V2-Lite decode of one token
     moeDecode(16, 8, 2, 2048, 1408, MOE_RANDOM, true, true); // V2-Lite widths, 16 tokens over 8 experts
+    // shared experts folded in as extra experts (down slices with row stride S*I), CUDA and tensor cores
+    moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true, false, 1);
+    moeDecode(7, 8, 2, 64, 40, MOE_RANDOM, false, false, 2);   // f32 weights, 40-wide slices of an 80-wide MLP
+    moeDecode(64, 16, 6, 128, 32, MOE_SKEWED, true, false, 2); // 64 rows per shared expert: 8 row tiles
+    moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true, true, 1);
+    moeDecode(7, 8, 2, 48, 80, MOE_SAME, true, true, 2);       // widths 16 mod 32, stride 160
+    moeDecode(64, 16, 6, 128, 32, MOE_RANDOM, true, true, 2);  // 64 rows per shared expert: 2 passes of 32
+    moeDecode(1, 64, 6, 2048, 1408, MOE_RANDOM, true, true, 2); // DeepSeek-V2-Lite decode of one token
     std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
     return failures ? 1 : 0;
 }

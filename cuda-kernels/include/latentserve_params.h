@@ -501,19 +501,23 @@ typedef struct {
  *   pairRows[t, j], pairWeights[t, j]  token t's gathered rows and routing weights, ascending expert id
  *                                  (what ls_moe_combine takes: the order the CPU backend adds in)
  * Expert ids are in [0, numExperts), distinct within a token (ls_moe_route guarantees both).
+ * numShared > 0 (shared experts folded in): experts numExperts .. numExperts+numShared-1 are chosen by every token
+ * with weight 1, after the routed ones: their rows are rows*topK + s*rows + t (offsets[numExperts + s] =
+ * rows*(topK + s)), and each token lists them first: pairRows/pairWeights are [rows, numShared + topK], j < numShared
+ * the shared experts in order, then the routed ones ascending (the CPU backend adds the shared MLP first).
  * grid (1), block LS_THREADS.
  */
 typedef struct {
     ls_ptr experts;     /* [rows, topK] int32 */
     ls_ptr weights;     /* [rows, topK] f32 */
     ls_ptr offsets;     /* [numExperts + 1] int32 out */
-    ls_ptr rowToken;    /* [rows*topK] int32 out */
-    ls_ptr pairRows;    /* [rows, topK] int32 out */
-    ls_ptr pairWeights; /* [rows, topK] f32 out */
+    ls_ptr rowToken;    /* [rows*(topK + numShared)] int32 out */
+    ls_ptr pairRows;    /* [rows, numShared + topK] int32 out */
+    ls_ptr pairWeights; /* [rows, numShared + topK] f32 out */
     int rows;
     int topK;
-    int numExperts;
-    int pad0;
+    int numExperts;     /* routed experts (at most LS_MOE_MAX_EXPERTS) */
+    int numShared;      /* pseudo-experts every token takes with weight 1 (0: none) */
 } LsMoeSortParams;
 
 /*
@@ -542,13 +546,15 @@ typedef struct {
 /*
  * ls_moe_down: y[r, d] = down_e[d, :] . h[r, :] for each expert e and each of its gathered rows r.
  * downTable holds each expert's down_proj address (bf16 or f32 [hidden, inter] row-major, 16-byte
- * aligned); inter is a multiple of 8.
+ * aligned) and downStrides its row stride in values (inter, or more for a column slice of a wider matrix: the
+ * shared experts' [hidden, S*inter] down_proj seen as S experts); inter and every stride are multiples of 8.
  * grid (numExperts, ceil(hidden / LS_MOE_DOWN_ROWS)), block LS_THREADS; blocks of experts without rows exit
  * before reading a weight.
  */
 typedef struct {
     ls_ptr h;           /* [pairs, inter] f32, stride hStride */
     ls_ptr downTable;   /* [numExperts] device addresses of down_proj */
+    ls_ptr downStrides; /* [numExperts] int32 row stride (values) of each down_proj */
     ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
     ls_ptr y;           /* [pairs, hidden] f32 out, stride yStride */
     int numExperts;
@@ -583,13 +589,15 @@ typedef struct {
 
 /*
  * ls_moe_down_tc: ls_moe_down on tensor cores (as ls_moe_gate_up_tc: h split into bf16 hi + lo, bf16 down
- * weights, f32 accumulation). hidden and inter are multiples of LS_MOE_TC_K; weights 16-byte aligned.
+ * weights, f32 accumulation). hidden and inter are multiples of LS_MOE_TC_K; weights 16-byte aligned, row strides
+ * (downStrides, as in ls_moe_down) multiples of 8.
  * grid (numExperts, ceil(hidden / LS_MOE_TC_FEATURES)), block LS_THREADS; blocks of experts without rows exit
  * before reading a weight.
  */
 typedef struct {
     ls_ptr h;           /* [pairs, inter] f32, stride hStride */
     ls_ptr downTable;   /* [numExperts] device addresses of down_proj (bf16 [hidden, inter]) */
+    ls_ptr downStrides; /* [numExperts] int32 row stride (values) of each down_proj */
     ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
     ls_ptr y;           /* [pairs, hidden] f32 out, stride yStride */
     int numExperts;

@@ -148,6 +148,21 @@ public interface Backend extends AutoCloseable {
         moeExperts(x, route(x, gate, config), experts, out);
     }
 
+    /**
+     * A whole DeepSeekMoE layer: out = Shared(x) + Σ_k weight_k · expert_k(x), where {@code shared} is the shared
+     * experts' MLP (width S·moe_intermediate; null when the layer has none) and out holds zeros on entry (the
+     * model's freshly allocated output). By default the shared MLP through the dense operations
+     * ({@link ExpertWeights#forward}, which writes out), then {@link #moe} adds the routed experts; a backend may
+     * fold the shared experts into its routed-expert pass (the CUDA backend's fused decode kernels do).
+     */
+    default void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, ExpertWeights shared,
+                     Tensor out) {
+        if (shared != null) {
+            shared.forward(this, x, out);
+        }
+        moe(x, gate, config, experts, out);
+    }
+
     @Override
     void close();
 }

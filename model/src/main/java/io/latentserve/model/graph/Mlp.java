@@ -15,12 +15,6 @@ record Mlp(ExpertWeights weights, int intermediate) {
 
     /** out = MLP(x), x and out [T, hidden]. */
     void forward(Backend b, Tensor x, Tensor out) {
-        int tokens = x.rows();
-        Tensor gate = b.activation(tokens, intermediate); // [T, I] f32
-        Tensor up = b.activation(tokens, intermediate);   // [T, I] f32
-        b.matmul(x, weights.gateProj(), gate);
-        b.matmul(x, weights.upProj(), up);
-        b.siluMul(gate, up, gate);
-        b.matmul(gate, weights.downProj(), out);
+        weights.forward(b, x, out);
     }
 }

@@ -31,11 +31,11 @@ final class Moe {
                 ? Mlp.load(w, prefix + "shared_experts.", d, c.nSharedExperts() * im) : null;
     }
 
-    /** out = Σ_k w_k·Expert_k(x) + Shared(x); x and out [T, D], out freshly allocated (zero). */
+    /**
+     * out = Σ_k w_k·Expert_k(x) + Shared(x); x and out [T, D], out freshly allocated (zero). The shared MLP goes to
+     * the backend with the routed experts, so that one that can folds it into the same pass.
+     */
     void forward(Backend b, Tensor x, Tensor out) {
-        if (shared != null) {
-            shared.forward(b, x, out);
-        }
-        b.moe(x, gate, router, experts, out);
+        b.moe(x, gate, router, experts, shared != null ? shared.weights() : null, out);
     }
 }

@@ -215,6 +215,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, ExpertWeights shared,
+                    Tensor out) {
+        timed(shared != null ? "moe (shared + routed experts)" : "moe (routed experts)",
+                () -> inner.moe(x, gate, config, experts, shared, out));
+    }
+
+    @Override
     public void close() {
         inner.close();
     }

@@ -308,6 +308,34 @@ public final class CudaBackend extends CudaOps implements Backend {
         moe.moe(act(x, "moe x"), CudaWeight.of(gate, "router weight"), config, experts, act(out, "moe out"), path);
     }
 
+    /**
+     * The whole MoE layer: shared experts folded into the fused decode kernels' launches where they take the call
+     * (unless -Dlatentserve.cuda.foldSharedExperts=false), else the shared MLP then the routed experts (see
+     * {@link CudaMoe#moeFolded}).
+     */
+    @Override
+    public void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, ExpertWeights shared,
+                    Tensor out) {
+        moe(x, gate, config, experts, shared, out, CudaMoePath.AUTO, CudaMoe.FOLD_SHARED);
+    }
+
+    /**
+     * The MoE layer on a path of the caller's choice, the shared experts (null: none) folded into the fused path's
+     * launches when {@code foldShared} and that path runs, else run first as a dense MLP as {@link Backend}'s default
+     * does (benchmarks time both). out holds zeros on entry.
+     */
+    public void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, ExpertWeights shared,
+                    Tensor out, CudaMoePath path, boolean foldShared) {
+        if (shared != null && foldShared && moe.moeFolded(act(x, "moe x"), CudaWeight.of(gate, "router weight"),
+                config, experts, shared, act(out, "moe out"), path)) {
+            return;
+        }
+        if (shared != null) {
+            shared.forward(this, x, out);
+        }
+        moe(x, gate, config, experts, out, path);
+    }
+
     // ---- beyond the Backend interface ----
 
     /** Starts a new step now: every activation allocated so far is released (see {@link StepMemory}). */

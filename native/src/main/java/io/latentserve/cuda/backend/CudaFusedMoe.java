@@ -65,39 +65,43 @@ final class CudaFusedMoe {
     /**
      * out += Σ_k w_k · expert_k(x) for the routing on the device (experts [T, K] int32, weights [T, K] f32,
      * ids in [0, E), distinct per token), scratch from s; the expert products on tensor cores when
-     * {@code tensorCores} (the caller checked {@link #tensorCoresApply}), else on CUDA cores.
+     * {@code tensorCores} (the caller checked {@link #tensorCoresApply}), else on CUDA cores. When the table has
+     * shared slices ({@link CudaExpertTables.Table#numShared} S), out += Shared(x) too, in the same launches: ls_moe_sort
+     * gives every token the S slices with weight 1 as well (K + S rows per token), ls_moe_combine adds them first.
      */
     void run(StepMemory.Scratch s, CudaActivation x, long experts, long weights, int topK, CudaExpertTables.Table t,
              boolean tensorCores, CudaActivation out) {
         int tokens = x.rows();
-        int pairs = tokens * topK;
-        int e = t.numExperts();
-        if (pairs == 0) {
+        int slots = topK + t.numShared();              // rows per token: its routed experts and the shared slices
+        int rows = tokens * slots;
+        int e = t.entries();
+        if (rows == 0) {
             return;
         }
-        long offsets = s.bytes(4L * (e + 1));          // [E + 1] int32
-        long rowToken = s.bytes(4L * pairs);           // [P] int32
-        long pairRows = s.bytes(4L * pairs);           // [T, K] int32, ascending expert id per token
-        long pairWeights = s.floats(pairs);            // [T, K] f32, same order
-        kernels.launch(new MoeSortParams(experts, weights, offsets, rowToken, pairRows, pairWeights, tokens, topK, e),
-                Grid.of(1, KernelLimits.THREADS));
-        long h = s.floats((long) pairs * t.inter());   // [P, I] f32: silu(gate x) * (up x), rows by expert
-        long y = s.floats((long) pairs * t.hidden());  // [P, D] f32: expert outputs, rows by expert
+        long offsets = s.bytes(4L * (e + 1));          // [E + S + 1] int32
+        long rowToken = s.bytes(4L * rows);            // [T·(K + S)] int32
+        long pairRows = s.bytes(4L * rows);            // [T, S + K] int32: shared slices, then ascending expert id
+        long pairWeights = s.floats(rows);             // [T, S + K] f32, same order (1 for the shared slices)
+        kernels.launch(new MoeSortParams(experts, weights, offsets, rowToken, pairRows, pairWeights, tokens, topK,
+                t.numExperts(), t.numShared()), Grid.of(1, KernelLimits.THREADS));
+        long h = s.floats((long) rows * t.inter());    // [T·(K + S), I] f32: silu(gate x) * (up x), rows by expert
+        long y = s.floats((long) rows * t.hidden());   // [T·(K + S), D] f32: expert outputs, rows by expert
         if (tensorCores) {
             kernels.launch(new MoeGateUpTcParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
                     t.inter(), x.stride(), t.inter()),
                     Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));
-            kernels.launch(new MoeDownTcParams(h, t.down(), offsets, y, e, t.hidden(), t.inter(), t.inter(), t.hidden()),
+            kernels.launch(new MoeDownTcParams(h, t.down(), t.downStrides(), offsets, y, e, t.hidden(), t.inter(),
+                    t.inter(), t.hidden()),
                     Grid.of(e, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));
         } else {
             kernels.launch(new MoeGateUpParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
                     t.inter(), x.stride(), t.inter(), t.dtype()),
                     Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_GATE_UP_ROWS), KernelLimits.THREADS));
-            kernels.launch(new MoeDownParams(h, t.down(), offsets, y, e, t.hidden(), t.inter(), t.inter(), t.hidden(),
-                    t.dtype()),
+            kernels.launch(new MoeDownParams(h, t.down(), t.downStrides(), offsets, y, e, t.hidden(), t.inter(),
+                    t.inter(), t.hidden(), t.dtype()),
                     Grid.of(e, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_DOWN_ROWS), KernelLimits.THREADS));
         }
-        kernels.launch(new MoeCombineParams(y, pairRows, pairWeights, out.address(), tokens, t.hidden(), topK,
+        kernels.launch(new MoeCombineParams(y, pairRows, pairWeights, out.address(), tokens, t.hidden(), slots,
                 out.stride()), Kernels.rowsByCols(tokens, t.hidden()));
     }
 }

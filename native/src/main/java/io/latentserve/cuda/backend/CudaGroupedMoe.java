@@ -84,8 +84,8 @@ final class CudaGroupedMoe {
         long rowToken = s.bytes(4L * pairs);           // [P] int32
         long pairRows = s.bytes(4L * pairs);           // [T, K] int32, ascending expert id per token
         long pairWeights = s.floats(pairs);            // [T, K] f32, same order
-        kernels.launch(new MoeSortParams(expertIds, weights, offsets, rowToken, pairRows, pairWeights, tokens, topK, e),
-                Grid.of(1, KernelLimits.THREADS));
+        kernels.launch(new MoeSortParams(expertIds, weights, offsets, rowToken, pairRows, pairWeights, tokens, topK, e,
+                0), Grid.of(1, KernelLimits.THREADS));
         int[] start = new int[e + 1];
         MemorySegment host = memory.downloadPinned(offsets, 4L * (e + 1)); // syncs: the GEMM sizes are host data
         MemorySegment.copy(host, ValueLayout.JAVA_INT, 0, start, 0, e + 1);

@@ -1,11 +1,8 @@
 package io.latentserve.cuda.backend;
 
-import io.latentserve.cuda.kernels.CopyRowsParams;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
-import io.latentserve.cuda.kernels.MoeCombineParams;
 import io.latentserve.cuda.kernels.MoeRouteParams;
-import io.latentserve.cuda.kernels.SiluMulParams;
 import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.RouterConfig;
@@ -20,11 +17,13 @@ import java.util.Optional;
  * DeepSeek-V2 MoE on the device: router logits by cuBLAS, routing by ls_moe_route, then the experts.
  * Decode-sized batches (at most {@link CudaFusedMoe#MAX_TOKENS} tokens, experts the fused kernels take) stay
  * on the device: {@link #moe} never copies the routing to the host, and the experts run in the few launches
- * of {@link CudaFusedMoe} (on tensor cores where {@link CudaFusedMoe#tensorCores} says so). Larger batches (above -Dlatentserve.cuda.fusedMoeMaxTokens) run the experts'
- * SwiGLU MLPs as two grouped cuBLAS GEMMs over rows gathered by expert ({@link CudaGroupedMoe}), with one
- * sync for the per-expert counts; without cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the
- * rows gathered for it on the host's sort of the routing, then one weighted combine. {@link CudaMoePath}
- * forces a path per call.
+ * of {@link CudaFusedMoe} (on tensor cores where {@link CudaFusedMoe#tensorCores} says so). Larger batches (above
+ * -Dlatentserve.cuda.fusedMoeMaxTokens) run the experts' SwiGLU MLPs as two grouped cuBLAS GEMMs over rows
+ * gathered by expert ({@link CudaGroupedMoe}), with one sync for the per-expert counts; without
+ * cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the rows gathered for it on the host's sort of the
+ * routing, then one weighted combine ({@link CudaPerExpertMoe}). {@link CudaMoePath} forces a path per call.
+ * A layer's shared experts ride along in the fused path's launches ({@link #moeFolded}: S slices of the shared MLP
+ * as S more experts every token takes with weight 1); every other path leaves them to the caller's dense MLP.
  */
 final class CudaMoe {
     /** The routing on the device: experts [T, K] int32 and weights [T, K] f32 in scratch memory. */
@@ -34,6 +33,13 @@ final class CudaMoe {
     /** The default largest batch of the fused path (AUTO); the team tunes it from measurements. */
     static final int DEFAULT_FUSED_MAX_TOKENS =
             Integer.getInteger("latentserve.cuda.fusedMoeMaxTokens", CudaFusedMoe.MAX_TOKENS);
+
+    /**
+     * Whether the fused path takes a layer's shared experts into its launches (-Dlatentserve.cuda.foldSharedExperts,
+     * default true; false runs them as a dense MLP before the routed experts, as on every other path).
+     */
+    static final boolean FOLD_SHARED = Boolean.parseBoolean(System.getProperty("latentserve.cuda.foldSharedExperts",
+            "true"));
 
     /** What the fused kernels take, for error messages. */
     private static final String FUSED_TAKES = "bf16/f32 of one shape, widths multiples of " + CudaExpertTables.VECTOR
@@ -45,9 +51,12 @@ final class CudaMoe {
     private final CudaExpertTables tables;
     private final CudaFusedMoe fused;
     private final CudaGroupedMoe grouped;
+    private final CudaPerExpertMoe perExpert;
     private int fusedMaxTokens = DEFAULT_FUSED_MAX_TOKENS;
     /** The path the last call ran (tests report it). */
     private CudaMoePath lastPath;
+    /** Whether the last call folded shared experts into the fused path. */
+    private boolean lastFoldedShared;
 
     CudaMoe(Kernels kernels, StepMemory memory, Gemm gemm) {
         this.kernels = kernels;
@@ -56,6 +65,7 @@ final class CudaMoe {
         this.tables = new CudaExpertTables(kernels.ctx());
         this.fused = new CudaFusedMoe(kernels, memory);
         this.grouped = new CudaGroupedMoe(kernels.ctx(), kernels, memory);
+        this.perExpert = new CudaPerExpertMoe(kernels, memory, gemm);
     }
 
     /** Largest batch AUTO gives the fused kernels (tests lower it to reach the other paths with small shapes). */
@@ -70,6 +80,10 @@ final class CudaMoe {
         return lastPath;
     }
 
+    boolean lastFoldedShared() {
+        return lastFoldedShared;
+    }
+
     /** Why the grouped path is unavailable, or null when it is available. */
     String groupedUnavailable() {
         return grouped.unavailableReason();
@@ -82,6 +96,7 @@ final class CudaMoe {
 
     void moe(CudaActivation x, CudaWeight gate, RouterConfig cfg, List<ExpertWeights> experts, CudaActivation out,
              CudaMoePath requested) {
+        lastFoldedShared = false;
         if (experts.size() != cfg.numExperts() || out.rows() != x.rows() || out.cols() != x.cols() || x.rows() == 0) {
             experts(x, route(x, gate, cfg), experts, out, requested); // checks the routing on the host
             return;
@@ -97,6 +112,37 @@ final class CudaMoe {
             }
         }
         experts(x, route(x, gate, cfg), experts, out, CudaMoePath.PER_EXPERT);
+    }
+
+    /**
+     * out += Shared(x) + Σ_k w_k · expert_k(x) in the fused path's launches, the shared MLP ([S·I, D] gate and up,
+     * [D, S·I] down) folded in as S more experts of width I, when the fused path takes this call (the plan for
+     * {@code requested} is FUSED or FUSED_TC, and the shared MLP splits into slices of the experts' dtype and width:
+     * {@link CudaExpertTables#of(List, ExpertWeights, int)}). Otherwise false, having run nothing: the caller runs the
+     * shared MLP and then {@link #moe}.
+     */
+    boolean moeFolded(CudaActivation x, CudaWeight gate, RouterConfig cfg, List<ExpertWeights> experts,
+                      ExpertWeights shared, CudaActivation out, CudaMoePath requested) {
+        if (experts.size() != cfg.numExperts() || out.rows() != x.rows() || out.cols() != x.cols() || x.rows() == 0) {
+            return false; // moe() reports what is wrong
+        }
+        checkRouting(x, gate, cfg);
+        Plan plan = plan(requested, x, experts);
+        if (plan.path() != CudaMoePath.FUSED && plan.path() != CudaMoePath.FUSED_TC) {
+            return false;
+        }
+        Optional<CudaExpertTables.Table> folded = tables.of(experts, shared, x.cols());
+        if (folded.isEmpty()) {
+            return false;
+        }
+        try (StepMemory.Scratch s = memory.scratch()) {
+            DeviceRouting r = routeOnDevice(s, x, gate, cfg);
+            fused.run(s, x, r.experts(), r.weights(), cfg.topK(), folded.get(), plan.path() == CudaMoePath.FUSED_TC,
+                    out);
+        }
+        lastPath = plan.path();
+        lastFoldedShared = true;
+        return true;
     }
 
     /** The path a call takes and what it needs: the fused kernels' table or the grouped GEMMs' addresses. */
@@ -209,6 +255,7 @@ final class CudaMoe {
 
     void experts(CudaActivation x, MoeRouting routing, List<ExpertWeights> experts, CudaActivation out,
                  CudaMoePath requested) {
+        lastFoldedShared = false;
         int tokens = x.rows();
         int k = routing.topK();
         int hidden = x.cols();
@@ -217,27 +264,12 @@ final class CudaMoe {
             throw new IllegalArgumentException("MoE routing of " + routing.numTokens() + " tokens x " + k
                     + " does not match x " + tokens + "x" + hidden + " / out " + out.rows() + "x" + out.cols());
         }
-        int pairs = tokens * k;
-        int[] count = new int[experts.size() + 1];
         for (int id : routing.experts()) {
             if (id < 0 || id >= experts.size()) {
                 throw new IllegalArgumentException("routing names expert " + id + " of " + experts.size());
             }
-            count[id + 1]++;
         }
-        int[] start = new int[experts.size() + 1];          // first gathered row of each expert
-        for (int e = 0; e < experts.size(); e++) {
-            start[e + 1] = start[e] + count[e + 1];
-        }
-        int[] next = start.clone();
-        int[] tokenOfRow = new int[pairs];                  // gathered row -> token
-        int[] rowOfPair = new int[pairs];                   // (t, k) -> gathered row
-        for (int i = 0; i < pairs; i++) {                   // i = t·K + k, tokens ascending within an expert
-            int row = next[routing.experts()[i]]++;
-            tokenOfRow[row] = i / k;
-            rowOfPair[i] = row;
-        }
-        if (pairs == 0) {
+        if (tokens * k == 0) {
             return;
         }
         Plan plan = plan(requested, x, experts);
@@ -249,57 +281,6 @@ final class CudaMoe {
             }
         }
         lastPath = CudaMoePath.PER_EXPERT;
-        int[] combineRows = new int[pairs];
-        float[] combineWeights = new float[pairs];
-        orderByExpert(routing, rowOfPair, combineRows, combineWeights);
-        try (StepMemory.Scratch s = memory.scratch()) {
-            long xs = s.floats((long) pairs * hidden);       // [P, D] f32: x rows gathered by expert
-            kernels.launch(new CopyRowsParams(x.address(), s.ints(tokenOfRow), xs, 0, pairs, hidden, x.stride(), hidden),
-                    Kernels.rowsByCols(pairs, hidden));
-            long ys = s.floats((long) pairs * hidden);       // [P, D] f32: expert outputs
-            for (int e = 0; e < experts.size(); e++) {
-                int rows = start[e + 1] - start[e];
-                if (rows > 0) {
-                    mlp(memory.view(xs, pairs, hidden).rowRange(start[e], rows), experts.get(e),
-                            memory.view(ys, pairs, hidden).rowRange(start[e], rows));
-                }
-            }
-            kernels.launch(new MoeCombineParams(ys, s.ints(combineRows), s.floats(combineWeights), out.address(),
-                    tokens, hidden, k, out.stride()), Kernels.rowsByCols(tokens, hidden));
-        }
-    }
-
-    /** y = down(silu(gate(x)) ⊙ up(x)) for the rows of x. */
-    private void mlp(CudaActivation x, ExpertWeights w, CudaActivation y) {
-        CudaWeight gate = CudaWeight.of(w.gateProj(), "expert gate_proj");
-        CudaWeight up = CudaWeight.of(w.upProj(), "expert up_proj");
-        CudaWeight down = CudaWeight.of(w.downProj(), "expert down_proj");
-        int inter = gate.rows();
-        try (StepMemory.Scratch s = memory.scratch()) {
-            CudaActivation g = memory.view(s.floats((long) x.rows() * inter), x.rows(), inter); // [n, I] f32
-            CudaActivation u = memory.view(s.floats((long) x.rows() * inter), x.rows(), inter); // [n, I] f32
-            gemm.matmul(x, gate, g);
-            gemm.matmul(x, up, u);
-            kernels.launch(new SiluMulParams(g.address(), u.address(), g.address(), x.rows(), inter, inter, inter, inter),
-                    Kernels.rowsByCols(x.rows(), inter));
-            gemm.matmul(g, down, y);
-        }
-    }
-
-    /** Each token's (row, weight) pairs sorted by expert id. */
-    private static void orderByExpert(MoeRouting routing, int[] rowOfPair, int[] rows, float[] weights) {
-        int k = routing.topK();
-        Integer[] order = new Integer[k];
-        for (int t = 0; t < routing.numTokens(); t++) {
-            int base = t * k;
-            for (int j = 0; j < k; j++) {
-                order[j] = j;
-            }
-            java.util.Arrays.sort(order, (a, b) -> Integer.compare(routing.experts()[base + a], routing.experts()[base + b]));
-            for (int j = 0; j < k; j++) {
-                rows[base + j] = rowOfPair[base + order[j]];
-                weights[base + j] = routing.weights()[base + order[j]];
-            }
-        }
+        perExpert.run(x, routing, experts, out);
     }
 }

@@ -189,11 +189,10 @@ public final class DeviceBench {
 
     /**
      * One V2-Lite MoE layer's routed experts on each path: decode sizes against the copy ceiling (the touched
-     * experts' bytes), prefill sizes against the GEMM peak (their FLOPs).
+     * experts' bytes), prefill sizes against the GEMM peak (their FLOPs); then the whole layer with its shared
+     * experts on the server's path, folded into the fused launches or run first as a dense MLP.
      */
     private void moeBench(CudaBackend backend, DeviceCeilings ceilings) {
-        double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
-        double peakTflops = ceilings.bf16FlopsPerSecond() / 1e12;
         record PathRun(CudaMoePath path, int[] tokens) {
         }
         List<PathRun> runs = List.of(new PathRun(CudaMoePath.FUSED, new int[]{1, 16, 64, 256}),
@@ -202,18 +201,28 @@ public final class DeviceBench {
                 new PathRun(CudaMoePath.PER_EXPERT, new int[]{256, 4096}));
         MoeDecodeBench.Layer layer = MoeDecodeBench.layer(backend, 1);
         for (PathRun run : runs) {
-            CudaMoePath path = run.path();
-            for (MoeDecodeBench.Result r : layer.run(run.tokens(), 20, path)) {
-                boolean prefill = r.tokens() > 256;
-                String name = "kernel: MoE layer, " + path.name().toLowerCase(Locale.ROOT).replace('_', '-');
-                String shape = "T " + r.tokens() + ", 64 experts top-6";
-                String note = String.format(Locale.ROOT, "%.1f us/call; %d experts touched; %.0f GB/s, %.1f TFLOP/s",
-                        r.secondsPerCall() * 1e6, r.distinctExperts(), r.bytesPerSecond() / 1e9,
-                        r.flopsPerSecond() / 1e12);
-                row(prefill ? new BenchRow(name, shape, r.flopsPerSecond() / 1e12, peakTflops, "TFLOP/s", note)
-                        : new BenchRow(name, shape, r.bytesPerSecond() / 1e9, copyGbs, "GB/s", note));
+            String name = "kernel: MoE layer, " + run.path().name().toLowerCase(Locale.ROOT).replace('_', '-');
+            for (MoeDecodeBench.Result r : layer.run(run.tokens(), 20, run.path())) {
+                moeRow(name, r, ceilings);
             }
         }
+        for (boolean folded : new boolean[]{false, true}) {
+            String name = "kernel: MoE layer + " + MoeDecodeBench.SHARED + " shared, "
+                    + (folded ? "shared folded" : "shared MLP first");
+            for (MoeDecodeBench.Result r : layer.runShared(new int[]{1, 8, 16, 64, 256}, 20, folded)) {
+                moeRow(name, r, ceilings);
+            }
+        }
+    }
+
+    private void moeRow(String name, MoeDecodeBench.Result r, DeviceCeilings ceilings) {
+        boolean prefill = r.tokens() > 256;
+        String shape = "T " + r.tokens() + ", 64 experts top-6";
+        String note = String.format(Locale.ROOT, "%.1f us/call; %d experts touched; %.0f GB/s, %.1f TFLOP/s",
+                r.secondsPerCall() * 1e6, r.distinctExperts(), r.bytesPerSecond() / 1e9, r.flopsPerSecond() / 1e12);
+        row(prefill ? new BenchRow(name, shape, r.flopsPerSecond() / 1e12, ceilings.bf16FlopsPerSecond() / 1e12,
+                "TFLOP/s", note)
+                : new BenchRow(name, shape, r.bytesPerSecond() / 1e9, ceilings.copyBytesPerSecond() / 1e9, "GB/s", note));
     }
 
     private void mlaBench(CudaContext ctx, double copyGbs) {

@@ -15,6 +15,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * @param h [pairs, inter] f32, stride hStride
  * @param downTable [numExperts] device addresses of down_proj [hidden, inter]
+ * @param downStrides [numExperts] int32 row stride (values) of each down_proj: inter, or S·inter for a column slice
+ *        of the shared experts' [hidden, S·inter] down_proj
  * @param offsets [numExperts + 1] int32 (ls_moe_sort)
  * @param y [pairs, hidden] f32 out, stride yStride
  * @param weightDtype KernelLimits.DTYPE_* of every down weight
@@ -22,6 +24,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public record MoeDownParams(
         long h,
         long downTable,
+        long downStrides,
         long offsets,
         long y,
         int numExperts,
@@ -36,6 +39,7 @@ public record MoeDownParams(
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             JAVA_LONG.withName("h"),
             JAVA_LONG.withName("downTable"),
+            JAVA_LONG.withName("downStrides"),
             JAVA_LONG.withName("offsets"),
             JAVA_LONG.withName("y"),
             JAVA_INT.withName("numExperts"),
@@ -60,6 +64,7 @@ public record MoeDownParams(
         return StructWriter.of(arena, LAYOUT)
                 .ptr(h)
                 .ptr(downTable)
+                .ptr(downStrides)
                 .ptr(offsets)
                 .ptr(y)
                 .i32(numExperts)

@@ -15,12 +15,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * @param h [pairs, inter] f32, stride hStride
  * @param downTable [numExperts] device addresses of down_proj, bf16 [hidden, inter]
+ * @param downStrides [numExperts] int32 row stride (values) of each down_proj: inter, or S·inter for a column slice
+ *        of the shared experts' [hidden, S·inter] down_proj
  * @param offsets [numExperts + 1] int32 (ls_moe_sort)
  * @param y [pairs, hidden] f32 out, stride yStride
  */
 public record MoeDownTcParams(
         long h,
         long downTable,
+        long downStrides,
         long offsets,
         long y,
         int numExperts,
@@ -34,6 +37,7 @@ public record MoeDownTcParams(
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             JAVA_LONG.withName("h"),
             JAVA_LONG.withName("downTable"),
+            JAVA_LONG.withName("downStrides"),
             JAVA_LONG.withName("offsets"),
             JAVA_LONG.withName("y"),
             JAVA_INT.withName("numExperts"),
@@ -58,6 +62,7 @@ public record MoeDownTcParams(
         return StructWriter.of(arena, LAYOUT)
                 .ptr(h)
                 .ptr(downTable)
+                .ptr(downStrides)
                 .ptr(offsets)
                 .ptr(y)
                 .i32(numExperts)

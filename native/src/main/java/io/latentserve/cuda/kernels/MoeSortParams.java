@@ -12,14 +12,18 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Parameters of ls_moe_sort (LsMoeSortParams in latentserve_params.h).
  * The routing of ls_moe_route regrouped by expert on the device: per-expert offsets, the token of each
  * gathered row (experts ascending, tokens ascending within one: deterministic), and each token's rows and
- * weights in ascending expert id (what ls_moe_combine takes). One block.
+ * weights in ascending expert id (what ls_moe_combine takes). With numShared shared experts folded in, experts
+ * numExperts .. numExperts+numShared-1 take every token with weight 1 (rows after the routed ones) and each token
+ * lists them first. One block.
  *
  * @param experts [rows, topK] int32
  * @param weights [rows, topK] f32
- * @param offsets [numExperts + 1] int32 out
- * @param rowToken [rows*topK] int32 out
- * @param pairRows [rows, topK] int32 out
- * @param pairWeights [rows, topK] f32 out
+ * @param offsets [numExperts + numShared + 1] int32 out
+ * @param rowToken [rows*(topK + numShared)] int32 out
+ * @param pairRows [rows, numShared + topK] int32 out
+ * @param pairWeights [rows, numShared + topK] f32 out
+ * @param numExperts routed experts
+ * @param numShared shared experts every token takes (0: none)
  */
 public record MoeSortParams(
         long experts,
@@ -30,7 +34,8 @@ public record MoeSortParams(
         long pairWeights,
         int rows,
         int topK,
-        int numExperts) implements KernelParams {
+        int numExperts,
+        int numShared) implements KernelParams {
 
     public static final String KERNEL = "ls_moe_sort";
 
@@ -44,7 +49,7 @@ public record MoeSortParams(
             JAVA_INT.withName("rows"),
             JAVA_INT.withName("topK"),
             JAVA_INT.withName("numExperts"),
-            JAVA_INT.withName("pad0")).withName("LsMoeSortParams");
+            JAVA_INT.withName("numShared")).withName("LsMoeSortParams");
 
     @Override
     public String kernel() {
@@ -68,6 +73,7 @@ public record MoeSortParams(
                 .i32(rows)
                 .i32(topK)
                 .i32(numExperts)
+                .i32(numShared)
                 .done();
     }
 }

@@ -277,24 +277,35 @@ class CudaMoeGpuTest {
             ran = i == 0 ? ranPath() : ran;
         }
         int k = cfg.topK();
-        int skipped = 0;
-        for (int t = 0; t < tokens; t++) {
-            int[] ge = Arrays.copyOfRange(routing[0].experts(), t * k, t * k + k);
-            int[] ce = Arrays.copyOfRange(routing[1].experts(), t * k, t * k + k);
-            Arrays.sort(ge);
-            Arrays.sort(ce);
-            if (!Arrays.equals(ge, ce)) {
-                skipped++;
-                Arrays.fill(out[0], t * hidden, (t + 1) * hidden, 0f);
-                Arrays.fill(out[1], t * hidden, (t + 1) * hidden, 0f);
-            }
-        }
+        int skipped = leaveOutDisagreements(routing, hidden, out);
         String shape = tokens + " tokens, " + cfg.numExperts() + " experts top-" + k
                 + (cfg.groupLimited() ? " groups " + cfg.numGroups() + "/" + cfg.topkGroup() : " greedy")
                 + ", D " + hidden + ", I " + inter + (skipped > 0 ? ", " + skipped + " near-tie tokens left out" : "");
         GpuReport.checkExact("moe: routings differ", shape, skipped > tokens / 50 ? skipped : 0, tokens);
         GpuReport.check("moe (route + " + ran + ")", shape,
                 GpuReport.maxRelErr(out[0], out[1]), 2e-4);
+    }
+
+    /**
+     * Zeroes, in every output, the rows of the tokens whose expert sets the routings disagree on (near-ties, see
+     * route()); returns how many.
+     */
+    static int leaveOutDisagreements(MoeRouting[] routing, int hidden, float[]... out) {
+        int k = routing[0].topK();
+        int skipped = 0;
+        for (int t = 0; t < routing[0].numTokens(); t++) {
+            int[] ge = Arrays.copyOfRange(routing[0].experts(), t * k, t * k + k);
+            int[] ce = Arrays.copyOfRange(routing[1].experts(), t * k, t * k + k);
+            Arrays.sort(ge);
+            Arrays.sort(ce);
+            if (!Arrays.equals(ge, ce)) {
+                skipped++;
+                for (float[] o : out) {
+                    Arrays.fill(o, t * hidden, (t + 1) * hidden, 0f);
+                }
+            }
+        }
+        return skipped;
     }
 
     @Test
@@ -353,6 +364,91 @@ class CudaMoeGpuTest {
     void groupedV2LiteSized() {
         experts(320, 2048, 1408, 64, 6, false);
         moe(300, 2048, 1408, new RouterConfig(64, 6, false, 1, 1, false, 1f));
+    }
+
+    /** A random shared-experts MLP of width {@code width} on both backends: [0] CUDA, [1] CPU. */
+    ExpertWeights[] sharedMlp(DType dtype, int hidden, int width) {
+        Tensor[] g = b.weight(dtype, width, hidden, GpuBackends.random(rnd, width * hidden, 1 / Math.sqrt(hidden)));
+        Tensor[] u = b.weight(dtype, width, hidden, GpuBackends.random(rnd, width * hidden, 1 / Math.sqrt(hidden)));
+        Tensor[] d = b.weight(dtype, hidden, width, GpuBackends.random(rnd, hidden * width, 1 / Math.sqrt(width)));
+        return new ExpertWeights[]{new ExpertWeights(g[0], u[0], d[0]), new ExpertWeights(g[1], u[1], d[1])};
+    }
+
+    /**
+     * The whole MoE layer with S shared experts (one MLP of width S·inter) on the CUDA backend, each of the given
+     * paths forced (folded into the fused launches when {@code fold} and the path takes them), against the CPU
+     * backend's shared MLP + routed experts; out starts at zero as in the model. Returns the CUDA outputs.
+     */
+    float[][] sharedLayer(int tokens, int hidden, int inter, int numShared, DType sharedType, RouterConfig cfg,
+                          boolean fold, boolean expectFolded, CudaMoePath... paths) {
+        List<List<ExpertWeights>> experts = experts(hidden, inter, cfg.numExperts());
+        ExpertWeights[] shared = sharedMlp(sharedType, hidden, numShared * inter);
+        Tensor[] gate = b.weight(DType.BF16, cfg.numExperts(), hidden,
+                GpuBackends.random(rnd, cfg.numExperts() * hidden, 2.5 / Math.sqrt(hidden)));
+        float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        Tensor xc = b.input(b.cpu, tokens, hidden, x);
+        Tensor oc = b.cpu.activation(tokens, hidden);
+        b.cpu.moe(xc, gate[1], cfg, experts.get(1), shared[1], oc);
+        MoeRouting cpuRouting = b.cpu.route(xc, gate[1], cfg);
+        float[][] gpu = new float[paths.length][];
+        String shape = tokens + " tokens, " + cfg.numExperts() + " experts top-" + cfg.topK() + " + " + numShared
+                + " shared" + (sharedType == DType.BF16 ? "" : " (" + sharedType + ")") + ", D " + hidden + ", I " + inter;
+        for (int i = 0; i < paths.length; i++) {
+            Tensor xg = b.input(b.cuda, tokens, hidden, x);
+            Tensor o = b.cuda.activation(tokens, hidden);
+            b.cuda.moe(xg, gate[0], cfg, experts.get(0), shared[0], o, paths[i], fold);
+            if (paths[i] != CudaMoePath.AUTO) {
+                assertEquals(paths[i], b.cuda.moe.lastPath(), "the forced path runs");
+            }
+            assertEquals(expectFolded, b.cuda.moe.lastFoldedShared(), "shared experts folded into the fused launches");
+            String ran = ranPath() + (b.cuda.moe.lastFoldedShared() ? ", shared folded" : ", shared MLP first");
+            gpu[i] = b.cuda.toHost(o);
+            float[] cpu = b.cpu.toHost(oc);
+            int skipped = leaveOutDisagreements(new MoeRouting[]{b.cuda.route(xg, gate[0], cfg), cpuRouting}, hidden,
+                    gpu[i], cpu);
+            GpuReport.checkExact("moe + shared: routings differ", shape, skipped > tokens / 50 ? skipped : 0, tokens);
+            GpuReport.check("moe + shared experts (" + ran + ") vs CPU", shape, GpuReport.maxRelErr(gpu[i], cpu), 2e-4);
+        }
+        return gpu;
+    }
+
+    /**
+     * Shared experts folded into the fused path, tensor-core and CUDA-core kernels, S = 1 and 2, 1 to 64 tokens,
+     * against the CPU backend's shared MLP + routed experts, and the two kernel pairs against each other.
+     */
+    @Test
+    void sharedExpertsFolded() {
+        RouterConfig small = new RouterConfig(8, 2, false, 1, 1, false, 1f);
+        RouterConfig scaled = new RouterConfig(16, 6, true, 4, 2, false, 16f); // routed weights scaled, shared not
+        Object[][] cases = {{1, 64, 32, 1, small}, {1, 64, 32, 2, small}, {7, 48, 80, 2, small}, {7, 64, 32, 1, scaled},
+                {64, 128, 32, 2, scaled}, {64, 64, 48, 1, small}};
+        for (Object[] c : cases) {
+            int tokens = (int) c[0];
+            float[][] gpu = sharedLayer(tokens, (int) c[1], (int) c[2], (int) c[3], DType.BF16, (RouterConfig) c[4],
+                    true, true, CudaMoePath.FUSED_TC, CudaMoePath.FUSED);
+            GpuReport.check("moe + shared folded: tensor cores vs CUDA cores", tokens + " tokens, D " + c[1] + ", I "
+                    + c[2] + ", S " + c[3], GpuReport.maxRelErr(gpu[0], gpu[1]), 2e-5);
+        }
+    }
+
+    /**
+     * Where the fused path does not take the call the shared MLP runs first, as the default does: folding turned
+     * off, a shared MLP of another dtype, widths the tensor-core kernels refuse (CUDA cores fold them), a batch
+     * above the fused path's limit (grouped or per-expert GEMMs).
+     */
+    @Test
+    void sharedExpertsNotFolded() {
+        RouterConfig cfg = new RouterConfig(8, 2, false, 1, 1, false, 1f);
+        sharedLayer(7, 64, 32, 2, DType.BF16, cfg, false, false, CudaMoePath.AUTO, CudaMoePath.FUSED);
+        sharedLayer(7, 64, 32, 2, DType.F32, cfg, true, false, CudaMoePath.AUTO);
+        sharedLayer(3, 40, 24, 2, DType.BF16, cfg, true, true, CudaMoePath.AUTO); // multiples of 8, not of 16
+        assertEquals(CudaMoePath.FUSED, b.cuda.moe.lastPath());
+        b.cuda.moe.fusedMaxTokens(4);
+        try {
+            sharedLayer(7, 64, 32, 1, DType.BF16, cfg, true, false, CudaMoePath.AUTO);
+        } finally {
+            b.cuda.moe.fusedMaxTokens(CudaMoe.DEFAULT_FUSED_MAX_TOKENS);
+        }
     }
 
     @Test
