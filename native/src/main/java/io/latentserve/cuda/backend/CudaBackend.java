@@ -310,13 +310,13 @@ public final class CudaBackend extends CudaOps implements Backend {
 
     /**
      * The whole MoE layer: shared experts folded into the fused decode kernels' launches where they take the call
-     * (unless -Dlatentserve.cuda.foldSharedExperts=false), else the shared MLP then the routed experts (see
-     * {@link CudaMoe#moeFolded}).
+     * for batches of up to {@link CudaMoe#FOLD_SHARED_MAX_TOKENS} rows (unless -Dlatentserve.cuda.foldSharedExperts
+     * =false), else the shared MLP then the routed experts (see {@link CudaMoe#moeFolded}).
      */
     @Override
     public void moe(Tensor x, Tensor gate, RouterConfig config, List<ExpertWeights> experts, ExpertWeights shared,
                     Tensor out) {
-        moe(x, gate, config, experts, shared, out, CudaMoePath.AUTO, CudaMoe.FOLD_SHARED);
+        moe(x, gate, config, experts, shared, out, CudaMoePath.AUTO, CudaMoe.foldShared(x.rows()));
     }
 
     /**

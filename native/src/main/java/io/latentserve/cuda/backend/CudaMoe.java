@@ -41,6 +41,19 @@ final class CudaMoe {
     static final boolean FOLD_SHARED = Boolean.parseBoolean(System.getProperty("latentserve.cuda.foldSharedExperts",
             "true"));
 
+    /**
+     * The largest batch whose shared experts the server folds (-Dlatentserve.cuda.foldSharedMaxTokens, default 32).
+     * Every token takes every shared slice: up to 32 rows the tensor-core kernels read a slice once, above that
+     * they walk it again (from L2) for each further 32 rows, where the dense MLP's GEMMs take all rows in one
+     * pass. Unmeasured: the device bench's "shared folded" vs "shared MLP first" rows are what should set it.
+     */
+    static final int FOLD_SHARED_MAX_TOKENS = Integer.getInteger("latentserve.cuda.foldSharedMaxTokens", 32);
+
+    /** Whether the server folds the shared experts of a batch of this many rows (see {@link #moeFolded}). */
+    static boolean foldShared(int tokens) {
+        return FOLD_SHARED && tokens <= FOLD_SHARED_MAX_TOKENS;
+    }
+
     /** What the fused kernels take, for error messages. */
     private static final String FUSED_TAKES = "bf16/f32 of one shape, widths multiples of " + CudaExpertTables.VECTOR
             + ", at most " + KernelLimits.MOE_MAX_EXPERTS + " experts";
