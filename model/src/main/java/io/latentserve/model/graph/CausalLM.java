@@ -38,11 +38,16 @@ public interface CausalLM extends AutoCloseable {
      * @param sampling one entry per logit row (batch.logitRows()), null where the caller samples
      */
     default SampledRows forwardSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling) {
+        checkSampling(batch, sampling);
+        return SampledRows.allOnHost(forward(batch, cache));
+    }
+
+    /** One sampling entry per logit row of the batch, checked before a forward pass writes any KV. */
+    static void checkSampling(ForwardBatch batch, RowSampling[] sampling) {
         if (sampling.length != batch.logitRows().length) {
             throw new IllegalArgumentException(sampling.length + " sampling entries for " + batch.logitRows().length
                     + " logit rows");
         }
-        return SampledRows.allOnHost(forward(batch, cache));
     }
 
     /** Releases the weights (unmaps the checkpoint). */

@@ -79,10 +79,7 @@ public final class DeepseekV2Model implements CausalLM {
 
     @Override
     public SampledRows forwardSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling) {
-        if (sampling.length != batch.logitRows().length) {
-            throw new IllegalArgumentException(sampling.length + " sampling entries for " + batch.logitRows().length
-                    + " logit rows");
-        }
+        CausalLM.checkSampling(batch, sampling);
         return head.sample(backend(), residualStream(batch, cache), batch.logitRows(), sampling);
     }
 

@@ -11,6 +11,7 @@ import io.latentserve.model.checkpoint.Floats;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.graph.ForwardBatch;
+import io.latentserve.model.graph.Golden;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -143,7 +144,8 @@ class Bf16KvCacheTest {
             float[][][] logits = {greedy(model, KvCacheDtype.F32), greedy(model, KvCacheDtype.BF16)};
             float worst = 0;
             for (int step = 0; step < logits[0].length; step++) {
-                assertEquals(argmax(logits[0][step]), argmax(logits[1][step]), "greedy token of step " + step);
+                assertEquals(Golden.argmax(logits[0][step]), Golden.argmax(logits[1][step]),
+                        "greedy token of step " + step);
                 worst = Math.max(worst, maxDiff(logits[0][step], logits[1][step]));
             }
             System.out.printf("%s: bf16 vs f32 KV cache, largest logit difference %.2e%n",
@@ -161,7 +163,7 @@ class Bf16KvCacheTest {
         try (KvCache cache = model.newKvCache(2, 16, dtype)) {
             steps[0] = model.forward(ForwardBatch.of(new int[][]{prompt}, new int[]{0}, table, 16), cache)[0];
             for (int i = 1; i < steps.length; i++) {
-                steps[i] = model.forward(ForwardBatch.of(new int[][]{{argmax(steps[i - 1])}},
+                steps[i] = model.forward(ForwardBatch.of(new int[][]{{Golden.argmax(steps[i - 1])}},
                         new int[]{prompt.length + i - 1}, table, 16), cache)[0];
             }
         }
@@ -200,16 +202,6 @@ class Bf16KvCacheTest {
         int[] s = new int[n];
         java.util.Arrays.setAll(s, i -> i);
         return s;
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static float maxDiff(float[] a, float[] b) {

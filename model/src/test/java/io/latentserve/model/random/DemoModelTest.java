@@ -11,6 +11,7 @@ import io.latentserve.model.cpu.CpuBackend;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.graph.DeepseekV2Model;
 import io.latentserve.model.graph.ForwardBatch;
+import io.latentserve.model.graph.Golden;
 import io.latentserve.model.tokenizer.ChatMessage;
 import io.latentserve.model.tokenizer.ChatTemplate;
 import io.latentserve.model.tokenizer.FimPrompt;
@@ -133,7 +134,7 @@ class DemoModelTest {
             float worst = 0;
             float largest = 0;
             for (int i = 0; i < f32.length; i++) {
-                assertEquals(argmax(f32[i]), argmax(bf16[i]), "greedy token " + i + " of " + p.get("text").asText());
+                assertEquals(Golden.argmax(f32[i]), Golden.argmax(bf16[i]), "greedy token " + i + " of " + p.get("text").asText());
                 for (int j = 0; j < f32[i].length; j++) {
                     worst = Math.max(worst, Math.abs(f32[i][j] - bf16[i][j]));
                     largest = Math.max(largest, Math.abs(f32[i][j]));
@@ -155,21 +156,11 @@ class DemoModelTest {
             float[][] first = model.forward(ForwardBatch.of(new int[][]{ids}, new int[]{0}, table, BLOCK), kv);
             out[0] = first[first.length - 1];
             for (int i = 1; i <= steps; i++) {
-                out[i] = model.forward(ForwardBatch.of(new int[][]{{argmax(out[i - 1])}}, new int[]{ids.length + i - 1},
+                out[i] = model.forward(ForwardBatch.of(new int[][]{{Golden.argmax(out[i - 1])}}, new int[]{ids.length + i - 1},
                         table, BLOCK), kv)[0];
             }
         }
         return out;
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     static float[] prefill(CausalLM model, int[] ids) {
