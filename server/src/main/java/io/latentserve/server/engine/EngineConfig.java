@@ -45,8 +45,10 @@ public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, 
         }
     }
 
+    /** This configuration with device sampling switched on or off (everything else, the cache dtype too, kept). */
     public EngineConfig withDeviceSampling(boolean on) {
-        return new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, on);
+        return new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, on,
+                kvCacheDtype);
     }
 
     public long capacityTokens() {
