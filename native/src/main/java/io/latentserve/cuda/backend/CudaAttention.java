@@ -52,6 +52,7 @@ final class CudaAttention {
     private AttentionBatch planBatch;
     private List<Integer> planSeqs;
     private int planHeads;
+    private int planTile;
     private MlaDecodePlan plan;
 
     CudaAttention(Kernels kernels, StepMemory memory, Gemm gemm) {
@@ -128,7 +129,8 @@ final class CudaAttention {
                     sh.vHeadDim(), r, q.stride(), kvB.dtype()),
                     new Grid(n, h * ((r + 31) / 32), 1, KernelLimits.THREADS, 0));
             if (decode) {
-                MlaDecodePlan p = decodePlan(batch, paged, seqs, tokenRows, h);
+                MlaDecodePlan p = decodePlan(batch, paged, seqs, tokenRows, h,
+                        tensorCores ? KernelLimits.MLA_TC_TILE : KernelLimits.MLA_TILE);
                 int items = p.launchItems();   // padded: one launch shape while contexts grow (graphs)
                 long partialAcc = p.needsCombine() ? s.floats((long) items * h * r) : 0;
                 long partialMl = p.needsCombine() ? s.floats((long) items * h * 2) : 0;
@@ -166,11 +168,12 @@ final class CudaAttention {
      * The split plan of these decode rows, made once per forward pass: the model hands every layer the same
      * AttentionBatch instance, whose context lengths (and so the plan) are the same in each, so the plan is
      * kept keyed on that instance (plus the rows and the head count). A new batch object makes a new plan;
-     * planning is O(rows x candidate chunks) integer work, cheap even when it does run per call.
+     * planning is O(rows x candidate chunks) integer work, cheap even when it does run per call. Chunks are
+     * multiples of the decode kernel's key tile.
      */
     private MlaDecodePlan decodePlan(AttentionBatch batch, PagedBatch paged, List<Integer> seqs, int[] tokenRows,
-                                     int heads) {
-        if (plan != null && batch == planBatch && heads == planHeads && seqs.equals(planSeqs)) {
+                                     int heads, int tile) {
+        if (plan != null && batch == planBatch && heads == planHeads && tile == planTile && seqs.equals(planSeqs)) {
             return plan;
         }
         int[] lengths = new int[tokenRows.length];
@@ -179,8 +182,9 @@ final class CudaAttention {
             lengths[w] = batch.positions()[tokenRows[w]] + 1;
             seqOf[w] = paged.seqOf()[tokenRows[w]];
         }
-        plan = MlaDecodePlan.of(seqOf, lengths, heads, smCount);
+        plan = MlaDecodePlan.of(seqOf, lengths, heads, smCount, MlaDecodePlan.DEFAULT_MIN_CHUNK, tile);
         planBatch = batch;
+        planTile = tile;
         planSeqs = List.copyOf(seqs);
         planHeads = heads;
         return plan;

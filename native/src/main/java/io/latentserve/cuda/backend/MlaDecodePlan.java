@@ -9,7 +9,9 @@ import java.util.Arrays;
  * block per group of {@link KernelLimits#mlaHeadsPerBlock()} heads, a row's items consecutive, and
  * splitBase[row] .. splitBase[row+1] naming them (ls_mla_combine merges rows of more than one).
  *
- * <p>The rule: one chunk length for the whole batch (a multiple of the kernel's tile), chosen among the
+ * <p>The rule: one chunk length for the whole batch (a multiple of the kernel's key tile: 16 keys for
+ * ls_mla_decode, {@link KernelLimits#MLA_TC_TILE} for ls_mla_decode_tc, so no split ends in a part tile the
+ * kernel would mask), chosen among the
  * lengths that cut the longest context into 1, 2, ... splits (none below {@code minChunk}) to minimise the estimated time
  * {@code waves * (chunk + SPLIT_OVERHEAD_ROWS)}, where {@code waves = ceil(blocks / residentBlocks)} and
  * residentBlocks = SMs x blocks an SM holds at once. Blocks run about chunk rows each, so this fills the
@@ -43,11 +45,14 @@ public record MlaDecodePlan(int[] work, int[] splitBase, int chunk, int headGrou
      * @param contextLengths keys each row sees (its position + 1), each at least 1
      * @param smCount        streaming multiprocessors of the GPU (DeviceInfo.multiprocessors())
      * @param minChunk       shortest chunk a context is cut into (rounded up to the tile)
+     * @param tile           keys the kernel takes per tile: every chunk is a multiple of it
      */
-    public static MlaDecodePlan of(int[] seqOf, int[] contextLengths, int numHeads, int smCount, int minChunk) {
-        if (seqOf.length != contextLengths.length || numHeads < 1 || smCount < 1 || minChunk < 1) {
+    public static MlaDecodePlan of(int[] seqOf, int[] contextLengths, int numHeads, int smCount, int minChunk,
+                                   int tile) {
+        if (seqOf.length != contextLengths.length || numHeads < 1 || smCount < 1 || minChunk < 1 || tile < 1) {
             throw new IllegalArgumentException("decode plan: " + seqOf.length + " rows with " + contextLengths.length
-                    + " lengths, " + numHeads + " heads, " + smCount + " SMs, min chunk " + minChunk);
+                    + " lengths, " + numHeads + " heads, " + smCount + " SMs, min chunk " + minChunk + ", tile "
+                    + tile);
         }
         int maxLen = 1;
         for (int len : contextLengths) {
@@ -58,16 +63,16 @@ public record MlaDecodePlan(int[] work, int[] splitBase, int chunk, int headGrou
         }
         int groups = KernelLimits.blocks(numHeads, KernelLimits.mlaHeadsPerBlock());
         int chunk = chooseChunk(contextLengths, groups, (long) smCount * RESIDENT_BLOCKS_PER_SM,
-                roundUp(minChunk), maxLen);
+                roundUp(minChunk, tile), maxLen, tile);
         int[] splitBase = new int[contextLengths.length + 1];
         int items = 0;
         for (int w = 0; w < contextLengths.length; w++) {
-            items += evenChunks(contextLengths[w], chunk)[0];
+            items += evenChunks(contextLengths[w], chunk, tile)[0];
             splitBase[w + 1] = items;
         }
         int[] work = new int[4 * items];
         for (int w = 0, i = 0; w < contextLengths.length; w++) {
-            int[] even = evenChunks(contextLengths[w], chunk);
+            int[] even = evenChunks(contextLengths[w], chunk, tile);
             for (int k = 0; k < even[0]; k++, i++) {
                 work[4 * i] = w;
                 work[4 * i + 1] = seqOf[w];
@@ -78,22 +83,27 @@ public record MlaDecodePlan(int[] work, int[] splitBase, int chunk, int headGrou
         return new MlaDecodePlan(work, splitBase, chunk, groups);
     }
 
-    /** The plan for the given GPU with the default minimum chunk. */
+    /** The plan of ls_mla_decode's 16-key tiles. */
+    public static MlaDecodePlan of(int[] seqOf, int[] contextLengths, int numHeads, int smCount, int minChunk) {
+        return of(seqOf, contextLengths, numHeads, smCount, minChunk, KernelLimits.MLA_TILE);
+    }
+
+    /** The plan of ls_mla_decode's 16-key tiles for the given GPU with the default minimum chunk. */
     public static MlaDecodePlan of(int[] seqOf, int[] contextLengths, int numHeads, int smCount) {
         return of(seqOf, contextLengths, numHeads, smCount, DEFAULT_MIN_CHUNK);
     }
 
-    private static int chooseChunk(int[] lengths, int groups, long resident, int minChunk, int maxLen) {
-        int shortest = Math.max(minChunk, roundUp(ceilDiv(maxLen, KernelLimits.MLA_MAX_SPLITS)));
-        int best = Math.max(shortest, roundUp(maxLen));
+    private static int chooseChunk(int[] lengths, int groups, long resident, int minChunk, int maxLen, int tile) {
+        int shortest = Math.max(minChunk, roundUp(ceilDiv(maxLen, KernelLimits.MLA_MAX_SPLITS), tile));
+        int best = Math.max(shortest, roundUp(maxLen, tile));
         double bestCost = Double.MAX_VALUE;
         // Candidates: the chunk lengths that cut the longest row into 1, 2, ... splits (where its block count
         // changes), no shorter than the minimum chunk.
         for (int splits = 1; splits <= KernelLimits.MLA_MAX_SPLITS; splits++) {
-            int c = Math.max(shortest, roundUp(ceilDiv(maxLen, splits)));
+            int c = Math.max(shortest, roundUp(ceilDiv(maxLen, splits), tile));
             long blocks = 0;
             for (int len : lengths) {
-                blocks += (long) groups * evenChunks(len, c)[0];
+                blocks += (long) groups * evenChunks(len, c, tile)[0];
             }
             double cost = (double) ceilDiv(blocks, resident) * (c + SPLIT_OVERHEAD_ROWS);
             if (cost < bestCost) {   // fewer splits first: on a tie the plan with fewer partials stays
@@ -108,14 +118,14 @@ public record MlaDecodePlan(int[] work, int[] splitBase, int chunk, int headGrou
     }
 
     /** {splits, chunk length} of a context of len keys cut into chunks of at most chunk keys, evened out. */
-    private static int[] evenChunks(int len, int chunk) {
+    private static int[] evenChunks(int len, int chunk, int tile) {
         int splits = ceilDiv(len, chunk);
-        int even = roundUp(ceilDiv(len, splits));
+        int even = roundUp(ceilDiv(len, splits), tile);
         return new int[]{ceilDiv(len, even), even};
     }
 
-    private static int roundUp(int n) {
-        return ceilDiv(n, KernelLimits.MLA_TILE) * KernelLimits.MLA_TILE;
+    private static int roundUp(int n, int tile) {
+        return ceilDiv(n, tile) * tile;
     }
 
     private static int ceilDiv(int a, int b) {

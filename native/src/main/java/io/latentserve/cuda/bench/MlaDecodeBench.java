@@ -107,6 +107,9 @@ public final class MlaDecodeBench {
             positions[s] = context - 1;
         }
         MlaDecodePlan plan = MlaDecodePlan.of(seqOf, lengths, HEADS, ctx.device().multiprocessors());
+        MlaDecodePlan tcPlan = MlaDecodePlan.of(seqOf, lengths, HEADS, ctx.device().multiprocessors(),
+                MlaDecodePlan.DEFAULT_MIN_CHUNK, KernelLimits.MLA_TC_TILE);   // as CudaAttention plans it
+        int partialItems = Math.max(plan.launchItems(), tcPlan.launchItems());
         List<Long> owned = new ArrayList<>();
         try (Arena host = Arena.ofConfined()) {
             long cacheValues = (long) tables.length * BLOCK * width;   // even: width is
@@ -120,11 +123,13 @@ public final class MlaDecodeBench {
             long q = alloc(d, owned, 4L * batch * HEADS * width);
             d.memsetD32(q, Float.floatToRawIntBits(0.02f), (long) batch * HEADS * width);
             long out = alloc(d, owned, 4L * batch * HEADS * R);
-            long partialAcc = alloc(d, owned, 4L * plan.launchItems() * HEADS * R);
-            long partialMl = alloc(d, owned, 8L * plan.launchItems() * HEADS);
+            long partialAcc = alloc(d, owned, 4L * partialItems * HEADS * R);
+            long partialMl = alloc(d, owned, 8L * partialItems * HEADS);
             long dTables = upload(d, owned, host, tables);
             long dWork = upload(d, owned, host, plan.launchWork());
             long dSplitBase = upload(d, owned, host, plan.splitBase());
+            long dWorkTc = upload(d, owned, host, tcPlan.launchWork());
+            long dSplitBaseTc = upload(d, owned, host, tcPlan.splitBase());
             long dPositions = upload(d, owned, host, positions);
             long dSeqOf = upload(d, owned, host, seqOf);
 
@@ -144,11 +149,11 @@ public final class MlaDecodeBench {
                     HEADS * R, R, BLOCK, blocksPerSeq, SCALE, kernelDtype), new Grid(batch, HEADS, 1, 32 * KernelLimits.ATTN_WARPS,
                     KernelLimits.attentionSharedBytes(width, 0, R)), ctx.streamHandle());
             Runnable decodeTc = () -> {
-                module.launch(new MlaDecodeTcParams(q, cache, dTables, dWork, dSplitBase, partialAcc, partialMl,
-                        out, plan.launchItems(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq, HEADS * R,
-                        R, SCALE), MlaDecodeTc.grid(plan, HEADS, R, DR), ctx.streamHandle());
-                if (plan.needsCombine()) {
-                    module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBase, out, batch, HEADS, R,
+                module.launch(new MlaDecodeTcParams(q, cache, dTables, dWorkTc, dSplitBaseTc, partialAcc, partialMl,
+                        out, tcPlan.launchItems(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq,
+                        HEADS * R, R, SCALE), MlaDecodeTc.grid(tcPlan, HEADS, R, DR), ctx.streamHandle());
+                if (tcPlan.needsCombine()) {
+                    module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBaseTc, out, batch, HEADS, R,
                             HEADS * R, R), new Grid(batch, HEADS, 1, KernelLimits.THREADS, 0), ctx.streamHandle());
                 }
             };

@@ -124,6 +124,22 @@ class MlaDecodePlanTest {
     }
 
     @Test
+    void tensorCoreTileMakesChunksOf32Keys() {
+        int[] lengths = {1000, 4000, 77};
+        MlaDecodePlan p = MlaDecodePlan.of(identity(3), lengths, 16, H200_SMS, MlaDecodePlan.DEFAULT_MIN_CHUNK,
+                KernelLimits.MLA_TC_TILE);
+        assertCovers(p, identity(3), lengths);
+        assertEquals(0, p.chunk() % KernelLimits.MLA_TC_TILE);
+        for (int i = 0; i < p.numWork(); i++) {
+            int end = p.work()[4 * i + 3];
+            boolean lastOfRow = end == lengths[p.work()[4 * i]];
+            assertTrue(lastOfRow || (end - p.work()[4 * i + 2]) % KernelLimits.MLA_TC_TILE == 0, p.toString());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> MlaDecodePlan.of(identity(1), new int[]{5}, 16, H200_SMS, 16, 0));
+    }
+
+    @Test
     void veryLongContextsRespectTheSplitCap() {
         int[] lengths = {1 << 20};
         MlaDecodePlan p = MlaDecodePlan.of(new int[]{0}, lengths, 16, 100_000, 16);
