@@ -2,9 +2,10 @@
  * Sampling on the device: greedy, top-k, top-p, with the server Sampler's rules (see ls_sample in
  * latentserve_params.h). No sort: every threshold (the k-th best token, the end of the nucleus, the drawn
  * token) is the largest key t whose tail sum f(t) = sum over tokens with key >= t reaches a target,
- * found by bisection over the keys with deterministic block sums. A token's rank key is
+ * found by a k-ary search over the keys (LS_SEARCH_WAYS - 1 thresholds per pass) with deterministic block
+ * sums. A token's rank key is
  * (order-preserving bits of its logit) << idBits | (vocab - 1 - id): distinct, and larger means ranked
- * first (higher logit, then lower id). First correct version: about 150 passes over the row.
+ * first (higher logit, then lower id). About 55 passes over the row at most (top-k, top-p and the draw).
  */
 #include "include/ls_common.cuh"
 
@@ -40,44 +41,129 @@ __device__ __forceinline__ double ls_weight(float logit, const LsSampleRow& row)
     return exp(static_cast<double>(logit) * row.invTemperature - row.maxProcessed);
 }
 
-__device__ double ls_row_sum(const LsSampleRow& row, int what, unsigned long long floor, unsigned long long t,
-                             double* scratch) {
-    double local = 0.0;
+/*
+ * The search tests LS_SEARCH_WAYS - 1 thresholds per pass over the row (a k-ary search: 3 bits of the key per
+ * pass instead of bisection's 1, about 17 passes per 49-bit key instead of 49). Each threshold's sum is
+ * accumulated and reduced exactly as a single-threshold pass would (same elements, same order, same tree), so
+ * f(t) does not depend on which other thresholds share its pass and the search lands on the same key.
+ */
+#define LS_SEARCH_WAYS 8
+#define LS_THRESHOLDS (LS_SEARCH_WAYS - 1)
+
+/* f(t[j]) for every j (see LS_SUM_*); scratch holds 32 * LS_THRESHOLDS doubles. */
+__device__ void ls_row_sums(const LsSampleRow& row, int what, unsigned long long floor,
+                            const unsigned long long (&t)[LS_THRESHOLDS], double (&f)[LS_THRESHOLDS],
+                            double* scratch) {
+    double local[LS_THRESHOLDS];
+#pragma unroll
+    for (int j = 0; j < LS_THRESHOLDS; j++) {
+        local[j] = 0.0;
+    }
     for (int i = threadIdx.x; i < row.vocab; i += blockDim.x) {
         const float logit = row.logits[i];
-        if (what == LS_SUM_BROKEN) {
-            local += isnan(logit) || logit == INFINITY ? 1.0 : 0.0;
-            continue;
-        }
         if (!ls_valid(logit)) {
             continue;
         }
         const unsigned long long key = ls_rank_key(logit, i, row);
         if (what == LS_SUM_COUNT) {
-            local += key >= t ? 1.0 : 0.0;
-        } else if (what == LS_SUM_MASS) {
-            if (key >= t && key >= floor) {
-                local += ls_weight(logit, row);
+#pragma unroll
+            for (int j = 0; j < LS_THRESHOLDS; j++) {
+                local[j] += key >= t[j] ? 1.0 : 0.0;
             }
-        } else if (key >= floor && static_cast<unsigned long long>(row.vocab - 1 - i) >= t) {
-            local += ls_weight(logit, row);
+            continue;
+        }
+        /* t ascends: an element below t[0] (or below the floor) counts for no threshold, and skips the exp */
+        const unsigned long long probe = what == LS_SUM_MASS ? key : static_cast<unsigned long long>(row.vocab - 1 - i);
+        if (key < floor || probe < t[0]) {
+            continue;
+        }
+        const double w = ls_weight(logit, row);
+#pragma unroll
+        for (int j = 0; j < LS_THRESHOLDS; j++) {
+            if (probe >= t[j]) {
+                local[j] += w;
+            }
         }
     }
-    return ls_block_sum(local, scratch);
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
+    __syncthreads(); /* scratch may still be read by a previous reduction */
+#pragma unroll
+    for (int j = 0; j < LS_THRESHOLDS; j++) {
+        const double v = ls_warp_sum(local[j]);
+        if (lane == 0) {
+            scratch[j * 32 + warp] = v;
+        }
+    }
+    __syncthreads();
+    if (warp < LS_THRESHOLDS) {   /* warp j sums threshold j over the warps, as ls_block_sum's warp 0 does */
+        double w = lane < warps ? scratch[warp * 32 + lane] : 0.0;
+        w = ls_warp_sum(w);
+        __syncwarp();
+        if (lane == 0) {
+            scratch[warp * 32] = w;
+        }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < LS_THRESHOLDS; j++) {
+        f[j] = scratch[j * 32];
+    }
 }
 
-/* The largest t in [lo, hi] with f(t) >= target (f(t) > target when strict); f is non-increasing in t. */
+/* One sum over the row (f at t, or the broken-logit count), by ls_row_sums' rules. */
+__device__ double ls_row_sum(const LsSampleRow& row, int what, unsigned long long floor, unsigned long long t,
+                             double* scratch) {
+    if (what == LS_SUM_BROKEN) {
+        double local = 0.0;
+        for (int i = threadIdx.x; i < row.vocab; i += blockDim.x) {
+            const float logit = row.logits[i];
+            local += isnan(logit) || logit == INFINITY ? 1.0 : 0.0;
+        }
+        return ls_block_sum(local, scratch);
+    }
+    unsigned long long ts[LS_THRESHOLDS];
+    double f[LS_THRESHOLDS];
+#pragma unroll
+    for (int j = 0; j < LS_THRESHOLDS; j++) {
+        ts[j] = t;
+    }
+    ls_row_sums(row, what, floor, ts, f, scratch);
+    return f[0];
+}
+
+/*
+ * The largest t in [lo, hi] with f(t) >= target (f(t) > target when strict), lo when none above it passes;
+ * f is non-increasing in t. Each pass cuts [lo, hi] into LS_SEARCH_WAYS parts and tests their starts.
+ */
 __device__ unsigned long long ls_largest_key(const LsSampleRow& row, int what, unsigned long long floor,
                                              unsigned long long lo, unsigned long long hi, double target, bool strict,
                                              double* scratch) {
     while (lo < hi) {
-        const unsigned long long mid = lo + (hi - lo + 1) / 2;
-        const double f = ls_row_sum(row, what, floor, mid, scratch);
-        if (strict ? f > target : f >= target) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
+        const unsigned long long step = (hi - lo) / LS_SEARCH_WAYS + 1;   /* >= 1; t[j] = lo + (j+1) step */
+        unsigned long long t[LS_THRESHOLDS];
+        double f[LS_THRESHOLDS];
+#pragma unroll
+        for (int j = 0; j < LS_THRESHOLDS; j++) {
+            const unsigned long long offset = static_cast<unsigned long long>(j + 1) * step;
+            t[j] = offset <= hi - lo ? lo + offset : hi;   /* past hi: hi again, tested twice, harmless */
         }
+        ls_row_sums(row, what, floor, t, f, scratch);
+        unsigned long long newLo = lo;
+        unsigned long long newHi = hi;
+#pragma unroll
+        for (int j = 0; j < LS_THRESHOLDS; j++) {
+            const bool pass = strict ? f[j] > target : f[j] >= target;
+            if (pass) {
+                newLo = t[j] > newLo ? t[j] : newLo;
+            } else if (t[j] - 1 < newHi) {
+                newHi = t[j] - 1;
+            }
+        }
+        /* the thresholds after the first failing one fail too (f non-increasing), so [newLo, newHi] holds the answer */
+        lo = newLo;
+        hi = newHi < lo ? lo : newHi;
     }
     return lo;
 }
@@ -123,7 +209,7 @@ __device__ unsigned long long ls_block_max_key(const LsSampleRow& row, unsigned 
 }
 
 extern "C" __global__ void __launch_bounds__(LS_SAMPLE_THREADS, 1) ls_sample(const LsSampleParams p) {
-    __shared__ double scratch[32];
+    __shared__ double scratch[32 * LS_THRESHOLDS];
     const int r = blockIdx.x;
     LsSampleRow row;
     row.logits = reinterpret_cast<const float*>(p.logits) + static_cast<long long>(r) * p.logitsStride;

@@ -934,6 +934,8 @@ int main() {
     sample(6, 1000, 1.3, 0, 0.9, false);
     sample(4, 3000, 1, 40, 0.5, true);
     sample(2, 1, 1, 0, 1, false);
+    sample(24, 2000, 0.8, 0, 0.95, true);    // many draws through each k-ary search (top-p, then the draw)
+    sample(16, 5000, 1.0, 100, 0.9, false);
     sampleEdges();
     moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true);
     moeDecode(7, 8, 2, 64, 32, MOE_SAME, false);
