@@ -1,7 +1,12 @@
 // A fake libcublas.so: cublasGemmEx / cublasGemmStridedBatchedEx / cublasGemmGroupedBatchedEx on the CPU with cuBLAS's column-major
-// semantics (f32 and bf16 inputs, f32 output, f32 accumulation), for run-java.sh.
+// semantics (f32 and bf16 inputs, f32 output, f32 accumulation), for run-java.sh. GemmEx and StridedBatchedEx go
+// through the fake libcuda's stream (fake_cuda_enqueue): run at once, or recorded while a stream capture is on,
+// as real cuBLAS calls are captured into a CUDA graph.
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
+#include <functional>
 
 static int token;
 typedef int cublasStatus_t;
@@ -34,6 +39,31 @@ static cublasStatus_t gemm(int ta, int tb, int m, int n, int k, float alpha, con
     return 0;
 }
 
+/* The fake libcuda's enqueue (it takes ownership of the job), found in the already loaded library, or null. */
+static void (*enqueue_fn())(std::function<void()>*) {
+    static void (*fn)(std::function<void()>*) = [] {
+        const char* path = std::getenv("LATENTSERVE_LIBCUDA");
+        void* lib = path != nullptr ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : nullptr;
+        return lib != nullptr ? reinterpret_cast<void (*)(std::function<void()>*)>(dlsym(lib, "fake_cuda_enqueue"))
+                              : nullptr;
+    }();
+    return fn;
+}
+
+/* Runs the job on the fake stream (now, or when a captured graph replays), after its arguments were checked. */
+static cublasStatus_t on_stream(std::function<void()> job) {
+    if (auto fn = enqueue_fn()) {
+        fn(new std::function<void()>(std::move(job)));
+    } else {
+        job();
+    }
+    return 0;
+}
+
+static bool supported(int at, int bt, int ct) {
+    return ct == CUDA_R_32F && at == bt && (at == CUDA_R_32F || at == CUDA_R_16BF);
+}
+
 extern "C" {
 cublasStatus_t cublasCreate_v2(void** h) { *h = &token; return 0; }
 cublasStatus_t cublasDestroy_v2(void*) { return 0; }
@@ -43,20 +73,23 @@ cublasStatus_t cublasSetWorkspace_v2(void*, void*, size_t) { return 0; }
 cublasStatus_t cublasGetVersion_v2(void*, int* v) { *v = 130000; return 0; }
 cublasStatus_t cublasGemmEx(void*, int ta, int tb, int m, int n, int k, const void* alpha, const void* A, int at, int lda,
                             const void* B, int bt, int ldb, const void* beta, void* C, int ct, int ldc, int, int) {
-    return gemm(ta, tb, m, n, k, *(const float*) alpha, A, at, lda, B, bt, ldb, *(const float*) beta, C, ct, ldc);
+    if (!supported(at, bt, ct)) return 15; // NOT_SUPPORTED
+    const float a = *(const float*) alpha, b = *(const float*) beta;   // host scalars: taken by value
+    return on_stream([=] { gemm(ta, tb, m, n, k, a, A, at, lda, B, bt, ldb, b, C, ct, ldc); });
 }
 cublasStatus_t cublasGemmStridedBatchedEx(void*, int ta, int tb, int m, int n, int k, const void* alpha,
                                           const void* A, int at, int lda, long long sa, const void* B, int bt, int ldb,
                                           long long sb, const void* beta, void* C, int ct, int ldc, long long sc,
                                           int batch, int, int) {
-    int eb = at == CUDA_R_32F ? 4 : 2;
-    for (int i = 0; i < batch; i++) {
-        cublasStatus_t s = gemm(ta, tb, m, n, k, *(const float*) alpha, (const char*) A + i * sa * eb, at, lda,
-                                (const char*) B + i * sb * eb, bt, ldb, *(const float*) beta,
-                                (char*) C + i * sc * 4, ct, ldc);
-        if (s) return s;
-    }
-    return 0;
+    if (!supported(at, bt, ct)) return 15; // NOT_SUPPORTED
+    const float a = *(const float*) alpha, b = *(const float*) beta;
+    const int eb = at == CUDA_R_32F ? 4 : 2;
+    return on_stream([=] {
+        for (int i = 0; i < batch; i++) {
+            gemm(ta, tb, m, n, k, a, (const char*) A + i * sa * eb, at, lda, (const char*) B + i * sb * eb, bt, ldb, b,
+                 (char*) C + i * sc * 4, ct, ldc);
+        }
+    });
 }
 // Per-group arrays are host arrays; the pointer arrays are "device" arrays, which the fake libcuda keeps in
 // host memory, so they are read directly. Problems of group 0 first, as cuBLAS walks them.

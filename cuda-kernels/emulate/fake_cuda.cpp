@@ -2,7 +2,8 @@
 // host memory, every call is synchronous, streams/events/modules are tokens. For running the GPU-tagged
 // Java tests on a machine without a GPU (see run-java.sh). Stream capture records kernel launches, memsets and
 // host-to-device copies (the copy reads its source when the graph runs, as a pinned-memory copy node does) and
-// cuGraphLaunch replays them; any other call during capture runs at once (cuBLAS is never captured).
+// cuGraphLaunch replays them, as do the fake libcublas's GEMMs (fake_cuda_enqueue); any other call during capture
+// runs at once.
 #include "emu.h"
 #include "kernels_emu.inc"
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,12 @@ static void run_or_capture(std::function<void()> op) {
     } else {
         op();
     }
+}
+
+/* The fake libcublas's GEMMs on this stream: run now or captured. Takes ownership of job. */
+extern "C" void fake_cuda_enqueue(std::function<void()>* job) {
+    std::shared_ptr<std::function<void()>> owned(job);
+    run_or_capture([owned] { (*owned)(); });
 }
 
 template <typename P, void (*K)(const P)>

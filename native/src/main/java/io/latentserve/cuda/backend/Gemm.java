@@ -48,11 +48,9 @@ final class Gemm {
         if (k == 0) {
             throw new IllegalArgumentException("matmul over an empty inner dimension");
         }
-        Cublas cublas = ctx.cublas();
         if (w.dtype() == KernelLimits.DTYPE_F32) {
-            kernels.graphs().eager();   // cuBLAS is never captured: the pass goes on plainly from here
-            cublas.rowMajorGemm(ctx.cublasHandle(), true, t, n, k, 1f, x.address(), Cublas.CUDA_R_32F, x.stride(),
-                    w.address(), Cublas.CUDA_R_32F, k, 0f, out.address(), Cublas.CUDA_R_32F, out.stride());
+            rowMajorGemm(t, n, k, x.address(), Cublas.CUDA_R_32F, x.stride(), w.address(), Cublas.CUDA_R_32F,
+                    out.address(), out.stride());
             return;
         }
         if (t <= KernelLimits.GEMV_MAX_ROWS && GEMV) {
@@ -60,14 +58,12 @@ final class Gemm {
                     Grid.of((n + KernelLimits.GEMV_FEATURES - 1) / KernelLimits.GEMV_FEATURES, KernelLimits.THREADS));
             return;
         }
-        kernels.graphs().eager();       // cuBLAS is never captured: the pass goes on plainly from here
         try (StepMemory.Scratch s = memory.scratch()) {
             long split = s.bytes(2L * 2 * t * k);       // [2T, K] bf16: hi rows then lo rows
             kernels.launch(new SplitBf16Params(x.address(), split, t, k, x.stride()),
                     Kernels.rowsByCols(t, k));
             long c = s.floats(2L * t * n);              // [2T, N] f32
-            cublas.rowMajorGemm(ctx.cublasHandle(), true, 2 * t, n, k, 1f, split, Cublas.CUDA_R_16BF, k,
-                    w.address(), Cublas.CUDA_R_16BF, k, 0f, c, Cublas.CUDA_R_32F, n);
+            rowMajorGemm(2 * t, n, k, split, Cublas.CUDA_R_16BF, k, w.address(), Cublas.CUDA_R_16BF, c, n);
             kernels.launch(new AddParams(c, c + 4L * t * n, out.address(), t, n, n, n, out.stride()),
                     Kernels.rowsByCols(t, n));
         }
@@ -80,10 +76,36 @@ final class Gemm {
      */
     void batchedBf16(boolean transposeB, int m, int n, int k, float alpha, long a, int lda, long strideA,
                      long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
-        kernels.graphs().eager();
-        ctx.cublas().rowMajorGemmStridedBatched(ctx.cublasHandle(), transposeB, m, n, k, alpha,
-                a, Cublas.CUDA_R_16BF, lda, strideA, b, Cublas.CUDA_R_16BF, ldb, strideB, beta,
-                c, Cublas.CUDA_R_32F, ldc, strideC, batch);
+        Cublas cublas = ctx.cublas();
+        var handle = ctx.cublasHandle();
+        cublasCall(() -> cublas.rowMajorGemmStridedBatched(handle, transposeB, m, n, k, alpha,
+                        a, Cublas.CUDA_R_16BF, lda, strideA, b, Cublas.CUDA_R_16BF, ldb, strideB, beta,
+                        c, Cublas.CUDA_R_32F, ldc, strideC, batch),
+                12, transposeB ? 1 : 0, m, n, k, Float.floatToRawIntBits(alpha), a, lda, strideA, b, ldb, strideB,
+                Float.floatToRawIntBits(beta), c, ldc, strideC, batch);
+    }
+
+    /** C[M,N] f32 (row stride ldc) = A[M,K] · B[N,K]ᵀ, A and B of the given cuBLAS type. */
+    private void rowMajorGemm(int m, int n, int k, long a, int type, int lda, long b, int bType, long c, int ldc) {
+        Cublas cublas = ctx.cublas();
+        var handle = ctx.cublasHandle();
+        cublasCall(() -> cublas.rowMajorGemm(handle, true, m, n, k, 1f, a, type, lda, b, bType, k, 0f,
+                c, Cublas.CUDA_R_32F, ldc), 11, m, n, k, a, type, lda, b, bType, c, ldc);
+    }
+
+    /**
+     * A cuBLAS call on the step's stream: recorded into the pass's graph with its arguments as signature
+     * (tag first: 11 GEMM, 12 strided batched; StepMemory's copies and memsets are 1 and 2), or, with -Dlatentserve.cuda.graphCublas=false, ending the
+     * recording and issued now.
+     */
+    private void cublasCall(Runnable call, long... signature) {
+        StepGraphs graphs = kernels.graphs();
+        if (StepGraphs.CAPTURE_CUBLAS) {
+            graphs.issue(call, signature);
+        } else {
+            graphs.eager();
+            call.run();
+        }
     }
 
     /**

@@ -25,15 +25,23 @@ import java.util.Map;
  * staging at equal offsets, which this pass has just filled: what varies between decode steps (tokens,
  * positions, slots) is data, not parameters.
  *
- * <p>Anything that needs the stream's results or cannot be captured mid-pass (a download, a cuBLAS call,
- * a pageable copy, freeing memory) calls {@link #eager()} first: what was recorded is issued in order and
- * the rest of the pass runs plainly. Prefill passes (cuBLAS GEMMs) and large batches therefore never use
- * graphs; decode of up to 8 sequences (ls_gemv, fused MoE, ls_mla_decode) issues neither and does.
+ * <p>cuBLAS GEMMs are recorded too ({@link #issue}), with their arguments as the signature: cuBLAS supports
+ * stream capture when its workspace is set by the caller (CudaContext sets one per handle) and alpha/beta are
+ * host scalars, which the capture takes by value. So decode at any batch size (ls_gemv or cuBLAS for the
+ * dense products, fused MoE, ls_mla_decode) is one graph. -Dlatentserve.cuda.graphCublas=false makes a cuBLAS
+ * call end the recording instead (for A/B runs on a GPU).
+ *
+ * <p>Anything that needs the stream's results or cannot be captured mid-pass (a download, a pageable copy,
+ * freeing memory, the grouped MoE's host-sized cuBLAS call) calls {@link #eager()} first: what was recorded is
+ * issued in order and the rest of the pass runs plainly. Prefill passes with more than the fused MoE's tokens
+ * therefore never use graphs.
  */
 final class StepGraphs implements AutoCloseable {
     /** Graphs kept (least recently used dropped) and signatures remembered as seen once. */
     private static final int MAX_GRAPHS = 32;
     private static final int MAX_SEEN = 256;
+    /** Whether cuBLAS GEMMs are recorded into graphs (else each ends the recording of its pass). */
+    static final boolean CAPTURE_CUBLAS = !"false".equals(System.getProperty("latentserve.cuda.graphCublas"));
 
     private final CudaContext ctx;
     private boolean enabled;
@@ -95,6 +103,18 @@ final class StepGraphs implements AutoCloseable {
         System.arraycopy(values, 0, signature, length, values.length);
         length += values.length;
         ops.add(issue);
+    }
+
+    /**
+     * Runs a stream operation now, or records it while the pass is recorded. The signature values must name
+     * everything the operation does (addresses, sizes, scalars): equal signatures replay one graph.
+     */
+    void issue(Runnable op, long... values) {
+        if (deferring) {
+            record(op, values);
+        } else {
+            op.run();
+        }
     }
 
     /** The signature values of a parameter struct: its bytes as longs (structs are 8-byte multiples). */

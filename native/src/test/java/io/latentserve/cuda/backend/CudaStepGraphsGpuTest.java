@@ -61,6 +61,36 @@ class CudaStepGraphsGpuTest {
     }
 
     /**
+     * Decode of 10 sequences, more than ls_gemv takes ({@link io.latentserve.cuda.kernels.KernelLimits#GEMV_MAX_ROWS}):
+     * the dense products go through cuBLAS, which is recorded into the step's graph too, so the steps replay
+     * one graph and give the logits of the same steps launched one by one.
+     */
+    @Test
+    void decodeThroughCublasIsCapturedToo() {
+        ModelConfig config = RandomModels.deepseekConfig(false, false);
+        int steps = 5;
+        int seqs = 10;
+        float[][][] graphed;
+        long[] counts;
+        try (CudaBackend withGraphs = open(true)) {
+            graphed = run(config, withGraphs, steps, seqs);
+            counts = withGraphs.graphCounts();
+        }
+        float[][][] plain;
+        try (CudaBackend without = open(false)) {
+            plain = run(config, without, steps, seqs);
+        }
+        for (int step = 0; step <= steps; step++) {
+            for (int s = 0; s < seqs; s++) {
+                double err = GpuReport.maxRelErr(graphed[step][s], plain[step][s]);
+                assertTrue(err <= 1e-6, "step " + step + " sequence " + s + ": " + err);
+            }
+        }
+        assertEquals(1, counts[1], "one capture: the decode steps (cuBLAS included) share one signature");
+        assertEquals(steps - 2, counts[0], "replays: every decode step after the first two");
+    }
+
+    /**
      * A sequence decoding across cache blocks (block size 4, positions 14 to 21): the block tables' padded
      * width changes once (4 to 8 entries), so after the first capture of each shape every step replays.
      */
@@ -108,16 +138,43 @@ class CudaStepGraphsGpuTest {
 
     /** Logits of a 2-sequence prefill (5 and 9 tokens), then of steps decode steps, greedy. */
     private static float[][][] run(ModelConfig config, Backend backend, int steps) {
+        return run(config, backend, steps, new int[][]{{3, 1, 4, 1, 5}, {9, 2, 6, 5, 3, 5, 8, 9, 7}});
+    }
+
+    /**
+     * As {@link #run(ModelConfig, Backend, int)} for seqs sequences, sequence i prefilling 3 + i % 4 tokens (the
+     * positions stay below 16, where the RoPE table would grow and end a recording).
+     */
+    private static float[][][] run(ModelConfig config, Backend backend, int steps, int seqs) {
+        int[][] prompts = new int[seqs][];
+        for (int i = 0; i < seqs; i++) {
+            prompts[i] = new int[3 + i % 4];
+            for (int j = 0; j < prompts[i].length; j++) {
+                prompts[i][j] = (7 * i + 3 * j + 1) % config.vocabSize();
+            }
+        }
+        return run(config, backend, steps, prompts);
+    }
+
+    private static float[][][] run(ModelConfig config, Backend backend, int steps, int[][] prompts) {
+        int n = prompts.length;
         float[][][] out = new float[steps + 1][][];
-        int[][] tables = {{0, 1}, {2, 3}};
+        int[][] tables = new int[n][];
+        for (int i = 0; i < n; i++) {
+            tables[i] = new int[]{2 * i, 2 * i + 1};
+        }
         try (DeepseekV2Model model = new DeepseekV2Model(config, new Weights(new HashedTensorStore(config, 9), backend));
-             KvCache cache = model.newKvCache(4, BLOCK)) {
-            int[][] tokens = {{3, 1, 4, 1, 5}, {9, 2, 6, 5, 3, 5, 8, 9, 7}};
-            int[] positions = {0, 0};
+             KvCache cache = model.newKvCache(2 * n, BLOCK)) {
+            int[][] tokens = prompts;
+            int[] positions = new int[n];
             for (int step = 0; step <= steps; step++) {
                 out[step] = model.forward(ForwardBatch.of(tokens, positions, tables, BLOCK), cache);
-                positions = new int[]{positions[0] + tokens[0].length, positions[1] + tokens[1].length};
-                tokens = new int[][]{{Golden.argmax(out[step][0])}, {Golden.argmax(out[step][1])}};
+                int[][] next = new int[n][];
+                for (int i = 0; i < n; i++) {
+                    positions[i] += tokens[i].length;
+                    next[i] = new int[]{Golden.argmax(out[step][i])};
+                }
+                tokens = next;
             }
         }
         return out;
