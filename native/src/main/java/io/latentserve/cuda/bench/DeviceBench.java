@@ -124,7 +124,8 @@ public final class DeviceBench {
                 activationBytes / 1e9);
         CudaContext ctx = CudaContext.open(0, weightBytes, kvBytes, activationBytes);
         try (CudaBackend backend = CudaBackend.create(ctx, options.graphs(), options.matmulPrecision())) {
-            out.println("GPU: " + ctx.device());
+            out.println("GPU: " + ctx.device() + "; matmul precision " + backend.matmulPrecision()
+                    + " (decode; prefill at both)");
             DeviceCeilings ceilings = tiny ? DeviceCeilings.measure(ctx, 1 << 20, 128) : DeviceCeilings.measure(ctx);
             row(new BenchRow("ceiling: device copy", "1 GiB DtoD", ceilings.copyBytesPerSecond() / 1e9, Double.NaN,
                     "GB/s", "read + write per second"));
