@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CudaMatmulPrecisionGpuTest {
     /** Medium against the f64 product of the rounded inputs: only f32 accumulation order is left. */
     static final double TOL_SPEC = 1e-5;
-    /** Medium against f32 results (CPU backend, high): bf16's 2^-9 relative rounding of each input. */
+    /** Medium against f32 results (CPU backend, high): each input rounded to bf16, up to 2^-8 relative. */
     static final double TOL_BF16 = 2e-2;
     /**
      * GEMM attention medium against the f64 reference over rounded operands (relative norm): the probabilities
