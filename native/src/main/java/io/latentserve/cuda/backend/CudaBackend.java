@@ -39,7 +39,9 @@ import java.util.function.Supplier;
  * in the activation arena (reset between forward passes, see {@link StepMemory}), the KV cache in f32 in
  * the KV arena, dense GEMMs through cuBLAS ({@link Gemm}), everything else through the kernels of
  * cuda-kernels/, all queued in order on the context's one stream. Every shape and limit is checked here,
- * before launch. It computes what the CPU backend computes, up to f32 rounding order.
+ * before launch. At {@link MatmulPrecision#HIGH} (the default) it computes what the CPU backend computes, up to
+ * f32 rounding order; at {@link MatmulPrecision#MEDIUM} its prefill-sized tensor-core products take their f32
+ * activations rounded to bf16, as HuggingFace transformers and vLLM run a bf16 model.
  */
 public final class CudaBackend extends CudaOps implements Backend {
 
