@@ -114,8 +114,9 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_split_bf16(const LsS
     }
     const float x = reinterpret_cast<const float*>(p.x)[t * p.xStride + c];
     const unsigned short hi = ls_to_bf16(x);
-    const unsigned short lo = ls_to_bf16(x - ls_bf16_to_float(hi)); /* x - hi is exact in f32 */
     unsigned short* out = reinterpret_cast<unsigned short*>(p.out);
     out[t * p.cols + c] = hi;
-    out[(t + p.rows) * p.cols + c] = lo;
+    if (!p.hiOnly) {
+        out[(t + p.rows) * p.cols + c] = ls_to_bf16(x - ls_bf16_to_float(hi)); /* x - hi is exact in f32 */
+    }
 }

@@ -141,6 +141,19 @@ static void splitAndAdd() {
             worst = std::max(worst, std::fabs(s - v) / std::fabs(v));
         }
     report("ls_split_bf16 hi + lo vs x (relative)", worst, std::ldexp(1.0, -16));
+    // hiOnly (--matmul-precision medium): the hi rows alone, bit for bit those of the split, nothing past them
+    std::vector<unsigned short> hi(rows * cols + 1, 0xBEEF);
+    LsSplitBf16Params h{P(x.data()), P(hi.data()), rows, cols, stride, 1};
+    emu_launch(ls_split_bf16, rows, (cols + 255) / 256, 256, 0, h);
+    long long differ = hi[rows * cols] != 0xBEEF;
+    double hiErr = 0;
+    for (int i = 0; i < rows * cols; i++) {
+        differ += hi[i] != out[i];
+        double v = x[i / cols * stride + i % cols];
+        hiErr = std::max(hiErr, std::fabs(widen(hi[i]) - v) / std::fabs(v));
+    }
+    report("ls_split_bf16 hiOnly == the split's hi rows (count)", (double) differ, 0);
+    report("ls_split_bf16 hiOnly vs x (relative, bf16 rounding)", hiErr, std::ldexp(1.0, -8)); // 8 significant bits
     std::vector<float> a = gauss(rows * cols), b = gauss(rows * cols), o(rows * cols);
     LsAddParams q{P(a.data()), P(b.data()), P(o.data()), rows, cols, cols, cols, cols, 0};
     emu_launch(ls_add, rows, (cols + 255) / 256, 256, 0, q);

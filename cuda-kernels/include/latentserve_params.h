@@ -200,15 +200,17 @@ typedef struct {
  * ls_split_bf16: x (f32) = hi + lo + O(2^-18 |x|) with hi = bf16(x), lo = bf16(x - hi); writes
  * out[t, :] = hi and out[rows + t, :] = lo (bf16, dense [2*rows, cols]). One bf16 GEMM of the stacked
  * rows against bf16 weights, then out = C[:rows] + C[rows:], gives x * W^T close to f32 accuracy.
+ * hiOnly != 0 writes only the hi rows (out is [rows, cols]): x rounded to bf16, nearest even, the GEMM
+ * input of --matmul-precision medium.
  * grid (rows, ceil(cols / LS_THREADS)), block LS_THREADS.
  */
 typedef struct {
     ls_ptr x;           /* [rows, cols] f32, stride xStride */
-    ls_ptr out;         /* [2*rows, cols] bf16 */
+    ls_ptr out;         /* [2*rows, cols] bf16 ([rows, cols] when hiOnly) */
     int rows;
     int cols;
     int xStride;
-    int pad0;
+    int hiOnly;         /* 0: hi and lo rows; 1: hi rows only */
 } LsSplitBf16Params;
 
 /*

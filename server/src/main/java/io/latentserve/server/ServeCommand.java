@@ -5,6 +5,7 @@ import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.DeviceSelector;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
+import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.random.DemoModel;
 import io.latentserve.server.api.ApiServer;
@@ -39,7 +40,7 @@ public final class ServeCommand {
                                      [--max-queued-requests 256] [--max-tokens-cap N] [--max-body-bytes N]
                                      [--api-key KEY] [--api-key-file FILE] [--auth-metrics] [--auth-health]
                                      [--allowed-origins O1,O2|*] [--access-log] [--shutdown-timeout 30]
-                                     [--device-sampling on|off]
+                                     [--device-sampling on|off] [--matmul-precision high|medium]
               --model DIR            HuggingFace checkpoint folder; without it, the built-in demo model on the CPU
               --port N               0 picks a free port (the real one is printed)
               --served-model-name    the name clients pass as `model` (default: the folder name)
@@ -59,7 +60,14 @@ public final class ServeCommand {
                                      aborted (finish_reason "abort")
               --device-sampling      on (default): on a GPU, requests without logit_bias, penalties, min_p or
                                      logprobs are sampled on the device and their logits never reach the host;
-                                     the tokens are the same as with off (every request sampled on the host)""";
+                                     the tokens are the same as with off (every request sampled on the host)
+              --matmul-precision P   high (default) or medium: how the CUDA backend's tensor cores take f32
+                                     activations in prefill-sized products (GEMMs, prefill attention, grouped MoE),
+                                     like torch.set_float32_matmul_precision. high splits each into bf16 hi + lo
+                                     (within ~1e-5 of f32); medium rounds it to bf16, keeping about 3 significant
+                                     digits of each GEMM input as HF transformers and vLLM do in bf16, for up to
+                                     2-3x less tensor-core work in prefill. Decode kernels stay f32-exact either
+                                     way; the CPU backend computes in f32 and ignores it""";
 
     private static final int DEFAULT_MAX_MODEL_LEN = 8192;
 
@@ -141,6 +149,7 @@ public final class ServeCommand {
         boolean accessLog = args.flag("access-log");
         int shutdownSeconds = args.integer("shutdown-timeout", 30);
         boolean deviceSampling = onOff(args.string("device-sampling", EngineConfig.DEFAULT_DEVICE_SAMPLING ? "on" : "off"));
+        MatmulPrecision precision = matmulPrecision(args.string("matmul-precision", null));
         args.rejectUnknown();
         if (port < 0 || port > 65535) {
             throw new Args.UsageException("--port must be 0..65535, got " + port);
@@ -165,7 +174,7 @@ public final class ServeCommand {
         LoadedModel loaded = null;
         Engine engine = null;
         try {
-            backend = new DeviceSelector().select(device, err::println);
+            backend = new DeviceSelector().select(device, precision, err::println);
             loaded = LoadedModel.open(dir, backend, LoadProgress.bar(err, "latentserve: loading weights"));
             ModelConfig c = loaded.model().config();
             int maxModelLen = maxModelLenArg > 0 ? maxModelLenArg : Math.min(c.maxPositionEmbeddings(), DEFAULT_MAX_MODEL_LEN);
@@ -227,6 +236,18 @@ public final class ServeCommand {
             return KvCacheDtype.parse(value);
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException("--kv-cache-dtype: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The --matmul-precision value (absent: -Dlatentserve.cuda.matmulPrecision, else high), or a usage error
+     * naming the accepted ones.
+     */
+    public static MatmulPrecision matmulPrecision(String value) {
+        try {
+            return value == null ? MatmulPrecision.fromSystemProperty() : MatmulPrecision.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("--matmul-precision: " + e.getMessage());
         }
     }
 

@@ -14,5 +14,11 @@ public interface BackendProvider {
     /** Why this backend cannot be used on this machine (no driver, no GPU, ...), or empty when it can. */
     Optional<String> unavailableReason();
 
-    Backend create();
+    /** A backend whose tensor-core products treat f32 activations as the precision says. */
+    Backend create(MatmulPrecision precision);
+
+    /** {@link #create(MatmulPrecision)} at {@link MatmulPrecision#fromSystemProperty()} (HIGH unless set). */
+    default Backend create() {
+        return create(MatmulPrecision.fromSystemProperty());
+    }
 }

@@ -28,8 +28,17 @@ public final class DeviceSelector {
         return found;
     }
 
-    /** @param log receives one line when auto falls back to the CPU */
+    /** {@link #select(String, MatmulPrecision, Consumer)} at {@link MatmulPrecision#fromSystemProperty()}. */
     public Backend select(String device, Consumer<String> log) {
+        return select(device, MatmulPrecision.fromSystemProperty(), log);
+    }
+
+    /**
+     * @param precision how a GPU backend's tensor-core products treat f32 activations (the CPU backend computes
+     *                  in f32 and ignores it)
+     * @param log       receives one line when auto falls back to the CPU
+     */
+    public Backend select(String device, MatmulPrecision precision, Consumer<String> log) {
         return switch (device) {
             case "cpu" -> new CpuBackend();
             case "cuda" -> {
@@ -38,13 +47,13 @@ public final class DeviceSelector {
                 if (reason != null) {
                     throw new IllegalStateException("--device cuda: no usable GPU (" + reason + ")");
                 }
-                yield cuda.create();
+                yield cuda.create(precision);
             }
             case "auto" -> {
                 BackendProvider cuda = find("cuda");
                 String reason = cuda == null ? "this build has no CUDA backend" : cuda.unavailableReason().orElse(null);
                 if (reason == null) {
-                    yield cuda.create();
+                    yield cuda.create(precision);
                 }
                 log.accept("device auto: using the CPU (" + reason + ")");
                 yield new CpuBackend();

@@ -268,9 +268,10 @@ final class CudaAttention {
      * P = causal softmax(S · scale) (ls_causal_softmax), out = P·v. Every operand is f32, so each product is
      * done as the three bf16 GEMMs of its hi/lo split, hi·hi + hi·lo + lo·hi (the lo·lo term is below 2^-16
      * relative), accumulated in f32: about the accuracy of today's f32 activations against bf16 weights at
-     * a fraction of an FP32 GEMM's time. Queries go in chunks of at most GEMM_QUERY_CHUNK (and of scores
-     * within gemmScoresBytes), each against only the keys its last query sees, which skips about half of
-     * the masked upper triangle.
+     * a fraction of an FP32 GEMM's time. At --matmul-precision medium ({@link Gemm#splits()} false) each
+     * operand is only rounded to bf16 and each product is the one term hi·hi. Queries go in chunks of at most
+     * GEMM_QUERY_CHUNK (and of scores within gemmScoresBytes), each against only the keys its last query sees,
+     * which skips about half of the masked upper triangle.
      *
      * @param kv    [ctx, H·(dn+dv)] f32: k_nope | v of every head, this sequence's context
      * @param kRope [ctx, .. width] f32: the rope key of each context row (the cache's last dr columns)
@@ -287,21 +288,24 @@ final class CudaAttention {
         int start = ctx - count;                          // position of the first new token
         int qWidth = h * (dn + dr);
         int chunk = (int) Math.max(1, Math.min(Math.min(count, GEMM_QUERY_CHUNK), gemmScoresBytes / (4L * h * ctx)));
+        boolean split = gemm.splits();
+        int numTerms = split ? 3 : 1;                     // medium: the first term, hi·hi, alone
         try (StepMemory.Scratch s = memory.scratch()) {
-            long kvHi = gemm.splitBf16(s, kv, ctx, kvWidth, kvWidth);       // [2·ctx, H·(dn+dv)] bf16
+            long kvHi = gemm.splitBf16(s, kv, ctx, kvWidth, kvWidth, split);   // [(2·)ctx, H·(dn+dv)] bf16: hi (+ lo)
             long kvLo = kvHi + 2L * ctx * kvWidth;
-            long ropeHi = dr > 0 ? gemm.splitBf16(s, kRope, ctx, dr, width) : 0;   // [2·ctx, dr] bf16
+            long ropeHi = dr > 0 ? gemm.splitBf16(s, kRope, ctx, dr, width, split) : 0;   // [(2·)ctx, dr] bf16
             long ropeLo = ropeHi + 2L * ctx * dr;
             for (int c0 = 0; c0 < count; c0 += chunk) {
                 int m = Math.min(chunk, count - c0);
                 int keys = start + c0 + m;                    // what the chunk's last query sees
                 try (StepMemory.Scratch c = memory.scratch()) {
-                    long qHi = gemm.splitBf16(c, q.address() + 4L * (first + c0) * q.stride(), m, qWidth, q.stride());
+                    long qHi = gemm.splitBf16(c, q.address() + 4L * (first + c0) * q.stride(), m, qWidth, q.stride(),
+                            split);
                     long qLo = qHi + 2L * m * qWidth;
                     long scores = c.floats((long) h * m * keys);   // [H, m, keys] f32
                     long sStride = (long) m * keys;
                     long[][] terms = {{qHi, kvHi, ropeHi}, {qHi, kvLo, ropeLo}, {qLo, kvHi, ropeHi}};
-                    for (int t = 0; t < terms.length; t++) {
+                    for (int t = 0; t < numTerms; t++) {
                         gemm.batchedBf16(true, m, keys, dn, 1f, terms[t][0], qWidth, dn + dr, terms[t][1], kvWidth,
                                 dn + dv, t == 0 ? 0f : 1f, scores, keys, sStride, h);
                         if (dr > 0) {
@@ -311,11 +315,11 @@ final class CudaAttention {
                     }
                     kernels.launch(new CausalSoftmaxParams(scores, h * m, m, keys, start + c0, sh.softmaxScale()),
                             Grid.of(h * m, KernelLimits.THREADS));
-                    long pHi = gemm.splitBf16(c, scores, h * m, keys, keys);   // [2·H·m, keys] bf16
+                    long pHi = gemm.splitBf16(c, scores, h * m, keys, keys, split);   // [(2·)H·m, keys] bf16
                     long pLo = pHi + 2L * h * m * keys;
                     long outRows = out.address() + 4L * (first + c0) * out.stride();
                     long[][] pv = {{pHi, kvHi}, {pHi, kvLo}, {pLo, kvHi}};
-                    for (int t = 0; t < pv.length; t++) {
+                    for (int t = 0; t < numTerms; t++) {
                         gemm.batchedBf16(false, m, dv, keys, 1f, pv[t][0], keys, sStride, pv[t][1] + 2L * dn,
                                 kvWidth, dn + dv, t == 0 ? 0f : 1f, outRows, out.stride(), dv, h);
                     }

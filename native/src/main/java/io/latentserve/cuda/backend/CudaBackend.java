@@ -14,6 +14,7 @@ import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
+import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.MoeRouting;
@@ -38,31 +39,61 @@ import java.util.function.Supplier;
  * in the activation arena (reset between forward passes, see {@link StepMemory}), the KV cache in f32 in
  * the KV arena, dense GEMMs through cuBLAS ({@link Gemm}), everything else through the kernels of
  * cuda-kernels/, all queued in order on the context's one stream. Every shape and limit is checked here,
- * before launch. It computes what the CPU backend computes, up to f32 rounding order.
+ * before launch. At {@link MatmulPrecision#HIGH} (the default) it computes what the CPU backend computes, up to
+ * f32 rounding order; at {@link MatmulPrecision#MEDIUM} its prefill-sized tensor-core products take their f32
+ * activations rounded to bf16, as HuggingFace transformers and vLLM run a bf16 model.
  */
 public final class CudaBackend extends CudaOps implements Backend {
 
-    private CudaBackend(CudaContext ctx, KernelModule module, boolean graphs) {
-        super(ctx, module, graphs);
+    private CudaBackend(CudaContext ctx, KernelModule module, boolean graphs, MatmulPrecision precision) {
+        super(ctx, module, graphs, precision);
     }
 
     /**
      * A backend on the context, which it owns from now on (closed by {@link #close()}); forward passes become
-     * CUDA graphs with -Dlatentserve.cuda.graphs=true (see {@link StepGraphs}).
+     * CUDA graphs with -Dlatentserve.cuda.graphs=true (see {@link StepGraphs}), the matmul precision is
+     * -Dlatentserve.cuda.matmulPrecision's (high unless set).
      */
     public static CudaBackend create(CudaContext ctx) {
-        return create(ctx, StepGraphs.enabledByProperty());
+        return create(ctx, StepGraphs.enabledByProperty(), MatmulPrecision.fromSystemProperty());
+    }
+
+    /** As {@link #create(CudaContext)}, at the given matmul precision (--matmul-precision) whatever is set. */
+    public static CudaBackend create(CudaContext ctx, MatmulPrecision precision) {
+        return create(ctx, StepGraphs.enabledByProperty(), precision);
     }
 
     /** As {@link #create(CudaContext)}, with step graphs on or off whatever the property says. */
     public static CudaBackend create(CudaContext ctx, boolean graphs) {
-        ctx.makeCurrent();
-        return new CudaBackend(ctx, KernelModule.load(ctx.driver()), graphs);
+        return create(ctx, graphs, MatmulPrecision.fromSystemProperty());
     }
 
+    /**
+     * As {@link #create(CudaContext)}, with step graphs on or off and the given precision of the tensor-core
+     * products (--matmul-precision), whatever the properties say.
+     */
+    public static CudaBackend create(CudaContext ctx, boolean graphs, MatmulPrecision precision) {
+        ctx.makeCurrent();
+        return new CudaBackend(ctx, KernelModule.load(ctx.driver()), graphs, precision);
+    }
+
+    /** The device and the matmul precision: what the startup log and the benchmarks print. */
     @Override
     public String name() {
-        return "cuda (" + ctx.device() + ")";
+        return "cuda (" + ctx.device() + ", matmul precision " + gemm.precision() + ")";
+    }
+
+    /** How the tensor-core products treat f32 activations ({@link MatmulPrecision}). */
+    public MatmulPrecision matmulPrecision() {
+        return gemm.precision();
+    }
+
+    /**
+     * Switches the precision from the next operation on, for benchmarks and tests that put both side by side on
+     * one backend (one set of weights); the server fixes it at creation.
+     */
+    public void matmulPrecision(MatmulPrecision precision) {
+        gemm.precision(precision);
     }
 
     // ---- memory ----

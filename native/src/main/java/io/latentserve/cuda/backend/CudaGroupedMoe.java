@@ -28,7 +28,9 @@ import java.util.Optional;
  * small next to the GEMMs of a batch this size. The gathered rows are split into bf16 hi + lo halves as
  * {@link Gemm} splits them (about 16 significant bits of each f32 activation; the weights are bf16), each
  * half a problem of its own (the halves of an expert are not adjacent rows after one split launch), and
- * the halves' f32 products are summed by ls_add. Experts without rows are left out of the groups.
+ * the halves' f32 products are summed by ls_add. At --matmul-precision medium (split false) the rows are only
+ * rounded to bf16 and the hi half alone is multiplied, straight into the buffers the next step reads: no lo
+ * problems, no adds. Experts without rows are left out of the groups.
  */
 final class CudaGroupedMoe {
     /** Each touched expert's weight addresses, for a list of uniform bf16 experts of one shape. */
@@ -67,11 +69,12 @@ final class CudaGroupedMoe {
 
     /**
      * out += Σ_k w_k · expert_k(x) for the routing on the device (experts [T, K] int32, weights [T, K] f32, ids
-     * in [0, E), distinct per token), scratch from s. False, with nothing written to out, when cuBLAS turns the
-     * grouped GEMM down (the path is then marked unavailable and the caller runs another).
+     * in [0, E), distinct per token), scratch from s; split: each f32 activation as bf16 hi + lo (else rounded
+     * to bf16). False, with nothing written to out, when cuBLAS turns the grouped GEMM down (the path is then
+     * marked unavailable and the caller runs another).
      */
     boolean run(StepMemory.Scratch s, CudaActivation x, long expertIds, long weights, int topK, Experts w,
-                CudaActivation out) {
+                boolean split, CudaActivation out) {
         int tokens = x.rows();
         int pairs = tokens * topK;
         int e = w.gate().length;
@@ -93,9 +96,10 @@ final class CudaGroupedMoe {
         long xs = s.floats((long) pairs * d);          // [P, D] f32: x rows gathered by expert
         kernels.launch(new CopyRowsParams(x.address(), rowToken, xs, 0, pairs, d, x.stride(), d),
                 Kernels.rowsByCols(pairs, d));
-        long xSplit = split(s, xs, pairs, d);
-        // [2P, 2I] f32: rows [0, P) the hi halves' products, [P, 2P) the lo halves'; columns [0, I) gate, [I, 2I) up
-        long gu = s.floats(4L * pairs * inter);
+        long xSplit = split(s, xs, pairs, d, split);
+        // [2P, 2I] f32 (split; else [P, 2I]): rows [0, P) the hi halves' products, [P, 2P) the lo halves';
+        // columns [0, I) gate, [I, 2I) up
+        long gu = s.floats((split ? 4L : 2L) * pairs * inter);
         GroupedGemmPlan gateUp = new GroupedGemmPlan();
         for (int ex = 0; ex < e; ex++) {
             int rows = start[ex + 1] - start[ex];
@@ -106,44 +110,54 @@ final class CudaGroupedMoe {
             long lo = hi + 2L * pairs * d;
             long cHi = gu + 4L * start[ex] * 2 * inter;
             long cLo = cHi + 4L * pairs * 2 * inter;
-            gateUp.add(true, rows, inter, d, 1f, new long[]{hi, lo, hi, lo}, d,
-                    new long[]{w.gate()[ex], w.gate()[ex], w.up()[ex], w.up()[ex]}, d, 0f,
-                    new long[]{cHi, cLo, cHi + 4L * inter, cLo + 4L * inter}, 2 * inter);
+            if (split) {
+                gateUp.add(true, rows, inter, d, 1f, new long[]{hi, lo, hi, lo}, d,
+                        new long[]{w.gate()[ex], w.gate()[ex], w.up()[ex], w.up()[ex]}, d, 0f,
+                        new long[]{cHi, cLo, cHi + 4L * inter, cLo + 4L * inter}, 2 * inter);
+            } else {
+                gateUp.add(true, rows, inter, d, 1f, new long[]{hi, hi}, d, new long[]{w.gate()[ex], w.up()[ex]}, d,
+                        0f, new long[]{cHi, cHi + 4L * inter}, 2 * inter);
+            }
         }
         if (!grouped(s, gateUp)) {
             return false;
         }
-        kernels.launch(new AddParams(gu, gu + 8L * pairs * inter, gu, pairs, 2 * inter, 2 * inter, 2 * inter, 2 * inter),
-                Kernels.rowsByCols(pairs, 2 * inter));
+        if (split) {
+            kernels.launch(new AddParams(gu, gu + 8L * pairs * inter, gu, pairs, 2 * inter, 2 * inter, 2 * inter,
+                    2 * inter), Kernels.rowsByCols(pairs, 2 * inter));
+        }
         long h = s.floats((long) pairs * inter);       // [P, I] f32: silu(gate) * up
         kernels.launch(new SiluMulParams(gu, gu + 4L * inter, h, pairs, inter, 2 * inter, 2 * inter, inter),
                 Kernels.rowsByCols(pairs, inter));
-        long hSplit = split(s, h, pairs, inter);
-        long y = s.floats(2L * pairs * d);             // [2P, D] f32: hi products, then lo products
+        long hSplit = split(s, h, pairs, inter, split);
+        long y = s.floats((split ? 2L : 1L) * pairs * d);   // [2P, D] f32: hi products, then lo products (split)
         GroupedGemmPlan down = new GroupedGemmPlan();
         for (int ex = 0; ex < e; ex++) {
             int rows = start[ex + 1] - start[ex];
             if (rows > 0) {
                 long hi = hSplit + 2L * start[ex] * inter;
                 long cHi = y + 4L * start[ex] * d;
-                down.add(true, rows, d, inter, 1f, new long[]{hi, hi + 2L * pairs * inter}, inter,
-                        new long[]{w.down()[ex], w.down()[ex]}, inter, 0f,
-                        new long[]{cHi, cHi + 4L * pairs * d}, d);
+                long[] a = split ? new long[]{hi, hi + 2L * pairs * inter} : new long[]{hi};
+                long[] b = split ? new long[]{w.down()[ex], w.down()[ex]} : new long[]{w.down()[ex]};
+                long[] c = split ? new long[]{cHi, cHi + 4L * pairs * d} : new long[]{cHi};
+                down.add(true, rows, d, inter, 1f, a, inter, b, inter, 0f, c, d);
             }
         }
         if (!grouped(s, down)) {
             throw new IllegalStateException("cuBLAS took the grouped gate/up GEMM but not the down GEMM: " + unavailable);
         }
-        kernels.launch(new AddParams(y, y + 4L * pairs * d, y, pairs, d, d, d, d), Kernels.rowsByCols(pairs, d));
+        if (split) {
+            kernels.launch(new AddParams(y, y + 4L * pairs * d, y, pairs, d, d, d, d), Kernels.rowsByCols(pairs, d));
+        }
         kernels.launch(new MoeCombineParams(y, pairRows, pairWeights, out.address(), tokens, d, topK, out.stride()),
                 Kernels.rowsByCols(tokens, d));
         return true;
     }
 
-    /** [2R, C] bf16 (hi rows, then lo rows) of the dense [R, C] f32 rows at src. */
-    private long split(StepMemory.Scratch s, long src, int rows, int cols) {
-        long out = s.bytes(4L * rows * cols);
-        kernels.launch(new SplitBf16Params(src, out, rows, cols, cols), Kernels.rowsByCols(rows, cols));
+    /** [2R, C] bf16 (hi rows, then lo rows; only the hi rows unless split) of the dense [R, C] f32 rows at src. */
+    private long split(StepMemory.Scratch s, long src, int rows, int cols, boolean split) {
+        long out = s.bytes((split ? 4L : 2L) * rows * cols);
+        kernels.launch(new SplitBf16Params(src, out, rows, cols, cols, !split), Kernels.rowsByCols(rows, cols));
         return out;
     }
 

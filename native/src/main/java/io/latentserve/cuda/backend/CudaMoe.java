@@ -4,6 +4,7 @@ import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.MoeRouteParams;
 import io.latentserve.model.backend.ExpertWeights;
+import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.RouterConfig;
 
@@ -193,7 +194,7 @@ final class CudaMoe {
             lastPath = plan.path();
             return true;
         }
-        boolean ran = grouped.run(s, x, ids, weights, topK, plan.groupedExperts(), out);
+        boolean ran = grouped.run(s, x, ids, weights, topK, plan.groupedExperts(), gemm.splits(), out);
         if (ran) {
             lastPath = CudaMoePath.GROUPED;
         }
@@ -251,7 +252,9 @@ final class CudaMoe {
         int k = cfg.topK();
         int groups = cfg.groupLimited() ? cfg.numGroups() : 1;
         long logits = s.floats((long) tokens * e);        // [T, E] f32
-        gemm.matmul(x, gate, memory.view(logits, tokens, e));
+        // always split: the top-k choice is discrete (a rounded input could flip an expert, not just nudge a value),
+        // HuggingFace's DeepseekV2 MoEGate computes these logits in f32 too, and they are E columns: cheap
+        gemm.matmul(x, gate, memory.view(logits, tokens, e), MatmulPrecision.HIGH);
         long chosen = s.bytes(4L * tokens * k);             // [T, K] int32
         long chosenWeights = s.floats((long) tokens * k);   // [T, K] f32
         kernels.launch(new MoeRouteParams(logits, chosen, chosenWeights, tokens, e, e, k,

@@ -4,6 +4,7 @@ import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.kernels.AddParams;
 import io.latentserve.cuda.kernels.CopyRowsParams;
 import io.latentserve.cuda.kernels.KernelModule;
+import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.backend.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -27,7 +28,7 @@ abstract sealed class CudaOps permits CudaBackend {
     final StepGraphs graphs;
     private boolean closed;
 
-    CudaOps(CudaContext ctx, KernelModule module, boolean stepGraphs) {
+    CudaOps(CudaContext ctx, KernelModule module, boolean stepGraphs, MatmulPrecision precision) {
         this.ctx = ctx;
         this.graphs = new StepGraphs(ctx, stepGraphs);
         this.kernels = new Kernels(ctx, module, graphs);
@@ -35,7 +36,7 @@ abstract sealed class CudaOps permits CudaBackend {
         this.weights = new CudaWeights(ctx);
         this.kvCaches = new CudaKvCaches(ctx);
         this.ropeTables = new RopeTables(ctx, graphs);
-        this.gemm = new Gemm(ctx, kernels, memory);
+        this.gemm = new Gemm(ctx, kernels, memory, precision);
         this.attention = new CudaAttention(kernels, memory, gemm);
         this.moe = new CudaMoe(kernels, memory, gemm);
         this.sampler = new CudaSampler(kernels, memory);

@@ -7,6 +7,9 @@ import io.latentserve.cuda.kernels.GemvParams;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.SplitBf16Params;
+import io.latentserve.model.backend.MatmulPrecision;
+
+import java.util.Objects;
 
 /**
  * out[T, N] = x[T, K] · w[N, K]ᵀ through cuBLAS, f32 activations against weights as stored.
@@ -17,9 +20,14 @@ import io.latentserve.cuda.kernels.SplitBf16Params;
  * against the weight (bf16 products are exact in f32, accumulation f32), and out = C[:T] + C[T:] (ls_add).
  * The weight is read once, which is what bounds decode. f32 weights go straight to an f32 GEMM.
  *
+ * <p>{@link MatmulPrecision#MEDIUM} (--matmul-precision medium) rounds each activation to bf16 instead (the hi
+ * rows alone, nearest even) and runs one GEMM of T rows straight into out: half the tensor-core work and no
+ * add, about 3 significant digits of each activation kept, as a bf16 model runs in HuggingFace or vLLM. The
+ * precision is also what {@link CudaAttention}'s GEMM attention and {@link CudaGroupedMoe} read here.
+ *
  * <p>Up to {@link KernelLimits#GEMV_MAX_ROWS} rows (decode of a few sequences) against a bf16 weight go to
- * ls_gemv instead: one launch rather than three, f32 activations used as they are (more exact than the
- * split), the weight streamed once. -Dlatentserve.cuda.gemv=false keeps every product on cuBLAS.
+ * ls_gemv instead, at either precision: one launch rather than three, f32 activations used as they are (more
+ * exact than the split), the weight streamed once. -Dlatentserve.cuda.gemv=false keeps every product on cuBLAS.
  */
 final class Gemm {
     private static final boolean GEMV = !"false".equals(System.getProperty("latentserve.cuda.gemv"));
@@ -27,14 +35,36 @@ final class Gemm {
     private final CudaContext ctx;
     private final Kernels kernels;
     private final StepMemory memory;
+    private MatmulPrecision precision;
 
-    Gemm(CudaContext ctx, Kernels kernels, StepMemory memory) {
+    Gemm(CudaContext ctx, Kernels kernels, StepMemory memory, MatmulPrecision precision) {
         this.ctx = ctx;
         this.kernels = kernels;
         this.memory = memory;
+        this.precision = Objects.requireNonNull(precision, "precision");
+    }
+
+    /** How the tensor-core products treat f32 activations. */
+    MatmulPrecision precision() {
+        return precision;
+    }
+
+    /** From the next product on (benchmarks put both precisions side by side on one backend). */
+    void precision(MatmulPrecision p) {
+        this.precision = Objects.requireNonNull(p, "precision");
+    }
+
+    /** True when f32 operands of tensor-core products are split into bf16 hi + lo, false when only rounded. */
+    boolean splits() {
+        return precision == MatmulPrecision.HIGH;
     }
 
     void matmul(CudaActivation x, CudaWeight w, CudaActivation out) {
+        matmul(x, w, out, precision);
+    }
+
+    /** As {@link #matmul(CudaActivation, CudaWeight, CudaActivation)} at the given precision, whatever is set. */
+    void matmul(CudaActivation x, CudaWeight w, CudaActivation out, MatmulPrecision at) {
         int t = x.rows();
         int k = x.cols();
         int n = w.rows();
@@ -59,9 +89,13 @@ final class Gemm {
             return;
         }
         try (StepMemory.Scratch s = memory.scratch()) {
-            long split = s.bytes(2L * 2 * t * k);       // [2T, K] bf16: hi rows then lo rows
-            kernels.launch(new SplitBf16Params(x.address(), split, t, k, x.stride()),
-                    Kernels.rowsByCols(t, k));
+            if (at == MatmulPrecision.MEDIUM) {
+                long hi = splitBf16(s, x.address(), t, k, x.stride(), false);   // [T, K] bf16
+                cublas.rowMajorGemm(ctx.cublasHandle(), true, t, n, k, 1f, hi, Cublas.CUDA_R_16BF, k,
+                        w.address(), Cublas.CUDA_R_16BF, k, 0f, out.address(), Cublas.CUDA_R_32F, out.stride());
+                return;
+            }
+            long split = splitBf16(s, x.address(), t, k, x.stride(), true);   // [2T, K] bf16: hi rows then lo rows
             long c = s.floats(2L * t * n);              // [2T, N] f32
             rowMajorGemm(2 * t, n, k, split, Cublas.CUDA_R_16BF, k, w.address(), Cublas.CUDA_R_16BF, c, n);
             kernels.launch(new AddParams(c, c + 4L * t * n, out.address(), t, n, n, n, out.stride()),
@@ -109,12 +143,12 @@ final class Gemm {
     }
 
     /**
-     * x [rows, cols] f32 (row stride xStride) as bf16 hi rows then lo rows, dense, in the scratch: returns
-     * the hi block's address; the lo block starts 2·rows·cols bytes later.
+     * x [rows, cols] f32 (row stride xStride) as bf16 hi rows then, withLo, lo rows, dense, in the scratch:
+     * returns the hi block's address; the lo block starts 2·rows·cols bytes later.
      */
-    long splitBf16(StepMemory.Scratch s, long x, int rows, int cols, int xStride) {
-        long split = s.bytes(2L * 2 * rows * cols);
-        kernels.launch(new SplitBf16Params(x, split, rows, cols, xStride), Kernels.rowsByCols(rows, cols));
+    long splitBf16(StepMemory.Scratch s, long x, int rows, int cols, int xStride, boolean withLo) {
+        long split = s.bytes((withLo ? 2L : 1L) * 2 * rows * cols);
+        kernels.launch(new SplitBf16Params(x, split, rows, cols, xStride, !withLo), Kernels.rowsByCols(rows, cols));
         return split;
     }
 }

@@ -5,6 +5,7 @@ import io.latentserve.cuda.backend.CudaBackend;
 import io.latentserve.cuda.backend.CudaMoePath;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
+import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.DeepseekV2Model;
@@ -49,8 +50,10 @@ public final class DeviceBench {
                                      [--contexts 1024,4096] [--prefill-tokens 4096] [--steps 5]
                                      [--activation-gib 16] [--json FILE] [--graphs false|true]
                                      [--kernel-benches true|false] [--kv-cache-dtype bf16|f32]
+                                     [--matmul-precision high|medium]
               DeepSeek-V2-Lite's exact config with random weights made on the GPU (27 layers, ~31 GB bf16);
-              the KV cache is bf16 unless --kv-cache-dtype f32 (the bound counts a bf16 cache)""";
+              the KV cache is bf16 unless --kv-cache-dtype f32 (the bound counts a bf16 cache); decode runs at
+              --matmul-precision (high by default), prefill at both, side by side""";
     private static final int BLOCK = 64;
     private static final int MODEL_SEED = 42;
     /** The prompt both LatentServe and the HuggingFace peer run for the end-to-end logits check. */
@@ -59,9 +62,10 @@ public final class DeviceBench {
     /** The benchmark's settings. */
     public record Options(String shapes, int layers, int[] batches, int[] contexts, int prefillTokens, int steps,
                           int activationGiB, Path json, boolean graphs, boolean kernelBenches,
-                          KvCacheDtype kvCacheDtype) {
+                          KvCacheDtype kvCacheDtype, MatmulPrecision matmulPrecision) {
         public Options {
             Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
+            Objects.requireNonNull(matmulPrecision, "matmulPrecision");
             if (!shapes.equals("v2-lite") && !shapes.equals("tiny")) {
                 throw new IllegalArgumentException("--shapes must be v2-lite or tiny, not " + shapes);
             }
@@ -74,7 +78,8 @@ public final class DeviceBench {
 
         public static Options defaults() {
             return new Options("v2-lite", KnownShapes.V2_LITE_LAYERS, new int[]{1, 16, 64, 256},
-                    new int[]{1024, 4096}, 4096, 5, 16, null, false, true, KvCacheDtype.BF16);
+                    new int[]{1024, 4096}, 4096, 5, 16, null, false, true, KvCacheDtype.BF16,
+                    MatmulPrecision.HIGH);
         }
     }
 
@@ -118,8 +123,9 @@ public final class DeviceBench {
                 config.parameterCount() / 1e9, weightBytes / 1e9, kvBytes / 1e9, dtype, maxBlocks, BLOCK,
                 activationBytes / 1e9);
         CudaContext ctx = CudaContext.open(0, weightBytes, kvBytes, activationBytes);
-        try (CudaBackend backend = CudaBackend.create(ctx, options.graphs())) {
-            out.println("GPU: " + ctx.device());
+        try (CudaBackend backend = CudaBackend.create(ctx, options.graphs(), options.matmulPrecision())) {
+            out.println("GPU: " + ctx.device() + "; matmul precision " + backend.matmulPrecision()
+                    + " (decode; prefill at both)");
             DeviceCeilings ceilings = tiny ? DeviceCeilings.measure(ctx, 1 << 20, 128) : DeviceCeilings.measure(ctx);
             row(new BenchRow("ceiling: device copy", "1 GiB DtoD", ceilings.copyBytesPerSecond() / 1e9, Double.NaN,
                     "GB/s", "read + write per second"));
@@ -151,11 +157,7 @@ public final class DeviceBench {
                         guarded("reference logits", () -> referenceLogits(model));
                     }
                     if (options.prefillTokens() > 0) {
-                        guarded("prefill", () -> {
-                            prefill(model, cache, bound, ceilings, options.prefillTokens());
-                            profile(profiler, "prefill " + options.prefillTokens(),
-                                    () -> prefillOnce(model, cache, options.prefillTokens()));
-                        });
+                        prefillAtEachPrecision(backend, profiler, model, cache, bound, ceilings);
                     }
                 }
             }
@@ -340,8 +342,28 @@ public final class DeviceBench {
         return ForwardBatch.of(tokens, positions, tables, BLOCK);
     }
 
+    /**
+     * The prefill row at --matmul-precision high and medium side by side (the tensor-core work the hi/lo split
+     * costs), each with where its time goes; the backend goes back to the suite's precision afterwards.
+     */
+    private void prefillAtEachPrecision(CudaBackend backend, ProfilingBackend profiler, DeepseekV2Model model,
+                                        KvCache cache, RooflineBound bound, DeviceCeilings ceilings) {
+        int tokens = options.prefillTokens();
+        try {
+            for (MatmulPrecision p : MatmulPrecision.values()) {
+                backend.matmulPrecision(p);
+                guarded("prefill " + p, () -> {
+                    prefill(model, cache, bound, ceilings, tokens, p);
+                    profile(profiler, "prefill " + tokens + " " + p, () -> prefillOnce(model, cache, tokens));
+                });
+            }
+        } finally {
+            backend.matmulPrecision(options.matmulPrecision());
+        }
+    }
+
     private void prefill(DeepseekV2Model model, KvCache cache, RooflineBound bound, DeviceCeilings ceilings,
-                         int tokens) {
+                         int tokens, MatmulPrecision precision) {
         int rounds = 2;
         prefillOnce(model, cache, tokens);   // warm-up
         long start = System.nanoTime();
@@ -350,9 +372,11 @@ public final class DeviceBench {
         }
         double seconds = (System.nanoTime() - start) / 1e9 / rounds;
         double boundTps = ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(tokens);
-        row(new BenchRow("prefill (model forward)", "1 x " + tokens + " tokens", tokens / seconds, boundTps, "tok/s",
-                String.format(Locale.ROOT, "%.1f ms; bound %.2f GFLOP/token at the measured GEMM peak",
-                        seconds * 1e3, bound.prefillFlopsPerToken(tokens) / 1e9)));
+        row(new BenchRow("prefill (model forward)", "1 x " + tokens + " tokens, " + precision, tokens / seconds, boundTps,
+                "tok/s", String.format(Locale.ROOT, "%.1f ms; bound %.2f GFLOP/token at the measured GEMM peak; "
+                        + "matmul precision %s (%s)", seconds * 1e3, bound.prefillFlopsPerToken(tokens) / 1e9, precision,
+                        precision == MatmulPrecision.HIGH ? "f32 activations as bf16 hi + lo: 2-3 GEMM terms"
+                                : "activations rounded to bf16: one GEMM term")));
     }
 
     private static void prefillOnce(DeepseekV2Model model, KvCache cache, int tokens) {
@@ -427,6 +451,7 @@ public final class DeviceBench {
         int activation = d.activationGiB();
         Path json = null;
         KvCacheDtype kvCacheDtype = d.kvCacheDtype();
+        MatmulPrecision matmulPrecision = d.matmulPrecision();
         for (int i = 0; i < argv.length; i++) {
             String name = argv[i];
             if (i + 1 >= argv.length) {
@@ -445,11 +470,12 @@ public final class DeviceBench {
                 case "--graphs" -> graphs = bool(name, value);
                 case "--kernel-benches" -> kernelBenches = bool(name, value);
                 case "--kv-cache-dtype" -> kvCacheDtype = KvCacheDtype.parse(value);
+                case "--matmul-precision" -> matmulPrecision = MatmulPrecision.parse(value);
                 default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
             }
         }
         return new Options(shapes, layers, batches, contexts, prefill, steps, activation, json, graphs,
-                kernelBenches, kvCacheDtype);
+                kernelBenches, kvCacheDtype, matmulPrecision);
     }
 
     private static boolean bool(String name, String value) {

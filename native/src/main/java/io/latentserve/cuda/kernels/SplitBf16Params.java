@@ -11,17 +11,25 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Parameters of ls_split_bf16 (LsSplitBf16Params in latentserve_params.h).
  * X (f32) = hi + lo + O(2^-18 |x|) with hi = bf16(x), lo = bf16(x - hi); writes out[t, :] = hi and
- * out[rows + t, :] = lo (bf16, dense [2*rows, cols]).
+ * out[rows + t, :] = lo (bf16, dense [2*rows, cols]); with hiOnly only the hi rows (x rounded to bf16, nearest
+ * even: the GEMM input of --matmul-precision medium).
  *
  * @param x [rows, cols] f32, stride xStride
- * @param out [2*rows, cols] bf16
+ * @param out [2*rows, cols] bf16 ([rows, cols] when hiOnly)
+ * @param hiOnly write only the hi rows
  */
 public record SplitBf16Params(
         long x,
         long out,
         int rows,
         int cols,
-        int xStride) implements KernelParams {
+        int xStride,
+        boolean hiOnly) implements KernelParams {
+
+    /** Both halves, hi rows then lo rows. */
+    public SplitBf16Params(long x, long out, int rows, int cols, int xStride) {
+        this(x, out, rows, cols, xStride, false);
+    }
 
     public static final String KERNEL = "ls_split_bf16";
 
@@ -31,7 +39,7 @@ public record SplitBf16Params(
             JAVA_INT.withName("rows"),
             JAVA_INT.withName("cols"),
             JAVA_INT.withName("xStride"),
-            JAVA_INT.withName("pad0")).withName("LsSplitBf16Params");
+            JAVA_INT.withName("hiOnly")).withName("LsSplitBf16Params");
 
     @Override
     public String kernel() {
@@ -51,6 +59,7 @@ public record SplitBf16Params(
                 .i32(rows)
                 .i32(cols)
                 .i32(xStride)
+                .i32(hiOnly ? 1 : 0)
                 .done();
     }
 }

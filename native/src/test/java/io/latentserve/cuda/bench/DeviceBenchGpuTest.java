@@ -22,11 +22,15 @@ class DeviceBenchGpuTest {
         Path json = Files.createTempFile("device-bench", ".json");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         List<BenchRow> rows = new DeviceBench(DeviceBench.parse(new String[]{"--shapes", "tiny", "--layers", "2",
-                "--batches", "1,3", "--contexts", "70", "--prefill-tokens", "40", "--steps", "2",
+                "--batches", "1,3", "--contexts", "70", "--prefill-tokens", "20", "--steps", "2",
                 "--activation-gib", "1", "--json", json.toString()}), new PrintStream(buf, true, StandardCharsets.UTF_8))
                 .run();
         String printed = buf.toString(StandardCharsets.UTF_8);
-        assertEquals(2 + 2 + 1, rows.size(), printed);   // two ceilings, two decode shapes, one prefill
+        assertEquals(2 + 2 + 2, rows.size(), printed);   // two ceilings, two decode shapes, prefill high + medium
+        assertEquals("1 x 20 tokens, high", rows.get(4).shape(), printed);
+        assertEquals("1 x 20 tokens, medium", rows.get(5).shape(), printed);
+        assertTrue(printed.contains("where the time goes, prefill 20 medium"), printed);
+        assertTrue(printed.contains("matmul precision high (decode; prefill at both)"), printed);
         assertTrue(printed.contains("where the time goes, decode B 3, context 70"), printed);
         for (BenchRow r : rows) {
             assertTrue(r.value() > 0 && Double.isFinite(r.value()), r.toString());

@@ -5,6 +5,7 @@ import io.latentserve.cuda.backend.CudaBackend;
 import io.latentserve.cuda.bench.BenchRow;
 import io.latentserve.cuda.bench.DeviceCeilings;
 import io.latentserve.model.backend.KvCacheDtype;
+import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.DeepseekV2Model;
 import io.latentserve.model.graph.Weights;
@@ -30,11 +31,13 @@ import java.util.stream.Collectors;
  * suite makes them) served by the engine at B x C, each throughput beside its bound from {@link RooflineBound}
  * and the ceilings measured first. Run by cuda-kernels/device-check.sh with the V2-Lite tokenizer (the golden
  * model's tokenizer.json: same vocabulary). Sampling is on the device unless --device-sampling off (the
- * server's default and switch), for A/B runs of the logits copy.
+ * server's default and switch), for A/B runs of the logits copy. Each shape runs at --matmul-precision (high
+ * unless asked), then once more, prefill only (two new tokens), at the other precision: the prefill rows of
+ * both side by side.
  *
  * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
  *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--device-sampling on|off]
- *     [--kv-cache-dtype bf16|f32] [--json FILE]</pre>
+ *     [--kv-cache-dtype bf16|f32] [--matmul-precision high|medium] [--json FILE]</pre>
  * The KV cache is bf16 unless --kv-cache-dtype f32, as in the device suite (the bound counts a bf16 cache).
  */
 public final class DeviceEngineBench {
@@ -50,6 +53,7 @@ public final class DeviceEngineBench {
         boolean deviceSampling = EngineConfig.DEFAULT_DEVICE_SAMPLING;
         Path json = null;
         KvCacheDtype cacheDtype = KvCacheDtype.BF16;
+        MatmulPrecision precision = MatmulPrecision.HIGH;
         for (int i = 0; i + 1 < argv.length; i += 2) {
             String v = argv[i + 1];
             switch (argv[i]) {
@@ -61,6 +65,7 @@ public final class DeviceEngineBench {
                 case "--device-sampling" -> deviceSampling = "on".equals(v) || Boolean.parseBoolean(v);
                 case "--json" -> json = Path.of(v);
                 case "--kv-cache-dtype" -> cacheDtype = KvCacheDtype.parse(v);
+                case "--matmul-precision" -> precision = MatmulPrecision.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
             }
         }
@@ -68,13 +73,13 @@ public final class DeviceEngineBench {
             throw new IllegalArgumentException("--tokenizer FILE (a DeepSeek tokenizer.json) is required");
         }
         run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, deviceSampling,
-                cacheDtype,
-                json, System.out);
+                cacheDtype, precision, json, System.out);
     }
 
     static void run(Tokenizer tokenizer, int[] batches, int[] contexts, int newTokens, boolean graphs,
-                    boolean deviceSampling, KvCacheDtype cacheDtype, Path json, PrintStream out)
-            throws InterruptedException, IOException {
+                    boolean deviceSampling, KvCacheDtype cacheDtype, MatmulPrecision precision, Path json,
+                    PrintStream out) throws InterruptedException, IOException {
+        MatmulPrecision other = precision == MatmulPrecision.HIGH ? MatmulPrecision.MEDIUM : MatmulPrecision.HIGH;
         ModelConfig config = KnownShapes.deepseekV2Lite(KnownShapes.V2_LITE_LAYERS);
         RooflineBound bound = new RooflineBound(config);
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
@@ -84,13 +89,14 @@ public final class DeviceEngineBench {
                 * config.numHiddenLayers() + (1L << 30);
         List<BenchRow> rows = new ArrayList<>();
         CudaContext ctx = CudaContext.open(0, config.parameterCount() * 2 + (1L << 30), kvBytes, 16L << 30);
-        try (CudaBackend backend = CudaBackend.create(ctx, graphs)) {
+        try (CudaBackend backend = CudaBackend.create(ctx, graphs, precision)) {
             DeviceCeilings ceilings = DeviceCeilings.measure(ctx);
             try (DeepseekV2Model model = new DeepseekV2Model(config,
                     new Weights(new HashedTensorStore(config, 42), backend))) {
                 EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype);   // warm-up: first launches, JIT
                 for (int c : contexts) {
                     for (int b : batches) {
+                        backend.matmulPrecision(precision);
                         EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192,
                                 deviceSampling, cacheDtype);
                         String shape = "B " + b + ", context " + c;
@@ -98,11 +104,15 @@ public final class DeviceEngineBench {
                                 ceilings.copyBytesPerSecond());
                         rows.add(print(out, new BenchRow("engine decode" + (graphs ? " (CUDA graphs)" : ""), shape,
                                 r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
-                                "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache", b,
-                                newTokens, r.deviceSampling() ? "device" : "host", cacheDtype))));
-                        rows.add(print(out, new BenchRow("engine prefill", shape, r.prefillTokensPerSecond(),
-                                ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(c), "tok/s",
-                                "until every request has its first token (chunks of 8192)")));
+                                "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache, "
+                                        + "matmul precision %s", b, newTokens, r.deviceSampling() ? "device" : "host",
+                                cacheDtype, precision))));
+                        double prefillBound = ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(c);
+                        rows.add(print(out, prefillRow(shape, precision, r, prefillBound)));
+                        backend.matmulPrecision(other);   // prefill only: two new tokens, the second as a check
+                        EngineBench.Result o = EngineBench.run(model, tokenizer, b, c, 2, 8192, deviceSampling,
+                                cacheDtype);
+                        rows.add(print(out, prefillRow(shape, other, o, prefillBound)));
                     }
                 }
             }
@@ -111,6 +121,11 @@ public final class DeviceEngineBench {
             Files.writeString(json, "{\"gpu\":" + BenchRow.quote(ctx.device().toString()) + ",\"rows\":["
                     + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "]}\n");
         }
+    }
+
+    private static BenchRow prefillRow(String shape, MatmulPrecision precision, EngineBench.Result r, double bound) {
+        return new BenchRow("engine prefill", shape + ", " + precision, r.prefillTokensPerSecond(), bound, "tok/s",
+                "until every request has its first token (chunks of 8192); matmul precision " + precision);
     }
 
     private static BenchRow print(PrintStream out, BenchRow row) {

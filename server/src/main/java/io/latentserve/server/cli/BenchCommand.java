@@ -6,6 +6,7 @@ import io.latentserve.model.LoadedModel;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.DeviceSelector;
 import io.latentserve.model.backend.KvCacheDtype;
+import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.config.ModelConfig;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.graph.DeepseekV2Model;
@@ -13,6 +14,7 @@ import io.latentserve.model.graph.Weights;
 import io.latentserve.model.perf.KnownShapes;
 import io.latentserve.model.perf.RooflineBound;
 import io.latentserve.model.random.RandomTensorStore;
+import io.latentserve.server.ServeCommand;
 import io.latentserve.server.engine.sample.SamplingParams;
 
 import java.io.PrintStream;
@@ -30,11 +32,13 @@ public final class BenchCommand {
     public static final String USAGE = """
             usage: latentserve bench [--config builtin|v2-lite] [--layers N] [--model DIR] [--prompt-tokens N]
                                      [--decode-tokens N] [--rounds N] [--device auto|cpu|cuda]
-                                     [--kv-cache-dtype f32|bf16]
+                                     [--kv-cache-dtype f32|bf16] [--matmul-precision high|medium]
               --config builtin   the built-in demo model (default)
               --config v2-lite   random weights with DeepSeek-V2-Lite's real layer shapes, --layers layers (default 4)
               --model DIR        a checkpoint folder instead
               --kv-cache-dtype   the KV cache's element type (default f32; bf16 halves the cache bytes decode reads)
+              --matmul-precision the CUDA backend's tensor-core products: high (default, f32 activations as bf16
+                                 hi + lo) or medium (rounded to bf16: up to 2-3x less work in prefill; see serve)
             with --device cuda and neither --config nor --model, the GPU suite: DeepSeek-V2-Lite at full size with
             random weights made on the GPU; measured ceilings, kernel rows, decode steps at batch x context and
             prefill, each beside its hardware bound and with where its time goes
@@ -56,11 +60,12 @@ public final class BenchCommand {
         int rounds = args.integer("rounds", 2);
         String device = args.string("device", "auto");
         KvCacheDtype cacheDtype = kvCacheDtype(args.string("kv-cache-dtype", "f32"));
+        MatmulPrecision precision = ServeCommand.matmulPrecision(args.string("matmul-precision", null));
         args.rejectUnknown();
         if (promptTokens < 1 || decodeTokens < 2 || rounds < 1 || layers < 1) {
             throw new Args.UsageException("--prompt-tokens and --rounds must be >= 1, --decode-tokens >= 2");
         }
-        try (Backend backend = new DeviceSelector().select(device, err::println)) {
+        try (Backend backend = new DeviceSelector().select(device, precision, err::println)) {
             MemoryBandwidth bandwidth = new MemoryBandwidth(Runtime.getRuntime().availableProcessors());
             try (CausalLM model = open(configName, layers, modelDir, backend, err)) {
                 ModelConfig c = model.config();

@@ -1,6 +1,7 @@
 package io.latentserve.server.cli;
 
 import io.latentserve.cuda.CudaBackendProvider;
+import io.latentserve.model.backend.MatmulPrecision;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -49,6 +50,22 @@ class BenchCommandTest {
                 "--prompt-tokens", "8", "--decode-tokens", "3", "--rounds", "1"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), System.err));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("bf16 KV cache"), out.toString());
+    }
+
+    @Test
+    void matmulPrecisionIsAnOptionOfBothBenchmarks() {
+        var suite = io.latentserve.cuda.bench.DeviceBench.parse(new String[]{"--matmul-precision", "medium"});
+        assertEquals(MatmulPrecision.MEDIUM, suite.matmulPrecision());
+        assertEquals(MatmulPrecision.HIGH, io.latentserve.cuda.bench.DeviceBench.Options.defaults().matmulPrecision());
+        assertTrue(io.latentserve.cuda.bench.DeviceBench.USAGE.contains("--matmul-precision high|medium"));
+        assertTrue(BenchCommand.USAGE.contains("--matmul-precision"));
+        var e = assertThrows(Args.UsageException.class, () -> BenchCommand.run(
+                new String[]{"bench", "--device", "cuda", "--matmul-precision", "fp8"}, System.out, System.err));
+        assertTrue(e.getMessage().contains("'fp8'") && e.getMessage().contains("medium"), e.getMessage());
+        e = assertThrows(Args.UsageException.class, () -> BenchCommand.run(
+                new String[]{"bench", "--device", "cpu", "--matmul-precision", "highest"}, System.out, System.err));
+        assertTrue(e.getMessage().contains("--matmul-precision") && e.getMessage().contains("'highest'"),
+                e.getMessage());
     }
 
     @Test

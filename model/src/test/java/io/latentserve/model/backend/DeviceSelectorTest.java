@@ -1,0 +1,93 @@
+package io.latentserve.model.backend;
+
+import io.latentserve.model.cpu.CpuBackend;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The backend chosen for --device, and the matmul precision handed to the GPU backend it creates. */
+class DeviceSelectorTest {
+
+    /** A "cuda" provider that records the precision it was asked for and hands out a CPU backend. */
+    static final class RecordingProvider implements BackendProvider {
+        final String unavailable;
+        final List<MatmulPrecision> created = new ArrayList<>();
+
+        RecordingProvider(String unavailable) {
+            this.unavailable = unavailable;
+        }
+
+        @Override
+        public String device() {
+            return "cuda";
+        }
+
+        @Override
+        public Optional<String> unavailableReason() {
+            return Optional.ofNullable(unavailable);
+        }
+
+        @Override
+        public Backend create(MatmulPrecision precision) {
+            created.add(precision);
+            return new CpuBackend();
+        }
+    }
+
+    @Test
+    void theGpuBackendIsCreatedAtTheRequestedPrecision() {
+        RecordingProvider cuda = new RecordingProvider(null);
+        DeviceSelector selector = new DeviceSelector(List.of(cuda));
+        List<String> log = new ArrayList<>();
+        try (Backend b = selector.select("cuda", MatmulPrecision.MEDIUM, log::add)) {
+            assertEquals(List.of(MatmulPrecision.MEDIUM), cuda.created);
+        }
+        try (Backend b = selector.select("auto", MatmulPrecision.HIGH, log::add)) {
+            assertEquals(List.of(MatmulPrecision.MEDIUM, MatmulPrecision.HIGH), cuda.created);
+        }
+        assertTrue(log.isEmpty(), log.toString());
+    }
+
+    @Test
+    void withoutAPrecisionTheSystemPropertyDecides() {
+        String saved = System.getProperty(MatmulPrecision.PROPERTY);
+        RecordingProvider cuda = new RecordingProvider(null);
+        try {
+            System.setProperty(MatmulPrecision.PROPERTY, "medium");
+            try (Backend b = new DeviceSelector(List.of(cuda)).select("cuda", s -> { })) {
+                assertEquals(List.of(MatmulPrecision.MEDIUM), cuda.created);
+            }
+        } finally {
+            if (saved == null) {
+                System.clearProperty(MatmulPrecision.PROPERTY);
+            } else {
+                System.setProperty(MatmulPrecision.PROPERTY, saved);
+            }
+        }
+    }
+
+    @Test
+    void theCpuIgnoresThePrecisionAndAutoSaysWhyItFellBack() {
+        RecordingProvider cuda = new RecordingProvider("no GPU here");
+        DeviceSelector selector = new DeviceSelector(List.of(cuda));
+        List<String> log = new ArrayList<>();
+        try (Backend b = selector.select("cpu", MatmulPrecision.MEDIUM, log::add)) {
+            assertInstanceOf(CpuBackend.class, b);
+        }
+        try (Backend b = selector.select("auto", MatmulPrecision.MEDIUM, log::add)) {
+            assertInstanceOf(CpuBackend.class, b);
+        }
+        assertTrue(cuda.created.isEmpty(), "an unavailable provider is never asked to create");
+        assertEquals(1, log.size(), log.toString());
+        assertTrue(log.getFirst().contains("no GPU here"), log.toString());
+        var e = assertThrows(IllegalStateException.class, () -> selector.select("cuda", MatmulPrecision.HIGH, log::add));
+        assertTrue(e.getMessage().contains("no GPU here"), e.getMessage());
+    }
+}
