@@ -91,8 +91,8 @@ final class Gemm {
         try (StepMemory.Scratch s = memory.scratch()) {
             if (at == MatmulPrecision.MEDIUM) {
                 long hi = splitBf16(s, x.address(), t, k, x.stride(), false);   // [T, K] bf16
-                cublas.rowMajorGemm(ctx.cublasHandle(), true, t, n, k, 1f, hi, Cublas.CUDA_R_16BF, k,
-                        w.address(), Cublas.CUDA_R_16BF, k, 0f, out.address(), Cublas.CUDA_R_32F, out.stride());
+                rowMajorGemm(t, n, k, hi, Cublas.CUDA_R_16BF, k, w.address(), Cublas.CUDA_R_16BF, out.address(),
+                        out.stride());
                 return;
             }
             long split = splitBf16(s, x.address(), t, k, x.stride(), true);   // [2T, K] bf16: hi rows then lo rows
@@ -129,8 +129,8 @@ final class Gemm {
 
     /**
      * A cuBLAS call on the step's stream: recorded into the pass's graph with its arguments as signature
-     * (tag first: 11 GEMM, 12 strided batched; StepMemory's copies and memsets are 1 and 2), or, with -Dlatentserve.cuda.graphCublas=false, ending the
-     * recording and issued now.
+     * (tag first: 11 GEMM, 12 strided batched; StepMemory's copies and memsets are 1 and 2), or, with
+     * -Dlatentserve.cuda.graphCublas=false, ending the recording and issued now.
      */
     private void cublasCall(Runnable call, long... signature) {
         StepGraphs graphs = kernels.graphs();
