@@ -1,6 +1,7 @@
 // Logic check of the kernels under emu.h against plain references (f64), on the CPU. See run.sh.
 #include "emu.h"
 #include "kernels_emu.inc"
+#include "ls_hopper.cuh"
 
 #include <algorithm>
 #include <cstdio>
@@ -125,6 +126,136 @@ static void ldmatrixFragments() {
         }
     }
     report("ls_ldmatrix_x4 (+ .trans) fragments", wrong, 0);
+}
+
+/*
+ * wgmma m64n128k16 (ls_hopper.cuh) against the PTX ISA, with the operand layout and the fragment written here from
+ * the ISA's statements, independently of emu.h: the no-swizzle K-major canonical layout is a grid of core
+ * matrices (8 rows x 16 bytes, 128 contiguous bytes, row r at byte 16 r); the core matrix holding rows
+ * 8i .. 8i+7 and columns 8j .. 8j+7 starts SBO * i + LBO * j bytes after the operand's start. The f32
+ * accumulator: thread T of the warpgroup (warp T / 32, lane T % 32) holds in register r the element of row
+ * 16 (T / 32) + (T % 32) / 4 + 8 ((r % 4) / 2) and column 8 (r / 4) + 2 (T % 4) + r % 2. Start addresses,
+ * LBO and SBO are all different from one another and from the dense values, so a field in the wrong place or
+ * shifted wrongly reads the wrong elements.
+ */
+struct WgmmaImage { std::vector<unsigned char> bytes; };
+static void wgmmaPlace(WgmmaImage& img, size_t start, unsigned lbo, unsigned sbo, const std::vector<unsigned short>& m,
+                       int rows, int cols) {
+    for (int i = 0; i < rows / 8; i++)
+        for (int j = 0; j < cols / 8; j++) {
+            const size_t core = start + (size_t) sbo * i + (size_t) lbo * j;   // core matrix (i, j)
+            for (int r = 0; r < 8; r++)
+                for (int c = 0; c < 8; c++) {
+                    const unsigned short v = m[(size_t) (8 * i + r) * cols + 8 * j + c];
+                    if (core + 16 * r + 2 * c + 2 > img.bytes.size()) img.bytes.resize(core + 16 * r + 2 * c + 2, 0xFF);
+                    std::memcpy(&img.bytes[core + 16 * r + 2 * c], &v, 2);
+                }
+        }
+}
+static void wgmmaFragRowCol(unsigned T, unsigned r, unsigned& row, unsigned& col) {
+    row = 16 * (T / 32) + (T % 32) / 4 + 8 * ((r % 4) / 2);
+    col = 8 * (r / 4) + 2 * (T % 4) + r % 2;
+}
+struct WgmmaCheckParams { const unsigned char* image; size_t bytes; unsigned aStart, aLbo, aSbo, bStart, bLbo, bSbo;
+                          const float* c; float* d; int scaleD; };
+static void wgmmaCheckKernel(const WgmmaCheckParams p) {
+    unsigned char* smem = emu_dynamic_smem<unsigned char>();
+    if (threadIdx.x == 0) std::memcpy(smem, p.image, p.bytes);
+    __syncthreads();
+    float d[64];
+    for (int r = 0; r < 64; r++) d[r] = p.c[threadIdx.x * 64 + r];
+    const unsigned long long da = ls_wgmma_desc(smem + p.aStart, p.aLbo, p.aSbo);
+    const unsigned long long db = ls_wgmma_desc(smem + p.bStart, p.bLbo, p.bSbo);
+    ls_fence_proxy_async_shared();
+    ls_wgmma_fence();
+    ls_wgmma_m64n128k16_bf16(d, da, db, p.scaleD);
+    ls_wgmma_commit();
+    ls_wgmma_wait<0>();
+    for (int r = 0; r < 64; r++) p.d[threadIdx.x * 64 + r] = d[r];
+}
+static void wgmmaFragments() {
+    std::vector<unsigned short> A(64 * 16), B(128 * 16);
+    for (auto& x : A) x = bf16((float) gauss(1)[0]);
+    for (auto& x : B) x = bf16((float) gauss(1)[0]);
+    WgmmaCheckParams p{};
+    p.aStart = 48; p.aLbo = 128; p.aSbo = 320;      // k-neighbours adjacent, row groups 320 bytes apart
+    p.bStart = 4096; p.bLbo = 2080; p.bSbo = 128;   // row groups adjacent, k-neighbours 2080 bytes apart
+    WgmmaImage img;
+    wgmmaPlace(img, p.aStart, p.aLbo, p.aSbo, A, 64, 16);
+    wgmmaPlace(img, p.bStart, p.bLbo, p.bSbo, B, 128, 16);
+    p.image = img.bytes.data();
+    p.bytes = img.bytes.size();
+    std::vector<float> c(128 * 64), d(128 * 64);
+    for (unsigned T = 0; T < 128; T++)
+        for (unsigned r = 0; r < 64; r++) { unsigned row, col; wgmmaFragRowCol(T, r, row, col); c[T * 64 + r] = 0.25f * row - 0.5f * col; }
+    p.c = c.data();
+    p.d = d.data();
+    for (int scaleD = 0; scaleD < 2; scaleD++) {
+        p.scaleD = scaleD;
+        emu_launch(wgmmaCheckKernel, 1, 1, 128, img.bytes.size(), p);
+        std::vector<double> want(128 * 64);
+        for (unsigned T = 0; T < 128; T++)
+            for (unsigned r = 0; r < 64; r++) {
+                unsigned row, col;
+                wgmmaFragRowCol(T, r, row, col);
+                double w = scaleD ? 0.25 * row - 0.5 * col : 0.0;
+                for (int k = 0; k < 16; k++) w += (double) widen(A[row * 16 + k]) * widen(B[col * 16 + k]);
+                want[T * 64 + r] = w;
+            }
+        report(std::string("wgmma m64n128k16 fragments + layout, scaleD ") + std::to_string(scaleD), relErr(d, want), 1e-6);
+    }
+}
+
+/*
+ * A tiny dense GEMM on the primitive: C[128, 256] = A[128, 64] · B[256, 64]ᵀ (bf16 in, f32 out), grid 2 (n tiles of
+ * 128), 256 threads = 2 warpgroups, warpgroup w owning rows 64w .. 64w+63. Each block stages the whole K into
+ * shared memory with ordinary stores (A: k-neighbour core matrices adjacent, row groups 1 KiB apart; B: row
+ * groups adjacent, k-neighbours 2 KiB apart), then 4 k-steps of 16 in one commit group.
+ */
+struct WgmmaGemmParams { const unsigned short* a; const unsigned short* b; float* c; };
+static void wgmmaGemmKernel(const WgmmaGemmParams p) {
+    unsigned char* smem = emu_dynamic_smem<unsigned char>();
+    unsigned char* as = smem;               // 128 rows x 64: 16 row groups x 1024
+    unsigned char* bs = smem + 16 * 1024;   // 128 rows x 64: 8 k-groups x 2048
+    const int n0 = blockIdx.x * 128;
+    for (int idx = threadIdx.x; idx < 128 * 8; idx += blockDim.x) {   // one 16-byte row of a core matrix each
+        const int row = idx % 128, kc = idx / 128;
+        std::memcpy(as + (row / 8) * 1024 + kc * 128 + (row % 8) * 16, p.a + row * 64 + kc * 8, 16);
+        std::memcpy(bs + kc * 2048 + (row / 8) * 128 + (row % 8) * 16, p.b + (n0 + row) * 64 + kc * 8, 16);
+    }
+    ls_fence_proxy_async_shared();
+    __syncthreads();
+    const int wg = threadIdx.x / 128;
+    float d[64];
+    ls_wgmma_fence();
+    for (int s = 0; s < 4; s++) {
+        const unsigned long long da = ls_wgmma_desc(as + wg * 8 * 1024 + s * 2 * 128, 128, 1024);
+        const unsigned long long db = ls_wgmma_desc(bs + s * 2 * 2048, 2048, 128);
+        ls_wgmma_m64n128k16_bf16(d, da, db, s > 0);
+    }
+    ls_wgmma_commit();
+    ls_wgmma_wait<0>();
+    const unsigned T = threadIdx.x % 128;
+    for (unsigned r = 0; r < 64; r++) {
+        unsigned row, col;
+        wgmmaFragRowCol(T, r, row, col);
+        p.c[(wg * 64 + row) * 256 + n0 + col] = d[r];
+    }
+}
+static void wgmmaGemm() {
+    std::vector<unsigned short> a(128 * 64), b(256 * 64);
+    for (auto& x : a) x = bf16((float) gauss(1)[0]);
+    for (auto& x : b) x = bf16((float) gauss(1)[0]);
+    std::vector<float> c(128 * 256, NAN);
+    emu_launch(wgmmaGemmKernel, 2, 1, 256, 32 * 1024, WgmmaGemmParams{a.data(), b.data(), c.data()});
+    std::vector<double> want(128 * 256);
+    for (int m = 0; m < 128; m++)
+        for (int n = 0; n < 256; n++) {
+            double acc = 0;
+            for (int k = 0; k < 64; k++) acc += (double) widen(a[m * 64 + k]) * widen(b[n * 64 + k]);
+            want[m * 256 + n] = acc;
+        }
+    report("wgmma dense GEMM 128x256x64 vs f64", relErr(c, want), 1e-6);
 }
 
 static void splitAndAdd() {
@@ -887,6 +1018,8 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
 int main() {
     mmaFragments();
     ldmatrixFragments();
+    wgmmaFragments();
+    wgmmaGemm();
     setvbuf(stdout, nullptr, _IONBF, 0);
     splitAndAdd();
     rmsnorm();
