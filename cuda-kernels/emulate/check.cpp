@@ -832,18 +832,25 @@ static void copyCombineEmbedding() {
  * extra experts (ids E..E+S-1) whose weights are slices of it: gate/up rows s*I.., down columns s*I.. with row
  * stride S*I; every token takes them with weight 1.
  */
-enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME };
+enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME, MOE_COUNTS };
+/* MOE_COUNTS (T 200, E 7, top-2): experts with 0, 1, 63, 64, 65, 200 and 7 rows, the wgmma kernels' tile edges:
+ * every token takes expert 5 and one of the others, as many times as its count says */
+static const int kMoeCounts[7] = {0, 1, 63, 64, 65, 200, 7};
 
 static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights,
-                      bool tensorCores = false, int S = 0) {
+                      bool tensorCores = false, int S = 0, int wgmmaTerms = 0) {
     std::string name = "T " + std::to_string(T) + " E " + std::to_string(E) + " top-" + std::to_string(K) + " D "
                        + std::to_string(D) + " I " + std::to_string(I)
-                       + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : " same")
+                       + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : kind == MOE_SAME ? " same"
+                          : " 0/1/63/64/65/200/7 rows")
                        + (bf16Weights ? " bf16" : " f32") + (S > 0 ? " + " + std::to_string(S) + " shared" : "");
-    const std::string gateUp = tensorCores ? "ls_moe_gate_up_tc " : "ls_moe_gate_up ";
-    const std::string down = tensorCores ? "ls_moe_down_tc " : "ls_moe_down ";
-    // the CUDA-core kernels accumulate f32 products; the tensor-core ones x split into bf16 hi + lo
-    const double tol = tensorCores ? 1e-5 : 2e-6;
+    const bool wgmma = wgmmaTerms > 0;
+    if (wgmma) name += " aTerms " + std::to_string(wgmmaTerms);
+    const std::string gateUp = wgmma ? "ls_moe_gate_up_wgmma " : tensorCores ? "ls_moe_gate_up_tc " : "ls_moe_gate_up ";
+    const std::string down = wgmma ? "ls_moe_down_wgmma " : tensorCores ? "ls_moe_down_tc " : "ls_moe_down ";
+    // the CUDA-core kernels accumulate f32 products; the tensor-core ones x split into bf16 hi + lo; wgmma with one
+    // term rounds the activations to bf16 (8 significant bits: ~2^-9 relative per product)
+    const double tol = wgmmaTerms == 1 ? 5e-3 : tensorCores || wgmma ? 1e-5 : 2e-6;
     std::vector<int> experts(T * K);
     std::vector<float> weights(T * K);
     std::uniform_real_distribution<double> unit(0, 1);
@@ -858,6 +865,18 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
         }
         if (kind == MOE_SAME) std::rotate(ids.begin(), ids.begin() + (E > K ? 1 : 0), ids.end());
         for (int k = 0; k < K; k++) { experts[t * K + k] = ids[k]; weights[t * K + k] = (float) unit(rng); }
+    }
+    if (kind == MOE_COUNTS) {
+        if (T != 200 || E != 7 || K != 2) { std::fprintf(stderr, "MOE_COUNTS needs T 200, E 7, top-2\n"); std::abort(); }
+        std::vector<int> others;
+        for (int e = 0; e < E; e++)
+            if (e != 5) others.insert(others.end(), kMoeCounts[e], e);
+        std::shuffle(others.begin(), others.end(), rng);
+        for (int t = 0; t < T; t++) {   // the order within a token is the routing's: either may come first
+            const bool swap = unit(rng) < 0.5;
+            experts[t * K + (swap ? 1 : 0)] = 5;
+            experts[t * K + (swap ? 0 : 1)] = others[t];
+        }
     }
     // reference layout: routed rows expert after expert, tokens ascending within one, then the shared experts'
     // rows (every token); each token lists its shared experts first, then its routed ones by ascending id
@@ -940,7 +959,14 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     std::vector<float> h((size_t) rows * I, NAN), y((size_t) rows * D, NAN);
     int dtype = bf16Weights ? LS_DTYPE_BF16 : LS_DTYPE_F32;
     const int tableSize = E + S;
-    if (tensorCores) {
+    // the wgmma kernels' grid: an upper bound on the m-tiles (spare blocks exit), features in tiles of 64 / 128
+    const unsigned wgTiles = (unsigned) ((rows + LS_MOE_WG_ROWS - 1) / LS_MOE_WG_ROWS + tableSize);
+    if (wgmma) {
+        LsMoeGateUpWgmmaParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
+                                  P(rowToken.data()), P(h.data()), tableSize, D, I, xStride, I, wgmmaTerms};
+        emu_launch(ls_moe_gate_up_wgmma, wgTiles, (I + LS_MOE_WG_GATE_UP_FEATURES - 1) / LS_MOE_WG_GATE_UP_FEATURES,
+                   LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, gp);
+    } else if (tensorCores) {
         LsMoeGateUpTcParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
                                P(rowToken.data()), P(h.data()), tableSize, D, I, xStride, I, 0};
         emu_launch(ls_moe_gate_up_tc, tableSize, (I + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, gp);
@@ -962,7 +988,12 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                 wantH[(size_t) r * I + i] = g / (1 + std::exp(-g)) * u;
             }
     report(gateUp + name, relErr(h, wantH), tol);
-    if (tensorCores) {
+    if (wgmma) {
+        LsMoeDownWgmmaParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
+                                tableSize, D, I, I, D, wgmmaTerms};
+        emu_launch(ls_moe_down_wgmma, wgTiles, (D + LS_MOE_WG_DOWN_FEATURES - 1) / LS_MOE_WG_DOWN_FEATURES,
+                   LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, dp);
+    } else if (tensorCores) {
         LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
                              tableSize, D, I, I, D, 0};
         emu_launch(ls_moe_down_tc, tableSize, (D + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, dp);
@@ -1012,7 +1043,17 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
             want[(size_t) t * D + d] += a;
         }
     }
-    report(std::string("moe decode end to end ") + (tensorCores ? "tc " : "") + name, relErr(out, want), 1e-5);
+    report(std::string("moe decode end to end ") + (wgmma ? "wgmma " : tensorCores ? "tc " : "") + name, relErr(out, want),
+           wgmmaTerms == 1 ? tol : 1e-5);
+}
+
+/* Hopper wgmma kernels (prefill-sized tiles of 64 rows): experts of 0, 1, 63, 64, 65 and 200 rows, widths 16 mod 32
+ * (a last stage of 16 values), fewer features than a tile; both activation precisions */
+static void wgmmaMoe() {
+    moeDecode(200, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 2);
+    moeDecode(200, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 1);
+    moeDecode(64, 16, 6, 256, 96, MOE_RANDOM, true, false, 2, 2);   // 2 shared experts folded in: down stride 192
+    moeDecode(7, 160, 6, 144, 208, MOE_SKEWED, true, false, 0, 2);  // 4 feature tiles, most experts empty
 }
 
 int main() {
@@ -1021,6 +1062,11 @@ int main() {
     wgmmaFragments();
     wgmmaGemm();
     setvbuf(stdout, nullptr, _IONBF, 0);
+    if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "wgmma") {
+        wgmmaMoe();   // LS_CHECK_ONLY=wgmma: the Hopper checks alone, while working on them
+        std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
+        return failures ? 1 : 0;
+    }
     splitAndAdd();
     rmsnorm();
     rope();
@@ -1094,6 +1140,7 @@ int main() {
     moeDecode(7, 8, 2, 48, 80, MOE_SAME, true, true, 2);       // widths 16 mod 32, stride 160
     moeDecode(64, 16, 6, 128, 32, MOE_RANDOM, true, true, 2);  // 64 rows per shared expert: 2 passes of 32
     moeDecode(1, 64, 6, 2048, 1408, MOE_RANDOM, true, true, 2); // DeepSeek-V2-Lite decode of one token
+    wgmmaMoe();
     std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
     return failures ? 1 : 0;
 }

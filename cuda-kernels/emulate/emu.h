@@ -31,6 +31,7 @@ struct alignas(16) uint4 { unsigned x, y, z, w; };
 struct alignas(16) float4 { float x, y, z, w; };
 struct alignas(8) float2 { float x, y; };
 struct alignas(8) uint2 { unsigned x, y; };
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_WARPGROUP_WAIT, EMU_DONE };
