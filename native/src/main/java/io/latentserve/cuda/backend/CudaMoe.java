@@ -69,6 +69,8 @@ final class CudaMoe {
     private final CudaGroupedMoe grouped;
     private final CudaPerExpertMoe perExpert;
     private int fusedMaxTokens = DEFAULT_FUSED_MAX_TOKENS;
+    /** Whether AUTO gives batches above fusedMaxTokens to the wgmma kernels where they apply. */
+    private boolean wgmmaAuto = CudaFusedMoe.WGMMA;
     /** The path the last call ran (tests report it). */
     private CudaMoePath lastPath;
     /** Whether the last call folded shared experts into the fused path. */
@@ -90,6 +92,11 @@ final class CudaMoe {
             throw new IllegalArgumentException("fusedMaxTokens " + tokens);
         }
         fusedMaxTokens = tokens;
+    }
+
+    /** Whether AUTO uses the wgmma kernels above fusedMaxTokens (default -Dlatentserve.cuda.moeWgmma; tests set it). */
+    void wgmmaAuto(boolean on) {
+        wgmmaAuto = on;
     }
 
     CudaMoePath lastPath() {
@@ -178,7 +185,7 @@ final class CudaMoe {
             case AUTO -> x.rows() <= fusedMaxTokens && table.isPresent()
                     ? new Plan(CudaFusedMoe.tensorCores(table.get()) ? CudaMoePath.FUSED_TC : CudaMoePath.FUSED,
                     table.get(), null)
-                    : CudaFusedMoe.WGMMA && wgmma.isPresent() ? new Plan(CudaMoePath.FUSED_WGMMA, wgmma.get(), null)
+                    : wgmmaAuto && wgmma.isPresent() ? new Plan(CudaMoePath.FUSED_WGMMA, wgmma.get(), null)
                     : g.map(ge -> new Plan(CudaMoePath.GROUPED, null, ge))
                     .orElseGet(() -> new Plan(CudaMoePath.PER_EXPERT, null, null));
             case FUSED -> new Plan(CudaMoePath.FUSED, table.orElseThrow(() -> new IllegalArgumentException(

@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** MoE routing (greedy, group-limited, normalized or scaled weights), the routed experts and the shared-expert MLP. */
 @Tag("gpu")
@@ -293,6 +294,33 @@ class CudaMoeGpuTest {
         }
         wgmmaVsTensorCores("7 experts of 0/1/63/64/65/200/7 rows", 48, 80, 7, tileEdgeRouting());
         wgmmaVsTensorCores("16 experts top-6 random", 64, 160, 16, routing(40, 16, 6, false));
+    }
+
+    /**
+     * -Dlatentserve.cuda.moeWgmma=true (here set on the instance): AUTO gives batches above the fused threshold to the
+     * wgmma kernels on a compute capability 9.0 device, keeps them on grouped / per-expert cuBLAS elsewhere or when
+     * off, and leaves batches up to the threshold on the decode kernels.
+     */
+    @Test
+    void wgmmaOnlyWhenSwitchedOn() {
+        List<List<ExpertWeights>> experts = experts(64, 32, 8);
+        MoeRouting routing = routing(20, 8, 2, false);
+        CudaActivation x = CudaActivation.of(b.input(b.cuda, 20, 64, GpuBackends.gaussian(rnd, 20 * 64, 1)), "x");
+        Tensor o = b.cuda.activation(20, 64);
+        try {
+            b.cuda.moe.fusedMaxTokens(8);
+            b.cuda.moe.experts(x, routing, experts.get(0), CudaActivation.of(o, "out"), CudaMoePath.AUTO);
+            assertTrue(b.cuda.moe.lastPath() != CudaMoePath.FUSED_WGMMA, "off by default: " + b.cuda.moe.lastPath());
+            b.cuda.moe.wgmmaAuto(true);
+            b.cuda.moe.experts(x, routing, experts.get(0), CudaActivation.of(o, "out"), CudaMoePath.AUTO);
+            assertEquals(wgmmaDevice(), b.cuda.moe.lastPath() == CudaMoePath.FUSED_WGMMA, "ran " + ranPath());
+            b.cuda.moe.fusedMaxTokens(CudaMoe.DEFAULT_FUSED_MAX_TOKENS);
+            b.cuda.moe.experts(x, routing, experts.get(0), CudaActivation.of(o, "out"), CudaMoePath.AUTO);
+            assertEquals(CudaMoePath.FUSED_TC, b.cuda.moe.lastPath(), "decode-sized batches keep the mma.sync kernels");
+        } finally {
+            b.cuda.moe.wgmmaAuto(CudaFusedMoe.WGMMA);
+            b.cuda.moe.fusedMaxTokens(CudaMoe.DEFAULT_FUSED_MAX_TOKENS);
+        }
     }
 
     /** The tensor-core path refuses experts it cannot take; AUTO then runs the CUDA-core kernels. */
