@@ -19,10 +19,14 @@
  * conflicts. B arrives by cp.async two stages ahead; A is gathered by the block itself (f32 rows of x through
  * rowToken, or h) into registers one stage ahead and rounded into bf16 hi (+ lo = bf16(x - hi) when aTerms is 2:
  * two wgmma against the same B accumulate hi·W + lo·W, about 16 significant bits of each activation).
- * A last stage of 16 values (K = 16 mod 32) is padded with zeros in A and B. Per stage c: wait_group 1 retires the wgmma of stage c-2; A of c is stored, A of c+1 loaded; cp.async of c
+ * A last stage of 16 values (K = 16 mod 32) is padded with zeros in A and B (no branch among the wgmma).
+ * Per stage c: wait_group 1 retires the wgmma of stage c-2; A of c is stored, A of c+1 loaded; cp.async of c
  * waited; fence.proxy.async (ordinary stores -> the async proxy wgmma reads through); one barrier; cp.async of
  * B for c+2 into the buffer stage c-2 used; wgmma of c, committed. Deterministic, no atomics: each output
  * element is written by one thread.
+ *
+ * Not yet done (a first version, unmeasured): TMA and 128-byte swizzle, a producer warpgroup feeding one or two
+ * consumer warpgroups (setmaxnreg), a persistent grid; the activations are re-gathered for every feature tile.
  */
 #include "include/ls_common.cuh"
 #include "include/ls_hopper.cuh"
