@@ -9,7 +9,8 @@
 # merged by bench/report.py into $OUT/bench-table.md. Exits with JUnit's status. Budget: at most 580 s of parts;
 # DEVICE_CHECK_BUDGET_S, BENCH_BUDGET_S, GRAPHS_BUDGET_S (the suite again with CUDA graphs), ENGINE_BUDGET_S
 # (server.bench.DeviceEngineBench: the engine at B x C), PEER_BUDGET_S
-# bound the parts, BENCH=0 skips the benchmarks.
+# bound the parts, BENCH=0 skips the benchmarks. Before the tests: the count of HGMMA instructions of the wgmma
+# MoE kernels in the fatbin's sm_90a SASS (cuobjdump), in the JSON report as "hgmma".
 #
 #   cuda-kernels/device-check.sh [JUnit console options, e.g. --select-class io.latentserve.cuda.backend.CudaMoeGpuTest]
 set -uo pipefail
@@ -32,6 +33,32 @@ java="$work/jdk/bin/java"
 cat "$carry/MANIFEST" 2>/dev/null | head -n 2
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(nvidia-smi unavailable)"
 "$java" -version 2>&1 | head -n 1
+
+# SASS of the sm_90a code: whether the wgmma kernels compiled to HGMMA (the Hopper warpgroup MMA; HMMA or FFMA
+# only would be the slower path). The fatbin comes out of the native jar (python3's zipfile: the jlinked runtime
+# has no jar tool); cuobjdump dumps the sm_90a SASS; HGMMA instructions are counted per wgmma kernel into
+# $out/hgmma.txt and device-check.json's "hgmma" (null without cuobjdump or fatbin).
+hgmma_json=null
+cuobjdump_bin="$(command -v cuobjdump || true)"
+[ -z "$cuobjdump_bin" ] && [ -x /usr/local/cuda/bin/cuobjdump ] && cuobjdump_bin=/usr/local/cuda/bin/cuobjdump
+native_jar="$(ls "$carry"/lib/*.jar 2>/dev/null | xargs -r grep -l 'latentserve_kernels.fatbin' 2>/dev/null | head -n 1)"
+if [ -n "$cuobjdump_bin" ] && [ -n "$native_jar" ] && python3 - "$native_jar" "$work/kernels.fatbin" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    open(sys.argv[2], "wb").write(z.read("io/latentserve/cuda/latentserve_kernels.fatbin"))
+PY
+then
+    "$cuobjdump_bin" -sass -arch sm_90a "$work/kernels.fatbin" > "$work/sass.txt" 2>&1
+    awk '/Function :/ { fn = $NF } /HGMMA/ { n[fn]++ }
+         END { for (k in n) printf "%s %d\n", k, n[k] }' "$work/sass.txt" | sort > "$out/hgmma.txt"
+    hgmma_json="{$(for k in ls_moe_gate_up_wgmma ls_moe_down_wgmma; do
+        n="$(awk -v k="$k" '$1 == k { print $2 }' "$out/hgmma.txt" | head -n 1)"
+        printf '"%s":%d,' "$k" "${n:-0}"
+    done | sed 's/,$//')}"
+    echo "HGMMA in the sm_90a SASS: $hgmma_json (all kernels: $(awk '{ s += $2 } END { print s + 0 }' "$out/hgmma.txt"))"
+else
+    echo "HGMMA check skipped: $([ -z "$cuobjdump_bin" ] && echo "no cuobjdump" || echo "no fatbin in the native jar")"
+fi
 
 results="$out/results.jsonl"
 : > "$results"
@@ -70,6 +97,7 @@ failed=$(grep -c '"pass":false' "$results")
         "$(count 'tests found')" "$(count 'tests successful')" "$(count 'tests failed')" \
         "$(count 'tests skipped')" "$(count 'tests aborted')" "$(count 'containers failed')" \
         | sed 's/:,/:null,/g; s/:}/:null}/g'
+    printf '"hgmma":%s,' "$hgmma_json"
     printf '"gpu":"%s",' "$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -n 1)"
     printf '"results":['
     paste -sd, "$results"

@@ -1,6 +1,7 @@
 // Logic check of the kernels under emu.h against plain references (f64), on the CPU. See run.sh.
 #include "emu.h"
 #include "kernels_emu.inc"
+#include "ls_hopper.cuh"
 
 #include <algorithm>
 #include <cstdio>
@@ -125,6 +126,136 @@ static void ldmatrixFragments() {
         }
     }
     report("ls_ldmatrix_x4 (+ .trans) fragments", wrong, 0);
+}
+
+/*
+ * wgmma m64n128k16 (ls_hopper.cuh) against the PTX ISA, with the operand layout and the fragment written here from
+ * the ISA's statements, independently of emu.h: the no-swizzle K-major canonical layout is a grid of core
+ * matrices (8 rows x 16 bytes, 128 contiguous bytes, row r at byte 16 r); the core matrix holding rows
+ * 8i .. 8i+7 and columns 8j .. 8j+7 starts SBO * i + LBO * j bytes after the operand's start. The f32
+ * accumulator: thread T of the warpgroup (warp T / 32, lane T % 32) holds in register r the element of row
+ * 16 (T / 32) + (T % 32) / 4 + 8 ((r % 4) / 2) and column 8 (r / 4) + 2 (T % 4) + r % 2. Start addresses,
+ * LBO and SBO are all different from one another and from the dense values, so a field in the wrong place or
+ * shifted wrongly reads the wrong elements.
+ */
+struct WgmmaImage { std::vector<unsigned char> bytes; };
+static void wgmmaPlace(WgmmaImage& img, size_t start, unsigned lbo, unsigned sbo, const std::vector<unsigned short>& m,
+                       int rows, int cols) {
+    for (int i = 0; i < rows / 8; i++)
+        for (int j = 0; j < cols / 8; j++) {
+            const size_t core = start + (size_t) sbo * i + (size_t) lbo * j;   // core matrix (i, j)
+            for (int r = 0; r < 8; r++)
+                for (int c = 0; c < 8; c++) {
+                    const unsigned short v = m[(size_t) (8 * i + r) * cols + 8 * j + c];
+                    if (core + 16 * r + 2 * c + 2 > img.bytes.size()) img.bytes.resize(core + 16 * r + 2 * c + 2, 0xFF);
+                    std::memcpy(&img.bytes[core + 16 * r + 2 * c], &v, 2);
+                }
+        }
+}
+static void wgmmaFragRowCol(unsigned T, unsigned r, unsigned& row, unsigned& col) {
+    row = 16 * (T / 32) + (T % 32) / 4 + 8 * ((r % 4) / 2);
+    col = 8 * (r / 4) + 2 * (T % 4) + r % 2;
+}
+struct WgmmaCheckParams { const unsigned char* image; size_t bytes; unsigned aStart, aLbo, aSbo, bStart, bLbo, bSbo;
+                          const float* c; float* d; int scaleD; };
+static void wgmmaCheckKernel(const WgmmaCheckParams p) {
+    unsigned char* smem = emu_dynamic_smem<unsigned char>();
+    if (threadIdx.x == 0) std::memcpy(smem, p.image, p.bytes);
+    __syncthreads();
+    float d[64];
+    for (int r = 0; r < 64; r++) d[r] = p.c[threadIdx.x * 64 + r];
+    const unsigned long long da = ls_wgmma_desc(smem + p.aStart, p.aLbo, p.aSbo);
+    const unsigned long long db = ls_wgmma_desc(smem + p.bStart, p.bLbo, p.bSbo);
+    ls_fence_proxy_async_shared();
+    ls_wgmma_fence();
+    ls_wgmma_m64n128k16_bf16(d, da, db, p.scaleD);
+    ls_wgmma_commit();
+    ls_wgmma_wait<0>();
+    for (int r = 0; r < 64; r++) p.d[threadIdx.x * 64 + r] = d[r];
+}
+static void wgmmaFragments() {
+    std::vector<unsigned short> A(64 * 16), B(128 * 16);
+    for (auto& x : A) x = bf16((float) gauss(1)[0]);
+    for (auto& x : B) x = bf16((float) gauss(1)[0]);
+    WgmmaCheckParams p{};
+    p.aStart = 48; p.aLbo = 128; p.aSbo = 320;      // k-neighbours adjacent, row groups 320 bytes apart
+    p.bStart = 4096; p.bLbo = 2080; p.bSbo = 128;   // row groups adjacent, k-neighbours 2080 bytes apart
+    WgmmaImage img;
+    wgmmaPlace(img, p.aStart, p.aLbo, p.aSbo, A, 64, 16);
+    wgmmaPlace(img, p.bStart, p.bLbo, p.bSbo, B, 128, 16);
+    p.image = img.bytes.data();
+    p.bytes = img.bytes.size();
+    std::vector<float> c(128 * 64), d(128 * 64);
+    for (unsigned T = 0; T < 128; T++)
+        for (unsigned r = 0; r < 64; r++) { unsigned row, col; wgmmaFragRowCol(T, r, row, col); c[T * 64 + r] = 0.25f * row - 0.5f * col; }
+    p.c = c.data();
+    p.d = d.data();
+    for (int scaleD = 0; scaleD < 2; scaleD++) {
+        p.scaleD = scaleD;
+        emu_launch(wgmmaCheckKernel, 1, 1, 128, img.bytes.size(), p);
+        std::vector<double> want(128 * 64);
+        for (unsigned T = 0; T < 128; T++)
+            for (unsigned r = 0; r < 64; r++) {
+                unsigned row, col;
+                wgmmaFragRowCol(T, r, row, col);
+                double w = scaleD ? 0.25 * row - 0.5 * col : 0.0;
+                for (int k = 0; k < 16; k++) w += (double) widen(A[row * 16 + k]) * widen(B[col * 16 + k]);
+                want[T * 64 + r] = w;
+            }
+        report(std::string("wgmma m64n128k16 fragments + layout, scaleD ") + std::to_string(scaleD), relErr(d, want), 1e-6);
+    }
+}
+
+/*
+ * A tiny dense GEMM on the primitive: C[128, 256] = A[128, 64] · B[256, 64]ᵀ (bf16 in, f32 out), grid 2 (n tiles of
+ * 128), 256 threads = 2 warpgroups, warpgroup w owning rows 64w .. 64w+63. Each block stages the whole K into
+ * shared memory with ordinary stores (A: k-neighbour core matrices adjacent, row groups 1 KiB apart; B: row
+ * groups adjacent, k-neighbours 2 KiB apart), then 4 k-steps of 16 in one commit group.
+ */
+struct WgmmaGemmParams { const unsigned short* a; const unsigned short* b; float* c; };
+static void wgmmaGemmKernel(const WgmmaGemmParams p) {
+    unsigned char* smem = emu_dynamic_smem<unsigned char>();
+    unsigned char* as = smem;               // 128 rows x 64: 16 row groups x 1024
+    unsigned char* bs = smem + 16 * 1024;   // 128 rows x 64: 8 k-groups x 2048
+    const int n0 = blockIdx.x * 128;
+    for (int idx = threadIdx.x; idx < 128 * 8; idx += blockDim.x) {   // one 16-byte row of a core matrix each
+        const int row = idx % 128, kc = idx / 128;
+        std::memcpy(as + (row / 8) * 1024 + kc * 128 + (row % 8) * 16, p.a + row * 64 + kc * 8, 16);
+        std::memcpy(bs + kc * 2048 + (row / 8) * 128 + (row % 8) * 16, p.b + (n0 + row) * 64 + kc * 8, 16);
+    }
+    ls_fence_proxy_async_shared();
+    __syncthreads();
+    const int wg = threadIdx.x / 128;
+    float d[64];
+    ls_wgmma_fence();
+    for (int s = 0; s < 4; s++) {
+        const unsigned long long da = ls_wgmma_desc(as + wg * 8 * 1024 + s * 2 * 128, 128, 1024);
+        const unsigned long long db = ls_wgmma_desc(bs + s * 2 * 2048, 2048, 128);
+        ls_wgmma_m64n128k16_bf16(d, da, db, s > 0);
+    }
+    ls_wgmma_commit();
+    ls_wgmma_wait<0>();
+    const unsigned T = threadIdx.x % 128;
+    for (unsigned r = 0; r < 64; r++) {
+        unsigned row, col;
+        wgmmaFragRowCol(T, r, row, col);
+        p.c[(wg * 64 + row) * 256 + n0 + col] = d[r];
+    }
+}
+static void wgmmaGemm() {
+    std::vector<unsigned short> a(128 * 64), b(256 * 64);
+    for (auto& x : a) x = bf16((float) gauss(1)[0]);
+    for (auto& x : b) x = bf16((float) gauss(1)[0]);
+    std::vector<float> c(128 * 256, NAN);
+    emu_launch(wgmmaGemmKernel, 2, 1, 256, 32 * 1024, WgmmaGemmParams{a.data(), b.data(), c.data()});
+    std::vector<double> want(128 * 256);
+    for (int m = 0; m < 128; m++)
+        for (int n = 0; n < 256; n++) {
+            double acc = 0;
+            for (int k = 0; k < 64; k++) acc += (double) widen(a[m * 64 + k]) * widen(b[n * 64 + k]);
+            want[m * 256 + n] = acc;
+        }
+    report("wgmma dense GEMM 128x256x64 vs f64", relErr(c, want), 1e-6);
 }
 
 static void splitAndAdd() {
@@ -714,18 +845,25 @@ static void copyCombineEmbedding() {
  * extra experts (ids E..E+S-1) whose weights are slices of it: gate/up rows s*I.., down columns s*I.. with row
  * stride S*I; every token takes them with weight 1.
  */
-enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME };
+enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME, MOE_COUNTS };
+/* MOE_COUNTS (T 200, E 7, top-2): experts with 0, 1, 63, 64, 65, 200 and 7 rows, the wgmma kernels' tile edges:
+ * every token takes expert 5 and one of the others, as many times as its count says */
+static const int kMoeCounts[7] = {0, 1, 63, 64, 65, 200, 7};
 
 static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights,
-                      bool tensorCores = false, int S = 0) {
+                      bool tensorCores = false, int S = 0, int wgmmaTerms = 0) {
     std::string name = "T " + std::to_string(T) + " E " + std::to_string(E) + " top-" + std::to_string(K) + " D "
                        + std::to_string(D) + " I " + std::to_string(I)
-                       + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : " same")
+                       + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : kind == MOE_SAME ? " same"
+                          : " 0/1/63/64/65/200/7 rows")
                        + (bf16Weights ? " bf16" : " f32") + (S > 0 ? " + " + std::to_string(S) + " shared" : "");
-    const std::string gateUp = tensorCores ? "ls_moe_gate_up_tc " : "ls_moe_gate_up ";
-    const std::string down = tensorCores ? "ls_moe_down_tc " : "ls_moe_down ";
-    // the CUDA-core kernels accumulate f32 products; the tensor-core ones x split into bf16 hi + lo
-    const double tol = tensorCores ? 1e-5 : 2e-6;
+    const bool wgmma = wgmmaTerms > 0;
+    if (wgmma) name += " aTerms " + std::to_string(wgmmaTerms);
+    const std::string gateUp = wgmma ? "ls_moe_gate_up_wgmma " : tensorCores ? "ls_moe_gate_up_tc " : "ls_moe_gate_up ";
+    const std::string down = wgmma ? "ls_moe_down_wgmma " : tensorCores ? "ls_moe_down_tc " : "ls_moe_down ";
+    // the CUDA-core kernels accumulate f32 products; the tensor-core ones x split into bf16 hi + lo; wgmma with one
+    // term rounds the activations to bf16 (8 significant bits: ~2^-9 relative per product)
+    const double tol = wgmmaTerms == 1 ? 5e-3 : tensorCores || wgmma ? 1e-5 : 2e-6;
     std::vector<int> experts(T * K);
     std::vector<float> weights(T * K);
     std::uniform_real_distribution<double> unit(0, 1);
@@ -740,6 +878,18 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
         }
         if (kind == MOE_SAME) std::rotate(ids.begin(), ids.begin() + (E > K ? 1 : 0), ids.end());
         for (int k = 0; k < K; k++) { experts[t * K + k] = ids[k]; weights[t * K + k] = (float) unit(rng); }
+    }
+    if (kind == MOE_COUNTS) {
+        if (T != 200 || E != 7 || K != 2) { std::fprintf(stderr, "MOE_COUNTS needs T 200, E 7, top-2\n"); std::abort(); }
+        std::vector<int> others;
+        for (int e = 0; e < E; e++)
+            if (e != 5) others.insert(others.end(), kMoeCounts[e], e);
+        std::shuffle(others.begin(), others.end(), rng);
+        for (int t = 0; t < T; t++) {   // the order within a token is the routing's: either may come first
+            const bool swap = unit(rng) < 0.5;
+            experts[t * K + (swap ? 1 : 0)] = 5;
+            experts[t * K + (swap ? 0 : 1)] = others[t];
+        }
     }
     // reference layout: routed rows expert after expert, tokens ascending within one, then the shared experts'
     // rows (every token); each token lists its shared experts first, then its routed ones by ascending id
@@ -822,7 +972,14 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     std::vector<float> h((size_t) rows * I, NAN), y((size_t) rows * D, NAN);
     int dtype = bf16Weights ? LS_DTYPE_BF16 : LS_DTYPE_F32;
     const int tableSize = E + S;
-    if (tensorCores) {
+    // the wgmma kernels' grid: an upper bound on the m-tiles (spare blocks exit), features in tiles of 64 / 128
+    const unsigned wgTiles = (unsigned) ((rows + LS_MOE_WG_ROWS - 1) / LS_MOE_WG_ROWS + tableSize);
+    if (wgmma) {
+        LsMoeGateUpWgmmaParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
+                                  P(rowToken.data()), P(h.data()), tableSize, D, I, xStride, I, wgmmaTerms};
+        emu_launch(ls_moe_gate_up_wgmma, wgTiles, (I + LS_MOE_WG_GATE_UP_FEATURES - 1) / LS_MOE_WG_GATE_UP_FEATURES,
+                   LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, gp);
+    } else if (tensorCores) {
         LsMoeGateUpTcParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
                                P(rowToken.data()), P(h.data()), tableSize, D, I, xStride, I, 0};
         emu_launch(ls_moe_gate_up_tc, tableSize, (I + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, gp);
@@ -844,7 +1001,12 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                 wantH[(size_t) r * I + i] = g / (1 + std::exp(-g)) * u;
             }
     report(gateUp + name, relErr(h, wantH), tol);
-    if (tensorCores) {
+    if (wgmma) {
+        LsMoeDownWgmmaParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
+                                tableSize, D, I, I, D, wgmmaTerms};
+        emu_launch(ls_moe_down_wgmma, wgTiles, (D + LS_MOE_WG_DOWN_FEATURES - 1) / LS_MOE_WG_DOWN_FEATURES,
+                   LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, dp);
+    } else if (tensorCores) {
         LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
                              tableSize, D, I, I, D, 0};
         emu_launch(ls_moe_down_tc, tableSize, (D + LS_MOE_TC_FEATURES - 1) / LS_MOE_TC_FEATURES, 256, 0, dp);
@@ -894,13 +1056,30 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
             want[(size_t) t * D + d] += a;
         }
     }
-    report(std::string("moe decode end to end ") + (tensorCores ? "tc " : "") + name, relErr(out, want), 1e-5);
+    report(std::string("moe decode end to end ") + (wgmma ? "wgmma " : tensorCores ? "tc " : "") + name, relErr(out, want),
+           wgmmaTerms == 1 ? tol : 1e-5);
+}
+
+/* Hopper wgmma kernels (prefill-sized tiles of 64 rows): experts of 0, 1, 63, 64, 65 and 200 rows, widths 16 mod 32
+ * (a last stage of 16 values), fewer features than a tile; both activation precisions */
+static void wgmmaMoe() {
+    moeDecode(200, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 2);
+    moeDecode(200, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 1);
+    moeDecode(64, 16, 6, 256, 96, MOE_RANDOM, true, false, 2, 2);   // 2 shared experts folded in: down stride 192
+    moeDecode(7, 160, 6, 144, 208, MOE_SKEWED, true, false, 0, 2);  // 4 feature tiles, most experts empty
 }
 
 int main() {
     mmaFragments();
     ldmatrixFragments();
+    wgmmaFragments();
+    wgmmaGemm();
     setvbuf(stdout, nullptr, _IONBF, 0);
+    if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "wgmma") {
+        wgmmaMoe();   // LS_CHECK_ONLY=wgmma: the Hopper checks alone, while working on them
+        std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
+        return failures ? 1 : 0;
+    }
     splitAndAdd();
     rmsnorm();
     rope();
@@ -976,6 +1155,7 @@ int main() {
     moeDecode(7, 8, 2, 48, 80, MOE_SAME, true, true, 2);       // widths 16 mod 32, stride 160
     moeDecode(64, 16, 6, 128, 32, MOE_RANDOM, true, true, 2);  // 64 rows per shared expert: 2 passes of 32
     moeDecode(1, 64, 6, 2048, 1408, MOE_RANDOM, true, true, 2); // DeepSeek-V2-Lite decode of one token
+    wgmmaMoe();
     std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
     return failures ? 1 : 0;
 }

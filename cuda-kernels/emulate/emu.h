@@ -31,9 +31,10 @@ struct alignas(16) uint4 { unsigned x, y, z, w; };
 struct alignas(16) float4 { float x, y, z, w; };
 struct alignas(8) float2 { float x, y; };
 struct alignas(8) uint2 { unsigned x, y; };
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
-enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_DONE };
+enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_WARPGROUP_WAIT, EMU_DONE };
 
 struct emu_fiber {
     ucontext_t ctx;
@@ -52,6 +53,12 @@ struct emu_block {
     std::vector<unsigned> mma_exchange;
     std::vector<unsigned char> mma_turn;
     std::vector<unsigned char> dynamic_smem;
+    /* wgmma: per thread, two slots (used in turn, as mma_exchange) of {descA, descB, scaleD} published at the
+     * warpgroup meeting, and the products issued but not yet waited for, by commit group */
+    struct wgmma_op { float* d; int n; unsigned long long descA, descB; int scaleD; };
+    std::vector<unsigned long long> wgmma_exchange;
+    std::vector<unsigned char> wgmma_turn;
+    std::vector<std::vector<std::vector<wgmma_op>>> wgmma_groups; /* [thread][group][op], last group open */
     void (*body)(const void*) = nullptr;
     const void* params = nullptr;
 };
@@ -184,8 +191,122 @@ inline void emu_ldmatrix_x4(unsigned (&r)[4], const void* row, bool trans) {
     __syncwarp();   // every lane has read the addresses before the exchange is reused
 }
 
+
+/*
+ * Shared-memory addresses for wgmma descriptors: the emulation's shared window is the block's dynamic shared
+ * memory, an address its byte offset there. Operands elsewhere (static __shared__) abort.
+ */
+inline size_t __cvta_generic_to_shared(const void* p) {
+    const unsigned char* b = emu.dynamic_smem.data();
+    const unsigned char* c = static_cast<const unsigned char*>(p);
+    if (c < b || c >= b + emu.dynamic_smem.size()) {
+        std::fprintf(stderr, "emu: shared address of %p outside the dynamic shared memory\n", p);
+        std::abort();
+    }
+    return static_cast<size_t>(c - b);
+}
+
+inline void emu_warpgroup_barrier() { emu_wait(EMU_WARPGROUP_WAIT); }
+
+/* One bf16 element (mn, k) of a wgmma operand read through its descriptor, as the PTX ISA defines the no-swizzle
+ * K-major canonical layout ("Shared Memory Matrix Layout", ((8,m),(T,2k)):((1T,SBO),(1,LBO)) with T = 8
+ * 16-bit values per 16 bytes): byte start + (mn % 8) * 16 + (mn / 8) * SBO + (k / 8) * LBO + (k % 8) * 2.
+ * Descriptor fields: bits 0-13 start >> 4, 16-29 LBO >> 4, 32-45 SBO >> 4, 49-51 base offset, 62-63 swizzle;
+ * only the no-swizzle mode is emulated, and any bit outside the three fields aborts (a wrong builder). */
+inline float emu_wgmma_operand(unsigned long long desc, unsigned mn, unsigned k) {
+    const unsigned long long fields = 0x3FFFull | (0x3FFFull << 16) | (0x3FFFull << 32);
+    if ((desc & ~fields) != 0) {
+        std::fprintf(stderr, "emu: wgmma descriptor %#llx sets bits outside start/LBO/SBO (swizzle or base offset)\n",
+                     desc);
+        std::abort();
+    }
+    const size_t start = (desc & 0x3FFFull) << 4;
+    const size_t lbo = ((desc >> 16) & 0x3FFFull) << 4;
+    const size_t sbo = ((desc >> 32) & 0x3FFFull) << 4;
+    const size_t byte = start + (mn % 8) * 16 + (mn / 8) * sbo + (k / 8) * lbo + (k % 8) * 2;
+    if (byte + 2 > emu.dynamic_smem.size()) {
+        std::fprintf(stderr, "emu: wgmma operand (%u, %u) at shared byte %zu, past the %zu bytes of the block\n", mn, k,
+                     byte, emu.dynamic_smem.size());
+        std::abort();
+    }
+    unsigned short v;
+    std::memcpy(&v, &emu.dynamic_smem[byte], 2);
+    return emu_bf16_lo(v);
+}
+
+/* The product of one issued wgmma for the calling thread's fragment (header ls_hopper.cuh): warp w of the
+ * warpgroup, g = lane / 4, t = lane % 4, d[4j + i] = row 16w + g + 8 (i / 2), column 8j + 2t + (i % 2).
+ * The sum runs in k order in f32 onto D (or 0 when scaleD is 0). */
+inline void emu_wgmma_execute(const emu_block::wgmma_op& op, unsigned thread) {
+    const unsigned w = (thread % 128u) / 32u, lane = thread % 32u, g = lane / 4u, t = lane % 4u;
+    for (int j = 0; j < op.n / 8; j++) {
+        for (int i = 0; i < 4; i++) {
+            const unsigned row = 16 * w + g + 8 * (i / 2), col = 8 * j + 2 * t + (i % 2);
+            float acc = op.scaleD ? op.d[4 * j + i] : 0.0f;
+            for (unsigned k = 0; k < 16; k++) acc += emu_wgmma_operand(op.descA, row, k) * emu_wgmma_operand(op.descB, col, k);
+            op.d[4 * j + i] = acc;
+        }
+    }
+}
+
+/*
+ * wgmma.mma_async m64nNk16 .f32.bf16.bf16, both operands in shared memory, as a warpgroup collective: the 128
+ * threads meet (a divergent or partial call deadlocks and is reported), every one must pass the descriptors and
+ * scale of thread 0 of the warpgroup (else abort), and the product is only recorded. It runs, reading shared
+ * memory and writing the thread's accumulator registers, when a wait_group retires its commit group: so a
+ * kernel that overwrites an operand tile or reads its accumulators before waiting gets wrong results here too.
+ */
+inline void emu_wgmma_bf16(float* d, int n, unsigned long long descA, unsigned long long descB, int scaleD) {
+    const unsigned t = threadIdx.x;
+    if (blockDim.x % 128u != 0) {
+        std::fprintf(stderr, "emu: wgmma in a block of %u threads (not whole warpgroups)\n", blockDim.x);
+        std::abort();
+    }
+    const unsigned slot = emu.wgmma_turn[t];
+    emu.wgmma_turn[t] = static_cast<unsigned char>(slot ^ 1u);
+    unsigned long long* mine = &emu.wgmma_exchange[(t * 2u + slot) * 3u];
+    mine[0] = descA;
+    mine[1] = descB;
+    mine[2] = static_cast<unsigned long long>(scaleD != 0) | (static_cast<unsigned long long>(n) << 1);
+    emu_warpgroup_barrier();
+    const unsigned long long* first = &emu.wgmma_exchange[((t & ~127u) * 2u + slot) * 3u];
+    if (first[0] != mine[0] || first[1] != mine[1] || first[2] != mine[2]) {
+        std::fprintf(stderr, "emu: wgmma of thread %u differs from its warpgroup's thread %u (descriptors, scale, N)\n",
+                     t, t & ~127u);
+        std::abort();
+    }
+    auto& groups = emu.wgmma_groups[t];
+    if (groups.empty()) groups.emplace_back();
+    groups.back().push_back({d, n, descA, descB, scaleD});
+}
+
+inline void emu_wgmma_fence() {}
+
+inline void emu_wgmma_commit() {
+    auto& groups = emu.wgmma_groups[threadIdx.x];
+    if (groups.empty()) groups.emplace_back();
+    groups.emplace_back(); /* the next, open group */
+}
+
+/* wgmma.wait_group N: every committed group but the newest N runs now, oldest first. */
+inline void emu_wgmma_wait(int pendingAllowed) {
+    auto& groups = emu.wgmma_groups[threadIdx.x];
+    const int committed = groups.empty() ? 0 : static_cast<int>(groups.size()) - 1;
+    const int retire = committed - pendingAllowed;
+    for (int i = 0; i < retire; i++) {
+        for (const auto& op : groups[i]) emu_wgmma_execute(op, threadIdx.x);
+    }
+    if (retire > 0) groups.erase(groups.begin(), groups.begin() + retire);
+}
+
 inline void emu_trampoline() {
     emu.body(emu.params);
+    for (const auto& g : emu.wgmma_groups[emu.current]) {
+        if (!g.empty()) {
+            std::fprintf(stderr, "emu: thread %u ended with wgmma not retired by a wait_group\n", emu.current);
+            std::abort();
+        }
+    }
     emu.fibers[emu.current].state = EMU_DONE;
     // returning switches to uc_link (the scheduler)
 }
@@ -207,12 +328,17 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
     emu.exchange.assign(threads, 0);
     emu.mma_exchange.assign(threads * 20u, 0);
     emu.mma_turn.assign(threads, 0);
+    emu.wgmma_exchange.assign(threads * 6u, 0);
+    emu.wgmma_turn.assign(threads, 0);
+    emu.wgmma_groups.assign(threads, {});
     for (unsigned by = 0; by < gy; by++) {
         for (unsigned bx = 0; bx < gx; bx++) {
             blockIdx = {bx, by, 0};
             // all-one bits: NaN as f32 and as bf16, so reading shared memory nobody wrote shows in the results
             emu.dynamic_smem.assign(smem + 16, 0xFF);
             std::fill(emu.mma_turn.begin(), emu.mma_turn.end(), 0);
+            std::fill(emu.wgmma_turn.begin(), emu.wgmma_turn.end(), 0);
+            for (auto& g : emu.wgmma_groups) g.clear();
             for (unsigned t = 0; t < threads; t++) {
                 emu_fiber& f = emu.fibers[t];
                 getcontext(&f.ctx);
@@ -239,6 +365,15 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
                     for (unsigned l = 0; l < 32; l++) all = all && emu.fibers[w * 32 + l].state == EMU_WARP_WAIT;
                     if (all) {
                         for (unsigned l = 0; l < 32; l++) emu.fibers[w * 32 + l].state = EMU_READY;
+                        progressed = true;
+                    }
+                }
+                // release warpgroups whose 128 threads all wait at a warpgroup meeting (wgmma)
+                for (unsigned w = 0; w < threads / 128; w++) {
+                    bool all = true;
+                    for (unsigned l = 0; l < 128; l++) all = all && emu.fibers[w * 128 + l].state == EMU_WARPGROUP_WAIT;
+                    if (all) {
+                        for (unsigned l = 0; l < 128; l++) emu.fibers[w * 128 + l].state = EMU_READY;
                         progressed = true;
                     }
                 }

@@ -9,7 +9,7 @@ mkdir -p "$work"
 {
     for f in "$here"/../*.cu; do
         echo "// ---- $(basename "$f")"
-        sed -e 's|#include "include/ls_common.cuh"|#include "ls_common.cuh"|' \
+        sed -e 's|#include "include/\(ls_[a-z_]*\.cuh\)"|#include "\1"|' \
             -e 's|extern __shared__ \(__align__(16) \)\{0,1\}float smem\[\];|float* smem = emu_dynamic_smem<float>();|' "$f"
     done
 } > "$work/kernels_emu.inc"

@@ -77,6 +77,19 @@ typedef unsigned long long ls_ptr;
  * LS_MOE_TC_K (the mma's k) */
 #define LS_MOE_TC_FEATURES 64
 #define LS_MOE_TC_K 16
+/* ls_moe_gate_up_wgmma / ls_moe_down_wgmma (Hopper wgmma, sm_90a only, bf16 weights; input widths multiples of
+ * LS_MOE_TC_K): threads of a block (one warpgroup), gathered rows of one expert per block tile (the wgmma's M),
+ * output features per block (gate/up: 64 gate + 64 up rows = the wgmma's N of 128; down: 128), input values per
+ * pipeline stage, stages of the ring, and the block's dynamic shared memory in bytes (above the 48 KiB default:
+ * the launcher opts in). Grid x is ceil(pairs / ROWS) + experts (an upper bound on the m-tiles; spare blocks
+ * exit), grid y ceil(outFeatures / FEATURES). */
+#define LS_MOE_WG_THREADS 128
+#define LS_MOE_WG_ROWS 64
+#define LS_MOE_WG_GATE_UP_FEATURES 64
+#define LS_MOE_WG_DOWN_FEATURES 128
+#define LS_MOE_WG_KC 32
+#define LS_MOE_WG_STAGES 4
+#define LS_MOE_WG_SMEM 65536
 
 /* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
 #define LS_MLA_LATENT 512
@@ -609,6 +622,52 @@ typedef struct {
     int yStride;
     int pad0;
 } LsMoeDownTcParams;
+
+/*
+ * ls_moe_gate_up_wgmma: ls_moe_gate_up on Hopper warpgroup tensor cores (wgmma m64n128k16, bf16 x bf16 -> f32;
+ * sm_90a only: elsewhere the kernel traps), same inputs, outputs and sorted layout; every weight bf16, hidden a
+ * multiple of LS_MOE_TC_K, weight rows 16-byte aligned. aTerms 2: x split into bf16 hi + lo, both products
+ * accumulated (within ~1e-5 of f32 arithmetic); aTerms 1: x rounded to bf16 once (bf16 activations).
+ * A block takes LS_MOE_WG_ROWS gathered rows of one expert x LS_MOE_WG_GATE_UP_FEATURES features (gate and up).
+ * grid (ceil(pairs / LS_MOE_WG_ROWS) + numExperts, ceil(inter / LS_MOE_WG_GATE_UP_FEATURES)), block
+ * LS_MOE_WG_THREADS, dynamic shared memory LS_MOE_WG_SMEM.
+ */
+typedef struct {
+    ls_ptr x;           /* [T, hidden] f32, stride xStride */
+    ls_ptr gateTable;   /* [numExperts] device addresses of gate_proj (bf16 [inter, hidden]) */
+    ls_ptr upTable;     /* [numExperts] device addresses of up_proj (bf16 [inter, hidden]) */
+    ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
+    ls_ptr rowToken;    /* [pairs] int32 (ls_moe_sort) */
+    ls_ptr h;           /* [pairs, inter] f32 out, stride hStride */
+    int numExperts;
+    int hidden;
+    int inter;
+    int xStride;
+    int hStride;
+    int aTerms;         /* 1: bf16(x); 2: bf16 hi + lo of x */
+} LsMoeGateUpWgmmaParams;
+
+/*
+ * ls_moe_down_wgmma: ls_moe_down on Hopper warpgroup tensor cores (as ls_moe_gate_up_wgmma, h in aTerms bf16
+ * terms, bf16 down weights, f32 accumulation). inter a multiple of LS_MOE_TC_K; weights 16-byte aligned, row
+ * strides (downStrides, as in ls_moe_down) multiples of 8. A block takes LS_MOE_WG_ROWS gathered rows x
+ * LS_MOE_WG_DOWN_FEATURES output features.
+ * grid (ceil(pairs / LS_MOE_WG_ROWS) + numExperts, ceil(hidden / LS_MOE_WG_DOWN_FEATURES)), block
+ * LS_MOE_WG_THREADS, dynamic shared memory LS_MOE_WG_SMEM.
+ */
+typedef struct {
+    ls_ptr h;           /* [pairs, inter] f32, stride hStride */
+    ls_ptr downTable;   /* [numExperts] device addresses of down_proj (bf16 [hidden, inter]) */
+    ls_ptr downStrides; /* [numExperts] int32 row stride (values) of each down_proj */
+    ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
+    ls_ptr y;           /* [pairs, hidden] f32 out, stride yStride */
+    int numExperts;
+    int hidden;
+    int inter;
+    int hStride;
+    int yStride;
+    int aTerms;         /* 1: bf16(h); 2: bf16 hi + lo of h */
+} LsMoeDownWgmmaParams;
 
 /*
  * ls_gemv: out[t, n] = sum_k x[t, k] * w[n, k] for the few rows of a decode batch (t < rows <= LS_GEMV_MAX_ROWS),

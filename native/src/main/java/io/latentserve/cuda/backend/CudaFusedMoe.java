@@ -1,12 +1,15 @@
 package io.latentserve.cuda.backend;
 
+import io.latentserve.cuda.driver.DeviceInfo;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.MoeCombineParams;
 import io.latentserve.cuda.kernels.MoeDownParams;
 import io.latentserve.cuda.kernels.MoeDownTcParams;
+import io.latentserve.cuda.kernels.MoeDownWgmmaParams;
 import io.latentserve.cuda.kernels.MoeGateUpParams;
 import io.latentserve.cuda.kernels.MoeGateUpTcParams;
+import io.latentserve.cuda.kernels.MoeGateUpWgmmaParams;
 import io.latentserve.cuda.kernels.MoeSortParams;
 
 /**
@@ -36,6 +39,20 @@ final class CudaFusedMoe {
     static final boolean TENSOR_CORES = Boolean.parseBoolean(System.getProperty("latentserve.cuda.moeTensorCores",
             "true"));
 
+    /**
+     * Whether AUTO gives batches above the fused threshold to the Hopper kernels (ls_moe_gate_up_wgmma /
+     * ls_moe_down_wgmma) instead of grouped cuBLAS where they apply (-Dlatentserve.cuda.moeWgmma, default false:
+     * which is faster at prefill sizes is a GPU measurement nobody has made yet; DeviceBench's "prefill MoE"
+     * rows put the two side by side).
+     */
+    static final boolean WGMMA = Boolean.parseBoolean(System.getProperty("latentserve.cuda.moeWgmma", "false"));
+
+    /**
+     * bf16 terms of the activations in the wgmma products: 2 (hi + lo, within ~1e-5 of f32, as the other tensor-core
+     * paths). 1 (plain bf16 activations, half the products) is what a "medium" matmul precision would choose.
+     */
+    static final int WGMMA_TERMS = 2;
+
     private final Kernels kernels;
     private final StepMemory memory;
 
@@ -48,6 +65,17 @@ final class CudaFusedMoe {
     static boolean tensorCoresApply(CudaExpertTables.Table t) {
         return t.dtype() == KernelLimits.DTYPE_BF16 && t.hidden() % KernelLimits.MOE_TC_K == 0
                 && t.inter() % KernelLimits.MOE_TC_K == 0;
+    }
+
+    /**
+     * Whether ls_moe_gate_up_wgmma / ls_moe_down_wgmma take these experts on this device: compute capability 9.0
+     * exactly (their code is sm_90a, which runs nowhere else; elsewhere the fatbin's copies trap), the block's
+     * {@link KernelLimits#MOE_WG_SMEM} bytes of shared memory within the device's opt-in limit, and what the
+     * tensor-core kernels take (bf16, widths multiples of 16).
+     */
+    static boolean wgmmaApplies(CudaExpertTables.Table t, DeviceInfo device) {
+        return device.computeMajor() == 9 && device.computeMinor() == 0
+                && device.sharedMemoryPerBlockOptin() >= KernelLimits.MOE_WG_SMEM && tensorCoresApply(t);
     }
 
     /**
@@ -64,13 +92,13 @@ final class CudaFusedMoe {
 
     /**
      * out += Σ_k w_k · expert_k(x) for the routing on the device (experts [T, K] int32, weights [T, K] f32,
-     * ids in [0, E), distinct per token), scratch from s; the expert products on tensor cores when
-     * {@code tensorCores} (the caller checked {@link #tensorCoresApply}), else on CUDA cores. When the table has
+     * ids in [0, E), distinct per token), scratch from s; the expert products as {@code path} says: FUSED_TC
+     * (the caller checked {@link #tensorCoresApply}), FUSED_WGMMA ({@link #wgmmaApplies}), else FUSED. When the table has
      * shared slices ({@link CudaExpertTables.Table#numShared} S), out += Shared(x) too, in the same launches: ls_moe_sort
      * gives every token the S slices with weight 1 as well (K + S rows per token), ls_moe_combine adds them first.
      */
     void run(StepMemory.Scratch s, CudaActivation x, long experts, long weights, int topK, CudaExpertTables.Table t,
-             boolean tensorCores, CudaActivation out) {
+             CudaMoePath path, CudaActivation out) {
         int tokens = x.rows();
         int slots = topK + t.numShared();              // rows per token: its routed experts and the shared slices
         int rows = tokens * slots;
@@ -86,7 +114,19 @@ final class CudaFusedMoe {
                 t.numExperts(), t.numShared()), Grid.of(1, KernelLimits.THREADS));
         long h = s.floats((long) rows * t.inter());    // [T·(K + S), I] f32: silu(gate x) * (up x), rows by expert
         long y = s.floats((long) rows * t.hidden());   // [T·(K + S), D] f32: expert outputs, rows by expert
-        if (tensorCores) {
+        if (path == CudaMoePath.FUSED_WGMMA) {
+            // an upper bound on the m-tiles of 64 rows (each expert adds at most one partial tile): spare blocks
+            // exit, so the grid needs no per-expert counts from the device
+            int tiles = KernelLimits.blocks(rows, KernelLimits.MOE_WG_ROWS) + e;
+            kernels.launch(new MoeGateUpWgmmaParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
+                    t.inter(), x.stride(), t.inter(), WGMMA_TERMS),
+                    Grid.of(tiles, KernelLimits.blocks(t.inter(), KernelLimits.MOE_WG_GATE_UP_FEATURES),
+                            KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
+            kernels.launch(new MoeDownWgmmaParams(h, t.down(), t.downStrides(), offsets, y, e, t.hidden(), t.inter(),
+                    t.inter(), t.hidden(), WGMMA_TERMS),
+                    Grid.of(tiles, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_WG_DOWN_FEATURES),
+                            KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
+        } else if (path == CudaMoePath.FUSED_TC) {
             kernels.launch(new MoeGateUpTcParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
                     t.inter(), x.stride(), t.inter()),
                     Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));

@@ -1,5 +1,6 @@
 package io.latentserve.cuda.backend;
 
+import io.latentserve.cuda.driver.DeviceInfo;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.MoeRouteParams;
@@ -23,7 +24,9 @@ import java.util.Optional;
  * gathered by expert ({@link CudaGroupedMoe}), with one sync for the per-expert counts; without
  * cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the rows gathered for it on the host's sort of the
  * routing, then one weighted combine ({@link CudaPerExpertMoe}). {@link CudaMoePath} forces a path per call.
- * A layer's shared experts ride along in the fused path's launches ({@link #moeFolded}: S slices of the shared MLP
+ * With -Dlatentserve.cuda.moeWgmma=true, batches above the threshold run on Hopper wgmma kernels instead
+ * ({@link CudaMoePath#FUSED_WGMMA}: the fused path's sorted layout and launches, 64-row tiles; compute capability
+ * 9.0 only). A layer's shared experts ride along in the fused path's launches ({@link #moeFolded}: S slices of the shared MLP
  * as S more experts every token takes with weight 1); every other path leaves them to the caller's dense MLP.
  */
 final class CudaMoe {
@@ -67,6 +70,8 @@ final class CudaMoe {
     private final CudaGroupedMoe grouped;
     private final CudaPerExpertMoe perExpert;
     private int fusedMaxTokens = DEFAULT_FUSED_MAX_TOKENS;
+    /** Whether AUTO gives batches above fusedMaxTokens to the wgmma kernels where they apply. */
+    private boolean wgmmaAuto = CudaFusedMoe.WGMMA;
     /** The path the last call ran (tests report it). */
     private CudaMoePath lastPath;
     /** Whether the last call folded shared experts into the fused path. */
@@ -90,12 +95,22 @@ final class CudaMoe {
         fusedMaxTokens = tokens;
     }
 
+    /** Whether AUTO uses the wgmma kernels above fusedMaxTokens (default -Dlatentserve.cuda.moeWgmma; tests set it). */
+    void wgmmaAuto(boolean on) {
+        wgmmaAuto = on;
+    }
+
     CudaMoePath lastPath() {
         return lastPath;
     }
 
     boolean lastFoldedShared() {
         return lastFoldedShared;
+    }
+
+    /** The device the kernels run on (its compute capability decides whether FUSED_WGMMA can run). */
+    DeviceInfo device() {
+        return kernels.ctx().device();
     }
 
     /** Why the grouped path is unavailable, or null when it is available. */
@@ -142,7 +157,7 @@ final class CudaMoe {
         }
         checkRouting(x, gate, cfg);
         Plan plan = plan(requested, x, experts);
-        if (plan.path() != CudaMoePath.FUSED && plan.path() != CudaMoePath.FUSED_TC) {
+        if (!fusedPath(plan.path())) {
             return false;
         }
         Optional<CudaExpertTables.Table> folded = tables.of(experts, shared, x.cols());
@@ -151,8 +166,7 @@ final class CudaMoe {
         }
         try (StepMemory.Scratch s = memory.scratch()) {
             DeviceRouting r = routeOnDevice(s, x, gate, cfg);
-            fused.run(s, x, r.experts(), r.weights(), cfg.topK(), folded.get(), plan.path() == CudaMoePath.FUSED_TC,
-                    out);
+            fused.run(s, x, r.experts(), r.weights(), cfg.topK(), folded.get(), plan.path(), out);
         }
         lastPath = plan.path();
         lastFoldedShared = true;
@@ -167,10 +181,12 @@ final class CudaMoe {
         Optional<CudaExpertTables.Table> table = fusedTable(x, experts);
         Optional<CudaGroupedMoe.Experts> g = grouped.available() && x.rows() > 0
                 ? CudaGroupedMoe.Experts.of(experts, x.cols()) : Optional.empty();
+        Optional<CudaExpertTables.Table> wgmma = table.filter(tb -> CudaFusedMoe.wgmmaApplies(tb, kernels.ctx().device()));
         return switch (requested) {
             case AUTO -> x.rows() <= fusedMaxTokens && table.isPresent()
                     ? new Plan(CudaFusedMoe.tensorCores(table.get()) ? CudaMoePath.FUSED_TC : CudaMoePath.FUSED,
                     table.get(), null)
+                    : wgmmaAuto && wgmma.isPresent() ? new Plan(CudaMoePath.FUSED_WGMMA, wgmma.get(), null)
                     : g.map(ge -> new Plan(CudaMoePath.GROUPED, null, ge))
                     .orElseGet(() -> new Plan(CudaMoePath.PER_EXPERT, null, null));
             case FUSED -> new Plan(CudaMoePath.FUSED, table.orElseThrow(() -> new IllegalArgumentException(
@@ -179,6 +195,10 @@ final class CudaMoe {
                     .orElseThrow(() -> new IllegalArgumentException("the tensor-core MoE kernels do not take these "
                             + "experts (" + FUSED_TAKES + "; bf16 only, widths multiples of " + KernelLimits.MOE_TC_K
                             + ")")), null);
+            case FUSED_WGMMA -> new Plan(CudaMoePath.FUSED_WGMMA, wgmma.orElseThrow(() -> new IllegalArgumentException(
+                    "the wgmma MoE kernels do not take these experts on " + kernels.ctx().device() + " (compute "
+                            + "capability 9.0 only; " + FUSED_TAKES + "; bf16 only, widths multiples of "
+                            + KernelLimits.MOE_TC_K + ")")), null);
             case GROUPED -> new Plan(CudaMoePath.GROUPED, null, g.orElseThrow(() -> new IllegalArgumentException(
                     "grouped MoE GEMMs unavailable: " + (grouped.available()
                             ? "the experts are not bf16 weights of one shape" : grouped.unavailableReason()))));
@@ -189,8 +209,8 @@ final class CudaMoe {
     /** The fused or grouped path on a routing already on the device; false when the grouped GEMM was refused. */
     private boolean runOnDevice(Plan plan, StepMemory.Scratch s, CudaActivation x, long ids, long weights, int topK,
                                 CudaActivation out) {
-        if (plan.path() == CudaMoePath.FUSED || plan.path() == CudaMoePath.FUSED_TC) {
-            fused.run(s, x, ids, weights, topK, plan.table(), plan.path() == CudaMoePath.FUSED_TC, out);
+        if (fusedPath(plan.path())) {
+            fused.run(s, x, ids, weights, topK, plan.table(), plan.path(), out);
             lastPath = plan.path();
             return true;
         }
@@ -199,6 +219,11 @@ final class CudaMoe {
             lastPath = CudaMoePath.GROUPED;
         }
         return ran;
+    }
+
+    /** Whether the path runs CudaFusedMoe's launches (sort, gate/up, down, combine). */
+    private static boolean fusedPath(CudaMoePath p) {
+        return p == CudaMoePath.FUSED || p == CudaMoePath.FUSED_TC || p == CudaMoePath.FUSED_WGMMA;
     }
 
     /** The expert table when the fused kernels can take these experts for x, else empty. */

@@ -10,7 +10,8 @@ public enum CudaMoePath {
      * {@link CudaFusedMoe#MAX_TOKENS}) when they take the experts: on tensor cores ({@link #FUSED_TC}) where
      * {@link CudaFusedMoe#tensorCores} says so (bf16 weights, widths multiples of 16, not turned off with
      * -Dlatentserve.cuda.moeTensorCores=false), else on CUDA cores ({@link #FUSED}); above the threshold (or
-     * when they cannot) grouped cuBLAS GEMMs when cuBLAS has them; else per-expert cuBLAS GEMMs.
+     * when they cannot) grouped cuBLAS GEMMs when cuBLAS has them, or, with -Dlatentserve.cuda.moeWgmma=true, the
+     * Hopper kernels ({@link #FUSED_WGMMA}) where they apply; else per-expert cuBLAS GEMMs.
      */
     AUTO,
     /** ls_moe_sort, ls_moe_gate_up, ls_moe_down, ls_moe_combine on CUDA cores, no host round trip. */
@@ -20,6 +21,12 @@ public enum CudaMoePath {
      * weights, hidden and intermediate widths multiples of 16).
      */
     FUSED_TC,
+    /**
+     * As {@link #FUSED} with the expert products on Hopper warpgroup tensor cores: ls_moe_gate_up_wgmma and
+     * ls_moe_down_wgmma (64-row x 128-column wgmma tiles; compute capability 9.0 only, bf16 weights, widths
+     * multiples of 16), for prefill-sized batches.
+     */
+    FUSED_WGMMA,
     /** ls_moe_sort, the offsets to the host, two cublasGemmGroupedBatchedEx calls on tensor cores. */
     GROUPED,
     /** The routing to the host, three cuBLAS GEMMs per touched expert. */

@@ -176,6 +176,7 @@ public final class DeviceBench {
         double copyGbs = ceilings.copyBytesPerSecond() / 1e9;
         guarded("ls_gemv", () -> gemvBench(ctx, backend, copyGbs));
         guarded("MoE", () -> moeBench(backend, ceilings));
+        guarded("MoE wgmma", () -> moeWgmmaBench(ctx, backend, ceilings));
         guarded("MLA decode", () -> mlaBench(ctx, copyGbs));
     }
 
@@ -214,6 +215,27 @@ public final class DeviceBench {
             for (MoeDecodeBench.Result r : layer.runShared(new int[]{1, 8, 16, 64, 256}, 20, folded)) {
                 moeRow(name, r, ceilings);
             }
+        }
+    }
+
+    /**
+     * The Hopper wgmma MoE kernels (CudaMoePath.FUSED_WGMMA: compute capability 9.0 only) on the same V2-Lite layer at
+     * prefill sizes, in TFLOP/s and as a fraction of the measured bf16 GEMM ceiling, beside moeBench's grouped cuBLAS
+     * rows at the same token counts: the first GPU run decides whether -Dlatentserve.cuda.moeWgmma becomes the default
+     * above the fused threshold. Both paths split the f32 activations into bf16 hi + lo, so the tensor cores do twice
+     * the FLOPs counted (the model's 2 x 3 x D x I per token-expert pair).
+     */
+    private void moeWgmmaBench(CudaContext ctx, CudaBackend backend, DeviceCeilings ceilings) {
+        if (ctx.device().computeMajor() != 9 || ctx.device().computeMinor() != 0) {
+            out.println("bench MoE wgmma skipped: " + ctx.device() + " is not compute capability 9.0 (sm_90a code)");
+            return;
+        }
+        MoeDecodeBench.Layer layer = MoeDecodeBench.layer(backend, 1);
+        for (MoeDecodeBench.Result r : layer.run(new int[]{256, 1024, 4096}, 20, CudaMoePath.FUSED_WGMMA)) {
+            moeRow("kernel: MoE layer, fused-wgmma", r, ceilings);
+        }
+        for (MoeDecodeBench.Result r : layer.run(new int[]{1024}, 20, CudaMoePath.GROUPED)) {
+            moeRow("kernel: MoE layer, grouped", r, ceilings);
         }
     }
 

@@ -16,10 +16,11 @@ import java.util.SplittableRandom;
 /**
  * Kernel-level benchmark of the routed MoE of one DeepSeek-V2-Lite layer at decode batch sizes (64 routed
  * experts, hidden 2048, moe_intermediate 1408, top-6): {@link CudaBackend#moe} end to end (router GEMM,
- * ls_moe_route, ls_moe_sort, ls_moe_gate_up[_tc], ls_moe_down[_tc], ls_moe_combine). Decode MoE is bound by the bytes
+ * ls_moe_route, ls_moe_sort, ls_moe_gate_up[_tc|_wgmma], ls_moe_down[_tc|_wgmma], ls_moe_combine). Decode MoE is bound by the bytes
  * of the experts the batch touches, so the figure is those bytes (distinct experts chosen x 3 x D x I x 2)
  * over the time of one call: compare it with the device's copy bandwidth. {@link Layer#run} times one path of
- * the caller's choice (fused kernels on CUDA cores or on tensor cores, grouped cuBLAS GEMMs, per-expert GEMMs)
+ * the caller's choice (fused kernels on CUDA cores or on tensor cores, the Hopper wgmma kernels for prefill sizes,
+ * grouped cuBLAS GEMMs, per-expert GEMMs)
  * on the same layer and inputs,
  * so the paths print side by side; larger batches are compute bound, hence the TFLOP/s
  * (2 x 3 x D x I per routed token-expert pair) next to the bytes.

@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** MoE routing (greedy, group-limited, normalized or scaled weights), the routed experts and the shared-expert MLP. */
 @Tag("gpu")
@@ -146,6 +147,7 @@ class CudaMoeGpuTest {
         return switch (p) {
             case FUSED -> "fused";
             case FUSED_TC -> "fused tensor cores";
+            case FUSED_WGMMA -> "fused wgmma";
             case GROUPED -> "grouped cuBLAS";
             case PER_EXPERT -> "per-expert cuBLAS" + (b.cuda.moe.groupedUnavailable() == null ? ""
                     : " (grouped unavailable: " + b.cuda.moe.groupedUnavailable() + ")");
@@ -228,6 +230,97 @@ class CudaMoeGpuTest {
         fusedBothWays(64, 128, 96, 16, 6, false);
         fusedBothWays(256, 64, 32, 64, 6, true);   // 6 experts hold all 256 tokens: passes of 32 tokens
         fusedBothWays(1, 2048, 1408, 8, 2, false); // DeepSeek-V2-Lite's widths
+    }
+
+    /** Whether the device runs the sm_90a wgmma kernels (compute capability 9.0; the emulation's fake device does). */
+    static boolean wgmmaDevice() {
+        return b.cuda.moe.device().computeMajor() == 9 && b.cuda.moe.device().computeMinor() == 0;
+    }
+
+    /**
+     * The Hopper path (ls_moe_gate_up_wgmma, ls_moe_down_wgmma: 64-row wgmma tiles) forced on a routing, against the
+     * CPU backend and against the mma.sync tensor-core kernels on the same inputs (both split x into bf16 hi + lo).
+     */
+    void wgmmaVsTensorCores(String what, int hidden, int inter, int numExperts, MoeRouting routing) {
+        int tokens = routing.numTokens();
+        List<List<ExpertWeights>> experts = experts(hidden, inter, numExperts);
+        float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        float[] start = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        Tensor oc = b.input(b.cpu, tokens, hidden, start);
+        b.cpu.moeExperts(b.input(b.cpu, tokens, hidden, x), routing, experts.get(1), oc);
+        float[] cpu = b.cpu.toHost(oc);
+        CudaMoePath[] paths = {CudaMoePath.FUSED_WGMMA, CudaMoePath.FUSED_TC};
+        float[][] gpu = new float[2][];
+        String shape = tokens + " tokens, " + what + ", D " + hidden + ", I " + inter;
+        for (int i = 0; i < 2; i++) {
+            Tensor o = b.input(b.cuda, tokens, hidden, start);
+            b.cuda.moe.experts(CudaActivation.of(b.input(b.cuda, tokens, hidden, x), "x"), routing, experts.get(0),
+                    CudaActivation.of(o, "out"), paths[i]);
+            assertEquals(paths[i], b.cuda.moe.lastPath(), "the forced path runs");
+            gpu[i] = b.cuda.toHost(o);
+            GpuReport.check("moe experts (" + ranPath() + ") vs CPU", shape, GpuReport.maxRelErr(gpu[i], cpu), 2e-4);
+        }
+        GpuReport.check("moe experts: wgmma vs mma.sync tensor cores", shape, GpuReport.maxRelErr(gpu[0], gpu[1]), 2e-5);
+    }
+
+    /** Tokens 0..199 each on expert 5 and one other, so the 7 experts hold 0, 1, 63, 64, 65, 200 and 7 rows. */
+    MoeRouting tileEdgeRouting() {
+        int[] counts = {0, 1, 63, 64, 65, 200, 7};
+        List<Integer> others = new ArrayList<>();
+        for (int e = 0; e < counts.length; e++) {
+            for (int i = 0; e != 5 && i < counts[e]; i++) {
+                others.add(e);
+            }
+        }
+        java.util.Collections.shuffle(others, new java.util.Random(rnd.nextLong()));
+        int[] chosen = new int[400];
+        float[] weights = new float[400];
+        for (int t = 0; t < 200; t++) {
+            boolean swap = rnd.nextBoolean();
+            chosen[2 * t + (swap ? 1 : 0)] = 5;
+            chosen[2 * t + (swap ? 0 : 1)] = others.get(t);
+            weights[2 * t] = (float) rnd.nextDouble();
+            weights[2 * t + 1] = (float) rnd.nextDouble();
+        }
+        return new MoeRouting(200, 2, chosen, weights);
+    }
+
+    /** The Hopper kernels where the device has them: m-tile edges, widths 16 mod 32, several feature tiles. */
+    @Test
+    void wgmmaExperts() {
+        if (!wgmmaDevice()) {
+            System.out.println("SKIPPED wgmma experts: " + b.cuda.moe.device() + " is not compute capability 9.0");
+            return;
+        }
+        wgmmaVsTensorCores("7 experts of 0/1/63/64/65/200/7 rows", 48, 80, 7, tileEdgeRouting());
+        wgmmaVsTensorCores("16 experts top-6 random", 64, 160, 16, routing(40, 16, 6, false));
+    }
+
+    /**
+     * -Dlatentserve.cuda.moeWgmma=true (here set on the instance): AUTO gives batches above the fused threshold to the
+     * wgmma kernels on a compute capability 9.0 device, keeps them on grouped / per-expert cuBLAS elsewhere or when
+     * off, and leaves batches up to the threshold on the decode kernels.
+     */
+    @Test
+    void wgmmaOnlyWhenSwitchedOn() {
+        List<List<ExpertWeights>> experts = experts(64, 32, 8);
+        MoeRouting routing = routing(20, 8, 2, false);
+        CudaActivation x = CudaActivation.of(b.input(b.cuda, 20, 64, GpuBackends.gaussian(rnd, 20 * 64, 1)), "x");
+        Tensor o = b.cuda.activation(20, 64);
+        try {
+            b.cuda.moe.fusedMaxTokens(8);
+            b.cuda.moe.experts(x, routing, experts.get(0), CudaActivation.of(o, "out"), CudaMoePath.AUTO);
+            assertTrue(b.cuda.moe.lastPath() != CudaMoePath.FUSED_WGMMA, "off by default: " + b.cuda.moe.lastPath());
+            b.cuda.moe.wgmmaAuto(true);
+            b.cuda.moe.experts(x, routing, experts.get(0), CudaActivation.of(o, "out"), CudaMoePath.AUTO);
+            assertEquals(wgmmaDevice(), b.cuda.moe.lastPath() == CudaMoePath.FUSED_WGMMA, "ran " + ranPath());
+            b.cuda.moe.fusedMaxTokens(CudaMoe.DEFAULT_FUSED_MAX_TOKENS);
+            b.cuda.moe.experts(x, routing, experts.get(0), CudaActivation.of(o, "out"), CudaMoePath.AUTO);
+            assertEquals(CudaMoePath.FUSED_TC, b.cuda.moe.lastPath(), "decode-sized batches keep the mma.sync kernels");
+        } finally {
+            b.cuda.moe.wgmmaAuto(CudaFusedMoe.WGMMA);
+            b.cuda.moe.fusedMaxTokens(CudaMoe.DEFAULT_FUSED_MAX_TOKENS);
+        }
     }
 
     /** The tensor-core path refuses experts it cannot take; AUTO then runs the CUDA-core kernels. */
@@ -349,6 +442,11 @@ class CudaMoeGpuTest {
             Tensor[] gate = b.weight(DType.BF16, 8, 64, GpuBackends.random(rnd, 8 * 64, 2.5 / Math.sqrt(64)));
             float[] x = GpuBackends.gaussian(rnd, 20 * 64, 1);
             Tensor o = b.cuda.activation(20, 64);
+            if (p == CudaMoePath.FUSED_WGMMA && !wgmmaDevice()) {
+                assertThrows(IllegalArgumentException.class, () -> b.cuda.moe(b.input(b.cuda, 20, 64, x), gate[0], cfg,
+                        experts.get(0), o, p), "sm_90a code only on compute capability 9.0");
+                continue;
+            }
             b.cuda.moe(b.input(b.cuda, 20, 64, x), gate[0], cfg, experts.get(0), o, p);
             String ran = ranPath();
             Tensor oc = b.cpu.activation(20, 64);

@@ -1,0 +1,129 @@
+/*
+ * Hopper (sm_90a) warpgroup tensor-core primitives: wgmma.mma_async with both operands in shared memory.
+ *
+ * Only the sm_90a target has them (PTX ISA, "Asynchronous Warpgroup Level Matrix Multiply-Accumulate"):
+ * LS_HAS_WGMMA is 1 there (and in the CPU emulation, emulate/emu.h, which implements each one), 0 for the
+ * sm_80 machine code and the compute_90 PTX of the fatbin. Kernels that use them compile their body only
+ * under LS_HAS_WGMMA and trap elsewhere; the Java side launches them only on compute capability 9.0, where
+ * the driver picks the sm_90a cubin.
+ *
+ * Shared-memory layout: the no-swizzle ("interleaved") K-major canonical layout, chosen because every
+ * address is a plain sum (no XOR), so a block that fills the tiles itself (bf16 rounding of gathered f32
+ * activations, cp.async of weight rows) and the emulator that reads them back agree by construction; the
+ * cost is that a 16-byte store phase must spread over 8 core-matrix rows to avoid bank conflicts (the kernels
+ * map 8 consecutive threads to 8 consecutive rows). 128-byte swizzle is what TMA writes fastest and what
+ * CUTLASS prefers, and is the next step if the first GPU run shows shared-memory stalls.
+ *
+ * The layout (16-bit elements, T = 8 per 16 bytes): the operand is made of core matrices of 8 rows x 16
+ * bytes, each 128 contiguous bytes (row r of the core matrix at byte 16 r). With mn the row (M of A, N of B)
+ * and k the column, element (mn, k) sits at byte
+ *     (mn % 8) * 16 + (mn / 8) * SBO + (k % 8) * 2 + (k / 8) * LBO
+ * (CuTe form ((8,m),(T,2k)):((1T,SBO),(1,LBO))): LBO, the "leading dimension byte offset", is the distance
+ * between core matrices adjacent in K; SBO, the "stride dimension byte offset", between core matrices
+ * adjacent in M or N. Both multiples of 16.
+ *
+ * Matrix descriptor (64 bits): bits 0-13 start address >> 4 (shared window, 16-byte aligned), 16-29
+ * LBO >> 4, 32-45 SBO >> 4, 49-51 base offset (0: no swizzle), 62-63 swizzle mode (0: none); the rest 0.
+ *
+ * Accumulator fragment of m64nNk16 with f32 D: warp w (0..3) of the warpgroup owns rows 16w .. 16w+15; with
+ * g = lane / 4, t = lane % 4, register d[4j + i] (j < N/8) holds row 16w + g + 8 (i / 2), column
+ * 8j + 2t + (i % 2): the mma.m16n8 C fragment repeated over N in steps of 8 columns.
+ */
+#ifndef LS_HOPPER_CUH
+#define LS_HOPPER_CUH
+
+#if defined(LS_EMULATION) || (defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL))
+#define LS_HAS_WGMMA 1
+#else
+#define LS_HAS_WGMMA 0
+#endif
+
+/* wgmma's warpgroup: 4 consecutive warps starting at a warp index divisible by 4 */
+#define LS_WARPGROUP_THREADS 128
+
+#if LS_HAS_WGMMA
+
+/* The descriptor of an operand starting at `tile` (shared memory, 16-byte aligned) in the no-swizzle K-major
+ * canonical layout above; lbo and sbo in bytes, multiples of 16, below 2^18. */
+__device__ __forceinline__ unsigned long long ls_wgmma_desc(const void* tile, unsigned lbo, unsigned sbo) {
+    const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(tile));
+    return static_cast<unsigned long long>((addr & 0x3FFFFu) >> 4)
+           | (static_cast<unsigned long long>((lbo & 0x3FFFFu) >> 4) << 16)
+           | (static_cast<unsigned long long>((sbo & 0x3FFFFu) >> 4) << 32);
+}
+
+/* Orders this thread's earlier register accesses (the accumulators) before the next wgmma.mma_async. */
+__device__ __forceinline__ void ls_wgmma_fence() {
+#ifdef LS_EMULATION
+    emu_wgmma_fence();
+#else
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#endif
+}
+
+/* Closes the group of wgmma.mma_async issued since the last commit. */
+__device__ __forceinline__ void ls_wgmma_commit() {
+#ifdef LS_EMULATION
+    emu_wgmma_commit();
+#else
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+#endif
+}
+
+/* Waits until at most N committed groups are pending: their accumulators are then readable and the shared
+ * memory they read may be overwritten (after a barrier, for what other threads write). */
+template <int N>
+__device__ __forceinline__ void ls_wgmma_wait() {
+#ifdef LS_EMULATION
+    emu_wgmma_wait(N);
+#else
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+#endif
+}
+
+/* Ordinary shared-memory stores (and cp.async, completed by its own wait) made visible to the async proxy that
+ * wgmma reads through: each writing thread, after its writes, before the barrier that precedes the wgmma. */
+__device__ __forceinline__ void ls_fence_proxy_async_shared() {
+#ifndef LS_EMULATION
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
+}
+
+/*
+ * D (64 x 128 f32, the fragment above: 64 registers per thread) = A·Bᵀ + (scaleD ? D : 0), A 64 x 16 bf16 and
+ * B 128 x 16 bf16 (rows = the N output columns), both K-major in shared memory through their descriptors:
+ * wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 with no transposes and unit scales. Asynchronous: d
+ * may be read only after ls_wgmma_commit and ls_wgmma_wait covering it; all 128 threads of the warpgroup call
+ * it together with the same descriptors.
+ */
+__device__ __forceinline__ void ls_wgmma_m64n128k16_bf16(float (&d)[64], unsigned long long descA,
+                                                         unsigned long long descB, int scaleD) {
+#ifdef LS_EMULATION
+    emu_wgmma_bf16(d, 128, descA, descB, scaleD);
+#else
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "%64, %65, p, 1, 1, 0, 0;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(descA), "l"(descB), "r"(scaleD)
+        : "memory");
+#endif
+}
+
+#endif /* LS_HAS_WGMMA */
+#endif /* LS_HOPPER_CUH */

@@ -1,0 +1,86 @@
+package io.latentserve.cuda.kernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Parameters of ls_moe_down_wgmma (LsMoeDownWgmmaParams in latentserve_params.h): what {@link MoeDownParams}
+ * computes, on Hopper warpgroup tensor cores (sm_90a only: launch on compute capability 9.0), for bf16 weights whose
+ * widths are multiples of {@link KernelLimits#MOE_TC_K}. Grid (ceil(pairs / {@link KernelLimits#MOE_WG_ROWS}) +
+ * numExperts, ceil(hidden / {@link KernelLimits#MOE_WG_DOWN_FEATURES})), block {@link KernelLimits#MOE_WG_THREADS},
+ * {@link KernelLimits#MOE_WG_SMEM} bytes of dynamic shared memory.
+ *
+ * @param h [pairs, inter] f32, stride hStride
+ * @param downTable [numExperts] device addresses of down_proj, bf16 [hidden, inter]
+ * @param downStrides [numExperts] int32 row stride (values) of each down_proj: inter, or S·inter for a column slice
+ *        of the shared experts' [hidden, S·inter] down_proj
+ * @param offsets [numExperts + 1] int32 (ls_moe_sort)
+ * @param y [pairs, hidden] f32 out, stride yStride
+ * @param aTerms 2: h as bf16 hi + lo (f32 accuracy, two products); 1: h rounded to bf16 once
+ */
+public record MoeDownWgmmaParams(
+        long h,
+        long downTable,
+        long downStrides,
+        long offsets,
+        long y,
+        int numExperts,
+        int hidden,
+        int inter,
+        int hStride,
+        int yStride,
+        int aTerms) implements KernelParams {
+
+    public static final String KERNEL = "ls_moe_down_wgmma";
+
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            JAVA_LONG.withName("h"),
+            JAVA_LONG.withName("downTable"),
+            JAVA_LONG.withName("downStrides"),
+            JAVA_LONG.withName("offsets"),
+            JAVA_LONG.withName("y"),
+            JAVA_INT.withName("numExperts"),
+            JAVA_INT.withName("hidden"),
+            JAVA_INT.withName("inter"),
+            JAVA_INT.withName("hStride"),
+            JAVA_INT.withName("yStride"),
+            JAVA_INT.withName("aTerms")).withName("LsMoeDownWgmmaParams");
+
+    public MoeDownWgmmaParams {
+        if (aTerms != 1 && aTerms != 2) {
+            throw new IllegalArgumentException("aTerms " + aTerms + ": 1 (bf16 activations) or 2 (bf16 hi + lo)");
+        }
+    }
+
+    @Override
+    public String kernel() {
+        return KERNEL;
+    }
+
+    @Override
+    public StructLayout layout() {
+        return LAYOUT;
+    }
+
+    @Override
+    public MemorySegment write(Arena arena) {
+        return StructWriter.of(arena, LAYOUT)
+                .ptr(h)
+                .ptr(downTable)
+                .ptr(downStrides)
+                .ptr(offsets)
+                .ptr(y)
+                .i32(numExperts)
+                .i32(hidden)
+                .i32(inter)
+                .i32(hStride)
+                .i32(yStride)
+                .i32(aTerms)
+                .done();
+    }
+}
