@@ -47,12 +47,6 @@ final class CudaFusedMoe {
      */
     static final boolean WGMMA = Boolean.parseBoolean(System.getProperty("latentserve.cuda.moeWgmma", "false"));
 
-    /**
-     * bf16 terms of the activations in the wgmma products: 2 (hi + lo, within ~1e-5 of f32, as the other tensor-core
-     * paths). 1 (plain bf16 activations, half the products) is what a "medium" matmul precision would choose.
-     */
-    static final int WGMMA_TERMS = 2;
-
     private final Kernels kernels;
     private final StepMemory memory;
 
@@ -96,9 +90,12 @@ final class CudaFusedMoe {
      * (the caller checked {@link #tensorCoresApply}), FUSED_WGMMA ({@link #wgmmaApplies}), else FUSED. When the table has
      * shared slices ({@link CudaExpertTables.Table#numShared} S), out += Shared(x) too, in the same launches: ls_moe_sort
      * gives every token the S slices with weight 1 as well (K + S rows per token), ls_moe_combine adds them first.
+     * {@code split} (the matmul precision's {@link Gemm#splits}) gives the wgmma products both bf16 terms of each
+     * activation (hi + lo, within ~1e-5 of f32, as the other tensor-core paths) or only its rounding (medium:
+     * half the products); the decode-sized kernels always keep f32 accuracy (they are bound by weight bytes).
      */
     void run(StepMemory.Scratch s, CudaActivation x, long experts, long weights, int topK, CudaExpertTables.Table t,
-             CudaMoePath path, CudaActivation out) {
+             CudaMoePath path, boolean split, CudaActivation out) {
         int tokens = x.rows();
         int slots = topK + t.numShared();              // rows per token: its routed experts and the shared slices
         int rows = tokens * slots;
@@ -115,15 +112,16 @@ final class CudaFusedMoe {
         long h = s.floats((long) rows * t.inter());    // [T·(K + S), I] f32: silu(gate x) * (up x), rows by expert
         long y = s.floats((long) rows * t.hidden());   // [T·(K + S), D] f32: expert outputs, rows by expert
         if (path == CudaMoePath.FUSED_WGMMA) {
+            int terms = split ? 2 : 1;
             // an upper bound on the m-tiles of 64 rows (each expert adds at most one partial tile): spare blocks
             // exit, so the grid needs no per-expert counts from the device
             int tiles = KernelLimits.blocks(rows, KernelLimits.MOE_WG_ROWS) + e;
             kernels.launch(new MoeGateUpWgmmaParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
-                    t.inter(), x.stride(), t.inter(), WGMMA_TERMS),
+                    t.inter(), x.stride(), t.inter(), terms),
                     Grid.of(tiles, KernelLimits.blocks(t.inter(), KernelLimits.MOE_WG_GATE_UP_FEATURES),
                             KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
             kernels.launch(new MoeDownWgmmaParams(h, t.down(), t.downStrides(), offsets, y, e, t.hidden(), t.inter(),
-                    t.inter(), t.hidden(), WGMMA_TERMS),
+                    t.inter(), t.hidden(), terms),
                     Grid.of(tiles, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_WG_DOWN_FEATURES),
                             KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
         } else if (path == CudaMoePath.FUSED_TC) {

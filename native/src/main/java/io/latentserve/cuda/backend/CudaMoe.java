@@ -166,7 +166,7 @@ final class CudaMoe {
         }
         try (StepMemory.Scratch s = memory.scratch()) {
             DeviceRouting r = routeOnDevice(s, x, gate, cfg);
-            fused.run(s, x, r.experts(), r.weights(), cfg.topK(), folded.get(), plan.path(), out);
+            fused.run(s, x, r.experts(), r.weights(), cfg.topK(), folded.get(), plan.path(), gemm.splits(), out);
         }
         lastPath = plan.path();
         lastFoldedShared = true;
@@ -210,7 +210,7 @@ final class CudaMoe {
     private boolean runOnDevice(Plan plan, StepMemory.Scratch s, CudaActivation x, long ids, long weights, int topK,
                                 CudaActivation out) {
         if (fusedPath(plan.path())) {
-            fused.run(s, x, ids, weights, topK, plan.table(), plan.path(), out);
+            fused.run(s, x, ids, weights, topK, plan.table(), plan.path(), gemm.splits(), out);
             lastPath = plan.path();
             return true;
         }
