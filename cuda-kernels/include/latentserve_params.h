@@ -484,8 +484,9 @@ typedef struct {
  * 16-byte cp.async copies when kvStride, kvHeadStride and ropeStride are multiples of 8 and the arrays 16-byte
  * aligned, element copies otherwise. Deterministic: each output row written once by one block, no atomics.
  * grid (numHeads, numWork), block 32*LS_MLA_PF_WARPS, dynamic shared memory
- * 2*STAGES*halves*KEYS*(dn + dr + 8 + dv + 8) bytes (halves = 2 for terms 3, 1 for terms 1; LS_MLA_PF_*):
- * 86,016 bytes at 128 + 64, 128 with terms 3, above the 48 KB default, the launcher opts in.
+ * 2*STAGES*halves*KEYS*(dn + dr + 8 + dv + 8) + (terms 3: 2*QUERIES*(dn + dr + 8)) bytes (halves = 2 for
+ * terms 3, 1 for terms 1; LS_MLA_PF_*; the second part holds the lo halves of the block's Q): 111,616 bytes at
+ * 128 + 64, 128 with terms 3, above the 48 KB default, the launcher opts in; 43,008 with terms 1.
  */
 typedef struct {
     ls_ptr q;           /* [rows, ...] f32 */

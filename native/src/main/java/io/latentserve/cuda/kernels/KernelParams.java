@@ -15,7 +15,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
         MoeCombineParams, SampleParams, FillHashedParams,
         MlaDecodeParams, MlaCombineParams, CausalSoftmaxParams,
         MoeSortParams, MoeGateUpParams, MoeDownParams, GemvParams, MlaDecodeTcParams, MoeGateUpTcParams,
-        MoeDownTcParams {
+        MoeDownTcParams, MlaPrefillTcParams {
 
     /** Every parameter layout, with the kernel that takes it. */
     List<StructLayout> LAYOUTS = List.of(EmbeddingParams.LAYOUT, RmsNormParams.LAYOUT, AddParams.LAYOUT,
@@ -24,7 +24,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             MoeCombineParams.LAYOUT, SampleParams.LAYOUT, FillHashedParams.LAYOUT,
             MlaDecodeParams.LAYOUT, MlaCombineParams.LAYOUT, CausalSoftmaxParams.LAYOUT,
             MoeSortParams.LAYOUT, MoeGateUpParams.LAYOUT, MoeDownParams.LAYOUT, GemvParams.LAYOUT,
-            MlaDecodeTcParams.LAYOUT, MoeGateUpTcParams.LAYOUT, MoeDownTcParams.LAYOUT);
+            MlaDecodeTcParams.LAYOUT, MoeGateUpTcParams.LAYOUT, MoeDownTcParams.LAYOUT, MlaPrefillTcParams.LAYOUT);
 
     /** Every kernel of the fatbin. */
     List<String> KERNELS = List.of(EmbeddingParams.KERNEL, RmsNormParams.KERNEL, AddParams.KERNEL,
@@ -33,7 +33,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             MoeCombineParams.KERNEL, SampleParams.KERNEL, FillHashedParams.KERNEL,
             MlaDecodeParams.KERNEL, MlaCombineParams.KERNEL, CausalSoftmaxParams.KERNEL,
             MoeSortParams.KERNEL, MoeGateUpParams.KERNEL, MoeDownParams.KERNEL, GemvParams.KERNEL,
-            MlaDecodeTcParams.KERNEL, MoeGateUpTcParams.KERNEL, MoeDownTcParams.KERNEL);
+            MlaDecodeTcParams.KERNEL, MoeGateUpTcParams.KERNEL, MoeDownTcParams.KERNEL, MlaPrefillTcParams.KERNEL);
 
     /** The extern "C" name of the kernel that takes these parameters. */
     String kernel();
