@@ -89,6 +89,12 @@ final class CudaAttention {
 
     void mla(CudaActivation q, CudaKvCache cache, int layer, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
              MlaMode mode, CudaActivation out) {
+        mla(q, cache, layer, kvB, sh, batch, mode, out, flashPrefill);
+    }
+
+    /** As above; flash says whether decompressed prefill may take ls_mla_prefill_tc (benchmarks set it per call). */
+    void mla(CudaActivation q, CudaKvCache cache, int layer, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
+             MlaMode mode, CudaActivation out, boolean flash) {
         int h = sh.numHeads();
         if (q.cols() != h * sh.qkHeadDim() || out.cols() != h * sh.vHeadDim() || cache.width() != sh.cacheWidth()
                 || kvB.cols() != sh.kvLoraRank() || kvB.rows() != h * (sh.qkNopeHeadDim() + sh.vHeadDim())
@@ -120,7 +126,7 @@ final class CudaAttention {
             absorbed(q, cache, layer, kvB, sh, batch, paged, absorbed, out);
         }
         if (!decompressed.isEmpty()) {
-            decompressed(q, cache, layer, kvB, sh, batch, decompressed, out);
+            decompressed(q, cache, layer, kvB, sh, batch, decompressed, out, flash);
         }
     }
 
@@ -216,7 +222,7 @@ final class CudaAttention {
      * context's cache rows are gathered into f32 first (a bf16 cache widened exactly), so all that follows is f32.
      */
     private void decompressed(CudaActivation q, CudaKvCache cache, int layerIndex, CudaWeight kvB, MlaShape sh,
-                              AttentionBatch batch, List<Integer> seqs, CudaActivation out) {
+                              AttentionBatch batch, List<Integer> seqs, CudaActivation out, boolean flash) {
         long layer = cache.layer(layerIndex);
         int width = cache.width();
         int h = sh.numHeads();
@@ -254,7 +260,7 @@ final class CudaAttention {
             gemm.matmul(new CudaActivation(gathered, total, r, width, memory.generation()), kvB,
                     memory.view(kv, total, kvWidth));
             int n = tokenRows.length;
-            if (flashPrefill && MlaPrefillTc.supports(h, dn, dr, dv, PREFILL_TERMS, sharedOptIn)) {
+            if (flash && MlaPrefillTc.supports(h, dn, dr, dv, PREFILL_TERMS, sharedOptIn)) {
                 int[] work = MlaPrefillTc.work(batch, seqs, ctxBase);
                 if (MlaPrefillTc.fits(work.length / 4)) {
                     flashPrefill(s, q, out, sh, batch, kv, gathered + 4L * r, total, kvWidth, width, work);

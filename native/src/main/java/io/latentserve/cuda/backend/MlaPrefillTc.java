@@ -19,17 +19,17 @@ import java.util.Optional;
  * time. DeepSeek-V2 / -Lite / V3 (128 + 64, 128) fit; anything else (the golden test models' 16 + 8) keeps the
  * old paths. Its shared memory (111,616 bytes at V2's shapes with 3 terms) must fit the GPU's opt-in limit.
  */
-final class MlaPrefillTc {
+public final class MlaPrefillTc {
     private MlaPrefillTc() {
     }
 
     /** Whether ls_mla_prefill_tc takes this attention shape with this many hi/lo terms on this GPU. */
-    static boolean supports(int numHeads, int dn, int dr, int dv, int terms, int sharedOptIn) {
+    public static boolean supports(int numHeads, int dn, int dr, int dv, int terms, int sharedOptIn) {
         return unsupported(numHeads, dn, dr, dv, terms, sharedOptIn).isEmpty();
     }
 
     /** Why ls_mla_prefill_tc does not take this shape, or empty when it does. */
-    static Optional<String> unsupported(int numHeads, int dn, int dr, int dv, int terms, int sharedOptIn) {
+    public static Optional<String> unsupported(int numHeads, int dn, int dr, int dv, int terms, int sharedOptIn) {
         if (terms != 1 && terms != 3) {
             return Optional.of(terms + " hi/lo terms: 1 or 3");
         }
@@ -52,7 +52,7 @@ final class MlaPrefillTc {
     }
 
     /** Dynamic shared memory of one block ({@link KernelLimits#mlaPrefillTcSharedBytes}). */
-    static int sharedBytes(int qk, int dv, int terms) {
+    public static int sharedBytes(int qk, int dv, int terms) {
         return KernelLimits.mlaPrefillTcSharedBytes(qk, dv, terms);
     }
 
@@ -66,7 +66,7 @@ final class MlaPrefillTc {
      * @param seqs    sequences of the batch, in the order their contexts were laid out
      * @param ctxBase first context row of each of seqs
      */
-    static int[] work(AttentionBatch batch, List<Integer> seqs, int[] ctxBase) {
+    public static int[] work(AttentionBatch batch, List<Integer> seqs, int[] ctxBase) {
         List<int[]> items = new ArrayList<>();
         for (int i = 0; i < seqs.size(); i++) {
             int seq = seqs.get(i);
@@ -96,12 +96,12 @@ final class MlaPrefillTc {
     }
 
     /** Whether one launch covers this many work items (grid y). */
-    static boolean fits(int numWork) {
+    public static boolean fits(int numWork) {
         return numWork <= Grid.MAX_GRID_YZ;
     }
 
     /** Grid (heads, work items): the heads of one item side by side (they share its rope keys in L2). */
-    static Grid grid(int numHeads, int numWork, int qk, int dv, int terms) {
+    public static Grid grid(int numHeads, int numWork, int qk, int dv, int terms) {
         return new Grid(numHeads, numWork, 1, 32 * KernelLimits.MLA_PF_WARPS, sharedBytes(qk, dv, terms));
     }
 }
