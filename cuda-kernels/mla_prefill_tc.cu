@@ -9,16 +9,17 @@
  * 64 queries and feeds m16n8k16 products straight into an online softmax.
  *
  * Tiling (LS_MLA_PF_*):
- *   - 4 warps x 16 query rows (the mma's M) = 64 queries per block. Each warp keeps its rows' Q as bf16 hi + lo
- *     A fragments in registers for the whole block (dn + dr = 192: 12 k-steps x 8 registers), its 16 x dv f32
- *     accumulators (dv = 128: 64 registers) and the 16 x 32 scores of the current tile (16 registers). The
+ *   - 4 warps x 16 query rows (the mma's M) = 64 queries per block. Each warp keeps its rows' Q hi as bf16 A
+ *     fragments in registers for the whole block (dn + dr = 192: 12 k-steps x 4 registers; the lo halves sit in
+ *     shared memory, 25 KB, read back by ldmatrix), its 16 x dv f32 accumulators (dv = 128: 64 registers) and
+ *     the 16 x 32 scores of the current tile (16 registers): 199 registers on sm_90a, no spills. The
  *     score accumulators of two adjacent n8 key blocks are exactly the A fragment of P for one k-step of 16
  *     keys, so P never goes through shared memory (the FA-2 register trick).
  *   - Key tiles of 32 keys: K rows [k_nope | k_rope] and V rows, bf16 hi (+ lo), rows padded by 8 values (an
- *     odd number of 16-byte units: ldmatrix reads 8 rows in 8 different bank quads). A stage is 43 KB at
- *     192 + 128 with both halves; 2 stages (double buffer by cp.async) = 84 KB, so two blocks (8 warps) fit an
- *     SM's 228 KB and one block's loads and softmax overlap the other's mma. 64-key tiles would halve the
- *     barriers but at 168 KB allow one block per SM, and 32 more score registers per thread.
+ *     odd number of 16-byte units: ldmatrix reads 8 rows in 8 different bank quads). A stage is 42 KB at
+ *     192 + 128 with both halves; 2 stages (double buffer by cp.async) + Q lo = 109 KB, so two blocks (8 warps)
+ *     fit an H100/H200 SM's 228 KB and one block's loads and softmax overlap the other's mma. 64-key tiles would
+ *     halve the barriers but at 193 KB allow one block per SM, and take 16 more score registers per thread.
  *   - The block reads keys up to its last query's position only (work item's key end: the causal skip); a
  *     warp skips the products of a tile none of its rows sees; the diagonal tiles are masked per element.
  *   - Work items are ordered longest first by the host (CudaAttention): the heavy diagonal-far tiles start
