@@ -613,6 +613,103 @@ static void mlaDecodeTc(int H, int r, int dr, int blockSize, const std::vector<i
            relErr(out, want), 1e-5);
 }
 
+/**
+ * ls_mla_prefill_tc against an f64 causal softmax: sequences given as {cached prefix, new tokens} (chunked prefill
+ * starts past position 0), their keys one after another (ctxBase) as CudaAttention lays them out, K and V split
+ * into bf16 hi + lo on the host as ls_split_bf16 does, work items of up to 64 queries in shuffled order. terms 3
+ * against the exact f32 operands; terms 1 against the bf16-rounded ones (q, k, v hi only; P's rounding to bf16 is
+ * the kernel's own, ~2^-9 of a weight, so the tolerance is 4e-3). strideExtra pads the kv and rope row strides
+ * (not a multiple of 8: the element copies instead of cp.async).
+ */
+static void mlaPrefillTc(int H, int dn, int dr, int dv, const std::vector<std::pair<int, int>>& seqs, int terms,
+                         int strideExtra) {
+    const int qk = dn + dr, kvStride = H * (dn + dv) + strideExtra, ropeStride = dr + strideExtra;
+    std::vector<int> ctxBase, firstRow;
+    int keys = 0, rows = 0;
+    for (auto [prefix, fresh] : seqs) {
+        ctxBase.push_back(keys);
+        firstRow.push_back(rows);
+        keys += prefix + fresh;
+        rows += fresh;
+    }
+    auto kv = gauss((size_t) keys * kvStride), rope = gauss((size_t) keys * std::max(ropeStride, 1));
+    auto split = [](const std::vector<float>& x, std::vector<unsigned short>& hi, std::vector<unsigned short>& lo) {
+        hi.resize(x.size());
+        lo.resize(x.size());
+        for (size_t i = 0; i < x.size(); i++) {
+            hi[i] = bf16(x[i]);
+            lo[i] = bf16(x[i] - widen(hi[i]));
+        }
+    };
+    std::vector<unsigned short> kvHi, kvLo, ropeHi, ropeLo;
+    split(kv, kvHi, kvLo);
+    split(rope, ropeHi, ropeLo);
+    const int qStride = H * qk + 3, outStride = H * dv + 5;
+    auto q = gauss((size_t) rows * qStride);
+    std::vector<int> positions(rows), work;
+    for (size_t i = 0; i < seqs.size(); i++) {
+        for (int j = 0; j < seqs[i].second; j++) positions[firstRow[i] + j] = seqs[i].first + j;
+        for (int j = 0; j < seqs[i].second; j += LS_MLA_PF_QUERIES) {
+            int n = std::min(LS_MLA_PF_QUERIES, seqs[i].second - j);
+            work.insert(work.end(), {firstRow[i] + j, n, ctxBase[i], seqs[i].first + j + n});
+        }
+    }
+    const int numWork = (int) work.size() / 4;
+    for (int i = numWork - 1; i > 0; i--) {   // any order: items are independent
+        int k = (int) (rng() % (unsigned) (i + 1));
+        for (int f = 0; f < 4; f++) std::swap(work[4 * i + f], work[4 * k + f]);
+    }
+    std::vector<float> out((size_t) rows * outStride, 0);
+    const float scale = 0.0721f;
+    const bool both = terms == 3;
+    LsMlaPrefillTcParams p{P(q.data()), P(kvHi.data()), both ? P(kvLo.data()) : 0, P(ropeHi.data()),
+                           both ? P(ropeLo.data()) : 0, P(positions.data()), P(work.data()), P(out.data()), numWork, H,
+                           dn, dr, dv, qStride, qk, kvStride, dn + dv, ropeStride, outStride, dv, terms, scale};
+    size_t smem = 2 * LS_MLA_PF_STAGES * (both ? 2 : 1) * LS_MLA_PF_KEYS * (qk + 8 + dv + 8)
+            + (both ? 2 * LS_MLA_PF_QUERIES * (qk + 8) : 0);
+    emu_launch(ls_mla_prefill_tc, H, numWork, 32 * LS_MLA_PF_WARPS, smem, p);
+    auto val = [&](const std::vector<float>& x, const std::vector<unsigned short>& hi, size_t i) {
+        return both ? (double) x[i] : (double) widen(hi[i]);
+    };
+    std::vector<double> want(out.size(), 0);
+    for (size_t i = 0; i < seqs.size(); i++) {
+        for (int j = 0; j < seqs[i].second; j++) {
+            const int w = firstRow[i] + j, pos = positions[w];
+            for (int h = 0; h < H; h++) {
+                const float* qh = &q[(size_t) w * qStride + h * qk];
+                std::vector<double> sc(pos + 1);
+                double m = -INFINITY, sum = 0;
+                for (int s = 0; s <= pos; s++) {
+                    const size_t row = (size_t) ctxBase[i] + s;
+                    double dot = 0;
+                    for (int d = 0; d < qk; d++) {
+                        double qd = both ? (double) qh[d] : (double) widen(bf16(qh[d]));
+                        double kd = d < dn ? val(kv, kvHi, row * kvStride + h * (dn + dv) + d)
+                                           : val(rope, ropeHi, row * ropeStride + d - dn);
+                        dot += qd * kd;
+                    }
+                    sc[s] = dot * scale;
+                    m = std::max(m, sc[s]);
+                }
+                for (auto& x : sc) { x = std::exp(x - m); sum += x; }
+                for (int s = 0; s <= pos; s++) {
+                    const size_t row = (size_t) ctxBase[i] + s;
+                    for (int d = 0; d < dv; d++) {
+                        want[(size_t) w * outStride + h * dv + d] += sc[s] / sum * val(kv, kvHi, row * kvStride + h * (dn + dv) + dn + d);
+                    }
+                }
+            }
+        }
+    }
+    // Columns no head writes (stride padding) stay 0 on both sides, so a stray write fails the check.
+    std::string text;
+    for (auto [prefix, fresh] : seqs) text += (text.empty() ? "" : ",") + std::to_string(prefix) + "+" + std::to_string(fresh);
+    report("ls_mla_prefill_tc H " + std::to_string(H) + " " + std::to_string(dn) + "+" + std::to_string(dr) + "/"
+           + std::to_string(dv) + " terms " + std::to_string(terms) + " seqs " + text + " stride +"
+           + std::to_string(strideExtra) + " (" + std::to_string(numWork) + " items)",
+           relErr(out, want), both ? 1e-5 : 4e-3);
+}
+
 /** The CPU backend's routing (MoeCpu), in C++. */
 static void routeReference(const float* logits, int E, int K, bool grouped, int G, int keepG, bool norm, float scaling,
                            int* experts, float* weights) {
@@ -1115,6 +1212,12 @@ int main() {
     mlaDecodeTc(3, 512, 64, 16, {70, 5, 33}, 16, 4);             // padded heads, element copies
     mlaDecodeTc(3, 48, 16, 16, {70, 5, 33}, 48, 0);              // small dims: idle dim slices and column pairs
     mlaDecodeTc(5, 128, 32, 64, {300, 64}, 96, 2);               // 2 of 8 warps own output columns
+    // V2-Lite head dims: chunked prefill (first new token past 0), items not multiples of 64, a one-token chunk
+    mlaPrefillTc(2, 128, 64, 128, {{0, 70}, {100, 37}, {5, 1}, {0, 130}}, 3, 0);
+    mlaPrefillTc(2, 128, 64, 128, {{0, 70}, {100, 37}, {5, 1}, {0, 130}}, 1, 0);
+    mlaPrefillTc(3, 16, 16, 32, {{40, 90}, {0, 3}, {31, 33}}, 3, 3);   // small dims, element copies
+    mlaPrefillTc(3, 16, 16, 32, {{40, 90}, {0, 3}, {31, 33}}, 1, 3);
+    mlaPrefillTc(1, 32, 0, 16, {{0, 65}, {7, 20}}, 3, 0);              // no rope part: k-steps of k_nope only
     route(5, 8, 2, false, 1, 1, false, 1.0f);
     route(4, 64, 6, false, 1, 1, false, 1.0f);
     route(4, 160, 6, true, 8, 3, false, 16.0f);

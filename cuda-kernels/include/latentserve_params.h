@@ -66,6 +66,16 @@ typedef unsigned long long ls_ptr;
 #define LS_MLA_TC_TILE 32
 #define LS_MLA_TC_STAGES 4
 #define LS_MLA_TC_KSPLIT 4
+/* ls_mla_prefill_tc (tensor cores, FlashAttention-2 form of MLA prefill over the decompressed keys): warps of a
+ * block (each owns 16 query rows, the mma's M: a block serves LS_MLA_PF_QUERIES queries of one sequence and one
+ * head), keys per shared tile, tile buffers of its cp.async ring, and the largest dn + dr and dv it keeps in
+ * registers (multiples of 16 up to these). */
+#define LS_MLA_PF_WARPS 4
+#define LS_MLA_PF_QUERIES 64
+#define LS_MLA_PF_KEYS 32
+#define LS_MLA_PF_STAGES 2
+#define LS_MLA_PF_MAX_QK 192
+#define LS_MLA_PF_MAX_DV 128
 /* splits of one query row that ls_mla_combine merges (its factors live in shared memory) */
 #define LS_MLA_MAX_SPLITS 128
 /* output rows of one ls_moe_gate_up block (8 warps x 2 rows, each of gate and up) and of one ls_moe_down
@@ -471,6 +481,52 @@ typedef struct {
     int outHeadStride;
     float scale;
 } LsMlaDecodeTcParams;
+
+/*
+ * ls_mla_prefill_tc: causal MLA attention of prefill queries over the decompressed keys (MODEL_SPEC 3.1), one
+ * block per (head h = blockIdx.x, work item = blockIdx.y), on tensor cores, scores never leaving the chip.
+ * Work item i = work[4i..4i+3] = (first query row w0, query count n in 1..LS_MLA_PF_QUERIES, key row base kb,
+ * key end e): queries w0 .. w0+n-1 (consecutive rows of one sequence), query w at position positions[w] sees
+ * key rows kb + 0 .. kb + positions[w]; e = 1 + the largest of those positions (keys read: kb .. kb+e-1).
+ *   query  q + w*qStride + h*qHeadStride : [q_nope dn | q_rope dr] f32
+ *   key    [kv + r*kvStride + h*kvHeadStride : dn | rope + r*ropeStride : dr]   (bf16 hi / lo halves)
+ *   value  kv + r*kvStride + h*kvHeadStride + dn : dv                           (bf16 hi / lo halves)
+ *   out + w*outStride + h*outHeadStride : dv = sum_s softmax((q . key_s) * scale) value_s
+ * K and V come split (x = hi + lo, hi = bf16(x), lo = bf16(x - hi): ls_split_bf16), Q and P are split in
+ * registers; terms 3: S = Qhi.Khi + Qlo.Khi + Qhi.Klo, O += Phi.Vhi + Plo.Vhi + Phi.Vlo (f32-level accuracy);
+ * terms 1: Qhi.Khi and Phi.Vhi only (kvLo, ropeLo not read, may be 0).
+ * Shapes: dn, dr, dv multiples of 16 (dr may be 0), dn + dr <= LS_MLA_PF_MAX_QK, dv <= LS_MLA_PF_MAX_DV.
+ * 16-byte cp.async copies when kvStride, kvHeadStride and ropeStride are multiples of 8 and the arrays 16-byte
+ * aligned, element copies otherwise. Deterministic: each output row written once by one block, no atomics.
+ * grid (numHeads, numWork), block 32*LS_MLA_PF_WARPS, dynamic shared memory
+ * 2*STAGES*halves*KEYS*(dn + dr + 8 + dv + 8) + (terms 3: 2*QUERIES*(dn + dr + 8)) bytes (halves = 2 for
+ * terms 3, 1 for terms 1; LS_MLA_PF_*; the second part holds the lo halves of the block's Q): 111,616 bytes at
+ * 128 + 64, 128 with terms 3, above the 48 KB default, the launcher opts in; 43,008 with terms 1.
+ */
+typedef struct {
+    ls_ptr q;           /* [rows, ...] f32 */
+    ls_ptr kvHi;        /* [keys, ...] bf16: k_nope | v of each head */
+    ls_ptr kvLo;        /* [keys, ...] bf16, or 0 when terms == 1 */
+    ls_ptr ropeHi;      /* [keys, ...] bf16: k_rope, shared by all heads */
+    ls_ptr ropeLo;      /* [keys, ...] bf16, or 0 when terms == 1 */
+    ls_ptr positions;   /* [rows] int32 */
+    ls_ptr work;        /* [numWork, 4] int32: first query row, query count, key row base, key end */
+    ls_ptr out;         /* [rows, ...] f32 */
+    int numWork;
+    int numHeads;
+    int dn;
+    int dr;
+    int dv;
+    int qStride;
+    int qHeadStride;
+    int kvStride;
+    int kvHeadStride;
+    int ropeStride;
+    int outStride;
+    int outHeadStride;
+    int terms;          /* 3 or 1 */
+    float scale;
+} LsMlaPrefillTcParams;
 
 /*
  * ls_mla_combine: for each row with more than one split (at most LS_MLA_MAX_SPLITS) and head h, with

@@ -10,6 +10,7 @@ import io.latentserve.cuda.kernels.MlaApplyUvParams;
 import io.latentserve.cuda.kernels.MlaCombineParams;
 import io.latentserve.cuda.kernels.MlaDecodeParams;
 import io.latentserve.cuda.kernels.MlaDecodeTcParams;
+import io.latentserve.cuda.kernels.MlaPrefillTcParams;
 import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
@@ -23,7 +24,9 @@ import java.util.List;
  * tokens, chosen per sequence as the CPU backend chooses) and paged MHA/GQA on ls_attention; absorbed rows
  * that are each the one new token of their sequence (decode) go through ls_mla_decode + ls_mla_combine,
  * split over the keys by an {@link MlaDecodePlan} (ls_mla_decode_tc, on tensor cores, in place of
- * ls_mla_decode over a bf16 cache of a shape it takes: {@link MlaDecodeTc}).
+ * ls_mla_decode over a bf16 cache of a shape it takes: {@link MlaDecodeTc}). Decompressed prefill chunks go
+ * through ls_mla_prefill_tc (tensor cores, scores kept on the chip: {@link MlaPrefillTc}) where it takes the
+ * shape, else through cuBLAS ({@link #gemmAttention}) or ls_attention.
  */
 final class CudaAttention {
     private static final int ATTN_THREADS = 32 * KernelLimits.ATTN_WARPS;
@@ -34,6 +37,16 @@ final class CudaAttention {
      * (tensor cores); -Dlatentserve.cuda.mlaDecodeTc=false keeps them on ls_mla_decode (for A/B comparisons).
      */
     private static final boolean MLA_DECODE_TC = !"false".equals(System.getProperty("latentserve.cuda.mlaDecodeTc"));
+
+    /**
+     * Decompressed prefill on ls_mla_prefill_tc wherever {@link MlaPrefillTc#supports} takes the shape, short
+     * chunks included (one launch, keys read once per 64 queries: nothing to win from ls_attention there);
+     * -Dlatentserve.cuda.flashPrefill=false keeps the cuBLAS / ls_attention paths (A/B runs). Not final: tests
+     * compare both paths in one JVM.
+     */
+    static boolean flashPrefill = !"false".equals(System.getProperty("latentserve.cuda.flashPrefill"));
+    /** Which kernel path the last decompressed (prefill) attention call took. */
+    enum PrefillPath { FLASH_TC, GEMM, CUDA_CORES }
 
     private static final long GEMM_ATTENTION_MIN_WORK = Long.getLong("latentserve.cuda.gemmAttentionMinWork", 16384);
     /** Scores of one query chunk of GEMM attention: [heads, chunk, context] f32 within this many bytes (tests
@@ -54,6 +67,7 @@ final class CudaAttention {
     private int planHeads;
     private int planTile;
     private MlaDecodePlan plan;
+    private PrefillPath lastPrefillPath;
 
     CudaAttention(Kernels kernels, StepMemory memory, Gemm gemm) {
         this.kernels = kernels;
@@ -63,8 +77,19 @@ final class CudaAttention {
         this.sharedOptIn = kernels.ctx().device().sharedMemoryPerBlockOptin();
     }
 
+    /** The path of the last decompressed prefill call (null before the first): tests check the routing. */
+    PrefillPath lastPrefillPath() {
+        return lastPrefillPath;
+    }
+
     void mla(CudaActivation q, CudaKvCache cache, int layer, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
              MlaMode mode, CudaActivation out) {
+        mla(q, cache, layer, kvB, sh, batch, mode, out, flashPrefill);
+    }
+
+    /** As above; flash says whether decompressed prefill may take ls_mla_prefill_tc (benchmarks set it per call). */
+    void mla(CudaActivation q, CudaKvCache cache, int layer, CudaWeight kvB, MlaShape sh, AttentionBatch batch,
+             MlaMode mode, CudaActivation out, boolean flash) {
         int h = sh.numHeads();
         if (q.cols() != h * sh.qkHeadDim() || out.cols() != h * sh.vHeadDim() || cache.width() != sh.cacheWidth()
                 || kvB.cols() != sh.kvLoraRank() || kvB.rows() != h * (sh.qkNopeHeadDim() + sh.vHeadDim())
@@ -96,7 +121,7 @@ final class CudaAttention {
             absorbed(q, cache, layer, kvB, sh, batch, paged, absorbed, out);
         }
         if (!decompressed.isEmpty()) {
-            decompressed(q, cache, layer, kvB, sh, batch, decompressed, out);
+            decompressed(q, cache, layer, kvB, sh, batch, decompressed, out, flash);
         }
     }
 
@@ -195,7 +220,7 @@ final class CudaAttention {
      * context's cache rows are gathered into f32 first (a bf16 cache widened exactly), so all that follows is f32.
      */
     private void decompressed(CudaActivation q, CudaKvCache cache, int layerIndex, CudaWeight kvB, MlaShape sh,
-                              AttentionBatch batch, List<Integer> seqs, CudaActivation out) {
+                              AttentionBatch batch, List<Integer> seqs, CudaActivation out, boolean flash) {
         long layer = cache.layer(layerIndex);
         int width = cache.width();
         int h = sh.numHeads();
@@ -233,18 +258,57 @@ final class CudaAttention {
             gemm.matmul(new CudaActivation(gathered, total, r, width, memory.generation()), kvB,
                     memory.view(kv, total, kvWidth));
             int n = tokenRows.length;
+            // hi/lo terms of the flash kernel's products: 3 = f32-level accuracy (high), 1 = hi only (medium)
+            int terms = gemm.splits() ? 3 : 1;
+            if (flash && MlaPrefillTc.supports(h, dn, dr, dv, terms, sharedOptIn)) {
+                int[] work = MlaPrefillTc.work(batch, seqs, ctxBase);
+                if (MlaPrefillTc.fits(work.length / 4)) {
+                    flashPrefill(s, q, out, sh, batch, kv, gathered + 4L * r, total, kvWidth, width, work, terms);
+                    lastPrefillPath = PrefillPath.FLASH_TC;
+                    return;
+                }
+            }
             if (useGemmAttention(batch, seqs)) {
                 for (int i = 0; i < seqs.size(); i++) {
                     gemmAttention(q, out, sh, batch, seqs.get(i), kv + 4L * ctxBase[i] * kvWidth,
                             gathered + 4L * ((long) ctxBase[i] * width + r), kvWidth, width);
                 }
+                lastPrefillPath = PrefillPath.GEMM;
                 return;
             }
+            lastPrefillPath = PrefillPath.CUDA_CORES;
             kernels.launch(new AttentionParams(q.address(), kv, gathered + 4L * r, kv + 4L * dn, out.address(),
                     s.ints(tokenRows), s.ints(gather(batch.positions(), tokenRows)), s.ints(seqOf), 0, s.ints(ctxBase),
                     n, h, 1, dn, dr, dv, q.stride(), dn + dr, kvWidth, dn + dv, width, 0, kvWidth, dn + dv,
                     out.stride(), dv, 0, 0, sh.softmaxScale()), attentionGrid(n, h, dn, dr, dv));
         }
+    }
+
+    /**
+     * ls_mla_prefill_tc over the whole batch in one launch: k_nope | v and the rope keys of every context row split
+     * once into bf16 hi + lo (ls_split_bf16; with 1 term, the hi rows alone), then one block per (head, work item
+     * of up to 64 queries).
+     *
+     * @param kv    [ctx, H·(dn+dv)] f32: k_nope | v of every head, all sequences' contexts one after another
+     * @param kRope [ctx, .. width] f32: the rope key of each context row
+     * @param work  {@link MlaPrefillTc#work} items
+     * @param terms 3 (hi·hi + hi·lo + lo·hi) or 1 (hi·hi)
+     */
+    private void flashPrefill(StepMemory.Scratch s, CudaActivation q, CudaActivation out, MlaShape sh,
+                              AttentionBatch batch, long kv, long kRope, int total, int kvWidth, int width, int[] work,
+                              int terms) {
+        int h = sh.numHeads();
+        int dn = sh.qkNopeHeadDim();
+        int dr = sh.qkRopeHeadDim();
+        int dv = sh.vHeadDim();
+        boolean lo = terms == 3;
+        long kvHi = gemm.splitBf16(s, kv, total, kvWidth, kvWidth, lo);              // [(1|2)·ctx, H·(dn+dv)] bf16
+        long ropeHi = dr > 0 ? gemm.splitBf16(s, kRope, total, dr, width, lo) : 0;   // [(1|2)·ctx, dr] bf16
+        int numWork = work.length / 4;
+        kernels.launch(new MlaPrefillTcParams(q.address(), kvHi, lo ? kvHi + 2L * total * kvWidth : 0, ropeHi,
+                lo && dr > 0 ? ropeHi + 2L * total * dr : 0, s.ints(batch.positions()), s.ints(work), out.address(),
+                numWork, h, dn, dr, dv, q.stride(), dn + dr, kvWidth, dn + dv, dr, out.stride(), dv, terms,
+                sh.softmaxScale()), MlaPrefillTc.grid(h, numWork, dn + dr, dv, terms));
     }
 
     /**

@@ -308,6 +308,16 @@ public final class CudaBackend extends CudaOps implements Backend {
                 mode, act(out, "mla out"));
     }
 
+    /**
+     * {@link #mlaAttention} with decompressed prefill on ls_mla_prefill_tc (where it takes the shape) or not,
+     * whatever -Dlatentserve.cuda.flashPrefill says: benchmarks time both paths side by side.
+     */
+    public void mlaAttention(Tensor q, KvCache cache, int layer, Tensor kvB, MlaShape shape, AttentionBatch batch,
+                             MlaMode mode, Tensor out, boolean flashPrefill) {
+        attention.mla(act(q, "mla q"), CudaKvCache.of(cache), layer, CudaWeight.of(kvB, "kv_b_proj"), shape, batch,
+                mode, act(out, "mla out"), flashPrefill);
+    }
+
     @Override
     public void gqaAttention(Tensor q, KvCache cache, int layer, int numHeads, int numKvHeads, int headDim, float scale,
                              AttentionBatch batch, Tensor out) {

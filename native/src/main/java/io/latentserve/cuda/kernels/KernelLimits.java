@@ -42,6 +42,17 @@ public final class KernelLimits {
     public static final int MLA_TC_TILE = 32;
     public static final int MLA_TC_STAGES = 4;
     public static final int MLA_TC_KSPLIT = 4;
+    /**
+     * ls_mla_prefill_tc: warps of a block (16 query rows each), queries of a block, keys per shared tile, tile
+     * buffers of its cp.async ring, and the largest dn + dr and dv (multiples of 16) it keeps in registers.
+     * Shapes and launch: MlaPrefillTc.
+     */
+    public static final int MLA_PF_WARPS = 4;
+    public static final int MLA_PF_QUERIES = 64;
+    public static final int MLA_PF_KEYS = 32;
+    public static final int MLA_PF_STAGES = 2;
+    public static final int MLA_PF_MAX_QK = 192;
+    public static final int MLA_PF_MAX_DV = 128;
     /** Most splits of one row ls_mla_combine merges. */
     public static final int MLA_MAX_SPLITS = 128;
     /** Output rows of one ls_moe_gate_up block (grid y = ceil(inter / this)) and of one ls_moe_down block. */
@@ -114,6 +125,18 @@ public final class KernelLimits {
         int pFragments = 16 * 2 * 32 * (MLA_TC_TILE / 16);
         int perHead = 12 * MLA_TC_HEADS;
         return scores + pFragments + perHead + 2 * MLA_TC_STAGES * MLA_TC_TILE * (r + dr + 8);
+    }
+
+    /**
+     * Dynamic shared memory of one ls_mla_prefill_tc block: MLA_PF_STAGES tiles of MLA_PF_KEYS keys, each key a K
+     * row (dn + dr bf16) and a V row (dv bf16), both padded by 8 values (ldmatrix without bank conflicts), hi and
+     * (terms 3) lo halves; with terms 3 also the lo halves of the block's Q rows (MLA_PF_QUERIES x (dn + dr + 8)
+     * bf16): 111,616 bytes at 128 + 64 / 128 with terms 3 (two blocks per SM on Hopper), 43,008 with terms 1.
+     */
+    public static int mlaPrefillTcSharedBytes(int qk, int dv, int terms) {
+        int halves = terms == 1 ? 1 : 2;
+        int ring = 2 * MLA_PF_STAGES * halves * MLA_PF_KEYS * (qk + 8 + dv + 8);
+        return ring + (terms == 1 ? 0 : 2 * MLA_PF_QUERIES * (qk + 8));
     }
 
     /** Dynamic shared memory of one ls_moe_route block (scores, group maxima, flags), rounded to 16. */

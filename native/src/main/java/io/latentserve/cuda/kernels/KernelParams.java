@@ -15,7 +15,8 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
         MoeCombineParams, SampleParams, FillHashedParams,
         MlaDecodeParams, MlaCombineParams, CausalSoftmaxParams,
         MoeSortParams, MoeGateUpParams, MoeDownParams, GemvParams, MlaDecodeTcParams, MoeGateUpTcParams,
-        MoeDownTcParams, MoeGateUpWgmmaParams, MoeDownWgmmaParams {
+        MoeDownTcParams, MoeGateUpWgmmaParams, MoeDownWgmmaParams,
+        MlaPrefillTcParams {
 
     /** Every parameter layout, with the kernel that takes it. */
     List<StructLayout> LAYOUTS = List.of(EmbeddingParams.LAYOUT, RmsNormParams.LAYOUT, AddParams.LAYOUT,
@@ -25,7 +26,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             MlaDecodeParams.LAYOUT, MlaCombineParams.LAYOUT, CausalSoftmaxParams.LAYOUT,
             MoeSortParams.LAYOUT, MoeGateUpParams.LAYOUT, MoeDownParams.LAYOUT, GemvParams.LAYOUT,
             MlaDecodeTcParams.LAYOUT, MoeGateUpTcParams.LAYOUT, MoeDownTcParams.LAYOUT, MoeGateUpWgmmaParams.LAYOUT,
-            MoeDownWgmmaParams.LAYOUT);
+            MoeDownWgmmaParams.LAYOUT, MlaPrefillTcParams.LAYOUT);
 
     /** Every kernel of the fatbin. */
     List<String> KERNELS = List.of(EmbeddingParams.KERNEL, RmsNormParams.KERNEL, AddParams.KERNEL,
@@ -35,7 +36,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             MlaDecodeParams.KERNEL, MlaCombineParams.KERNEL, CausalSoftmaxParams.KERNEL,
             MoeSortParams.KERNEL, MoeGateUpParams.KERNEL, MoeDownParams.KERNEL, GemvParams.KERNEL,
             MlaDecodeTcParams.KERNEL, MoeGateUpTcParams.KERNEL, MoeDownTcParams.KERNEL, MoeGateUpWgmmaParams.KERNEL,
-            MoeDownWgmmaParams.KERNEL);
+            MoeDownWgmmaParams.KERNEL, MlaPrefillTcParams.KERNEL);
 
     /** The extern "C" name of the kernel that takes these parameters. */
     String kernel();

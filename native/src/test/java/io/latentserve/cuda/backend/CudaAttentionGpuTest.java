@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -137,13 +138,20 @@ class CudaAttentionGpuTest {
                         : dtype == KvCacheDtype.BF16 && MlaDecodeTc.supports(h, sh.kvLoraRank(), sh.qkRopeHeadDim(),
                         Integer.MAX_VALUE) ? "ls_mla_decode_tc+combine (MLA absorbed)"
                         : "ls_mla_decode+combine (MLA absorbed)";
-                case DECOMPRESSED -> gemmPrefill(l.batch()) ? "cuBLAS + ls_causal_softmax (MLA prefill)"
+                case DECOMPRESSED -> flashPrefill(sh) ? "ls_mla_prefill_tc (MLA prefill)"
+                        : gemmPrefill(l.batch()) ? "cuBLAS + ls_causal_softmax (MLA prefill)"
                         : "ls_attention (MLA prefill)";
-                case AUTO -> "ls_attention (MLA auto)";
+                case AUTO -> flashPrefill(sh) && !decode ? "ls_mla_prefill_tc (MLA auto)" : "ls_attention (MLA auto)";
             };
             GpuReport.check(kernel + (dtype == KvCacheDtype.BF16 ? " bf16 cache" : ""),
                     "H " + h + " r " + sh.kvLoraRank() + " " + l.text(), GpuReport.maxRelErr(out[0], out[1]), TOL);
         }
+    }
+
+    /** Whether the backend takes decompressed prefill of this shape to ls_mla_prefill_tc (the emulated GPU's opt-in). */
+    static boolean flashPrefill(MlaShape sh) {
+        return CudaAttention.flashPrefill && MlaPrefillTc.supports(sh.numHeads(), sh.qkNopeHeadDim(),
+                sh.qkRopeHeadDim(), sh.vHeadDim(), 3, 232448);   // the backends here run at high precision
     }
 
     static boolean gemmPrefill(AttentionBatch batch) {
@@ -154,19 +162,69 @@ class CudaAttentionGpuTest {
         return CudaAttention.useGemmAttention(batch, all);
     }
 
-    /** Long prefill chunks (cuBLAS QKᵀ, causal softmax, P·V), continuing after cached context, query-chunked too. */
+    /**
+     * Long prefill chunks (cuBLAS QKᵀ, causal softmax, P·V), continuing after cached context, query-chunked too;
+     * with ls_mla_prefill_tc switched off, as -Dlatentserve.cuda.flashPrefill=false does, so V2's shapes take it.
+     */
     @Test
     void mlaGemmPrefill() {
         MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
         MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);
-        mla(v2, 64, new int[][]{{200, 100}, {0, 150}, {63, 1}}, MlaMode.DECOMPRESSED);
-        mla(tiny, 16, new int[][]{{0, 200}}, MlaMode.DECOMPRESSED);
+        boolean flash = CudaAttention.flashPrefill;
         long saved = CudaAttention.gemmScoresBytes;
-        CudaAttention.gemmScoresBytes = 4L * 4 * 7 * 260;   // tiny: chunks of 7 queries over 260 keys
+        CudaAttention.flashPrefill = false;
         try {
+            mla(v2, 64, new int[][]{{200, 100}, {0, 150}, {63, 1}}, MlaMode.DECOMPRESSED);
+            assertEquals(CudaAttention.PrefillPath.GEMM, b.cuda.attention.lastPrefillPath());
+            mla(tiny, 16, new int[][]{{0, 200}}, MlaMode.DECOMPRESSED);
+            CudaAttention.gemmScoresBytes = 4L * 4 * 7 * 260;   // tiny: chunks of 7 queries over 260 keys
             mla(tiny, 16, new int[][]{{60, 200}}, MlaMode.DECOMPRESSED);
         } finally {
             CudaAttention.gemmScoresBytes = saved;
+            CudaAttention.flashPrefill = flash;
+        }
+    }
+
+    /**
+     * ls_mla_prefill_tc at small dims it takes (2 heads, 16 + 16, dv 16): a fresh prompt of 40 tokens, chunked
+     * prefill after a cached prefix (first new token at position 30), 70 tokens (a 64-query item and a 6-query
+     * one, keys not a multiple of the 32-key tile), a one-token chunk, and AUTO over a bf16 cache with decode rows
+     * (absorbed) beside prefill chunks; each against the CPU backend, and the backend really took the kernel.
+     */
+    @Test
+    void mlaFlashPrefill() {
+        MlaShape small = new MlaShape(2, 16, 16, 16, 32, 0.25f);
+        assertTrue(CudaAttention.flashPrefill, "on by default");
+        assertTrue(flashPrefill(small));
+        mla(small, 16, new int[][]{{0, 40}}, MlaMode.DECOMPRESSED);
+        assertEquals(CudaAttention.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+        mla(small, 16, new int[][]{{30, 40}, {0, 70}, {5, 1}}, MlaMode.DECOMPRESSED);
+        assertEquals(CudaAttention.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+        mla(small, 16, new int[][]{{0, 37}, {70, 1}, {63, 2}}, MlaMode.AUTO, KvCacheDtype.BF16);
+        assertEquals(CudaAttention.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+    }
+
+    /** V2-Lite's head dims (16 heads, 128 + 64, 128) on ls_mla_prefill_tc: a short prompt and a continued one. */
+    @Test
+    void mlaFlashPrefillV2LiteShapes() {
+        MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
+        mla(v2, 64, new int[][]{{0, 40}, {30, 9}}, MlaMode.DECOMPRESSED);
+        assertEquals(CudaAttention.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+    }
+
+    /** -Dlatentserve.cuda.flashPrefill=false: the same shapes go back to ls_attention (short) and cuBLAS (long). */
+    @Test
+    void mlaFlashPrefillSwitchedOff() {
+        MlaShape small = new MlaShape(2, 16, 16, 16, 32, 0.25f);
+        boolean flash = CudaAttention.flashPrefill;
+        CudaAttention.flashPrefill = false;
+        try {
+            mla(small, 16, new int[][]{{0, 40}}, MlaMode.DECOMPRESSED);
+            assertEquals(CudaAttention.PrefillPath.CUDA_CORES, b.cuda.attention.lastPrefillPath());
+            mla(small, 16, new int[][]{{0, 130}}, MlaMode.DECOMPRESSED);
+            assertEquals(CudaAttention.PrefillPath.GEMM, b.cuda.attention.lastPrefillPath());
+        } finally {
+            CudaAttention.flashPrefill = flash;
         }
     }
 
