@@ -30,11 +30,12 @@ import java.util.stream.Collectors;
  * suite makes them) served by the engine at B x C, each throughput beside its bound from {@link RooflineBound}
  * and the ceilings measured first. Run by cuda-kernels/device-check.sh with the V2-Lite tokenizer (the golden
  * model's tokenizer.json: same vocabulary). Sampling is on the device unless --device-sampling off (the
- * server's default and switch), for A/B runs of the logits copy.
+ * server's default and switch), for A/B runs of the logits copy; --async-scheduling on pipelines steady decode
+ * (the server's switch), for A/B runs of the host work between steps.
  *
  * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
  *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--device-sampling on|off]
- *     [--kv-cache-dtype bf16|f32] [--json FILE]</pre>
+ *     [--kv-cache-dtype bf16|f32] [--async-scheduling on|off] [--json FILE]</pre>
  * The KV cache is bf16 unless --kv-cache-dtype f32, as in the device suite (the bound counts a bf16 cache).
  */
 public final class DeviceEngineBench {
@@ -50,6 +51,7 @@ public final class DeviceEngineBench {
         boolean deviceSampling = EngineConfig.DEFAULT_DEVICE_SAMPLING;
         Path json = null;
         KvCacheDtype cacheDtype = KvCacheDtype.BF16;
+        boolean asyncScheduling = false;
         for (int i = 0; i + 1 < argv.length; i += 2) {
             String v = argv[i + 1];
             switch (argv[i]) {
@@ -59,6 +61,7 @@ public final class DeviceEngineBench {
                 case "--new-tokens" -> newTokens = Integer.parseInt(v);
                 case "--graphs" -> graphs = Boolean.parseBoolean(v);
                 case "--device-sampling" -> deviceSampling = "on".equals(v) || Boolean.parseBoolean(v);
+                case "--async-scheduling" -> asyncScheduling = "on".equals(v) || Boolean.parseBoolean(v);
                 case "--json" -> json = Path.of(v);
                 case "--kv-cache-dtype" -> cacheDtype = KvCacheDtype.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
@@ -68,12 +71,12 @@ public final class DeviceEngineBench {
             throw new IllegalArgumentException("--tokenizer FILE (a DeepSeek tokenizer.json) is required");
         }
         run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, deviceSampling,
-                cacheDtype,
-                json, System.out);
+                cacheDtype, asyncScheduling, json, System.out);
     }
 
     static void run(Tokenizer tokenizer, int[] batches, int[] contexts, int newTokens, boolean graphs,
-                    boolean deviceSampling, KvCacheDtype cacheDtype, Path json, PrintStream out)
+                    boolean deviceSampling, KvCacheDtype cacheDtype, boolean asyncScheduling, Path json,
+                    PrintStream out)
             throws InterruptedException, IOException {
         ModelConfig config = KnownShapes.deepseekV2Lite(KnownShapes.V2_LITE_LAYERS);
         RooflineBound bound = new RooflineBound(config);
@@ -88,15 +91,16 @@ public final class DeviceEngineBench {
             DeviceCeilings ceilings = DeviceCeilings.measure(ctx);
             try (DeepseekV2Model model = new DeepseekV2Model(config,
                     new Weights(new HashedTensorStore(config, 42), backend))) {
-                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype);   // warm-up: first launches, JIT
+                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype, asyncScheduling); // warm-up
                 for (int c : contexts) {
                     for (int b : batches) {
                         EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192,
-                                deviceSampling, cacheDtype);
+                                deviceSampling, cacheDtype, asyncScheduling);
                         String shape = "B " + b + ", context " + c;
                         double decodeBound = b / bound.decodeStepSeconds(b, c + newTokens / 2, 2, 2,
                                 ceilings.copyBytesPerSecond());
-                        rows.add(print(out, new BenchRow("engine decode" + (graphs ? " (CUDA graphs)" : ""), shape,
+                        String variant = (graphs ? " (CUDA graphs)" : "") + (r.asyncScheduling() ? " (async scheduling)" : "");
+                        rows.add(print(out, new BenchRow("engine decode" + variant, shape,
                                 r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
                                 "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache", b,
                                 newTokens, r.deviceSampling() ? "device" : "host", cacheDtype))));

@@ -54,11 +54,7 @@ public final class Engine implements AutoCloseable {
     private volatile boolean stopped;
     private volatile EngineStats stats;
     private final boolean asyncScheduling;
-    private ModelRunner.Launched inflight;                          // launched, not yet accepted (async only)
-    private long inflightStart;
-    private ModelRunner.Launched ahead;                             // launched after inflight, while it is accepted
-    private List<Sequence> freeAfterInflight = new ArrayList<>();   // finished, blocks kept until inflight is awaited
-    private List<Sequence> freeAfterAhead = new ArrayList<>();      // finished, blocks kept until ahead is awaited
+    private final LaunchedSteps launched;                           // async scheduling's steps in flight
 
     public Engine(CausalLM model, Tokenizer tokenizer, EngineConfig config, EngineListener listener) {
         this.config = config;
@@ -70,6 +66,7 @@ public final class Engine implements AutoCloseable {
         this.scheduler = new Scheduler(config, kv);
         this.runner = new ModelRunner(model, cache, kv, config.deviceSampling() && model.backend().samplesRows());
         this.asyncScheduling = config.asyncScheduling() && runner.deviceSampling();
+        this.launched = new LaunchedSteps(kv);
         this.stats = snapshot();
         this.loop = Thread.ofPlatform().name("latentserve-engine").daemon(true).start(this::runLoop);
     }
@@ -154,13 +151,21 @@ public final class Engine implements AutoCloseable {
     }
 
     private void runLoop() {
+        try {
+            loop();
+        } finally {
+            launched.abandon(); // the cache is closed after the loop: no launched pass may still write it
+        }
+    }
+
+    private void loop() {
         while (!stopped) {
             try {
                 iterate();
             } catch (RuntimeException | Error e) {
                 // A bug must not leave requests hanging: fail what is in flight, keep serving.
                 System.err.println("latentserve engine: iteration failed: " + e);
-                abandonLaunched();
+                launched.abandon();
                 for (Sequence seq : scheduler.allSequences()) {
                     finish(seq, List.of(), "", FinishReason.ERROR, "internal engine error: " + e.getMessage());
                 }
@@ -247,7 +252,7 @@ public final class Engine implements AutoCloseable {
      * accept the launched step's tokens while the next one runs.
      */
     private void iterateAsync() {
-        if (inflight == null) {
+        if (launched.current() == null) {
             drainIntake();
             drainCancellations();
             List<Scheduler.Chunk> chunks = scheduler.schedule();
@@ -256,25 +261,21 @@ public final class Engine implements AutoCloseable {
                 LockSupport.parkNanos(50_000_000L);
                 return;
             }
-            inflightStart = System.nanoTime();
-            inflight = launch(chunks, null);
-            if (inflight == null) {
+            long start = System.nanoTime();
+            launched.launchedFirst(launch(chunks, null), start);
+            if (launched.current() == null) {
                 stats = snapshot();
                 return;
             }
         }
-        long aheadStart = System.nanoTime();
-        List<Scheduler.Chunk> next = intake.isEmpty() && cancellations.isEmpty() ? scheduler.scheduleAhead(inflight) : null;
+        ModelRunner.Launched current = launched.current();
+        long start = System.nanoTime();
+        List<Scheduler.Chunk> next = intake.isEmpty() && cancellations.isEmpty() ? scheduler.scheduleAhead(current) : null;
         if (next != null) {
-            ahead = launch(next, inflight);
+            launched.launchedNext(launch(next, current), start);
         }
-        acceptLaunched(inflight, inflightStart);
-        freeAll(freeAfterInflight);
-        inflight = ahead;
-        inflightStart = aheadStart;
-        ahead = null;
-        freeAfterInflight = freeAfterAhead;
-        freeAfterAhead = new ArrayList<>();
+        acceptLaunched(current, launched.currentStart());
+        launched.currentAccepted();
         stats = snapshot();
     }
 
@@ -310,44 +311,6 @@ public final class Engine implements AutoCloseable {
             counters.iteration(seqs, tokens);
             listener.onIteration(seqs, tokens, System.nanoTime() - start);
         }
-    }
-
-    /** After a failed iteration: waits out the launched steps (ignoring their errors) and frees what they held. */
-    private void abandonLaunched() {
-        for (ModelRunner.Launched step : new ModelRunner.Launched[]{inflight, ahead}) {
-            if (step != null) {
-                try {
-                    step.await();
-                } catch (RuntimeException ignored) {
-                    // the sequences are failed by the caller
-                }
-            }
-        }
-        inflight = null;
-        ahead = null;
-        freeAll(freeAfterInflight);
-        freeAll(freeAfterAhead);
-    }
-
-    private void freeAll(List<Sequence> finished) {
-        for (Sequence seq : finished) {
-            kv.freeSequence(seq.id);
-        }
-        finished.clear();
-    }
-
-    /**
-     * Where a finished sequence's blocks wait until the launched step that still writes its KV is awaited, or
-     * null when none does (they are freed now).
-     */
-    private List<Sequence> deferredFree(Sequence seq) {
-        if (ahead != null && ahead.contains(seq)) {
-            return freeAfterAhead;
-        }
-        if (inflight != null && !inflight.awaited() && inflight.contains(seq)) {
-            return freeAfterInflight;
-        }
-        return null;
     }
 
     /** Counts a sequence out of the waiting queue once (first admission or finish); true the first time. */
@@ -388,12 +351,13 @@ public final class Engine implements AutoCloseable {
     }
 
     private void finish(Sequence seq, List<SampledToken> tokens, String text, FinishReason reason, String error) {
-        List<Sequence> deferred = deferredFree(seq);
-        if (deferred == null) {
+        if (seq.finished) {
+            return;                         // delivered before: its blocks are free, or wait for a launched step
+        }
+        if (launched.deferFree(seq)) {
+            scheduler.detach(seq);          // a launched step still writes its KV: blocks freed once it is awaited
+        } else {
             scheduler.remove(seq);
-        } else if (!seq.finished) {
-            scheduler.detach(seq);
-            deferred.add(seq);
         }
         if (live.remove(seq.handle) == null) {
             return;
