@@ -40,7 +40,8 @@ public final class ServeCommand {
                                      [--max-queued-requests 256] [--max-tokens-cap N] [--max-body-bytes N]
                                      [--api-key KEY] [--api-key-file FILE] [--auth-metrics] [--auth-health]
                                      [--allowed-origins O1,O2|*] [--access-log] [--shutdown-timeout 30]
-                                     [--device-sampling on|off] [--matmul-precision high|medium]
+                                     [--device-sampling on|off] [--async-scheduling]
+                                     [--matmul-precision high|medium]
               --model DIR            HuggingFace checkpoint folder; without it, the built-in demo model on the CPU
               --port N               0 picks a free port (the real one is printed)
               --served-model-name    the name clients pass as `model` (default: the folder name)
@@ -61,6 +62,10 @@ public final class ServeCommand {
               --device-sampling      on (default): on a GPU, requests without logit_bias, penalties, min_p or
                                      logprobs are sampled on the device and their logits never reach the host;
                                      the tokens are the same as with off (every request sampled on the host)
+              --async-scheduling     (off by default, like vLLM's) with device sampling, steady decode launches the
+                                     next step before the host has seen this step's tokens (the device feeds them
+                                     in), so the host's stop checks, detokenizing and scheduling overlap the GPU;
+                                     the outputs are the same as without it. No effect on the CPU
               --matmul-precision P   high (default) or medium: how the CUDA backend's tensor cores take f32
                                      activations in prefill-sized products (GEMMs, prefill attention, grouped MoE),
                                      like torch.set_float32_matmul_precision. high splits each into bf16 hi + lo
@@ -126,7 +131,8 @@ public final class ServeCommand {
      * loads the model and opens the API. `onListening` runs with the port before loading starts.
      */
     public static Running start(String[] argv, PrintStream out, PrintStream err, IntConsumer onListening) {
-        Args args = Args.parse(argv, 1, Set.of("auth-metrics", "auth-health", "access-log"));
+        Args args = Args.parse(argv, 1, Set.of("auth-metrics", "auth-health", "access-log",
+                "async-scheduling"));
         String modelArg = args.string("model", null);
         String device = args.string("device", modelArg == null ? "cpu" : "auto");
         String host = args.string("host", "127.0.0.1");
@@ -150,6 +156,7 @@ public final class ServeCommand {
         int shutdownSeconds = args.integer("shutdown-timeout", 30);
         boolean deviceSampling = onOff(args.string("device-sampling", EngineConfig.DEFAULT_DEVICE_SAMPLING ? "on" : "off"));
         MatmulPrecision precision = matmulPrecision(args.string("matmul-precision", null));
+        boolean asyncScheduling = args.flag("async-scheduling");
         args.rejectUnknown();
         if (port < 0 || port > 65535) {
             throw new Args.UsageException("--port must be 0..65535, got " + port);
@@ -182,7 +189,7 @@ public final class ServeCommand {
             int blocks = kvBlocks(KvCacheSizing.parseMemory(kvMemory, Runtime.getRuntime().maxMemory()),
                     bytesPerToken, blockSize, c);
             EngineConfig config = new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, blocks, maxModelLen, maxQueued,
-                    deviceSampling, kvDtype);
+                    deviceSampling, kvDtype, asyncScheduling);
             if (config.capacityTokens() < maxModelLen) {
                 throw new IllegalStateException("the KV cache holds " + config.capacityTokens() + " tokens, fewer than "
                         + "--max-model-len " + maxModelLen + "; raise --kv-cache-memory or lower --max-model-len");
@@ -277,6 +284,8 @@ public final class ServeCommand {
         out.printf("latentserve: device %s, dtype %s weights, %s KV cache, sampling on the %s%n", r.backend().name(),
                 c.torchDtype() == null ? "unknown" : c.torchDtype(), config.kvCacheDtype(),
                 r.engine().samplesOnDevice() ? "device where the request allows" : "host");
+        out.printf("latentserve: async scheduling %s%n", r.engine().asyncScheduling() ? "on (steady decode pipelined)"
+                : config.asyncScheduling() ? "off (asked for, but the backend does not sample on the device)" : "off");
         out.printf("latentserve: KV cache %s, %d blocks x %d = %d tokens (%.1f MiB, %d bytes a token), max model len %d,"
                         + " max %d sequences%n", config.kvCacheDtype(), config.numBlocks(), config.blockSize(),
                 config.capacityTokens(), config.capacityTokens() * bytesPerToken / (1024.0 * 1024), bytesPerToken,

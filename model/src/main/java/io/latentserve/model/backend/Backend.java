@@ -89,10 +89,31 @@ public interface Backend extends AutoCloseable {
         return SampledRows.allOnHost(toHostRows(logits));
     }
 
+    /**
+     * As {@link #sampleRows}, but it may return before the tokens reach the host: a backend that samples on
+     * the device queues the sampling and the tokens' copy and returns, and {@link PendingRows#await()} waits
+     * for them. Until it is awaited, the next forward pass may begin ({@link #beginForward}) and name this
+     * pass's tokens by {@link PendingRows#marker markers} ({@link #embedding(Tensor, int[], PendingRows, Tensor)}).
+     * By default it runs sampleRows and returns a completed result.
+     */
+    default PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling) {
+        return PendingRows.completed(sampleRows(logits, sampling));
+    }
+
     // ---- element-wise and dense ----
 
     /** out[t] = table[ids[t]] (widened to f32). */
     void embedding(Tensor table, int[] ids, Tensor out);
+
+    /**
+     * As {@link #embedding(Tensor, int[], Tensor)}, where ids may hold {@link PendingRows#marker markers} naming
+     * the tokens the previous launched pass sampled. By default they are resolved on the host (awaiting
+     * previous); a backend that samples on the device resolves them there. A marker with no previous pass, or
+     * naming a row it did not sample on the device, is an IllegalArgumentException.
+     */
+    default void embedding(Tensor table, int[] ids, PendingRows previous, Tensor out) {
+        embedding(table, PendingRows.resolve(ids, previous), out);
+    }
 
     /** out = x · rsqrt(mean(x²) + eps) · weight, per row, in f32. x and out may be the same. */
     void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out);

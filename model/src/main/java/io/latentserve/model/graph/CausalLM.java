@@ -3,6 +3,7 @@ package io.latentserve.model.graph;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
+import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.config.ModelConfig;
@@ -40,6 +41,23 @@ public interface CausalLM extends AutoCloseable {
     default SampledRows forwardSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling) {
         checkSampling(batch, sampling);
         return SampledRows.allOnHost(forward(batch, cache));
+    }
+
+    /**
+     * As {@link #forwardSampled}, but the device-sampled rows' tokens may still be on their way when it returns
+     * ({@link Backend#launchSampleRows}); and batch.tokenIds() may hold {@link PendingRows#marker markers}
+     * naming the tokens previous sampled (async scheduling: the next step is launched before the host has seen
+     * this one's tokens). The default resolves the markers on the host (awaiting previous) and runs
+     * {@link #forwardSampled}: every backend works, without overlap.
+     *
+     * @param previous the pass launched just before this one, or null (then the batch may hold no markers)
+     */
+    default PendingRows launchSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling, PendingRows previous) {
+        checkSampling(batch, sampling);
+        int[] ids = PendingRows.resolve(batch.tokenIds(), previous);
+        ForwardBatch resolved = ids == batch.tokenIds() ? batch
+                : new ForwardBatch(ids, batch.attention(), batch.logitRows());
+        return PendingRows.completed(forwardSampled(resolved, cache, sampling));
     }
 
     /** One sampling entry per logit row of the batch, checked before a forward pass writes any KV. */

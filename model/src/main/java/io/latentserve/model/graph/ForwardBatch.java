@@ -1,11 +1,14 @@
 package io.latentserve.model.graph;
 
 import io.latentserve.model.backend.AttentionBatch;
+import io.latentserve.model.backend.PendingRows;
 
 /**
  * Everything one forward pass needs, built explicitly by the model runner (no global batch context).
  *
- * @param tokenIds   [T] the tokens to run, sequence after sequence
+ * @param tokenIds   [T] the tokens to run, sequence after sequence; a negative entry is a marker
+ *                   ({@link PendingRows#marker}) naming the token the previous launched pass sampled for one of
+ *                   its logit rows, which the host has not seen yet (only {@link CausalLM#launchSampled} takes them)
  * @param attention  positions, sequence boundaries, block tables and slot mapping of those tokens
  * @param logitRows  the token rows whose logits are wanted (usually the last token of each sequence)
  */
@@ -21,6 +24,11 @@ public record ForwardBatch(int[] tokenIds, AttentionBatch attention, int[] logit
                 throw new IllegalArgumentException("logit row " + row + " outside the batch of " + tokenIds.length);
             }
         }
+    }
+
+    /** Whether some input is a marker for a token of the previous pass (see {@link PendingRows#marker}). */
+    public boolean hasMarkers() {
+        return PendingRows.hasMarkers(tokenIds);
     }
 
     public int numTokens() {

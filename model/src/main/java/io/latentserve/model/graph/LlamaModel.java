@@ -4,6 +4,7 @@ import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.RopeTable;
+import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.backend.Tensor;
@@ -60,17 +61,24 @@ public final class LlamaModel implements CausalLM {
 
     @Override
     public float[][] forward(ForwardBatch batch, KvCache cache) {
-        return head.logits(backend(), residualStream(batch, cache), batch.logitRows());
+        return head.logits(backend(), residualStream(batch, cache, null), batch.logitRows());
     }
 
     @Override
     public SampledRows forwardSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling) {
         CausalLM.checkSampling(batch, sampling);
-        return head.sample(backend(), residualStream(batch, cache), batch.logitRows(), sampling);
+        return head.sample(backend(), residualStream(batch, cache, null), batch.logitRows(), sampling);
+    }
+
+    /** Markers are resolved by the backend's embedding; the sampled rows' tokens may arrive later. */
+    @Override
+    public PendingRows launchSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling, PendingRows previous) {
+        CausalLM.checkSampling(batch, sampling);
+        return head.launch(backend(), residualStream(batch, cache, previous), batch.logitRows(), sampling);
     }
 
     /** Runs every layer over the batch (writing its KV); the final residual stream h [T, D] f32. */
-    private Tensor residualStream(ForwardBatch batch, KvCache cache) {
+    private Tensor residualStream(ForwardBatch batch, KvCache cache, PendingRows previous) {
         Backend b = backend();
         b.beginForward();
         int tokens = batch.numTokens();
@@ -80,7 +88,11 @@ public final class LlamaModel implements CausalLM {
         int hd = config.headDim();
         AttentionBatch attn = batch.attention();
         Tensor h = b.activation(tokens, d);                      // [T, D] f32
-        b.embedding(embedTokens, batch.tokenIds(), h);
+        if (batch.hasMarkers()) {
+            b.embedding(embedTokens, batch.tokenIds(), previous, h);
+        } else {
+            b.embedding(embedTokens, batch.tokenIds(), h);
+        }
         Tensor normed = b.activation(tokens, d);                 // [T, D] f32
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);

@@ -1,6 +1,7 @@
 package io.latentserve.model.graph;
 
 import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.backend.Tensor;
@@ -24,6 +25,11 @@ record OutputHead(RmsNorm finalNorm, Tensor lmHead, int vocab) {
     /** The chosen rows' tokens where the backend samples them (sampling[i] given), else their logits on the host. */
     SampledRows sample(Backend b, Tensor h, int[] rows, RowSampling[] sampling) {
         return b.sampleRows(deviceLogits(b, h, rows), sampling);
+    }
+
+    /** As {@link #sample}, through {@link Backend#launchSampleRows}: the tokens may arrive later. */
+    PendingRows launch(Backend b, Tensor h, int[] rows, RowSampling[] sampling) {
+        return b.launchSampleRows(deviceLogits(b, h, rows), sampling);
     }
 
     private Tensor deviceLogits(Backend b, Tensor h, int[] rows) {

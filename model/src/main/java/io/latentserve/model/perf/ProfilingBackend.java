@@ -8,6 +8,7 @@ import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.MoeRouting;
+import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RopeTable;
 import io.latentserve.model.backend.RouterConfig;
 import io.latentserve.model.backend.RowSampling;
@@ -152,8 +153,18 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling) {
+        return timed("sampleRows (launched, tokens later)", () -> inner.launchSampleRows(logits, sampling));
+    }
+
+    @Override
     public void embedding(Tensor table, int[] ids, Tensor out) {
         timed("embedding", () -> inner.embedding(table, ids, out));
+    }
+
+    @Override
+    public void embedding(Tensor table, int[] ids, PendingRows previous, Tensor out) {
+        timed("embedding", () -> inner.embedding(table, ids, previous, out));
     }
 
     @Override

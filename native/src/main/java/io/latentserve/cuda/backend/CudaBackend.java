@@ -18,6 +18,7 @@ import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.MoeRouting;
+import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RopeStyle;
 import io.latentserve.model.backend.RopeTable;
 import io.latentserve.model.backend.RouterConfig;
@@ -187,24 +188,88 @@ public final class CudaBackend extends CudaOps implements Backend {
         return new SampledRows(tokens, host);
     }
 
+    /**
+     * Samples every row on the device and returns before the tokens reach the host: their copy is queued
+     * behind ls_sample with an event that await() waits for (see {@link DeferredTokens}), and the next pass may
+     * begin at once (see {@link StepMemory}). Rows for the host sampler make it {@link #sampleRows}: their
+     * logits must come to the host anyway.
+     */
+    @Override
+    public PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling) {
+        CudaActivation a = act(logits, "launchSampleRows");
+        if (sampling.length != a.rows()) {
+            throw new IllegalArgumentException(sampling.length + " sampling entries for " + a.rows() + " rows");
+        }
+        if (a.rows() == 0 || Arrays.asList(sampling).contains(null)) {
+            return PendingRows.completed(sampleRows(logits, sampling));
+        }
+        graphs.endPass();
+        PendingRows pass = sampler.launch(a, sampling, deferred);
+        memory.endStepInFlight();
+        return pass;
+    }
+
     // ---- element-wise and dense ----
 
     @Override
     public void embedding(Tensor table, int[] ids, Tensor out) {
+        embedding(table, ids, null, out);
+    }
+
+    /**
+     * Markers naming the latest launched pass's tokens are gathered on the device (ls_copy_rows moves the
+     * int32 tokens as 32-bit words, no arithmetic, into the uploaded ids) before the lookup: the host never
+     * waits for them. Markers naming an older pass are resolved on the host (awaiting it).
+     */
+    @Override
+    public void embedding(Tensor table, int[] ids, PendingRows previous, Tensor out) {
+        boolean gather = PendingRows.hasMarkers(ids);
+        if (gather && !deferred.isLatest(previous)) {
+            ids = PendingRows.resolve(ids, previous);
+            gather = false;
+        }
         CudaWeight t = CudaWeight.of(table, "embedding table");
         CudaActivation o = act(out, "embedding out");
         if (o.rows() != ids.length || o.cols() != t.cols()) {
             throw new IllegalArgumentException("embedding output must be [" + ids.length + ", " + t.cols() + "]");
         }
-        for (int id : ids) {
-            if (id < 0 || id >= t.rows()) {
+        int[] known = ids.clone();               // [T] the ids, a placeholder 0 where a marker is
+        int markers = 0;
+        for (int i = 0; i < ids.length; i++) {
+            int id = ids[i];
+            if (gather && PendingRows.isMarker(id)) {
+                known[i] = 0;
+                markers++;
+            } else if (id < 0 || id >= t.rows()) {
                 throw new IllegalArgumentException("token id " + id + " outside the vocabulary (0.." + (t.rows() - 1) + ")");
             }
         }
         try (StepMemory.Scratch s = memory.scratch()) {
-            kernels.launch(new EmbeddingParams(t.address(), s.ints(ids), o.address(), ids.length, t.cols(), t.dtype(),
+            long idsOnDevice = s.ints(known);
+            if (markers > 0) {
+                gatherMarkers(s, ids, markers, (DeferredTokens.Pass) previous, idsOnDevice);
+            }
+            kernels.launch(new EmbeddingParams(t.address(), idsOnDevice, o.address(), ids.length, t.cols(), t.dtype(),
                     o.stride()), Grid.of(ids.length, KernelLimits.THREADS));
         }
+    }
+
+    /** ids[t] = the previous pass's token of the row marker ids[t] names, on the device. */
+    private void gatherMarkers(StepMemory.Scratch s, int[] ids, int markers, DeferredTokens.Pass previous,
+                               long idsOnDevice) {
+        boolean[] sampled = new boolean[previous.rows()];
+        Arrays.fill(sampled, true);                 // a launched pass samples every row on the device
+        PendingRows.checkMarkers(ids, sampled);
+        int[] rows = new int[markers];
+        int[] at = new int[markers];
+        for (int i = 0, m = 0; i < ids.length; i++) {
+            if (PendingRows.isMarker(ids[i])) {
+                rows[m] = PendingRows.markerRow(ids[i]);
+                at[m++] = i;
+            }
+        }
+        kernels.launch(new CopyRowsParams(previous.deviceTokens(), s.ints(rows), idsOnDevice, s.ints(at), markers, 1,
+                1, 1), Kernels.rowsByCols(markers, 1));
     }
 
     @Override

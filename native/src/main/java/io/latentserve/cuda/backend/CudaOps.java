@@ -25,6 +25,7 @@ abstract sealed class CudaOps permits CudaBackend {
     final CudaAttention attention;
     final CudaMoe moe;
     final CudaSampler sampler;
+    final DeferredTokens deferred;
     final StepGraphs graphs;
     private boolean closed;
 
@@ -40,6 +41,7 @@ abstract sealed class CudaOps permits CudaBackend {
         this.attention = new CudaAttention(kernels, memory, gemm);
         this.moe = new CudaMoe(kernels, memory, gemm);
         this.sampler = new CudaSampler(kernels, memory);
+        this.deferred = new DeferredTokens(ctx);
     }
 
     /** The activation behind a Tensor, checked to belong to the current step. */
@@ -115,7 +117,7 @@ abstract sealed class CudaOps permits CudaBackend {
         closed = true;
         RuntimeException first = null;
         for (Runnable step : new Runnable[]{ctx::makeCurrent, graphs::eager, ctx::synchronize, graphs::close,
-                memory::close, ropeTables::close,
+                deferred::close, memory::close, ropeTables::close,
                 kernels::close, ctx::close}) {
             try {
                 step.run();

@@ -36,6 +36,48 @@ final class CudaSampler {
      */
     int[] sample(CudaActivation logits, double[] temperature, int[] topK, double[] topP, double[] uniform) {
         int rows = logits.rows();
+        double[] invTemperature = invTemperature(logits, temperature, topK, topP, uniform);
+        int[] tokens = new int[rows];
+        if (rows == 0) {
+            return tokens;
+        }
+        try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
+            long out = s.bytes(4L * rows);
+            launch(s, logits, invTemperature, topK, topP, uniform, out);
+            MemorySegment.copy(memory.download(out, 4L * rows, host), ValueLayout.JAVA_INT, 0, tokens, 0, rows);
+        }
+        check(tokens);
+        return tokens;
+    }
+
+    /**
+     * As {@link #sample(CudaActivation, RowSampling[])}, but the tokens come later: they are written to
+     * deferred's device buffer (where the next pass may gather them) and their copy to the host is queued.
+     */
+    DeferredTokens.Pass launch(CudaActivation logits, RowSampling[] rows, DeferredTokens deferred) {
+        Columns c = columns(rows);
+        double[] invTemperature = invTemperature(logits, c.temperature, c.topK, c.topP, c.uniform);
+        if (rows.length == 0) {
+            throw new IllegalArgumentException("no rows to sample");
+        }
+        long out = deferred.reserve(rows.length);
+        try (StepMemory.Scratch s = memory.scratch()) {
+            launch(s, logits, invTemperature, c.topK, c.topP, c.uniform, out);
+        }
+        return deferred.queueCopy(rows.length);
+    }
+
+    private void launch(StepMemory.Scratch s, CudaActivation logits, double[] invTemperature, int[] topK,
+                        double[] topP, double[] uniform, long out) {
+        kernels.launch(new SampleParams(logits.address(), s.doubles(invTemperature), s.ints(topK), s.doubles(topP),
+                s.doubles(uniform), out, logits.rows(), logits.cols(), logits.stride()),
+                Grid.of(logits.rows(), KernelLimits.SAMPLE_THREADS));
+    }
+
+    /** Checks the per-row parameters; 1 / temperature per row (0: greedy). */
+    private static double[] invTemperature(CudaActivation logits, double[] temperature, int[] topK, double[] topP,
+                                           double[] uniform) {
+        int rows = logits.rows();
         if (temperature.length != rows || topK.length != rows || topP.length != rows || uniform.length != rows) {
             throw new IllegalArgumentException("sampling parameters for " + rows + " rows expected");
         }
@@ -51,18 +93,12 @@ final class CudaSampler {
         if (logits.cols() < 1) {
             throw new IllegalArgumentException("no logits to sample from");
         }
-        int[] tokens = new int[rows];
-        if (rows == 0) {
-            return tokens;
-        }
-        try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
-            long out = s.bytes(4L * rows);
-            kernels.launch(new SampleParams(logits.address(), s.doubles(invTemperature), s.ints(topK), s.doubles(topP),
-                    s.doubles(uniform), out, rows, logits.cols(), logits.stride()),
-                    Grid.of(rows, KernelLimits.SAMPLE_THREADS));
-            MemorySegment.copy(memory.download(out, 4L * rows, host), ValueLayout.JAVA_INT, 0, tokens, 0, rows);
-        }
-        for (int r = 0; r < rows; r++) {
+        return invTemperature;
+    }
+
+    /** ls_sample's tokens, or the error of the first row it could not sample. */
+    static void check(int[] tokens) {
+        for (int r = 0; r < tokens.length; r++) {
             if (tokens[r] == BROKEN) {
                 throw new IllegalArgumentException("row " + r + ": a logit is NaN or +inf, the model output is broken");
             }
@@ -70,22 +106,26 @@ final class CudaSampler {
                 throw new IllegalStateException("row " + r + ": no token can be sampled, every logit is -inf");
             }
         }
-        return tokens;
+    }
+
+    private record Columns(double[] temperature, int[] topK, double[] topP, double[] uniform) {
+    }
+
+    private static Columns columns(RowSampling[] rows) {
+        int n = rows.length;
+        Columns c = new Columns(new double[n], new int[n], new double[n], new double[n]);
+        for (int r = 0; r < n; r++) {
+            c.temperature[r] = rows[r].temperature();
+            c.topK[r] = rows[r].topK();
+            c.topP[r] = rows[r].topP();
+            c.uniform[r] = rows[r].uniform();
+        }
+        return c;
     }
 
     /** One token per row of logits [R, V], each row by its own {@link RowSampling}. */
     int[] sample(CudaActivation logits, RowSampling[] rows) {
-        int n = rows.length;
-        double[] temperature = new double[n];
-        int[] topK = new int[n];
-        double[] topP = new double[n];
-        double[] uniform = new double[n];
-        for (int r = 0; r < n; r++) {
-            temperature[r] = rows[r].temperature();
-            topK[r] = rows[r].topK();
-            topP[r] = rows[r].topP();
-            uniform[r] = rows[r].uniform();
-        }
-        return sample(logits, temperature, topK, topP, uniform);
+        Columns c = columns(rows);
+        return sample(logits, c.temperature, c.topK, c.topP, c.uniform);
     }
 }

@@ -85,6 +85,11 @@ final class StepGraphs implements AutoCloseable {
         deferring = true;
     }
 
+    /** Whether passes are recorded (and may be captured): then a step begins on an idle stream. */
+    boolean enabled() {
+        return enabled;
+    }
+
     boolean deferring() {
         return deferring;
     }

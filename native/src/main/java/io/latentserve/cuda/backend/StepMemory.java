@@ -16,6 +16,14 @@ import java.lang.foreign.ValueLayout;
  * pass ends by copying its logits to the host). Each reset starts a new generation, and an activation of
  * an older generation is refused by {@link #check} instead of aliasing newer data.
  *
+ * <p>A pass launched with its tokens still on the way ({@link #endStepInFlight()}, async scheduling) may still
+ * run when the next step begins: that step then does not wait for the stream. Device memory is reused in
+ * stream order (the next pass's work queues behind the running one), so only the host staging matters: two
+ * sets alternate, and a step that takes one back waits for the event recorded when its last user ended. With
+ * step graphs on, and after any step that ended by copying results to the host, a step begins on an idle
+ * stream as before. The rule: a step's activations are valid until the next step begins (for the host) and
+ * for all work queued before it (for the device); its staging until the step after next begins.
+ *
  * <p>Inside one operation, {@link #scratch()} hands out temporary device memory released when the scope
  * closes: all work runs in order on one stream, so the next operation may reuse it at once. Host arrays
  * copied to the device (indices, positions) are staged in host memory kept until the step ends, so an
@@ -31,7 +39,14 @@ final class StepMemory {
     private boolean stepEnded;
     private Arena hostStaging = Arena.ofShared();
     /** Pinned staging for the step's uploads (pageable hostStaging takes what does not fit). */
-    private final PinnedStaging pinned;
+    private PinnedStaging pinned;
+    /** The other staging set while a launched pass may still read this one: [pinned, pageable, done event]. */
+    private PinnedStaging otherPinned;
+    private Arena otherHostStaging;
+    private MemorySegment stagingDone;
+    private MemorySegment otherStagingDone;
+    /** The last step ended with its pass still running (endStepInFlight). */
+    private boolean passInFlight;
     /** Pinned landing buffer for downloads (logits), grown on demand and kept. */
     private PinnedBuffer downloads;
     /** Where the step's stream operations go while a pass is recorded. */
@@ -48,10 +63,18 @@ final class StepMemory {
         return generation;
     }
 
-    /** Frees every activation of the current step (waiting for the queued work first). */
+    /**
+     * Frees every activation of the current step: waiting for the queued work first, or, after a pass left
+     * running (endStepInFlight), switching to the other staging once its last user is done.
+     */
     void beginStep() {
         graphs.eager();
-        ctx.synchronize();
+        if (passInFlight && !graphs.enabled()) {
+            switchStaging();
+        } else {
+            ctx.synchronize();
+        }
+        passInFlight = false;
         arena.reset();
         hostStaging.close();
         hostStaging = Arena.ofShared();
@@ -60,9 +83,41 @@ final class StepMemory {
         stepEnded = false;
     }
 
+    /** Takes the other staging set, waiting until the step that used it last is past its copies. */
+    private void switchStaging() {
+        if (otherPinned == null) {
+            otherPinned = new PinnedStaging(ctx.driver(), PINNED_STAGING_BYTES);
+            otherHostStaging = Arena.ofShared();
+        } else if (otherStagingDone != null) {
+            ctx.driver().eventSynchronize(otherStagingDone);
+        }
+        PinnedStaging p = pinned;
+        pinned = otherPinned;
+        otherPinned = p;
+        Arena a = hostStaging;
+        hostStaging = otherHostStaging;
+        otherHostStaging = a;
+        MemorySegment e = stagingDone;
+        stagingDone = otherStagingDone;
+        otherStagingDone = e;
+    }
+
     /** The step's results are on the host: the next allocation may start a new step. */
     void endStep() {
         stepEnded = true;
+    }
+
+    /**
+     * The step's work is queued but may still run (its results come later, see DeferredTokens): the next step
+     * may begin without waiting for it, on the other staging set.
+     */
+    void endStepInFlight() {
+        if (stagingDone == null) {
+            stagingDone = ctx.driver().eventCreate(0);
+        }
+        ctx.driver().eventRecord(stagingDone, ctx.stream());
+        stepEnded = true;
+        passInFlight = true;
     }
 
     /** A zeroed f32 activation [rows, cols]. */
@@ -211,6 +266,15 @@ final class StepMemory {
     void close() {
         hostStaging.close();
         pinned.close();
+        if (otherPinned != null) {
+            otherHostStaging.close();
+            otherPinned.close();
+        }
+        for (MemorySegment e : new MemorySegment[]{stagingDone, otherStagingDone}) {
+            if (e != null) {
+                ctx.driver().eventDestroy(e);
+            }
+        }
         if (downloads != null) {
             downloads.close();
         }

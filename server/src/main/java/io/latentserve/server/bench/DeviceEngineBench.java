@@ -31,13 +31,14 @@ import java.util.stream.Collectors;
  * suite makes them) served by the engine at B x C, each throughput beside its bound from {@link RooflineBound}
  * and the ceilings measured first. Run by cuda-kernels/device-check.sh with the V2-Lite tokenizer (the golden
  * model's tokenizer.json: same vocabulary). Sampling is on the device unless --device-sampling off (the
- * server's default and switch), for A/B runs of the logits copy. Each shape runs at --matmul-precision (high
+ * server's default and switch), for A/B runs of the logits copy; --async-scheduling on pipelines steady decode
+ * (the server's switch), for A/B runs of the host work between steps. Each shape runs at --matmul-precision (high
  * unless asked), then once more, prefill only (two new tokens), at the other precision: the prefill rows of
  * both side by side.
  *
  * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
  *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--device-sampling on|off]
- *     [--kv-cache-dtype bf16|f32] [--matmul-precision high|medium] [--json FILE]</pre>
+ *     [--kv-cache-dtype bf16|f32] [--matmul-precision high|medium] [--async-scheduling on|off] [--json FILE]</pre>
  * The KV cache is bf16 unless --kv-cache-dtype f32, as in the device suite (the bound counts a bf16 cache).
  */
 public final class DeviceEngineBench {
@@ -54,6 +55,7 @@ public final class DeviceEngineBench {
         Path json = null;
         KvCacheDtype cacheDtype = KvCacheDtype.BF16;
         MatmulPrecision precision = MatmulPrecision.HIGH;
+        boolean asyncScheduling = false;
         for (int i = 0; i + 1 < argv.length; i += 2) {
             String v = argv[i + 1];
             switch (argv[i]) {
@@ -63,6 +65,7 @@ public final class DeviceEngineBench {
                 case "--new-tokens" -> newTokens = Integer.parseInt(v);
                 case "--graphs" -> graphs = Boolean.parseBoolean(v);
                 case "--device-sampling" -> deviceSampling = "on".equals(v) || Boolean.parseBoolean(v);
+                case "--async-scheduling" -> asyncScheduling = "on".equals(v) || Boolean.parseBoolean(v);
                 case "--json" -> json = Path.of(v);
                 case "--kv-cache-dtype" -> cacheDtype = KvCacheDtype.parse(v);
                 case "--matmul-precision" -> precision = MatmulPrecision.parse(v);
@@ -73,12 +76,12 @@ public final class DeviceEngineBench {
             throw new IllegalArgumentException("--tokenizer FILE (a DeepSeek tokenizer.json) is required");
         }
         run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, deviceSampling,
-                cacheDtype, precision, json, System.out);
+                cacheDtype, precision, asyncScheduling, json, System.out);
     }
 
     static void run(Tokenizer tokenizer, int[] batches, int[] contexts, int newTokens, boolean graphs,
-                    boolean deviceSampling, KvCacheDtype cacheDtype, MatmulPrecision precision, Path json,
-                    PrintStream out) throws InterruptedException, IOException {
+                    boolean deviceSampling, KvCacheDtype cacheDtype, MatmulPrecision precision,
+                    boolean asyncScheduling, Path json, PrintStream out) throws InterruptedException, IOException {
         MatmulPrecision other = precision == MatmulPrecision.HIGH ? MatmulPrecision.MEDIUM : MatmulPrecision.HIGH;
         ModelConfig config = KnownShapes.deepseekV2Lite(KnownShapes.V2_LITE_LAYERS);
         RooflineBound bound = new RooflineBound(config);
@@ -93,16 +96,17 @@ public final class DeviceEngineBench {
             DeviceCeilings ceilings = DeviceCeilings.measure(ctx);
             try (DeepseekV2Model model = new DeepseekV2Model(config,
                     new Weights(new HashedTensorStore(config, 42), backend))) {
-                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype);   // warm-up: first launches, JIT
+                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype, asyncScheduling); // warm-up
                 for (int c : contexts) {
                     for (int b : batches) {
                         backend.matmulPrecision(precision);
                         EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192,
-                                deviceSampling, cacheDtype);
+                                deviceSampling, cacheDtype, asyncScheduling);
                         String shape = "B " + b + ", context " + c;
                         double decodeBound = b / bound.decodeStepSeconds(b, c + newTokens / 2, 2, 2,
                                 ceilings.copyBytesPerSecond());
-                        rows.add(print(out, new BenchRow("engine decode" + (graphs ? " (CUDA graphs)" : ""), shape,
+                        String variant = (graphs ? " (CUDA graphs)" : "") + (r.asyncScheduling() ? " (async scheduling)" : "");
+                        rows.add(print(out, new BenchRow("engine decode" + variant, shape,
                                 r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
                                 "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache, "
                                         + "matmul precision %s", b, newTokens, r.deviceSampling() ? "device" : "host",
@@ -111,7 +115,7 @@ public final class DeviceEngineBench {
                         rows.add(print(out, prefillRow(shape, precision, r, prefillBound)));
                         backend.matmulPrecision(other);   // prefill only: two new tokens, the second as a check
                         EngineBench.Result o = EngineBench.run(model, tokenizer, b, c, 2, 8192, deviceSampling,
-                                cacheDtype);
+                                cacheDtype, false);
                         rows.add(print(out, prefillRow(shape, other, o, prefillBound)));
                     }
                 }

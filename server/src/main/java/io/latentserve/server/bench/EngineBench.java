@@ -32,7 +32,8 @@ public final class EngineBench {
 
     /** One run: its shape and the two throughputs. */
     public record Result(int batch, int context, int newTokens, double prefillTokensPerSecond,
-                         double decodeTokensPerSecond, double seconds, boolean deviceSampling) {
+                         double decodeTokensPerSecond, double seconds, boolean deviceSampling,
+                         boolean asyncScheduling) {
     }
 
     private EngineBench() {
@@ -59,13 +60,20 @@ public final class EngineBench {
     public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
                              int maxBatchedTokens, boolean deviceSampling, KvCacheDtype cacheDtype)
             throws InterruptedException {
+        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, deviceSampling, cacheDtype, false);
+    }
+
+    /** As above, with async scheduling (the engine's switch: steady decode pipelined where it applies). */
+    public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
+                             int maxBatchedTokens, boolean deviceSampling, KvCacheDtype cacheDtype,
+                             boolean asyncScheduling) throws InterruptedException {
         if (batch < 1 || context < 1 || newTokens < 2 || maxBatchedTokens < 1) {
             throw new IllegalArgumentException("batch, context >= 1, new tokens >= 2, batched tokens >= 1");
         }
         int maxLen = context + newTokens + 1;
         int blocksPerSeq = (maxLen + BLOCK_SIZE - 1) / BLOCK_SIZE;
         EngineConfig config = new EngineConfig(batch, maxBatchedTokens, BLOCK_SIZE, batch * blocksPerSeq + 1, maxLen,
-                batch, deviceSampling, cacheDtype);
+                batch, deviceSampling, cacheDtype, asyncScheduling);
         int vocab = model.config().vocabSize();
         SplittableRandom rnd = new SplittableRandom(31L * batch + context);
         try (Engine engine = new Engine(model, tokenizer, config, EngineListener.NONE);
@@ -93,7 +101,8 @@ public final class EngineBench {
             double prefillSeconds = (firstAll - start) / 1e9;
             double decodeSeconds = (end - firstAll) / 1e9;
             return new Result(batch, context, newTokens, (double) batch * context / prefillSeconds,
-                    (double) batch * (newTokens - 1) / decodeSeconds, (end - start) / 1e9, engine.samplesOnDevice());
+                    (double) batch * (newTokens - 1) / decodeSeconds, (end - start) / 1e9, engine.samplesOnDevice(),
+                    engine.asyncScheduling());
         }
     }
 

@@ -24,6 +24,14 @@ import java.util.concurrent.locks.LockSupport;
  * The serving engine: one loop thread owns the model, the KV cache and the scheduler. Requests enter
  * through a thread-safe intake and leave as outputs on their {@link RequestHandle}. Each iteration
  * schedules a batch, runs the model once, samples, applies stop rules and frees what finished.
+ *
+ * <p>With async scheduling ({@link EngineConfig#asyncScheduling}, where the backend samples rows) steady
+ * decode is pipelined: after launching step N, step N+1 is scheduled and launched for the sequences whose
+ * step-N token the device sampled (its inputs name those tokens by markers), and only then are step N's
+ * tokens awaited and accepted, while the device runs N+1. A sequence step N finishes has its N+1 row thrown
+ * away, and its KV blocks are freed once N+1 is awaited (N+1 still writes its slot). Anything else (prefill,
+ * host-sampled rows, new or cancelled requests, too little free KV) awaits the launched step and schedules
+ * as usual, so that every step has the sequences and tokens the synchronous loop would give it.
  */
 public final class Engine implements AutoCloseable {
     private final EngineConfig config;
@@ -45,6 +53,8 @@ public final class Engine implements AutoCloseable {
     private volatile boolean accepting = true;
     private volatile boolean stopped;
     private volatile EngineStats stats;
+    private final boolean asyncScheduling;
+    private final LaunchedSteps launched;                           // async scheduling's steps in flight
 
     public Engine(CausalLM model, Tokenizer tokenizer, EngineConfig config, EngineListener listener) {
         this.config = config;
@@ -55,6 +65,8 @@ public final class Engine implements AutoCloseable {
         this.kv = new KvCacheManager(new BlockPool(config.numBlocks()), config.blockSize());
         this.scheduler = new Scheduler(config, kv);
         this.runner = new ModelRunner(model, cache, kv, config.deviceSampling() && model.backend().samplesRows());
+        this.asyncScheduling = config.asyncScheduling() && runner.deviceSampling();
+        this.launched = new LaunchedSteps(kv);
         this.stats = snapshot();
         this.loop = Thread.ofPlatform().name("latentserve-engine").daemon(true).start(this::runLoop);
     }
@@ -74,6 +86,11 @@ public final class Engine implements AutoCloseable {
     /** Whether eligible requests are sampled by the backend (switched on and supported by it). */
     public boolean samplesOnDevice() {
         return runner.deviceSampling();
+    }
+
+    /** Whether steady decode is pipelined (async scheduling switched on, and the backend samples rows). */
+    public boolean asyncScheduling() {
+        return asyncScheduling;
     }
 
     /**
@@ -134,12 +151,21 @@ public final class Engine implements AutoCloseable {
     }
 
     private void runLoop() {
+        try {
+            loop();
+        } finally {
+            launched.abandon(); // the cache is closed after the loop: no launched pass may still write it
+        }
+    }
+
+    private void loop() {
         while (!stopped) {
             try {
                 iterate();
             } catch (RuntimeException | Error e) {
                 // A bug must not leave requests hanging: fail what is in flight, keep serving.
                 System.err.println("latentserve engine: iteration failed: " + e);
+                launched.abandon();
                 for (Sequence seq : scheduler.allSequences()) {
                     finish(seq, List.of(), "", FinishReason.ERROR, "internal engine error: " + e.getMessage());
                 }
@@ -148,6 +174,10 @@ public final class Engine implements AutoCloseable {
     }
 
     private void iterate() {
+        if (asyncScheduling) {
+            iterateAsync();
+            return;
+        }
         drainIntake();
         drainCancellations();
         List<Scheduler.Chunk> chunks = scheduler.schedule();
@@ -181,29 +211,106 @@ public final class Engine implements AutoCloseable {
         try {
             results = runner.run(chunks);
         } catch (RuntimeException e) {
-            for (Scheduler.Chunk c : chunks) {
-                finish(c.seq(), List.of(), "", FinishReason.ERROR, "the model failed: " + e.getMessage());
-            }
+            modelFailed(chunks, e);
             return;
         }
         int tokens = 0;
         for (int i = 0; i < chunks.size(); i++) {
-            Scheduler.Chunk c = chunks.get(i);
-            Sequence seq = c.seq();
-            if (leaveQueue(seq)) {
-                counters.prompt(seq.promptLength());
-            }
-            tokens += c.numTokens();
-            seq.numComputed += c.numTokens();
-            kv.commitComputedTokens(seq.id, seq.tokensView(), seq.numComputed);
-            if (results.tokens()[i] >= 0) {
-                accept(seq, new SampledToken(results.tokens()[i], Float.NaN, List.of())); // no logprobs: as the Sampler
-            } else if (results.logits()[i] != null) {
-                accept(seq, sampler.sample(results.logits()[i], seq.request.sampling(), seq.history(), seq.random));
-            }
+            tokens += apply(chunks.get(i), results.tokens()[i], results.logits()[i]);
         }
         counters.iteration(chunks.size(), tokens);
         listener.onIteration(chunks.size(), tokens, System.nanoTime() - start);
+    }
+
+    private void modelFailed(List<Scheduler.Chunk> chunks, RuntimeException e) {
+        for (Scheduler.Chunk c : chunks) {
+            finish(c.seq(), List.of(), "", FinishReason.ERROR, "the model failed: " + e.getMessage());
+        }
+    }
+
+    /** A chunk has run: its KV is computed, then its token (device-sampled, or from its logits) is accepted. */
+    private int apply(Scheduler.Chunk c, int token, float[] logits) {
+        Sequence seq = c.seq();
+        if (leaveQueue(seq)) {
+            counters.prompt(seq.promptLength());
+        }
+        seq.numComputed += c.numTokens();
+        kv.commitComputedTokens(seq.id, seq.tokensView(), seq.numComputed);
+        if (token >= 0) {
+            accept(seq, new SampledToken(token, Float.NaN, List.of())); // no logprobs: as the Sampler
+        } else if (logits != null) {
+            accept(seq, sampler.sample(logits, seq.request.sampling(), seq.history(), seq.random));
+        }
+        return c.numTokens();
+    }
+
+    // ---- async scheduling ----
+
+    /**
+     * One turn of the pipelined loop: with nothing launched, schedule and launch as usual; then, if the next
+     * step can be planned without the launched step's tokens (Scheduler.scheduleAhead), launch it too; then
+     * accept the launched step's tokens while the next one runs.
+     */
+    private void iterateAsync() {
+        if (launched.current() == null) {
+            drainIntake();
+            drainCancellations();
+            List<Scheduler.Chunk> chunks = scheduler.schedule();
+            if (chunks.isEmpty()) {
+                stats = snapshot();
+                LockSupport.parkNanos(50_000_000L);
+                return;
+            }
+            long start = System.nanoTime();
+            launched.launchedFirst(launch(chunks, null), start);
+            if (launched.current() == null) {
+                stats = snapshot();
+                return;
+            }
+        }
+        ModelRunner.Launched current = launched.current();
+        long start = System.nanoTime();
+        List<Scheduler.Chunk> next = intake.isEmpty() && cancellations.isEmpty() ? scheduler.scheduleAhead(current) : null;
+        if (next != null) {
+            launched.launchedNext(launch(next, current), start);
+        }
+        acceptLaunched(current, launched.currentStart());
+        launched.currentAccepted();
+        stats = snapshot();
+    }
+
+    /** Launches chunks (null, with every chunk failed, if the model throws). */
+    private ModelRunner.Launched launch(List<Scheduler.Chunk> chunks, ModelRunner.Launched previous) {
+        try {
+            return runner.launch(chunks, previous);
+        } catch (RuntimeException e) {
+            modelFailed(chunks, e);
+            return null;
+        }
+    }
+
+    /** Awaits a launched step and accepts its tokens; rows of sequences finished since its launch are thrown away. */
+    private void acceptLaunched(ModelRunner.Launched step, long start) {
+        ModelRunner.Results results;
+        try {
+            results = step.await();
+        } catch (RuntimeException e) {
+            modelFailed(step.chunks.stream().filter(c -> !c.seq().finished).toList(), e);
+            return;
+        }
+        int seqs = 0;
+        int tokens = 0;
+        for (int i = 0; i < step.chunks.size(); i++) {
+            Scheduler.Chunk c = step.chunks.get(i);
+            if (!c.seq().finished) {
+                seqs++;
+                tokens += apply(c, results.tokens()[i], results.logits()[i]);
+            }
+        }
+        if (seqs > 0) { // a step whose every row was thrown away is one the synchronous loop never runs
+            counters.iteration(seqs, tokens);
+            listener.onIteration(seqs, tokens, System.nanoTime() - start);
+        }
     }
 
     /** Counts a sequence out of the waiting queue once (first admission or finish); true the first time. */
@@ -244,10 +351,18 @@ public final class Engine implements AutoCloseable {
     }
 
     private void finish(Sequence seq, List<SampledToken> tokens, String text, FinishReason reason, String error) {
-        scheduler.remove(seq);
+        if (seq.finished) {
+            return;                         // delivered before: its blocks are free, or wait for a launched step
+        }
+        if (launched.deferFree(seq)) {
+            scheduler.detach(seq);          // a launched step still writes its KV: blocks freed once it is awaited
+        } else {
+            scheduler.remove(seq);
+        }
         if (live.remove(seq.handle) == null) {
             return;
         }
+        seq.finished = true;
         leaveQueue(seq);
         counters.finished(reason.apiName());
         listener.onFinished(new FinishedRequest(seq.requestId(), reason, seq.promptLength(), seq.numGenerated(),

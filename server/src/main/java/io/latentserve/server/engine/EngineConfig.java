@@ -16,9 +16,14 @@ import java.util.Objects;
  * @param deviceSampling      let a backend that can sample on the device do so for requests that need nothing
  *                            else (no bias, penalties, min-p or logprobs); the tokens are the same either way
  * @param kvCacheDtype        element type of the KV cache (--kv-cache-dtype; f32 unless asked)
+ * @param asyncScheduling     (--async-scheduling, off unless asked, as vLLM) in steady decode where the backend
+ *                            samples every row, launch the next step before the host has seen this step's tokens
+ *                            (its inputs name them on the device), so the host's work overlaps the device's; the
+ *                            tokens are the same either way. No effect without device sampling
  */
 public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
-                           int maxQueuedRequests, boolean deviceSampling, KvCacheDtype kvCacheDtype) {
+                           int maxQueuedRequests, boolean deviceSampling, KvCacheDtype kvCacheDtype,
+                           boolean asyncScheduling) {
     /** The server's default (serve --device-sampling, and the engine benchmarks): on where the backend can. */
     public static final boolean DEFAULT_DEVICE_SAMPLING = true;
 
@@ -35,6 +40,13 @@ public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, 
                 KvCacheDtype.F32);
     }
 
+    /** Without async scheduling (the default). */
+    public EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
+                        int maxQueuedRequests, boolean deviceSampling, KvCacheDtype kvCacheDtype) {
+        this(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, deviceSampling,
+                kvCacheDtype, false);
+    }
+
     public EngineConfig {
         Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
         if (maxNumSeqs < 1 || maxBatchedTokens < 1 || numBlocks < 1 || maxModelLen < 2 || maxQueuedRequests < 1) {
@@ -48,7 +60,13 @@ public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, 
     /** This configuration with device sampling switched on or off (everything else, the cache dtype too, kept). */
     public EngineConfig withDeviceSampling(boolean on) {
         return new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests, on,
-                kvCacheDtype);
+                kvCacheDtype, asyncScheduling);
+    }
+
+    /** This configuration with async scheduling switched on or off (everything else kept). */
+    public EngineConfig withAsyncScheduling(boolean on) {
+        return new EngineConfig(maxNumSeqs, maxBatchedTokens, blockSize, numBlocks, maxModelLen, maxQueuedRequests,
+                deviceSampling, kvCacheDtype, on);
     }
 
     public long capacityTokens() {

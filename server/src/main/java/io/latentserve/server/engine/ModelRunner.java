@@ -2,6 +2,7 @@ package io.latentserve.server.engine;
 
 import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.graph.CausalLM;
@@ -10,12 +11,16 @@ import io.latentserve.server.engine.kv.KvCacheManager;
 import io.latentserve.server.engine.sample.DeviceSampling;
 
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns one step's chunks into an explicit ForwardBatch and runs the model once for the whole batch. With
  * device sampling, the chunks whose requests the backend can sample (see {@link DeviceSampling}) get their
- * token from the backend and only the other chunks' logits come to the host.
+ * token from the backend and only the other chunks' logits come to the host. With async scheduling a step is
+ * {@link #launch launched} instead: its tokens arrive with {@link Launched#await}, and the next step may be
+ * launched before that, its inputs naming the tokens still on the device.
  */
 final class ModelRunner {
     private final CausalLM model;
@@ -30,6 +35,87 @@ final class ModelRunner {
     record Results(int[] tokens, float[][] logits) {
     }
 
+    /** The batch's inputs, and per chunk its last token row (-1 when the chunk does not sample). */
+    private record Inputs(int[] ids, AttentionBatch attention, int[] lastRow) {
+    }
+
+    /**
+     * Where each chunk's logits go. Logit rows are listed with the device-sampled chunks first, so that the
+     * backend samples one run of rows and copies one run to the host; results go back to chunk order.
+     */
+    private record Rows(RowSampling[] perChunk, int[] rowOfChunk, int[] logitRows, RowSampling[] rowSampling,
+                        int onDevice) {
+        Results results(SampledRows rows) {
+            int n = perChunk.length;
+            int[] tokens = new int[n];
+            float[][] logits = new float[n][];
+            Arrays.fill(tokens, SampledRows.NOT_SAMPLED);
+            for (int s = 0; s < n; s++) {
+                int r = rowOfChunk[s];
+                if (r < 0) {
+                    continue;
+                }
+                if (perChunk[s] != null && !rows.sampled(r)) {
+                    throw new IllegalStateException("the backend did not sample logit row " + r + " it was asked to");
+                }
+                tokens[s] = rows.tokens()[r];
+                logits[s] = rows.hostLogits()[r];
+            }
+            return new Results(tokens, logits);
+        }
+    }
+
+    /** A launched step (async scheduling): its chunks and rows; the tokens come with {@link #await}. */
+    static final class Launched {
+        final List<Scheduler.Chunk> chunks;
+        private final Rows rows;
+        private final PendingRows pending;
+        private final Map<Sequence, Integer> deviceRow = new IdentityHashMap<>();
+        private Results results;
+
+        private Launched(List<Scheduler.Chunk> chunks, Rows rows, PendingRows pending) {
+            this.chunks = chunks;
+            this.rows = rows;
+            this.pending = pending;
+            for (int s = 0; s < chunks.size(); s++) {
+                if (rows.perChunk[s] != null) {
+                    deviceRow.put(chunks.get(s).seq(), rows.rowOfChunk[s]);
+                }
+            }
+        }
+
+        /** Blocks until the step's tokens are on the host; the same results on every call. */
+        Results await() {
+            if (results == null) {
+                results = rows.results(pending.await());
+            }
+            return results;
+        }
+
+        boolean awaited() {
+            return results != null;
+        }
+
+        /** Whether every chunk samples a token and the backend samples it (nothing goes to the host sampler). */
+        boolean allSampledOnDevice() {
+            return deviceRow.size() == chunks.size();
+        }
+
+        /** The logit row whose device-sampled token is seq's next one, or -1 when this step samples none for it. */
+        int deviceRow(Sequence seq) {
+            return deviceRow.getOrDefault(seq, -1);
+        }
+
+        boolean contains(Sequence seq) {
+            for (Scheduler.Chunk c : chunks) {
+                if (c.seq() == seq) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     ModelRunner(CausalLM model, KvCache cache, KvCacheManager kv, boolean deviceSampling) {
         this.model = model;
         this.cache = cache;
@@ -41,12 +127,37 @@ final class ModelRunner {
         return deviceSampling;
     }
 
+    /** Runs the step and waits for its tokens and logits. */
     Results run(List<Scheduler.Chunk> chunks) {
+        Inputs in = inputs(chunks, null);
+        Rows rows = rows(chunks, in.lastRow);
+        var batch = new ForwardBatch(in.ids, in.attention, rows.logitRows);
+        SampledRows sampled = rows.onDevice > 0 ? model.forwardSampled(batch, cache, rows.rowSampling)
+                : SampledRows.allOnHost(model.forward(batch, cache));
+        return rows.results(sampled);
+    }
+
+    /**
+     * Launches the step; the tokens come with {@link Launched#await}. A chunk may run one token past its
+     * sequence's known tokens: the one previous (launched just before, not yet awaited) samples for it on the
+     * device, named by a marker.
+     */
+    Launched launch(List<Scheduler.Chunk> chunks, Launched previous) {
+        Inputs in = inputs(chunks, previous);
+        Rows rows = rows(chunks, in.lastRow);
+        var batch = new ForwardBatch(in.ids, in.attention, rows.logitRows);
+        PendingRows pending = rows.onDevice > 0 || batch.hasMarkers()
+                ? model.launchSampled(batch, cache, rows.rowSampling, previous == null ? null : previous.pending)
+                : PendingRows.completed(SampledRows.allOnHost(model.forward(batch, cache)));
+        return new Launched(chunks, rows, pending);
+    }
+
+    private Inputs inputs(List<Scheduler.Chunk> chunks, Launched previous) {
         int total = 0;
         for (Scheduler.Chunk c : chunks) {
             total += c.numTokens();
         }
-        int[] ids = new int[total];          // [T]
+        int[] ids = new int[total];          // [T] token ids, or markers for tokens still on the device
         int[] positions = new int[total];    // [T]
         int[] slots = new int[total];        // [T] block id · block size + offset
         int[] starts = new int[chunks.size() + 1];
@@ -59,22 +170,27 @@ final class ModelRunner {
             starts[s] = t;
             tables[s] = kv.blockTable(seq.id);
             for (int p = c.start(); p < c.start() + c.numTokens(); p++, t++) {
-                ids[t] = seq.token(p);
+                ids[t] = p < seq.length() ? seq.token(p) : pendingToken(seq, p, previous);
                 positions[t] = p;
                 slots[t] = kv.slot(seq.id, p);
             }
-            lastRow[s] = c.samples() ? t - 1 : -1;
+            lastRow[s] = c.start() + c.numTokens() >= seq.length() ? t - 1 : -1;
         }
         starts[chunks.size()] = t;
-        var attention = new AttentionBatch(starts, positions, tables, slots, kv.blockSize());
-        return sampleOrFetch(chunks, ids, attention, lastRow);
+        return new Inputs(ids, new AttentionBatch(starts, positions, tables, slots, kv.blockSize()), lastRow);
     }
 
-    /**
-     * Logit rows are listed with the device-sampled chunks first, so that the backend samples one run of rows
-     * and copies one run to the host; the results go back to chunk order.
-     */
-    private Results sampleOrFetch(List<Scheduler.Chunk> chunks, int[] ids, AttentionBatch attention, int[] lastRow) {
+    /** The marker for seq's token at position p, which the previous step samples on the device. */
+    private static int pendingToken(Sequence seq, int p, Launched previous) {
+        int row = previous == null ? -1 : previous.deviceRow(seq);
+        if (p != seq.length() || row < 0) {
+            throw new IllegalStateException("position " + p + " of sequence " + seq.id + " (" + seq.length()
+                    + " tokens known) is not the token the previous step samples on the device");
+        }
+        return PendingRows.marker(row);
+    }
+
+    private Rows rows(List<Scheduler.Chunk> chunks, int[] lastRow) {
         int n = chunks.size();
         RowSampling[] perChunk = new RowSampling[n];
         int sampling = 0;
@@ -96,6 +212,7 @@ final class ModelRunner {
         int nextDevice = 0;
         int nextHost = onDevice;
         for (int s = 0; s < n; s++) {
+            rowOfChunk[s] = -1;
             if (lastRow[s] >= 0) {
                 int r = perChunk[s] != null ? nextDevice++ : nextHost++;
                 rowOfChunk[s] = r;
@@ -103,22 +220,6 @@ final class ModelRunner {
                 rowSampling[r] = perChunk[s];
             }
         }
-        var batch = new ForwardBatch(ids, attention, logitRows);
-        SampledRows rows = onDevice > 0 ? model.forwardSampled(batch, cache, rowSampling)
-                : SampledRows.allOnHost(model.forward(batch, cache));
-        int[] tokens = new int[n];
-        float[][] logits = new float[n][];
-        Arrays.fill(tokens, SampledRows.NOT_SAMPLED);
-        for (int s = 0; s < n; s++) {
-            if (lastRow[s] >= 0) {
-                int r = rowOfChunk[s];
-                if (perChunk[s] != null && !rows.sampled(r)) {
-                    throw new IllegalStateException("the backend did not sample logit row " + r + " it was asked to");
-                }
-                tokens[s] = rows.tokens()[r];
-                logits[s] = rows.hostLogits()[r];
-            }
-        }
-        return new Results(tokens, logits);
+        return new Rows(perChunk, rowOfChunk, logitRows, rowSampling, onDevice);
     }
 }

@@ -85,6 +85,38 @@ final class Scheduler {
         return chunks;
     }
 
+    /**
+     * Async scheduling: the step after inflight (launched, its tokens not yet on the host), or null when it
+     * should not be planned ahead and inflight is to be awaited first. Planned only in steady decode: nothing
+     * waiting, and every running sequence has its next token sampled on the device by inflight; each then
+     * runs that token (its position is the sequence's length; the runner names it by a marker) in a slot
+     * allocated now, except a sequence that inflight's token finishes by length. Null also when the KV cache
+     * cannot give every one its slot (no preemption is planned ahead) or nobody would run.
+     */
+    List<Chunk> scheduleAhead(ModelRunner.Launched inflight) {
+        if (!waiting.isEmpty() || !inflight.allSampledOnDevice() || running.size() > config.maxBatchedTokens()) {
+            return null;
+        }
+        for (Sequence seq : running) {
+            if (inflight.deviceRow(seq) < 0) {
+                return null;
+            }
+        }
+        List<Chunk> chunks = new ArrayList<>();
+        for (Sequence seq : running) {
+            if (seq.lengthStopAfter(1)) {
+                continue;
+            }
+            int extra = Math.max(0, seq.length() + 1 - kv.numSlots(seq.id));
+            if (!kv.canAllocate(seq.id, extra)) {
+                return null; // slots given so far stay with their sequences: the next schedule() counts them
+            }
+            kv.allocateSlots(seq.id, extra);
+            chunks.add(new Chunk(seq, seq.length(), 1));
+        }
+        return chunks.isEmpty() ? null : chunks;
+    }
+
     private int admitWaiting(List<Chunk> chunks, int budget) {
         while (!waiting.isEmpty() && budget > 0 && running.size() < config.maxNumSeqs()) {
             Sequence seq = waiting.peekFirst();
@@ -124,9 +156,17 @@ final class Scheduler {
 
     /** Removes a finished or cancelled sequence from wherever it is; frees its blocks. */
     void remove(Sequence seq) {
+        detach(seq);
+        kv.freeSequence(seq.id);
+    }
+
+    /**
+     * Removes a finished sequence but keeps its blocks: a launched step still writes its KV (async
+     * scheduling); the engine frees them with {@link KvCacheManager#freeSequence} once that step is awaited.
+     */
+    void detach(Sequence seq) {
         running.remove(seq);
         waiting.remove(seq);
-        kv.freeSequence(seq.id);
     }
 
     List<Sequence> allSequences() {

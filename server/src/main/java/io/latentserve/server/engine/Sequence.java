@@ -29,6 +29,7 @@ final class Sequence {
     long firstScheduledNanos;
     int preemptions;
     boolean leftQueue;             // counted out of the engine's waiting-queue limit
+    boolean finished;              // its final output is delivered; a launched step's row for it is thrown away
 
     Sequence(long id, GenerationRequest request, RequestHandle handle, Tokenizer tokenizer) {
         this.id = id;
@@ -53,6 +54,13 @@ final class Sequence {
 
     int numGenerated() {
         return length - promptLength();
+    }
+
+    /** Whether `more` tokens beyond those known would reach max_tokens or the context length (a LENGTH stop). */
+    boolean lengthStopAfter(int more) {
+        var stop = request.stop();
+        int generated = numGenerated() + more;
+        return generated >= stop.maxTokens() || promptLength() + generated >= stop.maxModelLength();
     }
 
     /** Tokens still to run through the model before the next sample. */

@@ -27,4 +27,14 @@ class EngineConfigTest {
         assertEquals(EngineConfig.DEFAULT_DEVICE_SAMPLING, plain.deviceSampling());
         assertThrows(NullPointerException.class, () -> new EngineConfig(4, 256, 16, 64, 4096, 10, true, null));
     }
+
+    @Test
+    void asyncSchedulingIsOffUnlessAskedAndSwitchingItKeepsEverythingElse() {
+        EngineConfig bf16 = new EngineConfig(4, 256, 16, 64, 4096, 10, true, KvCacheDtype.BF16);
+        assertFalse(bf16.asyncScheduling());
+        EngineConfig async = bf16.withAsyncScheduling(true);
+        assertEquals(new EngineConfig(4, 256, 16, 64, 4096, 10, true, KvCacheDtype.BF16, true), async);
+        assertTrue(async.withDeviceSampling(false).asyncScheduling(), "switching device sampling keeps it");
+        assertEquals(bf16, async.withAsyncScheduling(false));
+    }
 }

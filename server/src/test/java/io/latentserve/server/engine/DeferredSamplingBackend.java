@@ -1,0 +1,130 @@
+package io.latentserve.server.engine;
+
+import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.PendingRows;
+import io.latentserve.model.backend.RowSampling;
+import io.latentserve.model.backend.SampledRows;
+import io.latentserve.model.backend.Tensor;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test double of a backend that samples on the device and hands its tokens over later, so that async
+ * scheduling really runs on the CPU: the CPU backend, but it {@link Backend#samplesRows samples rows} by
+ * {@link RowSampling#sample}, {@link Backend#launchSampleRows} returns a handle whose await is logged, and
+ * markers are resolved from the handle's tokens without awaiting it (as a device gathers them). The log
+ * ("launch k", "await k") shows whether step k+1 was launched before step k was awaited.
+ */
+final class DeferredSamplingBackend {
+    final Backend backend;
+    final List<String> log = Collections.synchronizedList(new ArrayList<>());
+    final AtomicInteger launches = new AtomicInteger();
+    final AtomicInteger resolvedMarkers = new AtomicInteger();
+
+    /** A launched pass: the tokens exist already (the CPU is done), but the host "sees" them at await. */
+    private final class Pending implements PendingRows {
+        final int index;
+        final SampledRows rows;
+        private boolean awaited;
+
+        Pending(int index, SampledRows rows) {
+            this.index = index;
+            this.rows = rows;
+        }
+
+        @Override
+        public synchronized SampledRows await() {
+            if (!awaited) {
+                awaited = true;
+                log.add("await " + index);
+            }
+            return rows;
+        }
+    }
+
+    DeferredSamplingBackend(Backend cpu) {
+        this.backend = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "samplesRows" -> true;
+                    case "sampleRows" -> sampleRows(cpu, (Tensor) args[0], (RowSampling[]) args[1]);
+                    case "launchSampleRows" -> launch(cpu, (Tensor) args[0], (RowSampling[]) args[1]);
+                    case "embedding" -> {
+                        if (args.length == 4) {
+                            embedding(cpu, (Tensor) args[0], (int[]) args[1], (PendingRows) args[2], (Tensor) args[3]);
+                        } else {
+                            cpu.embedding((Tensor) args[0], (int[]) args[1], (Tensor) args[2]);
+                        }
+                        yield null;
+                    }
+                    default -> {
+                        try {
+                            yield method.invoke(cpu, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    }
+                });
+    }
+
+    /** Whether some step was launched before the one before it was awaited. */
+    boolean pipelined() {
+        List<String> copy;
+        synchronized (log) {
+            copy = List.copyOf(log);
+        }
+        for (int i = 0; i < copy.size(); i++) {
+            if (copy.get(i).startsWith("launch ")) {
+                int k = Integer.parseInt(copy.get(i).substring(7));
+                if (k > 0 && !copy.subList(0, i).contains("await " + (k - 1))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private PendingRows launch(Backend cpu, Tensor logits, RowSampling[] sampling) {
+        Pending p = new Pending(launches.getAndIncrement(), sampleRows(cpu, logits, sampling));
+        log.add("launch " + p.index);
+        return p;
+    }
+
+    private void embedding(Backend cpu, Tensor table, int[] ids, PendingRows previous, Tensor out) {
+        if (!(previous instanceof Pending p)) {
+            cpu.embedding(table, PendingRows.resolve(ids, previous), out); // the host path: awaits previous
+            return;
+        }
+        boolean[] sampled = new boolean[p.rows.rows()];
+        for (int r = 0; r < sampled.length; r++) {
+            sampled[r] = p.rows.sampled(r);
+        }
+        PendingRows.checkMarkers(ids, sampled);
+        int[] resolved = ids.clone();
+        for (int t = 0; t < ids.length; t++) {
+            if (PendingRows.isMarker(ids[t])) {
+                resolved[t] = p.rows.tokens()[PendingRows.markerRow(ids[t])];
+                resolvedMarkers.incrementAndGet();
+            }
+        }
+        cpu.embedding(table, resolved, out);
+    }
+
+    static SampledRows sampleRows(Backend cpu, Tensor logits, RowSampling[] sampling) {
+        float[][] rows = cpu.toHostRows(logits);
+        int[] tokens = new int[rows.length];
+        for (int r = 0; r < rows.length; r++) {
+            if (sampling[r] == null) {
+                tokens[r] = SampledRows.NOT_SAMPLED;
+            } else {
+                tokens[r] = sampling[r].sample(rows[r]);
+                rows[r] = null;
+            }
+        }
+        return new SampledRows(tokens, rows);
+    }
+}
