@@ -88,6 +88,8 @@ public final class DeviceBench {
     private final List<BenchRow> rows = new ArrayList<>();
     private final List<Profile> profiles = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
+    /** The GPU the run is on, once the context is open (the JSON report names it). */
+    private String gpuName;
 
     public DeviceBench(Options options, PrintStream out) {
         this.options = options;
@@ -123,6 +125,7 @@ public final class DeviceBench {
                 config.parameterCount() / 1e9, weightBytes / 1e9, kvBytes / 1e9, dtype, maxBlocks, BLOCK,
                 activationBytes / 1e9);
         CudaContext ctx = CudaContext.open(0, weightBytes, kvBytes, activationBytes);
+        gpuName = ctx.device().toString();
         try (CudaBackend backend = CudaBackend.create(ctx, options.graphs(), options.matmulPrecision())) {
             out.println("GPU: " + ctx.device() + "; matmul precision " + backend.matmulPrecision()
                     + " (decode; prefill at both)");
@@ -166,7 +169,8 @@ public final class DeviceBench {
         out.println(BenchRow.tableHeader());
         rows.forEach(r -> out.println(r.tableLine()));
         if (options.json() != null) {
-            writeJson(ctx.device().toString());
+            saveJson();
+            out.println("report: " + options.json());
         }
         return rows;
     }
@@ -460,15 +464,21 @@ public final class DeviceBench {
         out.println("reference logits of a " + REFERENCE_PROMPT.length + "-token prompt: " + file);
     }
 
-    /** Adds a row and prints it at once, so a run cut short still shows what it measured. */
+    /**
+     * Adds a row, prints it and rewrites the JSON report at once, so a run cut short (device-check.sh bounds
+     * each part with a timeout) still reports what it measured.
+     */
     public void row(BenchRow row) {
         rows.add(row);
         out.println(row.tableLine());
         out.flush();
+        if (options.json() != null && gpuName != null) {
+            saveJson();
+        }
     }
 
-    private void writeJson(String gpu) {
-        String json = "{\"gpu\":" + BenchRow.quote(gpu) + ",\"layers\":" + options.layers() + ",\"kvCacheDtype\":"
+    private void saveJson() {
+        String json = "{\"gpu\":" + BenchRow.quote(gpuName) + ",\"layers\":" + options.layers() + ",\"kvCacheDtype\":"
                 + BenchRow.quote(options.kvCacheDtype().cliName()) + ",\"rows\":["
                 + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "],\n\"profiles\":["
                 + profiles.stream().map(Profile::json).collect(Collectors.joining(",\n")) + "],\n\"errors\":["
@@ -478,7 +488,6 @@ public final class DeviceBench {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + options.json(), e);
         }
-        out.println("report: " + options.json());
     }
 
     private static int blocksFor(int tokens) {
