@@ -164,13 +164,27 @@ class CudaMatmulPrecisionGpuTest {
 
     @Test
     void gemmAttentionTakesRoundedOperands() {
-        MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);
-        mlaPrefill(tiny, 0, 200);    // one chunk of queries from position 0
-        mlaPrefill(tiny, 60, 140);   // after a cached prefix (a prefix-cache hit)
+        MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);   // rope 8: not ls_mla_prefill_tc's shape
+        mlaPrefill(tiny, 0, 200, CudaAttention.PrefillPath.GEMM);    // one chunk of queries from position 0
+        mlaPrefill(tiny, 60, 140, CudaAttention.PrefillPath.GEMM);   // after a cached prefix (a prefix-cache hit)
     }
 
-    /** One sequence of `count` new tokens after `prefix` cached ones, decompressed MLA through GEMM attention. */
-    void mlaPrefill(MlaShape sh, int prefix, int count) {
+    /**
+     * ls_mla_prefill_tc takes one term (hi·hi) at medium. Its P is rounded per key tile before normalisation,
+     * not as the f64 reference rounds it, so only the CPU comparison and the difference from high are checked.
+     */
+    @Test
+    void flashPrefillTakesOneTermAtMedium() {
+        MlaShape small = new MlaShape(2, 16, 16, 16, 32, 0.25f);
+        mlaPrefill(small, 0, 200, CudaAttention.PrefillPath.FLASH_TC);
+        mlaPrefill(small, 60, 140, CudaAttention.PrefillPath.FLASH_TC);
+    }
+
+    /**
+     * One sequence of `count` new tokens after `prefix` cached ones, decompressed MLA through the given prefill
+     * path (GEMM attention or ls_mla_prefill_tc).
+     */
+    void mlaPrefill(MlaShape sh, int prefix, int count, CudaAttention.PrefillPath path) {
         int ctx = prefix + count;
         int h = sh.numHeads();
         int width = sh.cacheWidth();
@@ -191,7 +205,8 @@ class CudaMatmulPrecisionGpuTest {
         }
         AttentionBatch batch = new AttentionBatch(new int[]{0, count}, positions, new int[][]{table},
                 java.util.Arrays.copyOfRange(slots, prefix, ctx), blockSize);
-        assertTrue(CudaAttentionGpuTest.gemmPrefill(batch), "the shape must take the GEMM attention path");
+        assertTrue(path != CudaAttention.PrefillPath.GEMM || CudaAttentionGpuTest.gemmPrefill(batch),
+                "the batch must be long enough for the GEMM attention path");
         float[] w = rounded(GpuBackends.random(rnd, kvRows * sh.kvLoraRank(), 1 / Math.sqrt(sh.kvLoraRank())));
         float[] latent = GpuBackends.gaussian(rnd, ctx * width, 1);
         float[] q = GpuBackends.gaussian(rnd, count * h * sh.qkHeadDim(), 1);
@@ -206,13 +221,18 @@ class CudaMatmulPrecisionGpuTest {
             }
         };
         float[][] gpu = atBothPrecisions(run);
+        assertEquals(path, b.cuda.attention.lastPrefillPath());
         float[] cpu = run.apply(b.cpu);
         String shape = "H " + h + " r " + sh.kvLoraRank() + ", " + prefix + " cached + " + count + " new";
-        GpuReport.check("GEMM attention medium vs rounded f64", shape,
-                relNormErr(gpu[1], MlaPrefillReference.of(sh, q, latent, w, prefix, count, true)), TOL_ROUNDED_ATTENTION);
-        GpuReport.check("GEMM attention medium vs CPU", shape, relNormErr(gpu[1], cpu), TOL_BF16);
-        GpuReport.check("GEMM attention high vs CPU", shape, relNormErr(gpu[0], cpu), 1e-4);
-        checkDiffers("GEMM attention", shape, relNormErr(gpu[1], gpu[0]));
+        String kernel = path == CudaAttention.PrefillPath.GEMM ? "GEMM attention" : "ls_mla_prefill_tc";
+        if (path == CudaAttention.PrefillPath.GEMM) {
+            GpuReport.check(kernel + " medium vs rounded f64", shape,
+                    relNormErr(gpu[1], MlaPrefillReference.of(sh, q, latent, w, prefix, count, true)),
+                    TOL_ROUNDED_ATTENTION);
+        }
+        GpuReport.check(kernel + " medium vs CPU", shape, relNormErr(gpu[1], cpu), TOL_BF16);
+        GpuReport.check(kernel + " high vs CPU", shape, relNormErr(gpu[0], cpu), 1e-4);
+        checkDiffers(kernel, shape, relNormErr(gpu[1], gpu[0]));
     }
 
     // ---- CudaGroupedMoe: the hi half alone ----
