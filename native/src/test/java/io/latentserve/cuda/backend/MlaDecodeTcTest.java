@@ -54,7 +54,7 @@ class MlaDecodeTcTest {
         assertEquals(8, g.gy());
         assertEquals(1, g.gz());
         assertEquals(256, g.threads());
-        assertEquals(161_984, g.sharedBytes());
+        assertEquals(162_016, g.sharedBytes());
         assertEquals(1, MlaDecodeTc.headGroups(16));
         assertEquals(1, MlaDecodeTc.headGroups(3));
         assertEquals(2, MlaDecodeTc.headGroups(17));
