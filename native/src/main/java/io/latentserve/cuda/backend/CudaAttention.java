@@ -24,7 +24,8 @@ import java.util.List;
  * tokens, chosen per sequence as the CPU backend chooses) and paged MHA/GQA on ls_attention; absorbed rows
  * that are each the one new token of their sequence (decode) go through ls_mla_decode + ls_mla_combine,
  * split over the keys by an {@link MlaDecodePlan} (ls_mla_decode_tc, on tensor cores, in place of
- * ls_mla_decode over a bf16 cache of a shape it takes: {@link MlaDecodeTc}). Decompressed prefill chunks go
+ * ls_mla_decode over a bf16 cache of a shape it takes: {@link MlaDecodeTc}; or its bulk-copy variant
+ * ls_mla_decode_tma on Hopper with {@link #mlaDecodeBulk}). Decompressed prefill chunks go
  * through ls_mla_prefill_tc (tensor cores, scores kept on the chip: {@link MlaPrefillTc}) where it takes the
  * shape, else through cuBLAS ({@link #gemmAttention}) or ls_attention.
  */
@@ -187,7 +188,8 @@ final class CudaAttention {
                     var params = new MlaDecodeParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
                             oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
                             paged.maxBlocks(), h * r, r, sh.softmaxScale(), cache.kernelDtype());
-                    kernels.launch(params, new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
+                    kernels.launch(params,
+                            new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
                     lastDecodeKernel = params.kernel();
                 }
                 if (p.needsCombine()) {

@@ -30,8 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * bf16 latent cache: against an f64 softmax over the same bf16 values, and against ls_mla_decode over those
  * values widened to an f32 cache (the kernel it stands in for). On compute capability 9.0 and up also its
  * bulk-copy variant ls_mla_decode_tma: against the f64 softmax and bit for bit against ls_mla_decode_tc (the
- * same arithmetic on the same tiles; only how the tiles reach shared memory differs). Not yet wired into CudaAttention (the bf16 cache
- * lands separately), so the kernels are launched here directly. Small shapes: the emulator runs them too
+ * same arithmetic on the same tiles; only how the tiles reach shared memory differs). The kernels are launched
+ * here directly (CudaAttentionGpuTest covers the backend's routing). Small shapes: the emulator runs them too
  * ({@code cuda-kernels/emulate/run-java.sh MlaDecodeTcGpuTest}).
  */
 @Tag("gpu")
