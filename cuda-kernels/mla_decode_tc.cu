@@ -24,6 +24,7 @@
  * like ls_mla_decode; only the summation order differs (mma accumulates in f32 in its own order).
  */
 #include "include/ls_common.cuh"
+#include "include/ls_hopper.cuh"
 #ifdef __CUDACC__
 #include <cuda_pipeline_primitives.h>
 #endif
@@ -57,16 +58,29 @@ __device__ __forceinline__ void ls_mla_tc_split(float x0, float x1, unsigned& hi
     lo = ls_pack_bf16x2(x0 - ls_bf16_to_float(h0), x1 - ls_bf16_to_float(h1));   /* differences exact in f32 */
 }
 
-/* One block per SM (its ~160 KB of shared memory allows no second). Left to __launch_bounds__(256, 1) ptxas takes
- * ~214 registers, mostly for addresses it hoists; capped at 168 (__maxnreg__, which excludes __launch_bounds__)
- * it needs no local memory: Q fragments 72, O accumulators 32, scores 8. */
-extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tc(const LsMlaDecodeTcParams p) {
-    extern __shared__ __align__(16) float smem[];   /* cp.async 16-byte copies, ldmatrix rows, uint4 reads */
+/*
+ * The kernel body, two ways of filling the tile ring (kBulk, both kernels below):
+ *   cp.async (ls_mla_decode_tc): every thread copies its share of a tile's 16-byte pieces and commits a group;
+ *     a tile is ready after __pipeline_wait_prior plus a block barrier, which also means every warp is done with
+ *     the stage refilled next. Three block barriers per tile.
+ *   bulk copy (ls_mla_decode_tma, sm_90): lane s of warp 0 issues row s of a tile as one cp.async.bulk of the
+ *     row's 2 (r + dr) bytes into its padded ring row, lane 0 having announced the tile's bytes to the stage's
+ *     mbarrier (arrive.expect_tx); consumers wait on that barrier's phase (tile t is use t / STAGES of stage
+ *     t % STAGES, parity (t / STAGES) & 1). The refill of the stage tile t - 1 used is issued after the barrier
+ *     that ends phase 1 of tile t (every warp is then done reading tile t - 1 with ordinary loads, as the async
+ *     proxy's writes must wait for), so the top-of-tile barrier goes: two block barriers per tile. Rows past the
+ *     chunk are zeroed by ordinary stores, read only after later block barriers. Needs 16-byte aligned rows
+ *     (cacheStride % 8 == 0, cache 16-byte aligned); otherwise it takes the cp.async path itself.
+ */
+template <bool kBulk>
+__device__ __forceinline__ void ls_mla_decode_tc_body(const LsMlaDecodeTcParams& p) {
+    extern __shared__ __align__(16) float smem[];   /* 16-byte copies (cp.async, bulk), ldmatrix rows, uint4 reads */
     float* part = smem;                                                    /* [KSPLIT][16][PART_STRIDE] */
     uint4* pFrag = reinterpret_cast<uint4*>(smem + LS_MLA_TC_PART_FLOATS); /* [PSTEPS][hi, lo][32 lanes] */
     float* corrS = reinterpret_cast<float*>(pFrag + LS_MLA_TC_PSTEPS * 2 * 32);   /* [16] this tile's factors */
     float* mlS = corrS + LS_MLA_TC_HEADS;                                  /* [16][2] final m, l */
     unsigned short* ring = reinterpret_cast<unsigned short*>(mlS + 2 * LS_MLA_TC_HEADS);  /* [STAGES][TILE][rowPad] */
+    /* then [STAGES] mbarriers (bulk copies; 8-byte aligned: the ring is a multiple of 16 bytes) */
 
     const int b = blockIdx.x;
     const int lane = threadIdx.x & 31;
@@ -144,6 +158,8 @@ extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tc(const LsMlaDecodeTc
     const int numTiles = (end - start + LS_MLA_TC_TILE - 1) / LS_MLA_TC_TILE;
     const int tileElems = LS_MLA_TC_TILE * rowPad;
     const int pieces = qk >> 3;   /* 16-byte pieces of a row */
+    const bool bulk = kBulk && vec;
+    unsigned long long* stageBar = reinterpret_cast<unsigned long long*>(ring + LS_MLA_TC_STAGES * tileElems);
 
     /* Every thread issues its share of tile t's pieces and commits one group (empty past the last tile), so
      * each thread's group count is the same and wait_prior is exact. Rows past the chunk are zeroed: P is 0
@@ -177,18 +193,78 @@ extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tc(const LsMlaDecodeTc
         }
         __pipeline_commit();
     };
+
+    /* Bulk path: the cache row that lane `lane` of warp 0 copies for tile t, or -1 (no such tile or row). Read a
+     * phase ahead of the copy, so the block-table load is not on the issuing warp's path. */
+    auto bulkRow = [&](int t) -> long long {
+        const int pos = start + t * LS_MLA_TC_TILE + lane;
+        if (t >= numTiles || pos >= end) {
+            return -1;
+        }
+        return static_cast<long long>(table[pos / p.blockSize]) * p.blockSize + pos % p.blockSize;
+    };
+    /* Bulk path, tile t into its stage: warp 0 copies the rows (cacheRow from bulkRow(t) of each lane); every
+     * thread zeroes its share of the rows past the chunk. */
+    auto issueBulk = [&](int t, long long cacheRow) {
+        if (t >= numTiles) {
+            return;
+        }
+        const int valid = min(LS_MLA_TC_TILE, end - (start + t * LS_MLA_TC_TILE));
+        const int stage = t % LS_MLA_TC_STAGES;
+        unsigned short* buf = ring + stage * tileElems;
+        if (warp == 0) {
+            const unsigned rowBytes = 2u * static_cast<unsigned>(qk);
+            if (lane == 0) {
+                ls_mbarrier_arrive_expect_tx(&stageBar[stage], static_cast<unsigned>(valid) * rowBytes);
+            }
+            if (cacheRow >= 0) {   /* lane < valid */
+                ls_bulk_copy_g2s(buf + lane * rowPad, cache + cacheRow * p.cacheStride, rowBytes, &stageBar[stage]);
+            }
+        }
+        for (int i = threadIdx.x; i < (LS_MLA_TC_TILE - valid) * pieces; i += LS_MLA_TC_THREADS) {
+            const int s = valid + i / pieces;
+            *reinterpret_cast<uint4*>(buf + s * rowPad + 8 * (i % pieces)) = uint4{0u, 0u, 0u, 0u};
+        }
+    };
+
+    if (bulk) {
+        static_assert(LS_MLA_TC_TILE <= 32, "bulk path: one lane of warp 0 per row of a tile");
+        if (threadIdx.x == 0) {
 #pragma unroll
-    for (int t = 0; t < LS_MLA_TC_STAGES - 1; t++) {
-        issueTile(t);
+            for (int s = 0; s < LS_MLA_TC_STAGES; s++) {
+                ls_mbarrier_init(&stageBar[s], 1);   /* one arrival per use: lane 0's arrive.expect_tx */
+            }
+            ls_fence_mbarrier_init();
+        }
+        __syncthreads();   /* the barriers are initialised for every thread (and the bulk engine) */
+#pragma unroll
+        for (int t = 0; t < LS_MLA_TC_STAGES - 1; t++) {
+            issueBulk(t, warp == 0 ? bulkRow(t) : -1);
+        }
+        __syncthreads();   /* zeroed rows of the first tiles visible; the loop has no barrier before phase 1 */
+    } else {
+#pragma unroll
+        for (int t = 0; t < LS_MLA_TC_STAGES - 1; t++) {
+            issueTile(t);
+        }
     }
 
     for (int t = 0; t < numTiles; t++) {
         const int valid = min(LS_MLA_TC_TILE, end - (start + t * LS_MLA_TC_TILE));
-        /* This thread's copies of tile t have landed; the barrier makes them everyone's, and means every warp
-         * is done with tile t - 1 (whose buffer is refilled right below) and with the last P and factors. */
-        __pipeline_wait_prior(LS_MLA_TC_STAGES - 2);
-        __syncthreads();
-        issueTile(t + LS_MLA_TC_STAGES - 1);
+        long long nextRow = -1;   /* bulk: this lane's row of tile t + STAGES - 1, issued after phase 1 */
+        if (bulk) {
+            if (warp == 0) {
+                nextRow = bulkRow(t + LS_MLA_TC_STAGES - 1);
+            }
+            /* tile t's rows have landed in its stage (and are visible: the wait acquires the copies) */
+            ls_mbarrier_wait_parity(&stageBar[t % LS_MLA_TC_STAGES], static_cast<unsigned>(t / LS_MLA_TC_STAGES) & 1u);
+        } else {
+            /* This thread's copies of tile t have landed; the barrier makes them everyone's, and means every warp
+             * is done with tile t - 1 (whose buffer is refilled right below) and with the last P and factors. */
+            __pipeline_wait_prior(LS_MLA_TC_STAGES - 2);
+            __syncthreads();
+            issueTile(t + LS_MLA_TC_STAGES - 1);
+        }
         const unsigned short* cur = ring + (t % LS_MLA_TC_STAGES) * tileElems;
 
         /* Phase 1: partial scores of keys keyBase .. +15 over this warp's dim slice. Lane l addresses row l % 8
@@ -227,6 +303,10 @@ extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tc(const LsMlaDecodeTc
             }
         }
         __syncthreads();
+        if (bulk) {
+            /* every warp is past phase 3 of tile t - 1: its stage takes tile t + STAGES - 1 */
+            issueBulk(t + LS_MLA_TC_STAGES - 1, nextRow);
+        }
 
         /* Phase 2: online softmax of (sHead, sKey, sKey + 1); a head's 16 lanes are one half-warp. */
         {
@@ -359,4 +439,21 @@ extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tc(const LsMlaDecodeTc
             }
         }
     }
+}
+
+/* One block per SM (its ~160 KB of shared memory allows no second). Left to __launch_bounds__(256, 1) ptxas takes
+ * ~214 registers, mostly for addresses it hoists; capped at 168 (__maxnreg__, which excludes __launch_bounds__)
+ * it needs no local memory: Q fragments 72, O accumulators 32, scores 8. */
+extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tc(const LsMlaDecodeTcParams p) {
+    ls_mla_decode_tc_body<false>(p);
+}
+
+/* The bulk-copy variant (sm_90: compute capability >= 9.0 only; the sm_80 code traps). Same parameters, work
+ * items, outputs and shared memory as ls_mla_decode_tc. */
+extern "C" __global__ void __maxnreg__(168) ls_mla_decode_tma(const LsMlaDecodeTcParams p) {
+#if LS_HAS_BULK_COPY
+    ls_mla_decode_tc_body<true>(p);
+#else
+    __trap();
+#endif
 }

@@ -8,6 +8,9 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static std::mt19937_64 rng(42);
 static int failures = 0;
@@ -547,7 +550,9 @@ static void mlaDecode(int H, int r, int dr, int blockSize, const std::vector<int
  * ls_mla_decode_tc + ls_mla_combine over a bf16 latent cache against an f64 softmax over the widened cache values
  * (the same rows the kernel reads): rows of one sequence each, block tables shuffled, chunks that split and that
  * don't, partial last tiles. strideExtra: cache row stride r + dr + strideExtra elements (a multiple of 8 takes
- * the 16-byte cp.async path, anything else the element copies).
+ * the 16-byte cp.async path, anything else the element copies). Then ls_mla_decode_tma over the same inputs
+ * (the bulk copies where the stride allows, else its cp.async fallback): the same arithmetic in the same order
+ * on the same tiles, so its output must equal ls_mla_decode_tc's bit for bit.
  */
 static void mlaDecodeTc(int H, int r, int dr, int blockSize, const std::vector<int>& ctx, int chunk, int strideExtra) {
     const int n = (int) ctx.size(), qk = r + dr, width = qk + strideExtra;
@@ -575,14 +580,21 @@ static void mlaDecodeTc(int H, int r, int dr, int blockSize, const std::vector<i
     std::vector<float> out((size_t) n * outStride, 0), pacc((size_t) numWork * H * r), pml((size_t) numWork * H * 2);
     float scale = 0.08f;
     auto rowOf = [&](int seq, int pos) { return (size_t) tables[seq * maxBlocks + pos / blockSize] * blockSize + pos % blockSize; };
-    LsMlaDecodeTcParams p{P(q.data()), P(cache.data()), P(tables.data()), P(work.data()), P(splitBase.data()),
-                          P(pacc.data()), P(pml.data()), P(out.data()), numWork, H, r, dr, qStride, qk, width,
-                          blockSize, maxBlocks, outStride, r, scale};
     size_t smem = 4 * LS_MLA_TC_KSPLIT * LS_MLA_TC_HEADS * (LS_MLA_TC_TILE + 8) + 16 * 2 * 32 * (LS_MLA_TC_TILE / 16)
-            + 12 * LS_MLA_TC_HEADS + 2 * LS_MLA_TC_STAGES * LS_MLA_TC_TILE * (qk + 8);
-    emu_launch(ls_mla_decode_tc, numWork, (H + LS_MLA_TC_HEADS - 1) / LS_MLA_TC_HEADS, 32 * LS_MLA_TC_WARPS, smem, p);
-    LsMlaCombineParams c{P(pacc.data()), P(pml.data()), P(splitBase.data()), P(out.data()), n, H, r, outStride, r, 0};
-    emu_launch(ls_mla_combine, n, H, LS_THREADS, 0, c);
+            + 12 * LS_MLA_TC_HEADS + 2 * LS_MLA_TC_STAGES * LS_MLA_TC_TILE * (qk + 8) + 8 * LS_MLA_TC_STAGES;
+    auto run = [&](void (*kernel)(const LsMlaDecodeTcParams), std::vector<float>& o) {
+        LsMlaDecodeTcParams p{P(q.data()), P(cache.data()), P(tables.data()), P(work.data()), P(splitBase.data()),
+                              P(pacc.data()), P(pml.data()), P(o.data()), numWork, H, r, dr, qStride, qk, width,
+                              blockSize, maxBlocks, outStride, r, scale};
+        emu_launch(kernel, numWork, (H + LS_MLA_TC_HEADS - 1) / LS_MLA_TC_HEADS, 32 * LS_MLA_TC_WARPS, smem, p);
+        LsMlaCombineParams c{P(pacc.data()), P(pml.data()), P(splitBase.data()), P(o.data()), n, H, r, outStride, r, 0};
+        emu_launch(ls_mla_combine, n, H, LS_THREADS, 0, c);
+    };
+    run(ls_mla_decode_tc, out);
+    std::vector<float> outBulk((size_t) n * outStride, 0);
+    std::fill(pacc.begin(), pacc.end(), NAN);   // stale partials from the first run cannot pass for the second's
+    std::fill(pml.begin(), pml.end(), NAN);
+    run(ls_mla_decode_tma, outBulk);
     std::vector<double> want(out.size(), 0);
     for (int w = 0; w < n; w++) {
         int seq = n - 1 - w;
@@ -607,10 +619,119 @@ static void mlaDecodeTc(int H, int r, int dr, int blockSize, const std::vector<i
     // Columns of out no head writes (stride padding) stay 0 on both sides, so a stray write fails the check.
     std::string ctxText;
     for (int x : ctx) ctxText += (ctxText.empty() ? "" : ",") + std::to_string(x);
-    report("ls_mla_decode_tc H " + std::to_string(H) + " r " + std::to_string(r) + "+" + std::to_string(dr) + " bs "
+    const std::string shape = "H " + std::to_string(H) + " r " + std::to_string(r) + "+" + std::to_string(dr) + " bs "
            + std::to_string(blockSize) + " chunk " + std::to_string(chunk) + " ctx " + ctxText + " stride +"
-           + std::to_string(strideExtra) + " (" + std::to_string(numWork) + " items)",
-           relErr(out, want), 1e-5);
+           + std::to_string(strideExtra) + " (" + std::to_string(numWork) + " items)";
+    report("ls_mla_decode_tc " + shape, relErr(out, want), 1e-5);
+    size_t differ = 0;
+    for (size_t i = 0; i < out.size(); i++) differ += __float_as_uint(out[i]) != __float_as_uint(outBulk[i]);
+    report(std::string("ls_mla_decode_tma ") + ((width % 8 == 0) ? "bulk" : "fallback") + " vs tc (bits differing) "
+           + shape, (double) differ, 0);
+}
+
+/*
+ * The mbarrier and bulk-copy primitives of ls_hopper.cuh, on two barriers over several phases: barrier 0 takes one
+ * arrival announcing 3 copies of 256 bytes (expect_tx larger than any one copy), on odd phases the copies are
+ * issued before the arrival; barrier 1 takes two arrivals (a plain one and one with a copy). Every thread probes each phase's parity before it completes (false) and after its wait (true, and false
+ * for the other parity: the phase in progress), and checks the copied bytes; a block barrier ends each phase
+ * (the buffers are refilled next).
+ */
+struct MbarCheckParams { const unsigned char* src; int* wrong; int phases; };
+static void mbarCheckKernel(const MbarCheckParams p) {
+    unsigned char* smem = emu_dynamic_smem<unsigned char>();
+    auto* bars = reinterpret_cast<unsigned long long*>(smem);
+    unsigned char* buf = smem + 16;   /* 3 x 256 bytes for barrier 0, then 256 for barrier 1 */
+    const int t = threadIdx.x;
+    int wrong = 0;
+    if (t == 0) {
+        ls_mbarrier_init(&bars[0], 1);
+        ls_mbarrier_init(&bars[1], 2);
+        ls_fence_mbarrier_init();
+    }
+    __syncthreads();
+    for (int k = 0; k < p.phases; k++) {
+        const unsigned parity = k & 1;
+        const unsigned char* src = p.src + 16 * k;   /* different bytes each phase */
+        wrong += ls_mbarrier_try_wait_parity(&bars[0], parity) + ls_mbarrier_try_wait_parity(&bars[1], parity);
+        __syncthreads();
+        const bool copier = t >= 32 && t < 35;
+        if (parity == 0) {
+            if (t == 0) ls_mbarrier_arrive_expect_tx(&bars[0], 3 * 256);
+            if (copier) ls_bulk_copy_g2s(buf + 256 * (t - 32), src + 256 * (t - 32), 256, &bars[0]);
+        } else {
+            if (copier) ls_bulk_copy_g2s(buf + 256 * (t - 32), src + 256 * (t - 32), 256, &bars[0]);
+            __syncthreads();
+            wrong += ls_mbarrier_try_wait_parity(&bars[0], parity);   /* the arrival still owed */
+            __syncthreads();
+            if (t == 0) ls_mbarrier_arrive_expect_tx(&bars[0], 3 * 256);
+        }
+        if (t == 1) ls_mbarrier_arrive(&bars[1]);
+        if (t == 40) {
+            ls_mbarrier_arrive_expect_tx(&bars[1], 256);
+            ls_bulk_copy_g2s(buf + 768, src + 1024, 256, &bars[1]);
+        }
+        ls_mbarrier_wait_parity(&bars[0], parity);
+        ls_mbarrier_wait_parity(&bars[1], parity);
+        wrong += !ls_mbarrier_try_wait_parity(&bars[0], parity) + ls_mbarrier_try_wait_parity(&bars[0], parity ^ 1u);
+        wrong += !ls_mbarrier_try_wait_parity(&bars[1], parity) + ls_mbarrier_try_wait_parity(&bars[1], parity ^ 1u);
+        for (int i = 0; i < 1024; i++) wrong += buf[i] != src[i < 768 ? i : i + 256];
+        __syncthreads();
+    }
+    p.wrong[t] = wrong;
+}
+
+/* Runs fn in a child process and says whether it aborted with `needle` in its stderr (the emulator's clear
+ * message for a misuse, rather than a hang or a silent pass). */
+static bool abortsWith(void (*fn)(), const char* needle) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    int fds[2];
+    if (pipe(fds) != 0) return false;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        alarm(20);   /* a hang ends as SIGALRM, not SIGABRT */
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    std::string err;
+    char chunk[512];
+    for (ssize_t got; (got = read(fds[0], chunk, sizeof chunk)) > 0;) err.append(chunk, (size_t) got);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    const bool ok = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && err.find(needle) != std::string::npos;
+    if (!ok) std::printf("  (child status %d, stderr: %s)\n", status, err.c_str());
+    return ok;
+}
+
+static void mbarrierPrimitives() {
+    const int threads = 64, phases = 5;
+    std::vector<unsigned char> src(2048);
+    for (auto& b : src) b = (unsigned char) (rng() & 0xFF);
+    std::vector<int> wrong(threads, -1);
+    emu_launch(mbarCheckKernel, 1, 1, threads, 16 + 1024, MbarCheckParams{src.data(), wrong.data(), phases});
+    report("mbarrier + cp.async.bulk, 5 phases (wrong probes/bytes)",
+           (double) std::accumulate(wrong.begin(), wrong.end(), 0), 0);
+    /* a phase that can never complete: 512 bytes announced, 256 copied */
+    static unsigned char data[256] __attribute__((aligned(16)));
+    report("mbarrier wait that can never complete aborts", !abortsWith([] {
+        emu_launch(+[](const int) {
+            auto* bar = emu_dynamic_smem<unsigned long long>();
+            if (threadIdx.x == 0) {
+                ls_mbarrier_init(bar, 1);
+                ls_mbarrier_arrive_expect_tx(bar, 512);
+                ls_bulk_copy_g2s(emu_dynamic_smem<unsigned char>() + 16, data, 256, bar);
+            }
+            __syncthreads();
+            ls_mbarrier_wait_parity(bar, 0);
+        }, 1, 1, 32, 16 + 256, 0);
+    }, "can never complete (current parity 0, 0 of 1 arrivals pending, tx-count 256)"), 0);
+    report("mbarrier used before init aborts", !abortsWith([] {
+        emu_launch(+[](const int) { ls_mbarrier_wait_parity(emu_dynamic_smem<unsigned long long>(), 0); }, 1, 1, 32, 16, 0);
+    }, "never initialised"), 0);
 }
 
 /**
@@ -1166,12 +1287,30 @@ static void wgmmaMoe() {
     moeDecode(7, 160, 6, 144, 208, MOE_SKEWED, true, false, 0, 2);  // 4 feature tiles, most experts empty
 }
 
+/* ls_mla_decode_tc and its bulk-copy variant ls_mla_decode_tma (each case runs both). */
+static void mlaDecodeTcCases() {
+    mlaDecodeTc(1, 512, 64, 16, {1, 63, 64, 65, 1000}, 64, 0);
+    mlaDecodeTc(16, 512, 64, 64, {1, 63, 64, 65, 1000, 4096}, 256, 0);
+    mlaDecodeTc(16, 512, 64, 16, {4096, 65, 1}, 1000, 8);       // chunks not a multiple of the tile
+    mlaDecodeTc(16, 512, 64, 64, {1000, 17}, 100000, 0);         // one split each: the decode kernel writes out
+    mlaDecodeTc(128, 512, 64, 64, {1, 65, 1000}, 128, 0);
+    mlaDecodeTc(3, 512, 64, 16, {70, 5, 33}, 16, 4);             // padded heads, element copies
+    mlaDecodeTc(3, 48, 16, 16, {70, 5, 33}, 48, 0);              // small dims: idle dim slices and column pairs
+    mlaDecodeTc(5, 128, 32, 64, {300, 64}, 96, 2);               // 2 of 8 warps own output columns
+}
+
 int main() {
     mmaFragments();
     ldmatrixFragments();
     wgmmaFragments();
     wgmmaGemm();
+    mbarrierPrimitives();
     setvbuf(stdout, nullptr, _IONBF, 0);
+    if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "mladecode") {
+        mlaDecodeTcCases();   // LS_CHECK_ONLY=mladecode: the MLA tensor-core decode kernels alone
+        std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
+        return failures ? 1 : 0;
+    }
     if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "wgmma") {
         wgmmaMoe();   // LS_CHECK_ONLY=wgmma: the Hopper checks alone, while working on them
         std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
@@ -1204,14 +1343,7 @@ int main() {
     mlaDecode(16, 512, 64, 64, {1000, 17}, 100000, true, 0);
     mlaDecode(128, 512, 64, 64, {1, 65, 1000}, 128, true, 8);
     mlaDecode(3, 40, 7, 16, {70, 5, 33}, 16, true, 3);
-    mlaDecodeTc(1, 512, 64, 16, {1, 63, 64, 65, 1000}, 64, 0);
-    mlaDecodeTc(16, 512, 64, 64, {1, 63, 64, 65, 1000, 4096}, 256, 0);
-    mlaDecodeTc(16, 512, 64, 16, {4096, 65, 1}, 1000, 8);       // chunks not a multiple of the tile
-    mlaDecodeTc(16, 512, 64, 64, {1000, 17}, 100000, 0);         // one split each: the decode kernel writes out
-    mlaDecodeTc(128, 512, 64, 64, {1, 65, 1000}, 128, 0);
-    mlaDecodeTc(3, 512, 64, 16, {70, 5, 33}, 16, 4);             // padded heads, element copies
-    mlaDecodeTc(3, 48, 16, 16, {70, 5, 33}, 48, 0);              // small dims: idle dim slices and column pairs
-    mlaDecodeTc(5, 128, 32, 64, {300, 64}, 96, 2);               // 2 of 8 warps own output columns
+    mlaDecodeTcCases();
     // V2-Lite head dims: chunked prefill (first new token past 0), items not multiples of 64, a one-token chunk
     mlaPrefillTc(2, 128, 64, 128, {{0, 70}, {100, 37}, {5, 1}, {0, 130}}, 3, 0);
     mlaPrefillTc(2, 128, 64, 128, {{0, 70}, {100, 37}, {5, 1}, {0, 130}}, 1, 0);

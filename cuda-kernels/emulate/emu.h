@@ -34,12 +34,15 @@ struct alignas(8) uint2 { unsigned x, y; };
 inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 inline emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
-enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_WARPGROUP_WAIT, EMU_DONE };
+enum emu_state_t { EMU_READY, EMU_BLOCK_WAIT, EMU_WARP_WAIT, EMU_WARPGROUP_WAIT, EMU_MBARRIER_WAIT, EMU_DONE };
 
 struct emu_fiber {
     ucontext_t ctx;
     std::vector<char> stack;
     emu_state_t state = EMU_READY;
+    /* EMU_MBARRIER_WAIT: the mbarrier and the parity of the phase this fiber waits for */
+    const unsigned long long* waitBar = nullptr;
+    unsigned waitParity = 0;
 };
 
 struct emu_block {
@@ -59,6 +62,9 @@ struct emu_block {
     std::vector<unsigned long long> wgmma_exchange;
     std::vector<unsigned char> wgmma_turn;
     std::vector<std::vector<std::vector<wgmma_op>>> wgmma_groups; /* [thread][group][op], last group open */
+    /* cp.async.bulk issued and not yet landed: the barrier it completes on, where it goes, the source bytes */
+    struct bulk_copy { unsigned long long* bar; unsigned char* dst; std::vector<unsigned char> bytes; };
+    std::vector<bulk_copy> bulk_in_flight;
     void (*body)(const void*) = nullptr;
     const void* params = nullptr;
 };
@@ -299,6 +305,153 @@ inline void emu_wgmma_wait(int pendingAllowed) {
     if (retire > 0) groups.erase(groups.begin(), groups.begin() + retire);
 }
 
+/*
+ * mbarrier (ls_hopper.cuh) as the PTX ISA describes its state, kept in the barrier's own 8 bytes of shared memory:
+ *   bits 0-19 pending arrivals of the current phase, 20-39 expected arrivals per phase (the init count),
+ *   40-60 tx-count + 2^20 (the ISA's range -(2^20 - 1) .. 2^20 - 1), 61 the current phase's parity,
+ *   62-63 the pattern 01, so a barrier never initialised (the 0xFF fill of fresh shared memory, or zeros) is
+ *   caught at first use. A phase completes when its pending arrivals and tx-count are both 0: the parity flips
+ *   and the pending count is reset to the expected count.
+ * The bulk copy reads its source at issue but lands (writes shared memory, complete_tx) as late as it may: when
+ * a thread waits on its barrier and the phase is not complete without it. So a kernel that reads a buffer
+ * without waiting for the right phase (a wrong parity, the wrong stage's barrier) reads stale bytes here and
+ * fails its check; a block that ends with copies not landed aborts. What it cannot show is a copy issued over
+ * a buffer other warps still read (that would need the copy to land early, and warps out of step).
+ */
+struct emu_mbar_state { unsigned pending, expected; long tx; unsigned parity; };
+inline constexpr long EMU_TX_LIMIT = (1L << 20) - 1;
+
+inline size_t emu_mbar_offset(const void* bar, const char* what) {
+    const unsigned char* b = emu.dynamic_smem.data();
+    const unsigned char* c = static_cast<const unsigned char*>(bar);
+    if (c < b || c + 8 > b + emu.dynamic_smem.size() || (c - b) % 8 != 0) {
+        std::fprintf(stderr, "emu: %s of thread %u: mbarrier %p not 8 aligned bytes of the dynamic shared memory\n",
+                     what, threadIdx.x, bar);
+        std::abort();
+    }
+    return static_cast<size_t>(c - b);
+}
+
+inline emu_mbar_state emu_mbar_load(const unsigned long long* bar, const char* what) {
+    const size_t off = emu_mbar_offset(bar, what);
+    unsigned long long w;
+    std::memcpy(&w, bar, 8);
+    if ((w >> 62) != 1u) {
+        std::fprintf(stderr, "emu: %s of thread %u on the mbarrier at shared byte %zu, never initialised (or overwritten:"
+                     " %#llx)\n", what, threadIdx.x, off, w);
+        std::abort();
+    }
+    return {static_cast<unsigned>(w & 0xFFFFFu), static_cast<unsigned>((w >> 20) & 0xFFFFFu),
+            static_cast<long>((w >> 40) & 0x1FFFFFu) - (1L << 20), static_cast<unsigned>((w >> 61) & 1u)};
+}
+
+inline void emu_mbar_store(unsigned long long* bar, emu_mbar_state s) {
+    if (s.pending == 0 && s.tx == 0) {   /* the phase completes */
+        s.parity ^= 1u;
+        s.pending = s.expected;
+    }
+    const unsigned long long w = static_cast<unsigned long long>(s.pending)
+                                 | (static_cast<unsigned long long>(s.expected) << 20)
+                                 | (static_cast<unsigned long long>(s.tx + (1L << 20)) << 40)
+                                 | (static_cast<unsigned long long>(s.parity) << 61) | (1ull << 62);
+    std::memcpy(bar, &w, 8);
+}
+
+inline void emu_mbar_add_tx(unsigned long long* bar, emu_mbar_state& s, long delta, const char* what) {
+    s.tx += delta;
+    if (s.tx > EMU_TX_LIMIT || s.tx < -EMU_TX_LIMIT) {
+        std::fprintf(stderr, "emu: %s of thread %u: tx-count %ld of the mbarrier at shared byte %zu outside +-(2^20 - 1)\n",
+                     what, threadIdx.x, s.tx, emu_mbar_offset(bar, what));
+        std::abort();
+    }
+}
+
+inline void emu_mbarrier_init(unsigned long long* bar, unsigned count) {
+    emu_mbar_offset(bar, "mbarrier.init");
+    if (count < 1 || count > 0xFFFFFu) {
+        std::fprintf(stderr, "emu: mbarrier.init of thread %u with count %u (1 .. 2^20 - 1)\n", threadIdx.x, count);
+        std::abort();
+    }
+    emu_mbar_store(bar, {count, count, 0, 0});
+}
+
+/* mbarrier.arrive (txBytes 0) or mbarrier.arrive.expect_tx (tx-count += txBytes first, then the arrival). */
+inline void emu_mbarrier_arrive(unsigned long long* bar, unsigned txBytes) {
+    const char* what = txBytes ? "mbarrier.arrive.expect_tx" : "mbarrier.arrive";
+    emu_mbar_state s = emu_mbar_load(bar, what);
+    emu_mbar_add_tx(bar, s, txBytes, what);
+    if (s.pending == 0) {   /* all arrived, bytes outstanding: another arrival belongs to no phase */
+        std::fprintf(stderr, "emu: %s of thread %u on the mbarrier at shared byte %zu: more than its %u arrivals in one"
+                     " phase\n", what, threadIdx.x, emu_mbar_offset(bar, what), s.expected);
+        std::abort();
+    }
+    s.pending--;
+    emu_mbar_store(bar, s);
+}
+
+inline bool emu_mbarrier_test_parity(const unsigned long long* bar, unsigned parity) {
+    return emu_mbar_load(bar, "mbarrier.try_wait.parity").parity != (parity & 1u);
+}
+
+/* The bulk copies in flight on bar land now, in issue order: bytes written, complete_tx counted. */
+inline void emu_bulk_land(const unsigned long long* bar) {
+    auto& v = emu.bulk_in_flight;
+    for (size_t i = 0; i < v.size();) {
+        if (v[i].bar != bar) {
+            i++;
+            continue;
+        }
+        std::memcpy(v[i].dst, v[i].bytes.data(), v[i].bytes.size());
+        emu_mbar_state s = emu_mbar_load(v[i].bar, "cp.async.bulk complete_tx");
+        emu_mbar_add_tx(v[i].bar, s, -static_cast<long>(v[i].bytes.size()), "cp.async.bulk complete_tx");
+        emu_mbar_store(v[i].bar, s);
+        v.erase(v.begin() + static_cast<long>(i));
+    }
+}
+
+/* Whether the phase of this parity has completed once the copies in flight on bar have landed (they must, for a
+ * waiter to get on). */
+inline bool emu_mbarrier_wait_done(const unsigned long long* bar, unsigned parity) {
+    if (emu_mbarrier_test_parity(bar, parity)) return true;
+    emu_bulk_land(bar);
+    return emu_mbarrier_test_parity(bar, parity);
+}
+
+/* The fiber parks until the phase with this parity has completed; the scheduler wakes it (emu_run). */
+inline void emu_mbarrier_wait_parity(const unsigned long long* bar, unsigned parity) {
+    while (!emu_mbarrier_wait_done(bar, parity)) {
+        emu_fiber& f = emu.fibers[emu.current];
+        f.waitBar = bar;
+        f.waitParity = parity & 1u;
+        emu_wait(EMU_MBARRIER_WAIT);
+    }
+}
+
+/* cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes: the source read now, landing deferred. */
+inline void emu_bulk_copy_g2s(void* dst, const void* src, unsigned bytes, unsigned long long* bar) {
+    const unsigned char* b = emu.dynamic_smem.data();
+    const unsigned char* d = static_cast<const unsigned char*>(dst);
+    if (bytes == 0 || bytes % 16 != 0 || reinterpret_cast<uintptr_t>(dst) % 16 != 0
+        || reinterpret_cast<uintptr_t>(src) % 16 != 0) {
+        std::fprintf(stderr, "emu: cp.async.bulk of thread %u: %u bytes from %p to %p (sizes and addresses must be"
+                     " multiples of 16)\n", threadIdx.x, bytes, src, dst);
+        std::abort();
+    }
+    if (d < b || d + bytes > b + emu.dynamic_smem.size()) {
+        std::fprintf(stderr, "emu: cp.async.bulk of thread %u: %u bytes to %p, outside the dynamic shared memory\n",
+                     threadIdx.x, bytes, dst);
+        std::abort();
+    }
+    const size_t barOff = emu_mbar_offset(bar, "cp.async.bulk");
+    if (barOff + 8 > static_cast<size_t>(d - b) && barOff < static_cast<size_t>(d - b) + bytes) {
+        std::fprintf(stderr, "emu: cp.async.bulk of thread %u overwrites its own mbarrier\n", threadIdx.x);
+        std::abort();
+    }
+    emu_mbar_load(bar, "cp.async.bulk");
+    const unsigned char* from = static_cast<const unsigned char*>(src);
+    emu.bulk_in_flight.push_back({bar, static_cast<unsigned char*>(dst), std::vector<unsigned char>(from, from + bytes)});
+}
+
 inline void emu_trampoline() {
     emu.body(emu.params);
     for (const auto& g : emu.wgmma_groups[emu.current]) {
@@ -339,6 +492,7 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
             std::fill(emu.mma_turn.begin(), emu.mma_turn.end(), 0);
             std::fill(emu.wgmma_turn.begin(), emu.wgmma_turn.end(), 0);
             for (auto& g : emu.wgmma_groups) g.clear();
+            emu.bulk_in_flight.clear();
             for (unsigned t = 0; t < threads; t++) {
                 emu_fiber& f = emu.fibers[t];
                 getcontext(&f.ctx);
@@ -377,6 +531,14 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
                         progressed = true;
                     }
                 }
+                // wake the fibers whose mbarrier phase has completed
+                for (unsigned t = 0; t < threads; t++) {
+                    emu_fiber& f = emu.fibers[t];
+                    if (f.state == EMU_MBARRIER_WAIT && emu_mbarrier_wait_done(f.waitBar, f.waitParity)) {
+                        f.state = EMU_READY;
+                        progressed = true;
+                    }
+                }
                 // release the block barrier once every live thread waits at it
                 bool allBlock = live > 0;
                 for (unsigned t = 0; t < threads; t++) {
@@ -389,9 +551,23 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
                     progressed = true;
                 }
                 if (!progressed && live > 0) {
+                    for (unsigned t = 0; t < threads; t++) {
+                        const emu_fiber& f = emu.fibers[t];
+                        if (f.state != EMU_MBARRIER_WAIT) continue;
+                        const emu_mbar_state s = emu_mbar_load(f.waitBar, "mbarrier wait");
+                        std::fprintf(stderr, "emu: thread %u waits for the phase of parity %u of the mbarrier at shared byte"
+                                     " %zu, which can never complete (current parity %u, %u of %u arrivals pending,"
+                                     " tx-count %ld)\n", t, f.waitParity, emu_mbar_offset(f.waitBar, "mbarrier wait"),
+                                     s.parity, s.pending, s.expected, s.tx);
+                    }
                     std::fprintf(stderr, "emu: deadlock in block (%u, %u)\n", bx, by);
                     std::abort();
                 }
+            }
+            if (!emu.bulk_in_flight.empty()) {
+                std::fprintf(stderr, "emu: block (%u, %u) ended with %zu cp.async.bulk in flight (no thread waited for"
+                             " their mbarrier phase)\n", bx, by, emu.bulk_in_flight.size());
+                std::abort();
             }
         }
     }

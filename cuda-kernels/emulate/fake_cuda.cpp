@@ -64,6 +64,7 @@ static FakeFunction functions[] = {
     LS_KERNEL(ls_causal_softmax, LsCausalSoftmaxParams), LS_KERNEL(ls_gemv, LsGemvParams),
     LS_KERNEL(ls_moe_sort, LsMoeSortParams), LS_KERNEL(ls_moe_gate_up, LsMoeGateUpParams),
     LS_KERNEL(ls_moe_down, LsMoeDownParams), LS_KERNEL(ls_mla_decode_tc, LsMlaDecodeTcParams),
+    LS_KERNEL(ls_mla_decode_tma, LsMlaDecodeTcParams),
     LS_KERNEL(ls_moe_gate_up_tc, LsMoeGateUpTcParams), LS_KERNEL(ls_moe_down_tc, LsMoeDownTcParams),
     LS_KERNEL(ls_moe_gate_up_wgmma, LsMoeGateUpWgmmaParams), LS_KERNEL(ls_moe_down_wgmma, LsMoeDownWgmmaParams),
     LS_KERNEL(ls_mla_prefill_tc, LsMlaPrefillTcParams),

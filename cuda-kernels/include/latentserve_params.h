@@ -454,10 +454,14 @@ typedef struct {
  * and split plan as ls_mla_decode; the cache rows are bf16 (r + dr values, widened exactly), q f32.
  * Shapes: r % 16 == 0, (r + dr) % 16 == 0, r <= LS_MLA_MAX_R, r + dr <= LS_MLA_MAX_QK. 16-byte cp.async copies
  * when cacheStride % 8 == 0 and the cache is 16-byte aligned, element copies otherwise.
+ * ls_mla_decode_tma takes the same struct, grid and shared memory (compute capability >= 9.0): the same kernel
+ * body filling its tile ring by the bulk copy engine (one cp.async.bulk per cache row, an mbarrier per stage)
+ * when the rows are 16-byte aligned as above, else as ls_mla_decode_tc does.
  * grid (numWork, ceil(numHeads / LS_MLA_TC_HEADS)), block 32*LS_MLA_TC_WARPS, dynamic shared memory
- * 4*KSPLIT*HEADS*(TILE + 8) + 16*2*32*(TILE/16) + 12*HEADS + 2*STAGES*TILE*(r + dr + 8) bytes (LS_MLA_TC_*;
- * shared rows padded by 8 values, an odd number of 16-byte units apart: ldmatrix without bank conflicts):
- * 161,984 bytes at 512 + 64, above the 48 KB default, the launcher opts in.
+ * 4*KSPLIT*HEADS*(TILE + 8) + 16*2*32*(TILE/16) + 12*HEADS + 2*STAGES*TILE*(r + dr + 8) + 8*STAGES bytes
+ * (LS_MLA_TC_*; shared rows padded by 8 values, an odd number of 16-byte units apart: ldmatrix without bank
+ * conflicts; the last 8*STAGES bytes are the bulk variant's mbarriers): 162,016 bytes at 512 + 64, above the
+ * 48 KB default, the launcher opts in.
  */
 typedef struct {
     ls_ptr q;           /* [rows, ...] f32 */

@@ -1,5 +1,6 @@
 /*
- * Hopper (sm_90a) warpgroup tensor-core primitives: wgmma.mma_async with both operands in shared memory.
+ * Hopper primitives: the sm_90a warpgroup tensor-core product (wgmma.mma_async, both operands in shared memory)
+ * and the sm_90 bulk copy engine with its transaction barriers (mbarrier, cp.async.bulk): see the second part.
  *
  * Only the sm_90a target has them (PTX ISA, "Asynchronous Warpgroup Level Matrix Multiply-Accumulate"):
  * LS_HAS_WGMMA is 1 there (and in the CPU emulation, emulate/emu.h, which implements each one), 0 for the
@@ -126,4 +127,135 @@ __device__ __forceinline__ void ls_wgmma_m64n128k16_bf16(float (&d)[64], unsigne
 }
 
 #endif /* LS_HAS_WGMMA */
+
+/*
+ * The bulk copy engine (PTX ISA, "Data Movement and Conversion Instructions: cp.async.bulk") and the mbarrier
+ * transaction barrier it completes on ("Parallel Synchronization and Communication Instructions: mbarrier").
+ * Plain sm_90 (no "a" features, no tensor map for a 1-D copy of contiguous bytes): LS_HAS_BULK_COPY is 1 for
+ * __CUDA_ARCH__ >= 900 (the sm_90a cubin and the compute_90 PTX) and in the emulation, 0 for the sm_80 code,
+ * where these helpers trap; kernels that use them are launched on compute capability >= 9.0 only.
+ *
+ * An mbarrier is 8 bytes of shared memory (8-byte aligned) holding, as the ISA describes it, the current phase's
+ * parity, its pending arrival count (reset to the expected count when a phase completes) and its tx-count
+ * (bytes of asynchronous transactions still owed to it). A phase completes once its pending arrivals and its
+ * tx-count are both 0; the barrier then moves to the next phase (the parity flips). The pattern:
+ *   init (one thread, count 1 for one producer), ls_fence_mbarrier_init, __syncthreads (everyone sees it);
+ *   per use: the producer arrives with expect_tx(total bytes), issues copies whose sizes sum to that total;
+ *   consumers wait for the phase with parity (use number & 1), which also makes the copied bytes visible.
+ * tx-count may dip below 0 while a copy lands before the expect_tx; the phase still waits for the arrival.
+ * A waiter must not fall two phases behind (parity cannot tell phase k from k + 2): the consumer of use k
+ * of a barrier must be done waiting before the producer arrives for use k + 1 (the kernels' block barriers
+ * between the two ensure it).
+ */
+#if defined(LS_EMULATION) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900)
+#define LS_HAS_BULK_COPY 1
+#else
+#define LS_HAS_BULK_COPY 0
+#endif
+
+#if LS_HAS_BULK_COPY && !defined(LS_EMULATION)
+/* The 32-bit shared-window address the mbarrier and bulk instructions take. */
+__device__ __forceinline__ unsigned ls_smem_u32(const void* p) {
+    return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+#endif
+
+/* mbarrier.init: phase 0, `count` arrivals expected per phase (1 .. 2^20 - 1), tx-count 0. One thread. */
+__device__ __forceinline__ void ls_mbarrier_init(unsigned long long* bar, unsigned count) {
+#if defined(LS_EMULATION)
+    emu_mbarrier_init(bar, count);
+#elif LS_HAS_BULK_COPY
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(ls_smem_u32(bar)), "r"(count) : "memory");
+#else
+    __trap();
+#endif
+}
+
+/* The fence the ISA asks for after mbarrier.init before the barrier is used by other threads or the async proxy
+ * (the bulk copy engine's complete_tx): fence.mbarrier_init.release.cluster (its only form). A block barrier
+ * after it then publishes the initialised barriers to the block's threads. */
+__device__ __forceinline__ void ls_fence_mbarrier_init() {
+#if defined(LS_EMULATION)
+#elif LS_HAS_BULK_COPY
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#else
+    __trap();
+#endif
+}
+
+/* mbarrier.arrive.expect_tx: tx-count += bytes, then one arrival (release semantics, CTA scope). */
+__device__ __forceinline__ void ls_mbarrier_arrive_expect_tx(unsigned long long* bar, unsigned bytes) {
+#if defined(LS_EMULATION)
+    emu_mbarrier_arrive(bar, bytes);
+#elif LS_HAS_BULK_COPY
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(ls_smem_u32(bar)), "r"(bytes)
+                 : "memory");
+#else
+    __trap();
+#endif
+}
+
+/* mbarrier.arrive: one arrival, no transaction bytes. */
+__device__ __forceinline__ void ls_mbarrier_arrive(unsigned long long* bar) {
+#if defined(LS_EMULATION)
+    emu_mbarrier_arrive(bar, 0);
+#elif LS_HAS_BULK_COPY
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(ls_smem_u32(bar)) : "memory");
+#else
+    __trap();
+#endif
+}
+
+/* mbarrier.try_wait.parity: whether the phase with this parity (0 or 1) has completed, i.e. the barrier's current
+ * phase has the other parity (acquire semantics when true: the phase's arrivals' writes and its completed copies
+ * are visible). May suspend the thread for a while before answering false. */
+__device__ __forceinline__ bool ls_mbarrier_try_wait_parity(unsigned long long* bar, unsigned parity) {
+#if defined(LS_EMULATION)
+    return emu_mbarrier_test_parity(bar, parity);
+#elif LS_HAS_BULK_COPY
+    unsigned done;
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+        "selp.u32 %0, 1, 0, p;\n"
+        "}\n"
+        : "=r"(done)
+        : "r"(ls_smem_u32(bar)), "r"(parity)
+        : "memory");
+    return done != 0;
+#else
+    __trap();
+    return false;
+#endif
+}
+
+/* Waits until the phase with this parity has completed (a try_wait loop; the emulation parks the fiber instead
+ * of spinning, and aborts with the barrier's state if the phase can never complete). */
+__device__ __forceinline__ void ls_mbarrier_wait_parity(unsigned long long* bar, unsigned parity) {
+#if defined(LS_EMULATION)
+    emu_mbarrier_wait_parity(bar, parity);
+#else
+    while (!ls_mbarrier_try_wait_parity(bar, parity)) {
+    }
+#endif
+}
+
+/* cp.async.bulk global -> shared, 1-D: `bytes` contiguous bytes (a multiple of 16, > 0) from src (global,
+ * 16-byte aligned) to dst (shared, 16-byte aligned) by the bulk copy engine, asynchronously; on completion it
+ * performs complete_tx(bytes) on bar (shared, this block's), which the issuer's arrive.expect_tx accounted for.
+ * The destination is written through the async proxy: shared memory the block read or wrote with ordinary
+ * accesses must be done with (a barrier) before the copy is issued over it. */
+__device__ __forceinline__ void ls_bulk_copy_g2s(void* dst, const void* src, unsigned bytes, unsigned long long* bar) {
+#if defined(LS_EMULATION)
+    emu_bulk_copy_g2s(dst, src, bytes, bar);
+#elif LS_HAS_BULK_COPY
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
+                 ::"r"(ls_smem_u32(dst)), "l"(src), "r"(bytes), "r"(ls_smem_u32(bar))
+                 : "memory");
+#else
+    __trap();
+#endif
+}
+
 #endif /* LS_HOPPER_CUH */

@@ -24,7 +24,8 @@ import java.util.List;
  * tokens, chosen per sequence as the CPU backend chooses) and paged MHA/GQA on ls_attention; absorbed rows
  * that are each the one new token of their sequence (decode) go through ls_mla_decode + ls_mla_combine,
  * split over the keys by an {@link MlaDecodePlan} (ls_mla_decode_tc, on tensor cores, in place of
- * ls_mla_decode over a bf16 cache of a shape it takes: {@link MlaDecodeTc}). Decompressed prefill chunks go
+ * ls_mla_decode over a bf16 cache of a shape it takes: {@link MlaDecodeTc}; or its bulk-copy variant
+ * ls_mla_decode_tma on Hopper with {@link #mlaDecodeBulk}). Decompressed prefill chunks go
  * through ls_mla_prefill_tc (tensor cores, scores kept on the chip: {@link MlaPrefillTc}) where it takes the
  * shape, else through cuBLAS ({@link #gemmAttention}) or ls_attention.
  */
@@ -37,6 +38,14 @@ final class CudaAttention {
      * (tensor cores); -Dlatentserve.cuda.mlaDecodeTc=false keeps them on ls_mla_decode (for A/B comparisons).
      */
     private static final boolean MLA_DECODE_TC = !"false".equals(System.getProperty("latentserve.cuda.mlaDecodeTc"));
+    /**
+     * -Dlatentserve.cuda.mlaDecodeBulk=true runs those decode rows on ls_mla_decode_tma (the bulk copy engine fills
+     * the key tiles: {@link MlaDecodeTc#bulkCopy}) on compute capability 9.0 and up. Off by default until a GPU run
+     * has shown it correct and faster (MlaDecodeTcGpuTest, the MLA decode bench rows): the emulator checks its
+     * logic, but a barrier protocol wrong on hardware hangs the step instead of failing it. Not final: tests
+     * compare both paths in one JVM.
+     */
+    static boolean mlaDecodeBulk = Boolean.parseBoolean(System.getProperty("latentserve.cuda.mlaDecodeBulk", "false"));
 
     /**
      * Decompressed prefill on ls_mla_prefill_tc wherever {@link MlaPrefillTc#supports} takes the shape, short
@@ -68,6 +77,8 @@ final class CudaAttention {
     private int planTile;
     private MlaDecodePlan plan;
     private PrefillPath lastPrefillPath;
+    /** The kernel of the last absorbed decode call (null before the first): tests check the routing. */
+    private String lastDecodeKernel;
 
     CudaAttention(Kernels kernels, StepMemory memory, Gemm gemm) {
         this.kernels = kernels;
@@ -75,6 +86,11 @@ final class CudaAttention {
         this.gemm = gemm;
         this.smCount = Math.max(1, kernels.ctx().device().multiprocessors());
         this.sharedOptIn = kernels.ctx().device().sharedMemoryPerBlockOptin();
+    }
+
+    /** The kernel the last absorbed decode call ran (ls_mla_decode_tc, ls_mla_decode_tma, ...; null before any). */
+    String lastDecodeKernel() {
+        return lastDecodeKernel;
     }
 
     /** The path of the last decompressed prefill call (null before the first): tests check the routing. */
@@ -162,14 +178,19 @@ final class CudaAttention {
                 long splitBase = s.ints(p.splitBase());
                 long work = s.ints(p.launchWork());
                 if (tensorCores) {
-                    kernels.launch(new MlaDecodeTcParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
+                    var params = new MlaDecodeTcParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
                             oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
-                            paged.maxBlocks(), h * r, r, sh.softmaxScale()), MlaDecodeTc.grid(p, h, r, dr));
+                            paged.maxBlocks(), h * r, r, sh.softmaxScale(),
+                            MlaDecodeTc.bulkCopy(kernels.ctx().device(), mlaDecodeBulk));
+                    kernels.launch(params, MlaDecodeTc.grid(p, h, r, dr));
+                    lastDecodeKernel = params.kernel();
                 } else {
-                    kernels.launch(new MlaDecodeParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
+                    var params = new MlaDecodeParams(qa, layer, tables, work, splitBase, partialAcc, partialMl,
                             oLatent, items, h, r, dr, h * (r + dr), r + dr, width, batch.blockSize(),
-                            paged.maxBlocks(), h * r, r, sh.softmaxScale(), cache.kernelDtype()),
+                            paged.maxBlocks(), h * r, r, sh.softmaxScale(), cache.kernelDtype());
+                    kernels.launch(params,
                             new Grid(items, p.headGroups(), 1, 32 * KernelLimits.MLA_DECODE_WARPS, shared));
+                    lastDecodeKernel = params.kernel();
                 }
                 if (p.needsCombine()) {
                     kernels.launch(new MlaCombineParams(partialAcc, partialMl, splitBase, oLatent, n, h, r, h * r, r),

@@ -1,5 +1,6 @@
 package io.latentserve.cuda.backend;
 
+import io.latentserve.cuda.driver.DeviceInfo;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 
@@ -15,6 +16,11 @@ import java.util.Optional;
  * sized at compile time), and its tile ring within the GPU's opt-in shared memory (Hopper's 227 KiB holds
  * DeepSeek's 512 + 64, sm_86/89's 99 KiB does not). Anything else, like the golden test models' 32 + 8, goes to
  * ls_mla_decode (f32 cache) or ls_attention.
+ *
+ * <p>ls_mla_decode_tma is the same kernel body filling its tile ring by Hopper's bulk copy engine (one
+ * cp.async.bulk per cache row, an mbarrier per ring stage) instead of per-thread 16-byte cp.async: same shapes,
+ * parameters ({@code bulkCopy} set), grid and shared memory, bit-identical results; compute capability 9.0 and up
+ * ({@link #bulkCopy}). Cache rows not 16-byte aligned take the cp.async path inside it.
  */
 public final class MlaDecodeTc {
     private MlaDecodeTc() {
@@ -42,6 +48,14 @@ public final class MlaDecodeTc {
             return Optional.of(bytes + " bytes of shared memory, the GPU allows " + sharedOptIn);
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether a decode that ls_mla_decode_tc takes runs as ls_mla_decode_tma instead: asked for and on compute
+     * capability 9.0 or higher, where cp.async.bulk and mbarrier transaction counts exist (its sm_80 code traps).
+     */
+    public static boolean bulkCopy(DeviceInfo device, boolean wanted) {
+        return wanted && device.atLeast(9, 0);
     }
 
     /** Dynamic shared memory of one block ({@link KernelLimits#mlaDecodeTcSharedBytes}). */

@@ -293,6 +293,11 @@ public final class DeviceBench {
                         copyGbs, "GB/s", String.format(Locale.ROOT, "%.3f ms; bf16 latent cache + f32 queries read "
                                 + "once, tensor cores; same plan", r.tcMillis())));
             }
+            if (r.hasTma()) {
+                row(new BenchRow("kernel: ls_mla_decode_tma + combine (" + cache + ")", shape, r.tmaGbPerSecond(),
+                        copyGbs, "GB/s", String.format(Locale.ROOT, "%.3f ms; ls_mla_decode_tc with its key tiles "
+                                + "filled by the bulk copy engine (cp.async.bulk + mbarrier); same plan", r.tmaMillis())));
+            }
         }
     }
 

@@ -18,12 +18,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Kernel-level timing of absorbed MLA decode attention at DeepSeek-V2-Lite shapes (16 heads, latent 512 +
  * rope 64, block size 64), over an f32 and a bf16 cache: ls_mla_decode + ls_mla_combine as CudaAttention plans
  * them, the older ls_attention path on the same data for comparison, and over the bf16 cache also
- * ls_mla_decode_tc + ls_mla_combine (same plan). Device memory comes straight from the driver
+ * ls_mla_decode_tc + ls_mla_combine (same plan) and, on compute capability 9.0 and up, its bulk-copy variant
+ * ls_mla_decode_tma (same plan, same launch). Device memory comes straight from the driver
  * (not the backend's arenas) and is freed afterwards; the cache holds one constant value (the kernels'
  * speed does not depend on it). Not wired to the CLI.
  */
@@ -37,16 +39,25 @@ public final class MlaDecodeBench {
     /**
      * One shape's result over a cache of dtype. bytesRead = the latent cache the batch sees (at the dtype's
      * element size) plus the absorbed f32 queries; gbPerSecond = bytesRead / decodeMillis; tcMillis is
-     * ls_mla_decode_tc's time over the same bytes (bf16 caches only; NaN for f32, which it does not read).
+     * ls_mla_decode_tc's time over the same bytes (bf16 caches only; NaN for f32, which it does not read);
+     * tmaMillis ls_mla_decode_tma's (bf16 caches on compute capability 9.0 and up, else NaN).
      */
     public record Result(int batch, int context, KvCacheDtype dtype, MlaDecodePlan plan, double decodeMillis,
-                         double attentionMillis, long bytesRead, double tcMillis) {
+                         double attentionMillis, long bytesRead, double tcMillis, double tmaMillis) {
         public boolean hasTc() {
             return !Double.isNaN(tcMillis);
         }
 
+        public boolean hasTma() {
+            return !Double.isNaN(tmaMillis);
+        }
+
         public double tcGbPerSecond() {
             return bytesRead / (tcMillis * 1e6);
+        }
+
+        public double tmaGbPerSecond() {
+            return bytesRead / (tmaMillis * 1e6);
         }
 
         public double gbPerSecond() {
@@ -62,7 +73,9 @@ public final class MlaDecodeBench {
             return String.format("%s cache B %d C %d (%d items x %d head groups, chunk %d): ls_mla_decode %.3f ms,"
                             + " %.1f GB/s; ls_attention: %.3f ms, %.1f GB/s%s", dtype, batch, context, plan.numWork(),
                     plan.headGroups(), plan.chunk(), decodeMillis, gbPerSecond(), attentionMillis, attentionGbPerSecond(),
-                    hasTc() ? String.format("; ls_mla_decode_tc: %.3f ms, %.1f GB/s", tcMillis, tcGbPerSecond()) : "");
+                    hasTc() ? String.format("; ls_mla_decode_tc: %.3f ms, %.1f GB/s", tcMillis, tcGbPerSecond()) : "")
+                    + (hasTma() ? String.format("; ls_mla_decode_tma: %.3f ms, %.1f GB/s", tmaMillis, tmaGbPerSecond())
+                    : "");
         }
     }
 
@@ -148,10 +161,11 @@ public final class MlaDecodeBench {
                     dTables, 0, batch, HEADS, HEADS, width, 0, R, HEADS * width, width, width, 0, 0, 0, width, 0,
                     HEADS * R, R, BLOCK, blocksPerSeq, SCALE, kernelDtype), new Grid(batch, HEADS, 1, 32 * KernelLimits.ATTN_WARPS,
                     KernelLimits.attentionSharedBytes(width, 0, R)), ctx.streamHandle());
-            Runnable decodeTc = () -> {
+            /* ls_mla_decode_tc, or with bulkCopy its bulk-copy variant: the same launch otherwise */
+            Function<Boolean, Runnable> decodeTc = bulkCopy -> () -> {
                 module.launch(new MlaDecodeTcParams(q, cache, dTables, dWorkTc, dSplitBaseTc, partialAcc, partialMl,
                         out, tcPlan.launchItems(), HEADS, R, DR, HEADS * width, width, width, BLOCK, blocksPerSeq,
-                        HEADS * R, R, SCALE), MlaDecodeTc.grid(tcPlan, HEADS, R, DR), ctx.streamHandle());
+                        HEADS * R, R, SCALE, bulkCopy), MlaDecodeTc.grid(tcPlan, HEADS, R, DR), ctx.streamHandle());
                 if (tcPlan.needsCombine()) {
                     module.launch(new MlaCombineParams(partialAcc, partialMl, dSplitBaseTc, out, batch, HEADS, R,
                             HEADS * R, R), new Grid(batch, HEADS, 1, KernelLimits.THREADS, 0), ctx.streamHandle());
@@ -159,9 +173,11 @@ public final class MlaDecodeBench {
             };
             double decodeMs = time(ctx, decode, reps);
             double attentionMs = time(ctx, attention, reps);
-            double tcMs = isBf16 ? time(ctx, decodeTc, reps) : Double.NaN;   // the tensor-core kernel reads bf16 only
+            double tcMs = isBf16 ? time(ctx, decodeTc.apply(false), reps) : Double.NaN;   // tensor cores read bf16 only
+            double tmaMs = isBf16 && MlaDecodeTc.bulkCopy(ctx.device(), true) ? time(ctx, decodeTc.apply(true), reps)
+                    : Double.NaN;
             long bytes = (long) elementBytes * batch * context * width + 4L * batch * HEADS * width;
-            return new Result(batch, context, dtype, plan, decodeMs, attentionMs, bytes, tcMs);
+            return new Result(batch, context, dtype, plan, decodeMs, attentionMs, bytes, tcMs, tmaMs);
         } finally {
             ctx.synchronize();
             for (long p : owned) {

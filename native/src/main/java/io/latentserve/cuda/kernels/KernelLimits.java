@@ -117,14 +117,16 @@ public final class KernelLimits {
     /**
      * Dynamic shared memory of one ls_mla_decode_tc block: the partial scores of the KSPLIT dim slices (rows of
      * TILE + 8 floats), P as hi/lo A fragments, the heads' correction factors and final (m, l), then MLA_TC_STAGES
-     * tiles of bf16 cache rows padded by 8 values (ldmatrix without bank conflicts): 161,984 bytes at 512 + 64,
+     * tiles of bf16 cache rows padded by 8 values (ldmatrix without bank conflicts), then one 8-byte mbarrier per
+     * stage (used by the bulk-copy variant ls_mla_decode_tma, same layout for both): 162,016 bytes at 512 + 64,
      * above the 48 KiB default, so the launch opts in (KernelModule). Only for shapes MlaDecodeTc supports.
      */
     public static int mlaDecodeTcSharedBytes(int r, int dr) {
         int scores = 4 * MLA_TC_KSPLIT * MLA_TC_HEADS * (MLA_TC_TILE + 8);
         int pFragments = 16 * 2 * 32 * (MLA_TC_TILE / 16);
         int perHead = 12 * MLA_TC_HEADS;
-        return scores + pFragments + perHead + 2 * MLA_TC_STAGES * MLA_TC_TILE * (r + dr + 8);
+        int stageBarriers = 8 * MLA_TC_STAGES;
+        return scores + pFragments + perHead + 2 * MLA_TC_STAGES * MLA_TC_TILE * (r + dr + 8) + stageBarriers;
     }
 
     /**

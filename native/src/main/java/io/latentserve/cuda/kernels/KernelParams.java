@@ -28,7 +28,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             MlaDecodeTcParams.LAYOUT, MoeGateUpTcParams.LAYOUT, MoeDownTcParams.LAYOUT, MoeGateUpWgmmaParams.LAYOUT,
             MoeDownWgmmaParams.LAYOUT, MlaPrefillTcParams.LAYOUT);
 
-    /** Every kernel of the fatbin. */
+    /** Every kernel of the fatbin: the kernels of LAYOUTS in order, then those sharing a struct (ls_mla_decode_tma). */
     List<String> KERNELS = List.of(EmbeddingParams.KERNEL, RmsNormParams.KERNEL, AddParams.KERNEL,
             SiluMulParams.KERNEL, RopeParams.KERNEL, CopyRowsParams.KERNEL, SplitBf16Params.KERNEL,
             AttentionParams.KERNEL, MlaAbsorbParams.KERNEL, MlaApplyUvParams.KERNEL, MoeRouteParams.KERNEL,
@@ -36,7 +36,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             MlaDecodeParams.KERNEL, MlaCombineParams.KERNEL, CausalSoftmaxParams.KERNEL,
             MoeSortParams.KERNEL, MoeGateUpParams.KERNEL, MoeDownParams.KERNEL, GemvParams.KERNEL,
             MlaDecodeTcParams.KERNEL, MoeGateUpTcParams.KERNEL, MoeDownTcParams.KERNEL, MoeGateUpWgmmaParams.KERNEL,
-            MoeDownWgmmaParams.KERNEL, MlaPrefillTcParams.KERNEL);
+            MoeDownWgmmaParams.KERNEL, MlaPrefillTcParams.KERNEL, MlaDecodeTcParams.BULK_KERNEL);
 
     /** The extern "C" name of the kernel that takes these parameters. */
     String kernel();

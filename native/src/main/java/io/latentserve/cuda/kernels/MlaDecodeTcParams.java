@@ -13,7 +13,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Parameters of ls_mla_decode_tc (LsMlaDecodeTcParams in latentserve_params.h): {@link MlaDecodeParams}'s
  * absorbed MLA decode on tensor cores over a bf16 latent cache, the same fields, work items, outputs and
  * {@code MlaDecodePlan}; one block per (work item, group of {@link KernelLimits#MLA_TC_HEADS} heads). Which
- * shapes it takes, its grid and shared memory: {@link MlaDecodeTc}.
+ * shapes it takes, its grid and shared memory: {@code MlaDecodeTc}. The same struct, grid and shared memory
+ * launch ls_mla_decode_tma, the bulk-copy variant (compute capability 9.0 and up), when bulkCopy is set.
  *
  * @param q [rows, ...] f32: row w, head h at q + w*qStride + h*qHeadStride, [r | dr]
  * @param cache latent cache rows of one layer, bf16, stride cacheStride (elements)
@@ -23,6 +24,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * @param partialAcc [numWork, numHeads, r] f32
  * @param partialMl [numWork, numHeads, 2] f32
  * @param out [rows, ...] f32
+ * @param bulkCopy launch ls_mla_decode_tma (tiles filled by the bulk copy engine) instead of ls_mla_decode_tc;
+ *                 which kernel, not a struct field
  */
 public record MlaDecodeTcParams(
         long q,
@@ -44,9 +47,12 @@ public record MlaDecodeTcParams(
         int maxBlocks,
         int outStride,
         int outHeadStride,
-        float scale) implements KernelParams {
+        float scale,
+        boolean bulkCopy) implements KernelParams {
 
     public static final String KERNEL = "ls_mla_decode_tc";
+    /** The bulk-copy variant: same parameters, sm_90 (its sm_80 code traps). */
+    public static final String BULK_KERNEL = "ls_mla_decode_tma";
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             JAVA_LONG.withName("q"),
@@ -72,7 +78,7 @@ public record MlaDecodeTcParams(
 
     @Override
     public String kernel() {
-        return KERNEL;
+        return bulkCopy ? BULK_KERNEL : KERNEL;
     }
 
     @Override

@@ -136,7 +136,8 @@ class CudaAttentionGpuTest {
             String kernel = switch (mode) {
                 case ABSORBED -> !decode ? "ls_attention (MLA absorbed)"
                         : dtype == KvCacheDtype.BF16 && MlaDecodeTc.supports(h, sh.kvLoraRank(), sh.qkRopeHeadDim(),
-                        Integer.MAX_VALUE) ? "ls_mla_decode_tc+combine (MLA absorbed)"
+                        Integer.MAX_VALUE) ? (MlaDecodeTc.bulkCopy(b.cuda.ctx.device(), CudaAttention.mlaDecodeBulk)
+                        ? "ls_mla_decode_tma" : "ls_mla_decode_tc") + "+combine (MLA absorbed)"
                         : "ls_mla_decode+combine (MLA absorbed)";
                 case DECOMPRESSED -> flashPrefill(sh) ? "ls_mla_prefill_tc (MLA prefill)"
                         : gemmPrefill(l.batch()) ? "cuBLAS + ls_causal_softmax (MLA prefill)"
@@ -362,6 +363,29 @@ class CudaAttentionGpuTest {
         mla(small, 16, new int[][]{{0, 37}, {70, 1}, {63, 1}, {0, 1}}, MlaMode.AUTO, KvCacheDtype.BF16);
         MlaShape manyHeads = new MlaShape(20, 16, 16, 16, 64, 0.2f);   // two head groups, the second padded
         mlaDecode(manyHeads, 64, KvCacheDtype.BF16, 5, 200);
+    }
+
+    /**
+     * The same decode rows with -Dlatentserve.cuda.mlaDecodeBulk on: ls_mla_decode_tma (the bulk copy engine fills
+     * the key tiles) against the CPU backend, where the GPU has it (compute capability 9.0; the emulated one does).
+     */
+    @Test
+    void bf16CacheBulkCopyDecode() {
+        boolean saved = CudaAttention.mlaDecodeBulk;
+        CudaAttention.mlaDecodeBulk = true;
+        try {
+            MlaShape small = new MlaShape(4, 16, 16, 16, 32, 0.25f);
+            mlaDecode(small, 16, KvCacheDtype.BF16, 1, 31, 32, 33, 300);
+            assertEquals(MlaDecodeTc.bulkCopy(b.cuda.ctx.device(), true)
+                    ? "ls_mla_decode_tma" : "ls_mla_decode_tc", b.cuda.attention.lastDecodeKernel());
+            MlaShape manyHeads = new MlaShape(20, 16, 16, 16, 64, 0.2f);   // two head groups, the second padded
+            mlaDecode(manyHeads, 64, KvCacheDtype.BF16, 5, 200);
+        } finally {
+            CudaAttention.mlaDecodeBulk = saved;
+        }
+        MlaShape small = new MlaShape(4, 16, 16, 16, 32, 0.25f);
+        mlaDecode(small, 16, KvCacheDtype.BF16, 7, 40);
+        assertEquals("ls_mla_decode_tc", b.cuda.attention.lastDecodeKernel(), "off again: the cp.async variant");
     }
 
     @Test

@@ -25,6 +25,9 @@ class MlaDecodeBenchGpuTest {
                 assertEquals(r.dtype() == io.latentserve.model.backend.KvCacheDtype.BF16, r.hasTc(),
                         "ls_mla_decode_tc is timed over the bf16 cache only");
                 assertTrue(!r.hasTc() || r.tcMillis() > 0, r.toString());
+                assertEquals(r.hasTc() && ctx.device().atLeast(9, 0), r.hasTma(),
+                        "ls_mla_decode_tma is timed where ls_mla_decode_tc is, on compute capability 9.0 and up");
+                assertTrue(!r.hasTma() || r.tmaMillis() > 0, r.toString());
             }
         }
     }

@@ -22,13 +22,16 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * ls_mla_decode_tc (+ ls_mla_combine) launched as {@link MlaDecodeTc} says, with a {@link MlaDecodePlan}, over a
  * bf16 latent cache: against an f64 softmax over the same bf16 values, and against ls_mla_decode over those
- * values widened to an f32 cache (the kernel it stands in for). Not yet wired into CudaAttention (the bf16 cache
- * lands separately), so the kernels are launched here directly. Small shapes: the emulator runs them too
+ * values widened to an f32 cache (the kernel it stands in for). On compute capability 9.0 and up also its
+ * bulk-copy variant ls_mla_decode_tma: against the f64 softmax and bit for bit against ls_mla_decode_tc (the
+ * same arithmetic on the same tiles; only how the tiles reach shared memory differs). The kernels are launched
+ * here directly (CudaAttentionGpuTest covers the backend's routing). Small shapes: the emulator runs them too
  * ({@code cuda-kernels/emulate/run-java.sh MlaDecodeTcGpuTest}).
  */
 @Tag("gpu")
@@ -67,6 +70,9 @@ class MlaDecodeTcGpuTest {
         check(3, 48, 16, 16, new int[]{70, 5}, 32);
     }
 
+    /** Which decode kernels a check runs: the bulk-copy variant where the GPU has the bulk copy engine. */
+    enum Kernel { F32_CACHE, TC, TMA }
+
     /** One decode batch (row w = the last token of sequence w, blocks shuffled), both kernels, both checks. */
     void check(int heads, int r, int dr, int blockSize, int[] lengths, int minChunk) {
         assertTrue(MlaDecodeTc.supports(heads, r, dr, ctx.device().sharedMemoryPerBlockOptin()), "shape supported");
@@ -96,17 +102,29 @@ class MlaDecodeTcGpuTest {
         MlaDecodePlan plan = MlaDecodePlan.of(seqOf, lengths, heads, ctx.device().multiprocessors(), minChunk);
 
         float[] want = reference(q, cache, tables, maxBlocks, blockSize, lengths, heads, r, dr, scale);
-        float[] tc = run(plan, q, cache, tables, maxBlocks, blockSize, heads, r, dr, scale, true);
-        float[] f32 = run(plan, q, cache, tables, maxBlocks, blockSize, heads, r, dr, scale, false);
+        float[] tc = run(plan, q, cache, tables, maxBlocks, blockSize, heads, r, dr, scale, Kernel.TC);
+        float[] f32 = run(plan, q, cache, tables, maxBlocks, blockSize, heads, r, dr, scale, Kernel.F32_CACHE);
         String shape = "H " + heads + " r " + r + "+" + dr + " bs " + blockSize + " ctx " + Arrays.toString(lengths)
                 + " (" + plan.numWork() + " items)";
         GpuReport.check("ls_mla_decode_tc+combine vs f64", shape, GpuReport.maxRelErr(tc, want), TOL);
         GpuReport.check("ls_mla_decode_tc vs ls_mla_decode (f32 cache)", shape, GpuReport.maxRelErr(tc, f32), TOL);
+        if (MlaDecodeTc.bulkCopy(ctx.device(), true)) {
+            float[] tma = run(plan, q, cache, tables, maxBlocks, blockSize, heads, r, dr, scale, Kernel.TMA);
+            GpuReport.check("ls_mla_decode_tma+combine vs f64", shape, GpuReport.maxRelErr(tma, want), TOL);
+            int differ = 0;
+            for (int i = 0; i < tc.length; i++) {
+                differ += Float.floatToRawIntBits(tc[i]) != Float.floatToRawIntBits(tma[i]) ? 1 : 0;
+            }
+            assertEquals(0, differ, "ls_mla_decode_tma vs ls_mla_decode_tc: values not bit-identical, " + shape);
+        } else {
+            System.out.println("SKIPPED ls_mla_decode_tma: " + ctx.device() + " has no bulk copy engine");
+        }
     }
 
-    /** out [rows, heads, r]: ls_mla_decode_tc over the bf16 cache, or ls_mla_decode over it widened to f32. */
+    /** out [rows, heads, r]: ls_mla_decode_tc or _tma over the bf16 cache, or ls_mla_decode over it widened to f32. */
     float[] run(MlaDecodePlan plan, float[] q, float[] cache, int[] tables, int maxBlocks, int blockSize, int heads,
-                int r, int dr, float scale, boolean tensorCores) {
+                int r, int dr, float scale, Kernel kernel) {
+        boolean tensorCores = kernel != Kernel.F32_CACHE;
         CudaDriver d = ctx.driver();
         int rows = plan.rows();
         int width = r + dr;
@@ -123,7 +141,7 @@ class MlaDecodeTcGpuTest {
             if (tensorCores) {
                 module.launch(new MlaDecodeTcParams(dq, dCache, dTables, dWork, dSplitBase, partialAcc, partialMl, out,
                         plan.launchItems(), heads, r, dr, heads * width, width, width, blockSize, maxBlocks, heads * r, r,
-                        scale), MlaDecodeTc.grid(plan, heads, r, dr), ctx.streamHandle());
+                        scale, kernel == Kernel.TMA), MlaDecodeTc.grid(plan, heads, r, dr), ctx.streamHandle());
             } else {
                 module.launch(new MlaDecodeParams(dq, dCache, dTables, dWork, dSplitBase, partialAcc, partialMl, out,
                         plan.launchItems(), heads, r, dr, heads * width, width, width, blockSize, maxBlocks, heads * r, r,

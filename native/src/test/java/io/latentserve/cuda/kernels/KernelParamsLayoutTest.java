@@ -32,7 +32,9 @@ class KernelParamsLayoutTest {
         List<String> java = KernelParams.LAYOUTS.stream().map(l -> l.name().orElseThrow()).sorted().toList();
         List<String> c = header.structs().keySet().stream().sorted().toList();
         assertEquals(c, java);
-        assertEquals(KernelParams.LAYOUTS.size(), KernelParams.KERNELS.size());
+        // one kernel per struct, plus ls_mla_decode_tma on ls_mla_decode_tc's struct
+        assertEquals(KernelParams.LAYOUTS.size() + 1, KernelParams.KERNELS.size());
+        assertEquals(KernelParams.KERNELS.size(), KernelParams.KERNELS.stream().distinct().count(), "no kernel twice");
     }
 
     @Test
@@ -139,13 +141,19 @@ class KernelParamsLayoutTest {
             assertEquals(56, seg.byteSize());
             assertEquals(KernelLimits.DTYPE_F32, seg.get(ValueLayout.JAVA_INT, 48));
             assertEquals(KernelLimits.DTYPE_BF16, seg.get(ValueLayout.JAVA_INT, 52));
-            var tc = new MlaDecodeTcParams(1, 0x2222L, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0.25f);
+            var tc = new MlaDecodeTcParams(1, 0x2222L, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0.25f,
+                    false);
             seg = tc.write(arena);
             assertEquals(112, seg.byteSize());
             assertEquals(0x2222L, seg.get(ValueLayout.JAVA_LONG, 8));
             assertEquals(15, seg.get(ValueLayout.JAVA_INT, 88));
             assertEquals(0.25f, seg.get(ValueLayout.JAVA_FLOAT, 108));
             assertEquals("ls_mla_decode_tc", tc.kernel());
+            var tma = new MlaDecodeTcParams(1, 0x2222L, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0.25f,
+                    true);
+            assertEquals("ls_mla_decode_tma", tma.kernel());
+            assertEquals(seg.byteSize(), tma.write(arena).byteSize(), "the same struct");
+            assertEquals(-1, seg.mismatch(tma.write(arena)), "the same bytes: the flag picks the kernel only");
             var c = new MlaCombineParams(1, 2, 3, 0x4444L, 5, 6, 7, 8, 9);
             seg = c.write(arena);
             assertEquals(56, seg.byteSize());
