@@ -13,9 +13,7 @@ import io.latentserve.cuda.kernels.MlaDecodeParams;
 import io.latentserve.cuda.kernels.MlaDecodeTcParams;
 import io.latentserve.model.backend.KvCacheDtype;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -123,28 +121,27 @@ public final class MlaDecodeBench {
         MlaDecodePlan tcPlan = MlaDecodePlan.of(seqOf, lengths, HEADS, ctx.device().multiprocessors(),
                 MlaDecodePlan.DEFAULT_MIN_CHUNK, KernelLimits.MLA_TC_TILE);   // as CudaAttention plans it
         int partialItems = Math.max(plan.launchItems(), tcPlan.launchItems());
-        List<Long> owned = new ArrayList<>();
-        try (Arena host = Arena.ofConfined()) {
+        try (BenchBuffers buffers = new BenchBuffers(ctx)) {
             long cacheValues = (long) tables.length * BLOCK * width;   // even: width is
             int elementBytes = dtype.bytesPerValue();
             boolean isBf16 = dtype == KvCacheDtype.BF16;
-            long cache = alloc(d, owned, elementBytes * cacheValues);
+            long cache = buffers.alloc(elementBytes * cacheValues);
             int bf16 = Float.floatToRawIntBits(0.01f) >>> 16;          // 0.01 truncated to bf16, two per word
             d.memsetD32(cache, isBf16 ? bf16 | bf16 << 16 : Float.floatToRawIntBits(0.01f),
                     elementBytes * cacheValues / 4);
             int kernelDtype = isBf16 ? KernelLimits.DTYPE_BF16 : KernelLimits.DTYPE_F32;
-            long q = alloc(d, owned, 4L * batch * HEADS * width);
+            long q = buffers.alloc(4L * batch * HEADS * width);
             d.memsetD32(q, Float.floatToRawIntBits(0.02f), (long) batch * HEADS * width);
-            long out = alloc(d, owned, 4L * batch * HEADS * R);
-            long partialAcc = alloc(d, owned, 4L * partialItems * HEADS * R);
-            long partialMl = alloc(d, owned, 8L * partialItems * HEADS);
-            long dTables = upload(d, owned, host, tables);
-            long dWork = upload(d, owned, host, plan.launchWork());
-            long dSplitBase = upload(d, owned, host, plan.splitBase());
-            long dWorkTc = upload(d, owned, host, tcPlan.launchWork());
-            long dSplitBaseTc = upload(d, owned, host, tcPlan.splitBase());
-            long dPositions = upload(d, owned, host, positions);
-            long dSeqOf = upload(d, owned, host, seqOf);
+            long out = buffers.alloc(4L * batch * HEADS * R);
+            long partialAcc = buffers.alloc(4L * partialItems * HEADS * R);
+            long partialMl = buffers.alloc(8L * partialItems * HEADS);
+            long dTables = buffers.upload(tables);
+            long dWork = buffers.upload(plan.launchWork());
+            long dSplitBase = buffers.upload(plan.splitBase());
+            long dWorkTc = buffers.upload(tcPlan.launchWork());
+            long dSplitBaseTc = buffers.upload(tcPlan.splitBase());
+            long dPositions = buffers.upload(positions);
+            long dSeqOf = buffers.upload(seqOf);
 
             Runnable decode = () -> {
                 module.launch(new MlaDecodeParams(q, cache, dTables, dWork, dSplitBase, partialAcc, partialMl, out,
@@ -178,11 +175,6 @@ public final class MlaDecodeBench {
                     : Double.NaN;
             long bytes = (long) elementBytes * batch * context * width + 4L * batch * HEADS * width;
             return new Result(batch, context, dtype, plan, decodeMs, attentionMs, bytes, tcMs, tmaMs);
-        } finally {
-            ctx.synchronize();
-            for (long p : owned) {
-                d.memFree(p);
-            }
         }
     }
 
@@ -207,17 +199,5 @@ public final class MlaDecodeBench {
         }
     }
 
-    private static long alloc(CudaDriver d, List<Long> owned, long bytes) {
-        long p = d.memAlloc(Math.max(16, bytes));
-        owned.add(p);
-        return p;
-    }
 
-    private static long upload(CudaDriver d, List<Long> owned, Arena host, int[] values) {
-        long p = alloc(d, owned, 4L * values.length);
-        MemorySegment seg = host.allocate(ValueLayout.JAVA_INT, Math.max(1, values.length));
-        MemorySegment.copy(values, 0, seg, ValueLayout.JAVA_INT, 0, values.length);
-        d.memcpyHtoD(p, seg, 4L * values.length);
-        return p;
-    }
 }

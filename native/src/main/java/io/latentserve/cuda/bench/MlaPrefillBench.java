@@ -14,9 +14,6 @@ import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.random.HashFill;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -130,19 +127,18 @@ public final class MlaPrefillBench {
         int kvWidth = h * (dn + dv);
         int rows = batch.numTokens();
         int[] work = MlaPrefillTc.work(batch, List.of(0), new int[]{0});
-        List<Long> owned = new ArrayList<>();
         ctx.makeCurrent();
-        try (KernelModule module = KernelModule.load(d); Arena host = Arena.ofConfined()) {
-            long q = alloc(d, owned, 4L * rows * h * (dn + dr));
+        try (KernelModule module = KernelModule.load(d); BenchBuffers buffers = new BenchBuffers(ctx)) {
+            long q = buffers.alloc(4L * rows * h * (dn + dr));
             d.memsetD32(q, Float.floatToRawIntBits(0.02f), (long) rows * h * (dn + dr));
-            long kv = alloc(d, owned, 2L * 2 * ctxLen * kvWidth);            // hi rows, then lo rows
-            long rope = alloc(d, owned, 2L * 2 * ctxLen * Math.max(dr, 8));
+            long kv = buffers.alloc(2L * 2 * ctxLen * kvWidth);            // hi rows, then lo rows
+            long rope = buffers.alloc(2L * 2 * ctxLen * Math.max(dr, 8));
             int bf16 = Float.floatToRawIntBits(0.01f) >>> 16;
             d.memsetD32(kv, bf16 | bf16 << 16, (long) ctxLen * kvWidth);
             d.memsetD32(rope, bf16 | bf16 << 16, (long) ctxLen * Math.max(dr, 8));
-            long out = alloc(d, owned, 4L * rows * h * dv);
-            long dPositions = upload(d, owned, host, batch.positions());
-            long dWork = upload(d, owned, host, work);
+            long out = buffers.alloc(4L * rows * h * dv);
+            long dPositions = buffers.upload(batch.positions());
+            long dWork = buffers.upload(work);
             int numWork = work.length / 4;
             boolean lo = terms == 3;
             MlaPrefillTcParams p = new MlaPrefillTcParams(q, kv, lo ? kv + 2L * ctxLen * kvWidth : 0, rope,
@@ -150,11 +146,6 @@ public final class MlaPrefillBench {
                     h * (dn + dr), dn + dr, kvWidth, dn + dv, dr, h * dv, dv, terms, sh.softmaxScale());
             return seconds(ctx::synchronize, reps, () -> module.launch(p, MlaPrefillTc.grid(h, numWork, dn + dr, dv,
                     terms), ctx.streamHandle()));
-        } finally {
-            ctx.synchronize();
-            for (long ptr : owned) {
-                d.memFree(ptr);
-            }
         }
     }
 
@@ -179,17 +170,5 @@ public final class MlaPrefillBench {
         return v;
     }
 
-    private static long alloc(CudaDriver d, List<Long> owned, long bytes) {
-        long p = d.memAlloc(Math.max(16, bytes));
-        owned.add(p);
-        return p;
-    }
 
-    private static long upload(CudaDriver d, List<Long> owned, Arena host, int[] values) {
-        long p = alloc(d, owned, 4L * values.length);
-        MemorySegment seg = host.allocate(ValueLayout.JAVA_INT, Math.max(1, values.length));
-        MemorySegment.copy(values, 0, seg, ValueLayout.JAVA_INT, 0, values.length);
-        d.memcpyHtoD(p, seg, 4L * values.length);
-        return p;
-    }
 }
