@@ -2,6 +2,7 @@ package io.latentserve.cuda.backend;
 
 import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.driver.CudaDriver;
+import io.latentserve.model.backend.BackendOptions;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,7 +14,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Forward passes as CUDA graphs (-Dlatentserve.cuda.graphs=true; off by default until measured on a GPU).
+ * Forward passes as CUDA graphs (serve --cuda-graphs on, or -Dlatentserve.cuda.graphs=true; off by default until
+ * measured on a GPU).
  *
  * <p>While a pass runs, its stream operations (kernel launches, memsets, host-to-device copies out of the
  * step's pinned staging) are recorded, not issued, each with a signature: the kernel and its parameter
@@ -22,8 +24,11 @@ import java.util.Map;
  * before replays its captured graph (one launch instead of hundreds: decode at small batches is bound by
  * launches), a signature seen for the second time is captured then replayed, and a new one is issued as
  * recorded. Equal signatures mean equal launches with equal addresses, and the copies read the pinned
- * staging at equal offsets, which this pass has just filled: what varies between decode steps (tokens,
- * positions, slots) is data, not parameters.
+ * staging at equal addresses, which this pass has just filled: what varies between decode steps (tokens,
+ * positions, slots) is data, not parameters. Under async scheduling the steps alternate two staging sets, so a
+ * decode shape has two signatures and two graphs; the device-sampled tokens' gather (ls_copy_rows from
+ * DeferredTokens' device buffer, a fixed address) is inside the graph, the sampling and the tokens' copy to the
+ * host are issued after it, outside, followed by the event that frees the staging set.
  *
  * <p>cuBLAS GEMMs are recorded too ({@link #issue}), with their arguments as the signature: cuBLAS supports
  * stream capture when its workspace is set by the caller (CudaContext sets one per handle) and alpha/beta are
@@ -37,8 +42,12 @@ import java.util.Map;
  * therefore never use graphs.
  */
 final class StepGraphs implements AutoCloseable {
-    /** Graphs kept (least recently used dropped) and signatures remembered as seen once. */
-    private static final int MAX_GRAPHS = 32;
+    /**
+     * Graphs kept (least recently used dropped) and signatures remembered as seen once. Under async scheduling
+     * each decode shape is two graphs (one per host staging set, see {@link StepMemory}), used in turn: 64 keeps
+     * 32 shapes either way.
+     */
+    static final int MAX_GRAPHS = 64;
     private static final int MAX_SEEN = 256;
     /** Whether cuBLAS GEMMs are recorded into graphs (else each ends the recording of its pass). */
     static final boolean CAPTURE_CUBLAS = !"false".equals(System.getProperty("latentserve.cuda.graphCublas"));
@@ -73,10 +82,13 @@ final class StepGraphs implements AutoCloseable {
     }
 
     static boolean enabledByProperty() {
-        return Boolean.getBoolean("latentserve.cuda.graphs");
+        return BackendOptions.graphsFromSystemProperty();
     }
 
-    /** A forward pass begins: record from now on (the stream is idle: the step memory synchronised). */
+    /**
+     * A forward pass begins: record from now on. The stream may still run the previous pass (async scheduling):
+     * recording issues nothing, and a capture starts on a busy stream, which only orders the graph's launch.
+     */
     void beginPass() {
         if (!enabled) {
             return;
@@ -85,7 +97,7 @@ final class StepGraphs implements AutoCloseable {
         deferring = true;
     }
 
-    /** Whether passes are recorded (and may be captured): then a step begins on an idle stream. */
+    /** Whether passes are recorded and replayed (off from the start, or since a capture the driver refused). */
     boolean enabled() {
         return enabled;
     }

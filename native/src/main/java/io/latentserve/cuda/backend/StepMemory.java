@@ -19,10 +19,15 @@ import java.lang.foreign.ValueLayout;
  * <p>A pass launched with its tokens still on the way ({@link #endStepInFlight()}, async scheduling) may still
  * run when the next step begins: that step then does not wait for the stream. Device memory is reused in
  * stream order (the next pass's work queues behind the running one), so only the host staging matters: two
- * sets alternate, and a step that takes one back waits for the event recorded when its last user ended. With
- * step graphs on, and after any step that ended by copying results to the host, a step begins on an idle
- * stream as before. The rule: a step's activations are valid until the next step begins (for the host) and
- * for all work queued before it (for the device); its staging until the step after next begins.
+ * sets alternate, and a step that takes one back waits for the event recorded when its last user ended (after
+ * the pass's work and its sampling were queued: with step graphs on, after the replay that reads the set). After
+ * any step that ended by copying results to the host, a step begins on an idle stream as before. The rule: a
+ * step's activations are valid until the next step begins (for the host) and for all work queued before it (for
+ * the device); its staging until the step after next begins.
+ *
+ * <p>Step graphs ({@link StepGraphs}) replay their copies from the pinned addresses they were captured with, and a
+ * copy's signature holds its source address: a decode shape run on both staging sets is two signatures, each
+ * captured once and replayed on its own set (the graph cache keeps room for both).
  *
  * <p>Inside one operation, {@link #scratch()} hands out temporary device memory released when the scope
  * closes: all work runs in order on one stream, so the next operation may reuse it at once. Host arrays
@@ -69,8 +74,8 @@ final class StepMemory {
      */
     void beginStep() {
         graphs.eager();
-        if (passInFlight && !graphs.enabled()) {
-            switchStaging();
+        if (passInFlight) {
+            switchStaging();          // graphs on or off: a replay reads its set's staging, which the event guards
         } else {
             ctx.synchronize();
         }
