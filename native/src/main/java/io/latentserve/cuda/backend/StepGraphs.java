@@ -47,7 +47,7 @@ final class StepGraphs implements AutoCloseable {
      * each decode shape is two graphs (one per host staging set, see {@link StepMemory}), used in turn: 64 keeps
      * 32 shapes either way.
      */
-    static final int MAX_GRAPHS = 64;
+    private static final int MAX_GRAPHS = 64;
     private static final int MAX_SEEN = 256;
     /** Whether cuBLAS GEMMs are recorded into graphs (else each ends the recording of its pass). */
     static final boolean CAPTURE_CUBLAS = !"false".equals(System.getProperty("latentserve.cuda.graphCublas"));
