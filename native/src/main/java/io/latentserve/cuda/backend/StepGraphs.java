@@ -40,8 +40,8 @@ import java.util.Map;
  *
  * <p>Anything that needs the stream's results or cannot be captured mid-pass (a download, a pageable copy,
  * freeing memory, the grouped MoE's host-sized cuBLAS call) calls {@link #eager()} first: the staged uploads are
- * copied, what was recorded is issued in order and the rest of the pass runs plainly. Prefill passes with more than the fused MoE's tokens
- * therefore never use graphs.
+ * copied, what was recorded is issued in order and the rest of the pass runs plainly. Prefill passes with more
+ * than the fused MoE's tokens therefore never use graphs.
  */
 final class StepGraphs implements AutoCloseable {
     /** Graphs kept (least recently used dropped) and signatures remembered as seen once. */

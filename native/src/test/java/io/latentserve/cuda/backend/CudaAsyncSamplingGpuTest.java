@@ -49,7 +49,8 @@ class CudaAsyncSamplingGpuTest {
             try (KvCache cache = model.newKvCache(4, BLOCK)) {
                 Launched async = launchTokens(model, cache, STEPS);
                 for (int step = 0; step <= STEPS; step++) {
-                    assertEquals(Arrays.toString(sync.get(step)), Arrays.toString(async.tokens.get(step)), "step " + step);
+                    assertEquals(Arrays.toString(sync.get(step)), Arrays.toString(async.tokens.get(step)),
+                            "step " + step);
                 }
                 PendingRows last = async.last;
                 ForwardBatch plain = ForwardBatch.of(new int[][]{{0}}, new int[]{async.positions[0]},

@@ -56,8 +56,8 @@ class CudaGraphsServeTest {
         String usage = ServeCommand.USAGE;
         assertTrue(usage.contains("[--cuda-graphs on|off]"), usage);
         assertTrue(usage.contains("off (default") && usage.contains("--enforce-eager")
-                && usage.contains("-Dlatentserve.cuda.graphs=true") && usage.contains("CPU backend has no graphs and ignores it"),
-                usage);
+                && usage.contains("-Dlatentserve.cuda.graphs=true")
+                && usage.contains("CPU backend has no graphs and ignores it"), usage);
     }
 
     @Test
