@@ -9,8 +9,8 @@ import io.latentserve.cuda.driver.LibraryLookup;
 import io.latentserve.cuda.driver.Probe;
 import io.latentserve.cuda.driver.SearchPath;
 import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.BackendOptions;
 import io.latentserve.model.backend.BackendProvider;
-import io.latentserve.model.backend.MatmulPrecision;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -83,7 +83,7 @@ public final class CudaBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Backend create(MatmulPrecision precision) {
+    public Backend create(BackendOptions options) {
         Probe<Ready> p = probe();
         if (!p.ok()) {
             throw new IllegalStateException("the CUDA backend is unavailable: " + p.reason().orElseThrow());
@@ -91,7 +91,7 @@ public final class CudaBackendProvider implements BackendProvider {
         Ready ready = p.value().orElseThrow();
         CudaContext ctx = CudaContext.open(ready.driver(), ready.cublas(), ordinal, CudaMemoryPlan.fromSystemProperties());
         try {
-            return CudaBackend.create(ctx, precision);
+            return CudaBackend.create(ctx, options.cudaGraphs(), options.matmulPrecision());
         } catch (RuntimeException | Error e) {
             try {
                 ctx.close();

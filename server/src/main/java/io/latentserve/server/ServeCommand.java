@@ -1,7 +1,9 @@
 package io.latentserve.server;
 
+import io.latentserve.cuda.backend.CudaBackend;
 import io.latentserve.model.LoadedModel;
 import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.BackendOptions;
 import io.latentserve.model.backend.DeviceSelector;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
@@ -41,7 +43,7 @@ public final class ServeCommand {
                                      [--api-key KEY] [--api-key-file FILE] [--auth-metrics] [--auth-health]
                                      [--allowed-origins O1,O2|*] [--access-log] [--shutdown-timeout 30]
                                      [--device-sampling on|off] [--async-scheduling]
-                                     [--matmul-precision high|medium]
+                                     [--matmul-precision high|medium] [--cuda-graphs on|off]
               --model DIR            HuggingFace checkpoint folder; without it, the built-in demo model on the CPU
               --port N               0 picks a free port (the real one is printed)
               --served-model-name    the name clients pass as `model` (default: the folder name)
@@ -72,7 +74,14 @@ public final class ServeCommand {
                                      (within ~1e-5 of f32); medium rounds it to bf16, keeping about 3 significant
                                      digits of each GEMM input as HF transformers and vLLM do in bf16, for up to
                                      2-3x less tensor-core work in prefill. Decode kernels stay f32-exact either
-                                     way; the CPU backend computes in f32 and ignores it""";
+                                     way; the CPU backend computes in f32 and ignores it
+              --cuda-graphs on|off   off (default, until measured on a GPU): on records each forward pass on the
+                                     CUDA backend and, once a pass's launches repeat (steady decode at a batch
+                                     size), replays them as one captured CUDA graph instead of hundreds of launches;
+                                     combines with --async-scheduling; the outputs are the same either way.
+                                     vLLM's equivalent is on by
+                                     default, --enforce-eager turns it off. Absent: -Dlatentserve.cuda.graphs=true
+                                     turns it on. The CPU backend has no graphs and ignores it""";
 
     private static final int DEFAULT_MAX_MODEL_LEN = 8192;
 
@@ -154,8 +163,10 @@ public final class ServeCommand {
         String origins = args.string("allowed-origins", "");
         boolean accessLog = args.flag("access-log");
         int shutdownSeconds = args.integer("shutdown-timeout", 30);
-        boolean deviceSampling = onOff(args.string("device-sampling", EngineConfig.DEFAULT_DEVICE_SAMPLING ? "on" : "off"));
+        boolean deviceSampling = onOff("--device-sampling",
+                args.string("device-sampling", EngineConfig.DEFAULT_DEVICE_SAMPLING ? "on" : "off"));
         MatmulPrecision precision = matmulPrecision(args.string("matmul-precision", null));
+        boolean cudaGraphs = cudaGraphs(args.string("cuda-graphs", null));
         boolean asyncScheduling = args.flag("async-scheduling");
         args.rejectUnknown();
         if (port < 0 || port > 65535) {
@@ -181,7 +192,7 @@ public final class ServeCommand {
         LoadedModel loaded = null;
         Engine engine = null;
         try {
-            backend = new DeviceSelector().select(device, precision, err::println);
+            backend = new DeviceSelector().select(device, new BackendOptions(precision, cudaGraphs), err::println);
             loaded = LoadedModel.open(dir, backend, LoadProgress.bar(err, "latentserve: loading weights"));
             ModelConfig c = loaded.model().config();
             int maxModelLen = maxModelLenArg > 0 ? maxModelLenArg : Math.min(c.maxPositionEmbeddings(), DEFAULT_MAX_MODEL_LEN);
@@ -198,7 +209,7 @@ public final class ServeCommand {
             metrics.bindEngine(engine);
             ctx.ready(engine, ServedModel.of(loaded, servedName));
             Running running = new Running(server, engine, loaded, backend, metrics, Duration.ofSeconds(shutdownSeconds));
-            describe(out, running, config, bytesPerToken, host);
+            describe(out, running, config, bytesPerToken, host, cudaGraphs);
             return running;
         } catch (RuntimeException e) {
             server.close();
@@ -215,12 +226,17 @@ public final class ServeCommand {
         }
     }
 
-    private static boolean onOff(String value) {
+    private static boolean onOff(String option, String value) {
         return switch (value) {
             case "on" -> true;
             case "off" -> false;
-            default -> throw new Args.UsageException("--device-sampling must be on or off, got " + value);
+            default -> throw new Args.UsageException(option + " must be on or off, got '" + value + "'");
         };
+    }
+
+    /** The --cuda-graphs value (absent: whether -Dlatentserve.cuda.graphs=true), or a usage error. */
+    public static boolean cudaGraphs(String value) {
+        return value == null ? BackendOptions.graphsFromSystemProperty() : onOff("--cuda-graphs", value);
     }
 
     private static Path modelDir(String model, PrintStream log) {
@@ -258,6 +274,15 @@ public final class ServeCommand {
         }
     }
 
+    /** What the startup log says about CUDA graphs: on, off, or asked for where they do not apply. */
+    static String graphsLine(Backend backend, boolean asked) {
+        if (backend instanceof CudaBackend cuda) {
+            return cuda.cudaGraphs() ? "on (forward passes replayed as graphs once their launches repeat)"
+                    : asked ? "off (asked for, but a capture failed)" : "off";
+        }
+        return asked ? "off (asked for, but only the CUDA backend has them)" : "off";
+    }
+
     /** Asks the backend itself, through a one-token cache of that dtype, so its cache dtype is accounted right. */
     private static long bytesPerToken(LoadedModel loaded, KvCacheDtype dtype) {
         try (KvCache probe = loaded.model().newKvCache(1, 1, dtype)) {
@@ -277,7 +302,8 @@ public final class ServeCommand {
         return blocks;
     }
 
-    private static void describe(PrintStream out, Running r, EngineConfig config, long bytesPerToken, String host) {
+    private static void describe(PrintStream out, Running r, EngineConfig config, long bytesPerToken, String host,
+                                 boolean cudaGraphs) {
         ModelConfig c = r.model().model().config();
         out.printf("latentserve: model %s (%s), %d layers, %.3f B parameters%n", r.server().context().model().name(),
                 r.model().dir(), c.numHiddenLayers(), c.parameterCount() / 1e9);
@@ -286,6 +312,7 @@ public final class ServeCommand {
                 r.engine().samplesOnDevice() ? "device where the request allows" : "host");
         out.printf("latentserve: async scheduling %s%n", r.engine().asyncScheduling() ? "on (steady decode pipelined)"
                 : config.asyncScheduling() ? "off (asked for, but the backend does not sample on the device)" : "off");
+        out.printf("latentserve: CUDA graphs %s%n", graphsLine(r.backend(), cudaGraphs));
         out.printf("latentserve: KV cache %s, %d blocks x %d = %d tokens (%.1f MiB, %d bytes a token), max model len %d,"
                         + " max %d sequences%n", config.kvCacheDtype(), config.numBlocks(), config.blockSize(),
                 config.capacityTokens(), config.capacityTokens() * bytesPerToken / (1024.0 * 1024), bytesPerToken,

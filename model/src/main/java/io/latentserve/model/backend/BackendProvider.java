@@ -14,11 +14,16 @@ public interface BackendProvider {
     /** Why this backend cannot be used on this machine (no driver, no GPU, ...), or empty when it can. */
     Optional<String> unavailableReason();
 
-    /** A backend whose tensor-core products treat f32 activations as the precision says. */
-    Backend create(MatmulPrecision precision);
+    /** A backend as the options say: its tensor-core products' precision, CUDA graphs on or off. */
+    Backend create(BackendOptions options);
 
-    /** {@link #create(MatmulPrecision)} at {@link MatmulPrecision#fromSystemProperty()} (HIGH unless set). */
+    /** {@link #create(BackendOptions)} at the precision, CUDA graphs as -Dlatentserve.cuda.graphs says. */
+    default Backend create(MatmulPrecision precision) {
+        return create(BackendOptions.of(precision));
+    }
+
+    /** {@link #create(BackendOptions)} as the system properties say (HIGH precision, no graphs unless set). */
     default Backend create() {
-        return create(MatmulPrecision.fromSystemProperty());
+        return create(BackendOptions.fromSystemProperties());
     }
 }

@@ -34,11 +34,19 @@ public final class DeviceSelector {
     }
 
     /**
-     * @param precision how a GPU backend's tensor-core products treat f32 activations (the CPU backend computes
-     *                  in f32 and ignores it)
-     * @param log       receives one line when auto falls back to the CPU
+     * {@link #select(String, BackendOptions, Consumer)} at the precision (how a GPU backend's tensor-core products
+     * treat f32 activations), CUDA graphs as -Dlatentserve.cuda.graphs says.
      */
     public Backend select(String device, MatmulPrecision precision, Consumer<String> log) {
+        return select(device, BackendOptions.of(precision), log);
+    }
+
+    /**
+     * @param options what a GPU backend is asked for (--matmul-precision, --cuda-graphs); the CPU backend
+     *                computes in f32, one operation at a time, and ignores them
+     * @param log     receives one line when auto falls back to the CPU
+     */
+    public Backend select(String device, BackendOptions options, Consumer<String> log) {
         return switch (device) {
             case "cpu" -> new CpuBackend();
             case "cuda" -> {
@@ -47,13 +55,13 @@ public final class DeviceSelector {
                 if (reason != null) {
                     throw new IllegalStateException("--device cuda: no usable GPU (" + reason + ")");
                 }
-                yield cuda.create(precision);
+                yield cuda.create(options);
             }
             case "auto" -> {
                 BackendProvider cuda = find("cuda");
                 String reason = cuda == null ? "this build has no CUDA backend" : cuda.unavailableReason().orElse(null);
                 if (reason == null) {
-                    yield cuda.create(precision);
+                    yield cuda.create(options);
                 }
                 log.accept("device auto: using the CPU (" + reason + ")");
                 yield new CpuBackend();

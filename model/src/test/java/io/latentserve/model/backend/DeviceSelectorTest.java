@@ -12,13 +12,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The backend chosen for --device, and the matmul precision handed to the GPU backend it creates. */
+/** The backend chosen for --device, and the matmul precision and CUDA graphs handed to the GPU backend it creates. */
 class DeviceSelectorTest {
 
-    /** A "cuda" provider that records the precision it was asked for and hands out a CPU backend. */
+    /** A "cuda" provider that records the options it was asked for and hands out a CPU backend. */
     static final class RecordingProvider implements BackendProvider {
         final String unavailable;
         final List<MatmulPrecision> created = new ArrayList<>();
+        final List<Boolean> graphs = new ArrayList<>();
 
         RecordingProvider(String unavailable) {
             this.unavailable = unavailable;
@@ -35,8 +36,9 @@ class DeviceSelectorTest {
         }
 
         @Override
-        public Backend create(MatmulPrecision precision) {
-            created.add(precision);
+        public Backend create(BackendOptions options) {
+            created.add(options.matmulPrecision());
+            graphs.add(options.cudaGraphs());
             return new CpuBackend();
         }
     }
@@ -53,6 +55,36 @@ class DeviceSelectorTest {
             assertEquals(List.of(MatmulPrecision.MEDIUM, MatmulPrecision.HIGH), cuda.created);
         }
         assertTrue(log.isEmpty(), log.toString());
+    }
+
+    @Test
+    void theGpuBackendGetsCudaGraphsAsAskedAndThePropertyOtherwise() {
+        RecordingProvider cuda = new RecordingProvider(null);
+        DeviceSelector selector = new DeviceSelector(List.of(cuda));
+        String saved = System.getProperty(BackendOptions.GRAPHS_PROPERTY);
+        try {
+            System.setProperty(BackendOptions.GRAPHS_PROPERTY, "true");
+            try (Backend b = selector.select("cuda", new BackendOptions(MatmulPrecision.HIGH, false), s -> { })) {
+                assertEquals(List.of(false), cuda.graphs, "the option over the property");
+            }
+            try (Backend b = selector.select("auto", MatmulPrecision.MEDIUM, s -> { })) {
+                assertEquals(List.of(false, true), cuda.graphs, "no option: the property");
+            }
+            System.clearProperty(BackendOptions.GRAPHS_PROPERTY);
+            try (Backend b = selector.select("cuda", s -> { })) {
+                assertEquals(List.of(false, true, false), cuda.graphs, "off unless asked");
+            }
+            try (Backend b = selector.select("cpu", new BackendOptions(MatmulPrecision.HIGH, true), s -> { })) {
+                assertInstanceOf(CpuBackend.class, b);
+                assertEquals(3, cuda.graphs.size(), "the CPU ignores it: no GPU backend created");
+            }
+        } finally {
+            if (saved == null) {
+                System.clearProperty(BackendOptions.GRAPHS_PROPERTY);
+            } else {
+                System.setProperty(BackendOptions.GRAPHS_PROPERTY, saved);
+            }
+        }
     }
 
     @Test

@@ -52,7 +52,8 @@ public final class CudaBackend extends CudaOps implements Backend {
 
     /**
      * A backend on the context, which it owns from now on (closed by {@link #close()}); forward passes become
-     * CUDA graphs with -Dlatentserve.cuda.graphs=true (see {@link StepGraphs}), the matmul precision is
+     * CUDA graphs with -Dlatentserve.cuda.graphs=true (see {@link StepGraphs}; serve --cuda-graphs passes its
+     * choice to {@link #create(CudaContext, boolean, MatmulPrecision)}), the matmul precision is
      * -Dlatentserve.cuda.matmulPrecision's (high unless set).
      */
     public static CudaBackend create(CudaContext ctx) {
@@ -491,6 +492,14 @@ public final class CudaBackend extends CudaOps implements Backend {
     public void synchronize() {
         graphs.eager();
         ctx.synchronize();
+    }
+
+    /**
+     * Whether forward passes are recorded and replayed as CUDA graphs (--cuda-graphs, -Dlatentserve.cuda.graphs):
+     * false when created without, or since a capture the driver refused turned them off.
+     */
+    public boolean cudaGraphs() {
+        return graphs.enabled();
     }
 
     /** Forward passes replayed from a captured CUDA graph, and graphs captured (-Dlatentserve.cuda.graphs). */

@@ -129,7 +129,7 @@ final class Gemm {
 
     /**
      * A cuBLAS call on the step's stream: recorded into the pass's graph with its arguments as signature
-     * (tag first: 11 GEMM, 12 strided batched; StepMemory's copies and memsets are 1 and 2), or, with
+     * (tag first: 11 GEMM, 12 strided batched; StepMemory's staged uploads and memsets are 1 and 2), or, with
      * -Dlatentserve.cuda.graphCublas=false, ending the recording and issued now.
      */
     private void cublasCall(Runnable call, long... signature) {

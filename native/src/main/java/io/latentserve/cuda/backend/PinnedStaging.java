@@ -22,12 +22,31 @@ final class PinnedStaging implements AutoCloseable {
 
     /** bytes of staging (8-byte aligned), or null when the step has used it all. */
     MemorySegment take(long bytes) {
-        long at = (used + 7) & ~7L;
+        return take(bytes, 8);
+    }
+
+    /** bytes of staging at an offset that is a multiple of alignment (a power of two), or null when used up. */
+    MemorySegment take(long bytes, long alignment) {
+        long at = (used + alignment - 1) & -alignment;
         if (at + bytes > buffer.byteSize()) {
             return null;
         }
         used = at + bytes;
         return buffer.segment().asSlice(at, bytes);
+    }
+
+    /** Where a segment {@link #take} handed out starts in this staging. */
+    long offsetOf(MemorySegment taken) {
+        return taken.address() - buffer.segment().address();
+    }
+
+    /** The staging bytes [from, to). */
+    MemorySegment slice(long from, long to) {
+        return buffer.segment().asSlice(from, to - from);
+    }
+
+    long byteSize() {
+        return buffer.byteSize();
     }
 
     /** Only once the stream has passed every copy out of it: the caller synchronises first. */

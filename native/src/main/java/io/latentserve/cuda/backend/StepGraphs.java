@@ -2,6 +2,7 @@ package io.latentserve.cuda.backend;
 
 import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.driver.CudaDriver;
+import io.latentserve.model.backend.BackendOptions;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,17 +14,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Forward passes as CUDA graphs (-Dlatentserve.cuda.graphs=true; off by default until measured on a GPU).
+ * Forward passes as CUDA graphs (serve --cuda-graphs on, or -Dlatentserve.cuda.graphs=true; off by default until
+ * measured on a GPU).
  *
- * <p>While a pass runs, its stream operations (kernel launches, memsets, host-to-device copies out of the
- * step's pinned staging) are recorded, not issued, each with a signature: the kernel and its parameter
- * bytes, or the addresses and sizes. The host work of the pass (the Java graph, planning, staging the step's
+ * <p>While a pass runs, its stream operations (kernel launches, memsets) are recorded, not issued, each with a
+ * signature: the kernel and its parameter bytes, or the addresses and sizes. Its uploads (token ids, positions,
+ * slots, tables) are staged in pinned memory and read by the kernels from a device copy of that staging, which
+ * one copy fills before the pass is issued, replayed or captured ({@link #beforeIssue}; their offsets and sizes
+ * join the signature). The host work of the pass (the Java graph, planning, staging the step's
  * token ids and positions) still runs; only the driver calls wait. At the end of the pass a signature seen
  * before replays its captured graph (one launch instead of hundreds: decode at small batches is bound by
  * launches), a signature seen for the second time is captured then replayed, and a new one is issued as
- * recorded. Equal signatures mean equal launches with equal addresses, and the copies read the pinned
- * staging at equal offsets, which this pass has just filled: what varies between decode steps (tokens,
- * positions, slots) is data, not parameters.
+ * recorded. Equal signatures mean equal launches with equal addresses, and the kernels read the uploads at equal
+ * device offsets, which this pass's copy has just filled: what varies between decode steps (tokens, positions,
+ * slots) is data, not parameters. A graph holds no host address, so under async scheduling, where the steps
+ * alternate two pinned staging sets, a decode shape is still one graph; the device-sampled tokens' gather
+ * (ls_copy_rows from DeferredTokens' device buffer, a fixed address) is inside the graph, the sampling and the
+ * tokens' copy to the host are issued after it, outside, followed by the event that frees the staging set.
  *
  * <p>cuBLAS GEMMs are recorded too ({@link #issue}), with their arguments as the signature: cuBLAS supports
  * stream capture when its workspace is set by the caller (CudaContext sets one per handle) and alpha/beta are
@@ -32,9 +39,9 @@ import java.util.Map;
  * call end the recording instead (for A/B runs on a GPU).
  *
  * <p>Anything that needs the stream's results or cannot be captured mid-pass (a download, a pageable copy,
- * freeing memory, the grouped MoE's host-sized cuBLAS call) calls {@link #eager()} first: what was recorded is
- * issued in order and the rest of the pass runs plainly. Prefill passes with more than the fused MoE's tokens
- * therefore never use graphs.
+ * freeing memory, the grouped MoE's host-sized cuBLAS call) calls {@link #eager()} first: the staged uploads are
+ * copied, what was recorded is issued in order and the rest of the pass runs plainly. Prefill passes with more
+ * than the fused MoE's tokens therefore never use graphs.
  */
 final class StepGraphs implements AutoCloseable {
     /** Graphs kept (least recently used dropped) and signatures remembered as seen once. */
@@ -46,6 +53,7 @@ final class StepGraphs implements AutoCloseable {
     private final CudaContext ctx;
     private boolean enabled;
     private final List<Runnable> ops = new ArrayList<>();
+    private Runnable prelude = () -> { };
     private long[] signature = new long[1024];
     private int length;
     private boolean deferring;
@@ -73,10 +81,13 @@ final class StepGraphs implements AutoCloseable {
     }
 
     static boolean enabledByProperty() {
-        return Boolean.getBoolean("latentserve.cuda.graphs");
+        return BackendOptions.graphsFromSystemProperty();
     }
 
-    /** A forward pass begins: record from now on (the stream is idle: the step memory synchronised). */
+    /**
+     * A forward pass begins: record from now on. The stream may still run the previous pass (async scheduling):
+     * recording issues nothing, and a capture starts on a busy stream, which only orders the graph's launch.
+     */
     void beginPass() {
         if (!enabled) {
             return;
@@ -85,7 +96,7 @@ final class StepGraphs implements AutoCloseable {
         deferring = true;
     }
 
-    /** Whether passes are recorded (and may be captured): then a step begins on an idle stream. */
+    /** Whether passes are recorded and replayed (off from the start, or since a capture the driver refused). */
     boolean enabled() {
         return enabled;
     }
@@ -99,15 +110,28 @@ final class StepGraphs implements AutoCloseable {
         return structs;
     }
 
+    /**
+     * What runs before the recorded operations are issued, replayed or captured, outside any graph: StepMemory's
+     * one copy of the pass's staged uploads to the device.
+     */
+    void beforeIssue(Runnable prelude) {
+        this.prelude = prelude;
+    }
+
     /** Records an operation: its signature values and how to issue it. */
     void record(Runnable issue, long... values) {
+        sign(values);
+        ops.add(issue);
+    }
+
+    /** Adds values to the pass's signature with no operation (an upload the prelude copies). */
+    void sign(long... values) {
         if (length + values.length + 1 > signature.length) {
             signature = Arrays.copyOf(signature, Math.max(2 * signature.length, length + values.length + 1));
         }
         signature[length++] = values.length;
         System.arraycopy(values, 0, signature, length, values.length);
         length += values.length;
-        ops.add(issue);
     }
 
     /**
@@ -131,6 +155,7 @@ final class StepGraphs implements AutoCloseable {
     void eager() {
         if (deferring) {
             deferring = false;
+            prelude.run();
             issueRecorded();
         }
     }
@@ -141,7 +166,9 @@ final class StepGraphs implements AutoCloseable {
             return;
         }
         deferring = false;
+        prelude.run();
         if (ops.isEmpty()) {
+            clearRecord();
             return;
         }
         Signature key = new Signature(Arrays.copyOf(signature, length));

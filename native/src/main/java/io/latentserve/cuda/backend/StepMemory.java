@@ -19,10 +19,17 @@ import java.lang.foreign.ValueLayout;
  * <p>A pass launched with its tokens still on the way ({@link #endStepInFlight()}, async scheduling) may still
  * run when the next step begins: that step then does not wait for the stream. Device memory is reused in
  * stream order (the next pass's work queues behind the running one), so only the host staging matters: two
- * sets alternate, and a step that takes one back waits for the event recorded when its last user ended. With
- * step graphs on, and after any step that ended by copying results to the host, a step begins on an idle
- * stream as before. The rule: a step's activations are valid until the next step begins (for the host) and
- * for all work queued before it (for the device); its staging until the step after next begins.
+ * sets alternate, and a step that takes one back waits for the event recorded when its last user ended (after
+ * the pass's work and its sampling were queued: with step graphs on, after the copy that reads the set). After
+ * any step that ended by copying results to the host, a step begins on an idle stream as before. The rule: a
+ * step's activations are valid until the next step begins (for the host) and for all work queued before it (for
+ * the device); its staging until the step after next begins.
+ *
+ * <p>While a pass is recorded for step graphs ({@link StepGraphs}), its uploads are not copied one by one: the
+ * pass's kernels read them from a device copy of the pinned staging at the same offsets, filled by one copy
+ * queued just before the pass is issued, replayed or captured (outside the graph). A graph therefore holds no
+ * host address: a decode shape is one signature and one graph whichever staging set the host filled, and the
+ * graph has no copy nodes.
  *
  * <p>Inside one operation, {@link #scratch()} hands out temporary device memory released when the scope
  * closes: all work runs in order on one stream, so the next operation may reuse it at once. Host arrays
@@ -51,12 +58,22 @@ final class StepMemory {
     private PinnedBuffer downloads;
     /** Where the step's stream operations go while a pass is recorded. */
     private final StepGraphs graphs;
+    /**
+     * With step graphs on: the device copy of the pinned staging, at the same offsets. A recorded pass's uploads
+     * are read from here, filled by one copy when the pass is issued or replayed (see {@link #copyStaged}).
+     */
+    private final long stagedOnDevice;
+    /** The pinned staging bytes [stagedFrom, stagedTo) the recorded pass uploaded and no copy has taken yet. */
+    private long stagedFrom = -1;
+    private long stagedTo;
 
     StepMemory(CudaContext ctx, StepGraphs graphs) {
         this.ctx = ctx;
         this.graphs = graphs;
         this.arena = ctx.activations();
         this.pinned = new PinnedStaging(ctx.driver(), PINNED_STAGING_BYTES);
+        this.stagedOnDevice = graphs.enabled() ? ctx.driver().memAlloc(PINNED_STAGING_BYTES) : 0;
+        graphs.beforeIssue(this::copyStaged);
     }
 
     long generation() {
@@ -69,8 +86,8 @@ final class StepMemory {
      */
     void beginStep() {
         graphs.eager();
-        if (passInFlight && !graphs.enabled()) {
-            switchStaging();
+        if (passInFlight) {
+            switchStaging();          // graphs on or off: the event guards the set's last copies
         } else {
             ctx.synchronize();
         }
@@ -79,6 +96,7 @@ final class StepMemory {
         hostStaging.close();
         hostStaging = Arena.ofShared();
         pinned.reset();
+        stagedFrom = -1;
         generation++;
         stepEnded = false;
     }
@@ -198,18 +216,28 @@ final class StepMemory {
             return upload(MemorySegment.ofArray(values));
         }
 
-        /** Scratch holding a copy of values (native byte order), staged and queued on the stream. */
+        /**
+         * Device memory holding a copy of values (native byte order): scratch with its copy queued on the stream,
+         * or, while a pass is recorded, the staging's device copy that the pass's end fills.
+         */
         private long upload(MemorySegment values) {
             long bytes = values.byteSize();
+            if (bytes > 0 && graphs.deferring()) {
+                MemorySegment host = pinned.take(bytes, DeviceArena.ALIGNMENT);   // as aligned as scratch
+                if (host != null) {
+                    MemorySegment.copy(values, 0, host, 0, bytes);
+                    return staged(host);
+                }
+                graphs.eager();              // the step's pinned staging is used up: the rest runs plainly
+            }
             long address = bytes(bytes);
             if (bytes > 0) {
                 MemorySegment host = pinned.take(bytes);
-                if (host == null) {          // the step's pinned staging is used up: pageable, never captured
-                    graphs.eager();
+                if (host == null) {          // used up: pageable, staged by the driver before the call returns
                     host = hostStaging.allocate(bytes, 8);
                 }
                 MemorySegment.copy(values, 0, host, 0, bytes);
-                copyToDevice(address, host);
+                ctx.driver().memcpyHtoDAsync(address, host, bytes, ctx.stream());
             }
             return address;
         }
@@ -220,15 +248,33 @@ final class StepMemory {
         }
     }
 
-    /** Queues the copy, or records it while a pass is recorded (it reads the staging when it runs). */
-    private void copyToDevice(long address, MemorySegment host) {
-        if (!graphs.deferring()) {
-            ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), ctx.stream());
-            return;
+    /**
+     * An upload of the recorded pass, staged at host: its device address in the staging's device copy. The
+     * signature gets its offset and size (tag 1), not the host address, so the pass's graph does not depend on
+     * which staging set the host filled.
+     */
+    private long staged(MemorySegment host) {
+        long offset = pinned.offsetOf(host);
+        if (stagedFrom < 0) {
+            stagedFrom = offset;
         }
-        long stream = ctx.streamHandle();
-        graphs.record(() -> ctx.driver().memcpyHtoDAsync(address, host, host.byteSize(), stream), 1, address,
-                host.address(), host.byteSize());
+        stagedTo = offset + host.byteSize();
+        graphs.sign(1, offset, host.byteSize());
+        return stagedOnDevice + offset;
+    }
+
+    /**
+     * Queues one copy of what the recorded pass staged to the staging's device copy, before its operations are
+     * issued, replayed or captured (StepGraphs' prelude, never inside a graph). In stream order it lands after
+     * the previous pass has read the device copy and before this one reads it; the pinned set it reads stays
+     * untouched until the event recorded after this pass (see endStepInFlight) or a full synchronize.
+     */
+    private void copyStaged() {
+        if (stagedFrom >= 0) {
+            ctx.driver().memcpyHtoDAsync(stagedOnDevice + stagedFrom, pinned.slice(stagedFrom, stagedTo),
+                    stagedTo - stagedFrom, ctx.stream());
+            stagedFrom = -1;
+        }
     }
 
     /**
@@ -277,6 +323,9 @@ final class StepMemory {
         }
         if (downloads != null) {
             downloads.close();
+        }
+        if (stagedOnDevice != 0) {
+            ctx.driver().memFree(stagedOnDevice);
         }
     }
 }

@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Async scheduling on the CUDA backend: passes launched with their tokens still on the way, each next pass
  * naming them by markers (gathered on the device) and launched before the previous one is awaited, sample
  * exactly the tokens of the synchronous path (forwardSampled with the tokens fed back from the host); a
- * marker naming a row the previous pass does not have is refused before anything runs.
+ * marker naming a row the previous pass does not have is refused before anything runs. With CUDA graphs on, the
+ * launched decode steps replay graphs and still sample those tokens.
  */
 @Tag("gpu")
 class CudaAsyncSamplingGpuTest {
@@ -42,46 +43,99 @@ class CudaAsyncSamplingGpuTest {
     @Test
     void launchedPassesWithMarkersSampleTheSynchronousTokens() {
         ModelConfig config = RandomModels.deepseekConfig(false, false);
-        try (CudaBackend cuda = CudaBackend.create(CudaContext.open(0, 1L << 28, 1L << 26, 1L << 28), false);
+        try (CudaBackend cuda = open(false);
              DeepseekV2Model model = new DeepseekV2Model(config, new Weights(new HashedTensorStore(config, 9), cuda))) {
-            List<int[]> sync = new ArrayList<>();
+            List<int[]> sync = synchronousTokens(model, STEPS);
             try (KvCache cache = model.newKvCache(4, BLOCK)) {
-                int[][] tokens = PROMPTS;
-                int[] positions = {0, 0};
+                Launched async = launchTokens(model, cache, STEPS);
                 for (int step = 0; step <= STEPS; step++) {
-                    int[] next = model.forwardSampled(ForwardBatch.of(tokens, positions, TABLES, BLOCK), cache,
-                            sampling(step)).tokens();
-                    sync.add(next);
-                    positions = new int[]{positions[0] + tokens[0].length, positions[1] + tokens[1].length};
-                    tokens = new int[][]{{next[0]}, {next[1]}};
+                    assertEquals(Arrays.toString(sync.get(step)), Arrays.toString(async.tokens.get(step)),
+                            "step " + step);
                 }
-            }
-            List<int[]> async = new ArrayList<>();
-            try (KvCache cache = model.newKvCache(4, BLOCK)) {
-                PendingRows launched = model.launchSampled(ForwardBatch.of(PROMPTS, new int[]{0, 0}, TABLES, BLOCK),
-                        cache, sampling(0), null);
-                int[] positions = {PROMPTS[0].length, PROMPTS[1].length};
-                for (int step = 1; step <= STEPS; step++) {
-                    ForwardBatch plain = ForwardBatch.of(new int[][]{{0}, {0}}, positions, TABLES, BLOCK);
-                    ForwardBatch marked = new ForwardBatch(new int[]{PendingRows.marker(0), PendingRows.marker(1)},
-                            plain.attention(), plain.logitRows());
-                    PendingRows next = model.launchSampled(marked, cache, sampling(step), launched);
-                    async.add(launched.await().tokens());         // awaited after the next pass was launched
-                    launched = next;
-                    positions = new int[]{positions[0] + 1, positions[1] + 1};
-                }
-                async.add(launched.await().tokens());
-                for (int step = 0; step <= STEPS; step++) {
-                    assertEquals(Arrays.toString(sync.get(step)), Arrays.toString(async.get(step)), "step " + step);
-                }
-                PendingRows last = launched;
-                ForwardBatch plain = ForwardBatch.of(new int[][]{{0}}, new int[]{positions[0]}, new int[][]{TABLES[0]},
-                        BLOCK);
+                PendingRows last = async.last;
+                ForwardBatch plain = ForwardBatch.of(new int[][]{{0}}, new int[]{async.positions[0]},
+                        new int[][]{TABLES[0]}, BLOCK);
                 var e = assertThrows(IllegalArgumentException.class, () -> model.launchSampled(new ForwardBatch(
                         new int[]{PendingRows.marker(2)}, plain.attention(), plain.logitRows()), cache,
                         new RowSampling[]{RowSampling.greedy()}, last));
                 assertTrue(e.getMessage().contains("row 2"), e.getMessage());
             }
         }
+    }
+
+    /**
+     * Async scheduling with CUDA graphs: each launched pass begins while the previous one may still run, on the
+     * other host staging set; the graphs read uploads from the staging's device copy, not from either set, so the
+     * decode shape is one signature, captured on its second sight and replayed from then on, and the tokens are
+     * those of the synchronous path without graphs. A replay that read stale uploads would feed the previous
+     * step's positions, slots and marker rows.
+     */
+    @Test
+    void launchedPassesReplayGraphsAndSampleTheSynchronousTokens() {
+        int steps = 8;
+        ModelConfig config = RandomModels.deepseekConfig(false, false);
+        List<int[]> sync;
+        try (CudaBackend cuda = open(false);
+             DeepseekV2Model model = new DeepseekV2Model(config, new Weights(new HashedTensorStore(config, 9), cuda))) {
+            sync = synchronousTokens(model, steps);
+        }
+        try (CudaBackend cuda = open(true);
+             DeepseekV2Model model = new DeepseekV2Model(config, new Weights(new HashedTensorStore(config, 9), cuda));
+             KvCache cache = model.newKvCache(4, BLOCK)) {
+            List<int[]> async = launchTokens(model, cache, steps).tokens;
+            for (int step = 0; step <= steps; step++) {
+                assertEquals(Arrays.toString(sync.get(step)), Arrays.toString(async.get(step)), "step " + step);
+            }
+            long[] counts = cuda.graphCounts();
+            assertEquals(1, counts[1], "one capture (decode step 2): both staging sets share the graph");
+            assertEquals(steps - 2, counts[0], "replays: every decode step after the first two");
+        }
+    }
+
+    private static CudaBackend open(boolean graphs) {
+        return CudaBackend.create(CudaContext.open(0, 1L << 28, 1L << 26, 1L << 28), graphs);
+    }
+
+    /** The prefill's tokens then steps decode steps', each pass's tokens fed back from the host. */
+    private static List<int[]> synchronousTokens(DeepseekV2Model model, int steps) {
+        List<int[]> sync = new ArrayList<>();
+        try (KvCache cache = model.newKvCache(4, BLOCK)) {
+            int[][] tokens = PROMPTS;
+            int[] positions = {0, 0};
+            for (int step = 0; step <= steps; step++) {
+                int[] next = model.forwardSampled(ForwardBatch.of(tokens, positions, TABLES, BLOCK), cache,
+                        sampling(step)).tokens();
+                sync.add(next);
+                positions = new int[]{positions[0] + tokens[0].length, positions[1] + tokens[1].length};
+                tokens = new int[][]{{next[0]}, {next[1]}};
+            }
+        }
+        return sync;
+    }
+
+    /** Tokens of launched passes, the last one still pending, and the positions the next step would take. */
+    private record Launched(List<int[]> tokens, PendingRows last, int[] positions) {
+    }
+
+    /**
+     * The same passes launched: each decode step names the previous pass's tokens by markers and is launched
+     * before that pass is awaited.
+     */
+    private static Launched launchTokens(DeepseekV2Model model, KvCache cache, int steps) {
+        List<int[]> async = new ArrayList<>();
+        PendingRows launched = model.launchSampled(ForwardBatch.of(PROMPTS, new int[]{0, 0}, TABLES, BLOCK),
+                cache, sampling(0), null);
+        int[] positions = {PROMPTS[0].length, PROMPTS[1].length};
+        for (int step = 1; step <= steps; step++) {
+            ForwardBatch plain = ForwardBatch.of(new int[][]{{0}, {0}}, positions, TABLES, BLOCK);
+            ForwardBatch marked = new ForwardBatch(new int[]{PendingRows.marker(0), PendingRows.marker(1)},
+                    plain.attention(), plain.logitRows());
+            PendingRows next = model.launchSampled(marked, cache, sampling(step), launched);
+            async.add(launched.await().tokens());         // awaited after the next pass was launched
+            launched = next;
+            positions = new int[]{positions[0] + 1, positions[1] + 1};
+        }
+        async.add(launched.await().tokens());
+        return new Launched(async, launched, positions);
     }
 }

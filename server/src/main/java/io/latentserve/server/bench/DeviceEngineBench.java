@@ -32,12 +32,14 @@ import java.util.stream.Collectors;
  * and the ceilings measured first. Run by cuda-kernels/device-check.sh with the V2-Lite tokenizer (the golden
  * model's tokenizer.json: same vocabulary). Sampling is on the device unless --device-sampling off (the
  * server's default and switch), for A/B runs of the logits copy; --async-scheduling on pipelines steady decode
- * (the server's switch), for A/B runs of the host work between steps. Each shape runs at --matmul-precision (high
- * unless asked), then once more, prefill only (two new tokens), at the other precision: the prefill rows of
- * both side by side.
+ * (the server's switch), for A/B runs of the host work between steps; --graphs true (or on) records and replays
+ * forward passes as CUDA graphs (serve --cuda-graphs on), with --async-scheduling on too the combination the
+ * server runs with both (a decode row's note counts the passes replayed and the graphs captured). Each shape runs
+ * at --matmul-precision (high unless asked), then once more, prefill only (two new tokens), at the other
+ * precision: the prefill rows of both side by side.
  *
  * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
- *     [--contexts 1024] [--new-tokens 32] [--graphs false|true] [--device-sampling on|off]
+ *     [--contexts 1024] [--new-tokens 32] [--graphs false|true|on|off] [--device-sampling on|off]
  *     [--kv-cache-dtype bf16|f32] [--matmul-precision high|medium] [--async-scheduling on|off] [--json FILE]</pre>
  * The KV cache is bf16 unless --kv-cache-dtype f32, as in the device suite (the bound counts a bf16 cache).
  */
@@ -63,7 +65,7 @@ public final class DeviceEngineBench {
                 case "--batches" -> batches = ints(v);
                 case "--contexts" -> contexts = ints(v);
                 case "--new-tokens" -> newTokens = Integer.parseInt(v);
-                case "--graphs" -> graphs = Boolean.parseBoolean(v);
+                case "--graphs" -> graphs = "on".equals(v) || Boolean.parseBoolean(v);
                 case "--device-sampling" -> deviceSampling = "on".equals(v) || Boolean.parseBoolean(v);
                 case "--async-scheduling" -> asyncScheduling = "on".equals(v) || Boolean.parseBoolean(v);
                 case "--json" -> json = Path.of(v);
@@ -100,8 +102,10 @@ public final class DeviceEngineBench {
                 for (int c : contexts) {
                     for (int b : batches) {
                         backend.matmulPrecision(precision);
+                        long[] graphsBefore = backend.graphCounts();
                         EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192,
                                 deviceSampling, cacheDtype, asyncScheduling);
+                        long[] graphsAfter = backend.graphCounts();
                         String shape = "B " + b + ", context " + c;
                         double decodeBound = b / bound.decodeStepSeconds(b, c + newTokens / 2, 2, 2,
                                 ceilings.copyBytesPerSecond());
@@ -109,8 +113,10 @@ public final class DeviceEngineBench {
                         rows.add(print(out, new BenchRow("engine decode" + variant, shape,
                                 r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
                                 "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache, "
-                                        + "matmul precision %s", b, newTokens, r.deviceSampling() ? "device" : "host",
-                                cacheDtype, precision))));
+                                        + "matmul precision %s%s", b, newTokens, r.deviceSampling() ? "device" : "host",
+                                cacheDtype, precision, graphs ? String.format(Locale.ROOT,
+                                        ", %d passes replayed from %d graphs captured",
+                                        graphsAfter[0] - graphsBefore[0], graphsAfter[1] - graphsBefore[1]) : ""))));
                         double prefillBound = ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(c);
                         rows.add(print(out, prefillRow(shape, precision, r, prefillBound)));
                         backend.matmulPrecision(other);   // prefill only: two new tokens, the second as a check
