@@ -6,10 +6,12 @@
 # (every check, the JUnit counts) plus the console log. Then the benchmarks: the GPU suite of
 # `latentserve bench --device cuda` (io.latentserve.cuda.bench.DeviceBench: ceilings, DeepSeek-V2-Lite made
 # on the GPU, decode B x C, prefill) and its HuggingFace transformers peer (bench/hf_peer.py, same weights),
-# merged by bench/report.py into $OUT/bench-table.md. Exits with JUnit's status. Budget: at most 520 s of parts
-# (the GPU tests took 29 s on the last run; the suite and the engine gained rows), inside one 9-minute call;
+# merged by bench/report.py into $OUT/bench-table.md. Exits with JUnit's status. Budget: at most 540 s of parts
+# (the GPU tests took 29 s on the last run; the suite and the engine gained rows; the suites write their JSON
+# after every row, so a part cut short keeps what it measured);
 # DEVICE_CHECK_BUDGET_S, BENCH_BUDGET_S, GRAPHS_BUDGET_S (the suite again with CUDA graphs), ENGINE_BUDGET_S
-# (server.bench.DeviceEngineBench: the engine at B x C), PEER_BUDGET_S
+# (server.bench.DeviceEngineBench: the engine at B x C), ENGINE_GRAPHS_BUDGET_S (the same with CUDA graphs and
+# async scheduling), PEER_BUDGET_S
 # bound the parts, BENCH=0 skips the benchmarks. Before the tests: the count of HGMMA instructions of the wgmma
 # MoE kernels in the fatbin's sm_90a SASS (cuobjdump), in the JSON report as "hgmma".
 #
@@ -20,10 +22,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 carry="$root/.carry"
 out="${OUT:-$root/target/device-check}"
 budget_s="${DEVICE_CHECK_BUDGET_S:-90}"
-bench_budget_s="${BENCH_BUDGET_S:-160}"
-peer_budget_s="${PEER_BUDGET_S:-120}"
-graphs_budget_s="${GRAPHS_BUDGET_S:-60}"
-engine_budget_s="${ENGINE_BUDGET_S:-90}"
+bench_budget_s="${BENCH_BUDGET_S:-150}"
+peer_budget_s="${PEER_BUDGET_S:-110}"
+graphs_budget_s="${GRAPHS_BUDGET_S:-50}"
+engine_budget_s="${ENGINE_BUDGET_S:-70}"
+engine_graphs_budget_s="${ENGINE_GRAPHS_BUDGET_S:-70}"
 mkdir -p "$out"
 [ -f "$carry/jdk.txz" ] || { echo "no $carry/jdk.txz: run cuda-kernels/prepare-device-check.sh first" >&2; exit 2; }
 
@@ -128,13 +131,21 @@ if [ "${BENCH:-1}" != "0" ]; then
         --tokenizer "$work/tiny-deepseek-v2-lite/tokenizer.json" --batches 1,16,64 --contexts 1024 \
         --new-tokens 32 --json "$out/bench-engine.json" 2>&1 | grep -v 'incubator modules' | tee "$out/bench-engine.log"
     echo
+    echo "== engine level with CUDA graphs and async scheduling, budget ${engine_graphs_budget_s}s"
+    timeout --signal=TERM --kill-after=20 "$engine_graphs_budget_s" \
+        "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -XX:+UseParallelGC \
+        -cp "$classpath" io.latentserve.server.bench.DeviceEngineBench \
+        --tokenizer "$work/tiny-deepseek-v2-lite/tokenizer.json" --batches 1,16,64 --contexts 1024 \
+        --new-tokens 32 --graphs true --async-scheduling on --json "$out/bench-engine-graphs-async.json" \
+        2>&1 | grep -v 'incubator modules' | tee "$out/bench-engine-graphs-async.log"
+    echo
     echo "== HuggingFace transformers peer, budget ${peer_budget_s}s"
     timeout --signal=TERM --kill-after=20 "$peer_budget_s" \
         python3 "$root/cuda-kernels/bench/hf_peer.py" --json "$out/hf-peer.json" \
         --budget-seconds $(( peer_budget_s - 50 )) ${PEER_ARGS:-} 2>&1 | grep -v Warning | tail -n 30 | tee "$out/hf-peer.log"
     echo
     python3 "$root/cuda-kernels/bench/report.py" "$out/hf-peer.json" "$out/bench.json" "$out/bench-graphs.json" \
-        "$out/bench-engine.json" \
+        "$out/bench-engine.json" "$out/bench-engine-graphs-async.json" \
         | tee "$out/bench-table.md"
 fi
 rm -rf "$work"

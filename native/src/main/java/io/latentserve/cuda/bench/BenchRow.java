@@ -1,5 +1,10 @@
 package io.latentserve.cuda.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
@@ -49,5 +54,19 @@ public record BenchRow(String name, String shape, double value, double bound, St
 
     public static String quote(String s) {
         return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+
+    /**
+     * Writes a JSON report whole or not at all (a temporary file moved over it): the suites rewrite their report
+     * after every row and may be stopped by a timeout at any moment.
+     */
+    public static void writeReport(Path file, String json) {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            Files.writeString(tmp, json);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
     }
 }

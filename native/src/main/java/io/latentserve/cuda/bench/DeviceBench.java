@@ -488,11 +488,7 @@ public final class DeviceBench {
                 + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "],\n\"profiles\":["
                 + profiles.stream().map(Profile::json).collect(Collectors.joining(",\n")) + "],\n\"errors\":["
                 + errors.stream().map(BenchRow::quote).collect(Collectors.joining(",")) + "]}\n";
-        try {
-            Files.writeString(options.json(), json);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + options.json(), e);
-        }
+        BenchRow.writeReport(options.json(), json);
     }
 
     private static int blocksFor(int tokens) {

@@ -18,7 +18,6 @@ import io.latentserve.server.engine.EngineConfig;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -110,7 +109,7 @@ public final class DeviceEngineBench {
                         double decodeBound = b / bound.decodeStepSeconds(b, c + newTokens / 2, 2, 2,
                                 ceilings.copyBytesPerSecond());
                         String variant = (graphs ? " (CUDA graphs)" : "") + (r.asyncScheduling() ? " (async scheduling)" : "");
-                        rows.add(print(out, new BenchRow("engine decode" + variant, shape,
+                        add(rows, json, ctx, print(out, new BenchRow("engine decode" + variant, shape,
                                 r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
                                 "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache, "
                                         + "matmul precision %s%s", b, newTokens, r.deviceSampling() ? "device" : "host",
@@ -118,17 +117,25 @@ public final class DeviceEngineBench {
                                         ", %d passes replayed from %d graphs captured",
                                         graphsAfter[0] - graphsBefore[0], graphsAfter[1] - graphsBefore[1]) : ""))));
                         double prefillBound = ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(c);
-                        rows.add(print(out, prefillRow(shape, precision, r, prefillBound)));
+                        add(rows, json, ctx, print(out, prefillRow(shape, precision, r, prefillBound)));
                         backend.matmulPrecision(other);   // prefill only: two new tokens, the second as a check
                         EngineBench.Result o = EngineBench.run(model, tokenizer, b, c, 2, 8192, deviceSampling,
                                 cacheDtype, false);
-                        rows.add(print(out, prefillRow(shape, other, o, prefillBound)));
+                        add(rows, json, ctx, print(out, prefillRow(shape, other, o, prefillBound)));
                     }
                 }
             }
         }
+    }
+
+    /**
+     * Adds a row and rewrites the JSON report (when asked for) at once: device-check.sh bounds this run with a
+     * timeout, and a run cut short keeps what it measured.
+     */
+    private static void add(List<BenchRow> rows, Path json, CudaContext ctx, BenchRow row) {
+        rows.add(row);
         if (json != null) {
-            Files.writeString(json, "{\"gpu\":" + BenchRow.quote(ctx.device().toString()) + ",\"rows\":["
+            BenchRow.writeReport(json, "{\"gpu\":" + BenchRow.quote(ctx.device().toString()) + ",\"rows\":["
                     + rows.stream().map(BenchRow::json).collect(Collectors.joining(",\n")) + "]}\n");
         }
     }
