@@ -21,8 +21,8 @@ class DeviceBenchGpuTest {
     void smokeRunMeasuresEveryRowAndWritesTheReport() throws Exception {
         Path json = Files.createTempFile("device-bench", ".json");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        List<BenchRow> rows = new DeviceBench(DeviceBench.parse(new String[]{"--shapes", "tiny", "--layers", "2",
-                "--batches", "1,3", "--contexts", "70", "--prefill-tokens", "20", "--steps", "2",
+        List<BenchRow> rows = new DeviceBench(DeviceBenchOptions.parse(new String[]{"--shapes", "tiny",
+                "--layers", "2", "--batches", "1,3", "--contexts", "70", "--prefill-tokens", "20", "--steps", "2",
                 "--activation-gib", "1", "--json", json.toString()}), new PrintStream(buf, true, StandardCharsets.UTF_8))
                 .run();
         String printed = buf.toString(StandardCharsets.UTF_8);
@@ -46,9 +46,10 @@ class DeviceBenchGpuTest {
     @Test
     void smokeRunWithCudaGraphs() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        List<BenchRow> rows = new DeviceBench(DeviceBench.parse(new String[]{"--shapes", "tiny", "--layers", "2",
-                "--batches", "2", "--contexts", "40", "--prefill-tokens", "0", "--steps", "3", "--activation-gib", "1",
-                "--graphs", "true", "--kv-cache-dtype", "f32"}), new PrintStream(buf, true, StandardCharsets.UTF_8)).run();
+        List<BenchRow> rows = new DeviceBench(DeviceBenchOptions.parse(new String[]{"--shapes", "tiny",
+                "--layers", "2", "--batches", "2", "--contexts", "40", "--prefill-tokens", "0", "--steps", "3",
+                "--activation-gib", "1", "--graphs", "true", "--kv-cache-dtype", "f32"}),
+                new PrintStream(buf, true, StandardCharsets.UTF_8)).run();
         String printed = buf.toString(StandardCharsets.UTF_8);
         assertTrue(printed.contains("(f32, ") && printed.contains("f32 cache here"), printed);
         assertEquals(2 + 1, rows.size(), printed);

@@ -2,6 +2,7 @@ package io.latentserve.server.cli;
 
 import io.latentserve.cuda.CudaBackendProvider;
 import io.latentserve.cuda.bench.DeviceBench;
+import io.latentserve.cuda.bench.DeviceBenchOptions;
 import io.latentserve.model.LoadedModel;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.DeviceSelector;
@@ -42,7 +43,7 @@ public final class BenchCommand {
             with --device cuda and neither --config nor --model, the GPU suite: DeepSeek-V2-Lite at full size with
             random weights made on the GPU; measured ceilings, kernel rows, decode steps at batch x context and
             prefill, each beside its hardware bound and with where its time goes
-            """ + DeviceBench.USAGE;
+            """ + DeviceBenchOptions.USAGE;
 
     private BenchCommand() {
     }
@@ -99,9 +100,9 @@ public final class BenchCommand {
         int device = rest.indexOf("--device");
         rest.remove(device + 1);
         rest.remove(device);
-        DeviceBench.Options options;
+        DeviceBenchOptions options;
         try {
-            options = DeviceBench.parse(rest.toArray(String[]::new));
+            options = DeviceBenchOptions.parse(rest.toArray(String[]::new));
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException(e.getMessage());
         }

@@ -6,9 +6,6 @@ import io.latentserve.model.tokenizer.Tokenizer;
 import io.latentserve.server.engine.kv.BlockPool;
 import io.latentserve.server.engine.kv.KvCacheManager;
 import io.latentserve.server.engine.sample.FinishReason;
-import io.latentserve.server.engine.sample.SampledToken;
-import io.latentserve.server.engine.sample.Sampler;
-import io.latentserve.server.engine.sample.StopDecision;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +20,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The serving engine: one loop thread owns the model, the KV cache and the scheduler. Requests enter
  * through a thread-safe intake and leave as outputs on their {@link RequestHandle}. Each iteration
- * schedules a batch, runs the model once, samples, applies stop rules and frees what finished.
+ * schedules a batch, runs the model once, samples, applies stop rules and frees what finished: the engine
+ * takes requests in and decides what to run; {@link StepExecutor} runs it and {@link TokenAcceptor} takes
+ * each row's token into its sequence and finishes sequences.
  *
  * <p>With async scheduling ({@link EngineConfig#asyncScheduling}, where the backend samples rows) steady
  * decode is pipelined: after launching step N, step N+1 is scheduled and launched for the sequences whose
@@ -41,7 +40,6 @@ public final class Engine implements AutoCloseable {
     private final KvCacheManager kv;
     private final Scheduler scheduler;
     private final ModelRunner runner;
-    private final Sampler sampler = new Sampler();
     private final EngineListener listener;
     private final ConcurrentLinkedQueue<Sequence> intake = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<RequestHandle> cancellations = new ConcurrentLinkedQueue<>();
@@ -55,6 +53,8 @@ public final class Engine implements AutoCloseable {
     private volatile EngineStats stats;
     private final boolean asyncScheduling;
     private final LaunchedSteps launched;                           // async scheduling's steps in flight
+    private final TokenAcceptor acceptor;                           // a run's tokens into their sequences; finishing
+    private final StepExecutor steps;                               // runs (or launches) the scheduled batches
 
     public Engine(CausalLM model, Tokenizer tokenizer, EngineConfig config, EngineListener listener) {
         this.config = config;
@@ -67,6 +67,8 @@ public final class Engine implements AutoCloseable {
         this.runner = new ModelRunner(model, cache, kv, config.deviceSampling() && model.backend().samplesRows());
         this.asyncScheduling = config.asyncScheduling() && runner.deviceSampling();
         this.launched = new LaunchedSteps(kv);
+        this.acceptor = new TokenAcceptor(scheduler, kv, launched, counters, this.listener, live, queued);
+        this.steps = new StepExecutor(runner, scheduler, launched, acceptor, counters, this.listener);
         this.stats = snapshot();
         this.loop = Thread.ofPlatform().name("latentserve-engine").daemon(true).start(this::runLoop);
     }
@@ -167,7 +169,8 @@ public final class Engine implements AutoCloseable {
                 System.err.println("latentserve engine: iteration failed: " + e);
                 launched.abandon();
                 for (Sequence seq : scheduler.allSequences()) {
-                    finish(seq, List.of(), "", FinishReason.ERROR, "internal engine error: " + e.getMessage());
+                    acceptor.finish(seq, List.of(), "", FinishReason.ERROR,
+                            "internal engine error: " + e.getMessage());
                 }
             }
         }
@@ -186,7 +189,7 @@ public final class Engine implements AutoCloseable {
             LockSupport.parkNanos(50_000_000L);
             return;
         }
-        step(chunks);
+        steps.step(chunks);
         stats = snapshot();
     }
 
@@ -200,59 +203,18 @@ public final class Engine implements AutoCloseable {
         for (RequestHandle h; (h = cancellations.poll()) != null; ) {
             Sequence seq = live.get(h);
             if (seq != null) {
-                finish(seq, List.of(), "", FinishReason.ABORT, null);
+                acceptor.finish(seq, List.of(), "", FinishReason.ABORT, null);
             }
         }
     }
 
-    private void step(List<Scheduler.Chunk> chunks) {
-        long start = System.nanoTime();
-        ModelRunner.Results results;
-        try {
-            results = runner.run(chunks);
-        } catch (RuntimeException e) {
-            modelFailed(chunks, e);
-            return;
-        }
-        int tokens = 0;
-        for (int i = 0; i < chunks.size(); i++) {
-            tokens += apply(chunks.get(i), results.tokens()[i], results.logits()[i]);
-        }
-        counters.iteration(chunks.size(), tokens);
-        listener.onIteration(chunks.size(), tokens, System.nanoTime() - start);
-    }
-
-    private void modelFailed(List<Scheduler.Chunk> chunks, RuntimeException e) {
-        for (Scheduler.Chunk c : chunks) {
-            finish(c.seq(), List.of(), "", FinishReason.ERROR, "the model failed: " + e.getMessage());
-        }
-    }
-
-    /** A chunk has run: its KV is computed, then its token (device-sampled, or from its logits) is accepted. */
-    private int apply(Scheduler.Chunk c, int token, float[] logits) {
-        Sequence seq = c.seq();
-        if (leaveQueue(seq)) {
-            counters.prompt(seq.promptLength());
-        }
-        seq.numComputed += c.numTokens();
-        kv.commitComputedTokens(seq.id, seq.tokensView(), seq.numComputed);
-        if (token >= 0) {
-            accept(seq, new SampledToken(token, Float.NaN, List.of())); // no logprobs: as the Sampler
-        } else if (logits != null) {
-            accept(seq, sampler.sample(logits, seq.request.sampling(), seq.history(), seq.random));
-        }
-        return c.numTokens();
-    }
-
-    // ---- async scheduling ----
-
     /**
-     * One turn of the pipelined loop: with nothing launched, schedule and launch as usual; then, if the next
-     * step can be planned without the launched step's tokens (Scheduler.scheduleAhead), launch it too; then
-     * accept the launched step's tokens while the next one runs.
+     * One turn of the pipelined loop (async scheduling): with nothing launched, schedule and launch as usual;
+     * then let the step executor launch the next step ahead where it can (not while new or cancelled requests
+     * wait: they change what the next step holds) and accept the launched step's tokens.
      */
     private void iterateAsync() {
-        if (launched.current() == null) {
+        if (!steps.inFlight()) {
             drainIntake();
             drainCancellations();
             List<Scheduler.Chunk> chunks = scheduler.schedule();
@@ -261,120 +223,13 @@ public final class Engine implements AutoCloseable {
                 LockSupport.parkNanos(50_000_000L);
                 return;
             }
-            long start = System.nanoTime();
-            launched.launchedFirst(launch(chunks, null), start);
-            if (launched.current() == null) {
+            if (!steps.launchFirst(chunks)) {
                 stats = snapshot();
                 return;
             }
         }
-        ModelRunner.Launched current = launched.current();
-        long start = System.nanoTime();
-        List<Scheduler.Chunk> next = intake.isEmpty() && cancellations.isEmpty() ? scheduler.scheduleAhead(current) : null;
-        if (next != null) {
-            launched.launchedNext(launch(next, current), start);
-        }
-        acceptLaunched(current, launched.currentStart());
-        launched.currentAccepted();
+        steps.advance(intake.isEmpty() && cancellations.isEmpty());
         stats = snapshot();
-    }
-
-    /** Launches chunks (null, with every chunk failed, if the model throws). */
-    private ModelRunner.Launched launch(List<Scheduler.Chunk> chunks, ModelRunner.Launched previous) {
-        try {
-            return runner.launch(chunks, previous);
-        } catch (RuntimeException e) {
-            modelFailed(chunks, e);
-            return null;
-        }
-    }
-
-    /** Awaits a launched step and accepts its tokens; rows of sequences finished since its launch are thrown away. */
-    private void acceptLaunched(ModelRunner.Launched step, long start) {
-        ModelRunner.Results results;
-        try {
-            results = step.await();
-        } catch (RuntimeException e) {
-            modelFailed(step.chunks.stream().filter(c -> !c.seq().finished).toList(), e);
-            return;
-        }
-        int seqs = 0;
-        int tokens = 0;
-        for (int i = 0; i < step.chunks.size(); i++) {
-            Scheduler.Chunk c = step.chunks.get(i);
-            if (!c.seq().finished) {
-                seqs++;
-                tokens += apply(c, results.tokens()[i], results.logits()[i]);
-            }
-        }
-        if (seqs > 0) { // a step whose every row was thrown away is one the synchronous loop never runs
-            counters.iteration(seqs, tokens);
-            listener.onIteration(seqs, tokens, System.nanoTime() - start);
-        }
-    }
-
-    /** Counts a sequence out of the waiting queue once (first admission or finish); true the first time. */
-    private boolean leaveQueue(Sequence seq) {
-        if (seq.leftQueue) {
-            return false;
-        }
-        seq.leftQueue = true;
-        queued.decrementAndGet();
-        return true;
-    }
-
-    /** Appends the step's token (sampled on the host or by the backend), then stop checks and output. */
-    private void accept(Sequence seq, SampledToken token) {
-        seq.append(token.tokenId());
-        long now = System.nanoTime();
-        if (seq.firstTokenNanos == 0) {
-            seq.firstTokenNanos = now;
-            listener.onFirstToken(now - seq.arrivalNanos);
-        } else {
-            listener.onInterTokenLatency(now - seq.lastTokenNanos);
-        }
-        seq.lastTokenNanos = now;
-        counters.generated(1);
-        StopDecision d = seq.stopChecker.accept(token.tokenId(), seq.detokenizer.add(token.tokenId()));
-        List<SampledToken> out = seq.request.sampling().logprobs() >= 0 ? List.of(token) : List.of();
-        if (d.finished()) {
-            String tail = d.finishReason() == FinishReason.LENGTH ? flushText(seq, d.text()) : d.text();
-            finish(seq, out, tail, d.finishReason(), null);
-        } else {
-            seq.handle.deliver(output(seq, out, d.text(), null, null));
-        }
-    }
-
-    /** At a length stop, bytes held back by the detokenizer are released (as a full decode would show them). */
-    private static String flushText(Sequence seq, String text) {
-        return text + seq.detokenizer.flush();
-    }
-
-    private void finish(Sequence seq, List<SampledToken> tokens, String text, FinishReason reason, String error) {
-        if (seq.finished) {
-            return;                         // delivered before: its blocks are free, or wait for a launched step
-        }
-        if (launched.deferFree(seq)) {
-            scheduler.detach(seq);          // a launched step still writes its KV: blocks freed once it is awaited
-        } else {
-            scheduler.remove(seq);
-        }
-        if (live.remove(seq.handle) == null) {
-            return;
-        }
-        seq.finished = true;
-        leaveQueue(seq);
-        counters.finished(reason.apiName());
-        listener.onFinished(new FinishedRequest(seq.requestId(), reason, seq.promptLength(), seq.numGenerated(),
-                Math.max(0, seq.cachedPromptTokens), seq.preemptions, seq.arrivalNanos, seq.firstScheduledNanos,
-                seq.firstTokenNanos, seq.lastTokenNanos, System.nanoTime()));
-        seq.handle.deliver(output(seq, tokens, text, reason, error));
-    }
-
-    private GenerationOutput output(Sequence seq, List<SampledToken> tokens, String text, FinishReason reason,
-                                    String error) {
-        return new GenerationOutput(seq.requestId(), tokens, text, reason, seq.promptLength(), seq.numGenerated(),
-                Math.max(0, seq.cachedPromptTokens), error);
     }
 
     private EngineStats snapshot() {

@@ -35,10 +35,11 @@ class BenchCommandTest {
 
     @Test
     void kvCacheDtypeIsAnOptionOfBothBenchmarks() {
-        var suite = io.latentserve.cuda.bench.DeviceBench.parse(new String[]{"--kv-cache-dtype", "f32"});
+        var suite = io.latentserve.cuda.bench.DeviceBenchOptions.parse(new String[]{"--kv-cache-dtype", "f32"});
         assertEquals(io.latentserve.model.backend.KvCacheDtype.F32, suite.kvCacheDtype());
         assertEquals(io.latentserve.model.backend.KvCacheDtype.BF16,
-                io.latentserve.cuda.bench.DeviceBench.Options.defaults().kvCacheDtype(), "the bound's cache by default");
+                io.latentserve.cuda.bench.DeviceBenchOptions.defaults().kvCacheDtype(),
+                "the bound's cache by default");
         var e = assertThrows(Args.UsageException.class, () -> BenchCommand.run(
                 new String[]{"bench", "--device", "cuda", "--kv-cache-dtype", "int4"}, System.out, System.err));
         assertTrue(e.getMessage().contains("int4") && e.getMessage().contains("bf16"), e.getMessage());
@@ -54,10 +55,10 @@ class BenchCommandTest {
 
     @Test
     void matmulPrecisionIsAnOptionOfBothBenchmarks() {
-        var suite = io.latentserve.cuda.bench.DeviceBench.parse(new String[]{"--matmul-precision", "medium"});
+        var suite = io.latentserve.cuda.bench.DeviceBenchOptions.parse(new String[]{"--matmul-precision", "medium"});
         assertEquals(MatmulPrecision.MEDIUM, suite.matmulPrecision());
-        assertEquals(MatmulPrecision.HIGH, io.latentserve.cuda.bench.DeviceBench.Options.defaults().matmulPrecision());
-        assertTrue(io.latentserve.cuda.bench.DeviceBench.USAGE.contains("--matmul-precision high|medium"));
+        assertEquals(MatmulPrecision.HIGH, io.latentserve.cuda.bench.DeviceBenchOptions.defaults().matmulPrecision());
+        assertTrue(io.latentserve.cuda.bench.DeviceBenchOptions.USAGE.contains("--matmul-precision high|medium"));
         assertTrue(BenchCommand.USAGE.contains("--matmul-precision"));
         var e = assertThrows(Args.UsageException.class, () -> BenchCommand.run(
                 new String[]{"bench", "--device", "cuda", "--matmul-precision", "fp8"}, System.out, System.err));
