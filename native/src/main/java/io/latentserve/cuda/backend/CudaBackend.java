@@ -31,10 +31,11 @@ import java.util.function.Supplier;
  * in the activation arena (reset between forward passes, see {@link StepMemory}), the KV cache in f32 in
  * the KV arena, dense GEMMs through cuBLAS ({@link Gemm}), everything else through the kernels of
  * cuda-kernels/, all queued in order on the context's one stream. This class unwraps the Tensors and hands each
- * operation to its part ({@link CudaElementwise}, {@link CudaEmbedding}, {@link CudaAttention}, {@link CudaMoe},
- * {@link CudaRowSampling}), where every shape and limit is checked before launch. At {@link MatmulPrecision#HIGH} (the default) it computes what the CPU backend computes, up to
- * f32 rounding order; at {@link MatmulPrecision#MEDIUM} its prefill-sized tensor-core products take their f32
- * activations rounded to bf16, as HuggingFace transformers and vLLM run a bf16 model.
+ * operation to its part ({@link CudaElementwise}, {@link CudaEmbedding}, {@link Gemm}, {@link CudaAttention},
+ * {@link CudaMoe}, {@link CudaRowSampling}), where every shape and limit is checked before launch. At
+ * {@link MatmulPrecision#HIGH} (the default) it computes what the CPU backend computes, up to f32 rounding order;
+ * at {@link MatmulPrecision#MEDIUM} its prefill-sized tensor-core products take their f32 activations rounded to
+ * bf16, as HuggingFace transformers and vLLM run a bf16 model.
  */
 public final class CudaBackend extends CudaOps implements Backend {
 

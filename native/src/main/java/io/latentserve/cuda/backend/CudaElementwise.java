@@ -12,8 +12,8 @@ import io.latentserve.model.backend.RopeTable;
 
 /**
  * The row-wise kernels of a layer, shapes checked before launch: RMSNorm (with the residual add fused in or
- * not), the residual add, SiLU·mul, RoPE over the device tables of {@link RopeTables}, and the write of new rows into the paged
- * KV cache.
+ * not), the residual add, SiLU·mul, RoPE over the device tables of {@link RopeTables}, and the write of new
+ * rows into the paged KV cache.
  */
 final class CudaElementwise {
     private final Kernels kernels;
