@@ -1,14 +1,7 @@
 package io.latentserve.cuda.backend;
 
 import io.latentserve.cuda.CudaContext;
-import io.latentserve.cuda.kernels.CopyRowsParams;
-import io.latentserve.cuda.kernels.EmbeddingParams;
-import io.latentserve.cuda.kernels.Grid;
-import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.KernelModule;
-import io.latentserve.cuda.kernels.RmsNormParams;
-import io.latentserve.cuda.kernels.RopeParams;
-import io.latentserve.cuda.kernels.SiluMulParams;
 import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.ExpertWeights;
@@ -19,7 +12,6 @@ import io.latentserve.model.backend.MlaMode;
 import io.latentserve.model.backend.MlaShape;
 import io.latentserve.model.backend.MoeRouting;
 import io.latentserve.model.backend.PendingRows;
-import io.latentserve.model.backend.RopeStyle;
 import io.latentserve.model.backend.RopeTable;
 import io.latentserve.model.backend.RouterConfig;
 import io.latentserve.model.backend.RowSampling;
@@ -31,7 +23,6 @@ import io.latentserve.model.random.HashFill;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -39,10 +30,12 @@ import java.util.function.Supplier;
  * The CUDA backend: weights resident in the weight arena (bf16 as stored, f32 otherwise), f32 activations
  * in the activation arena (reset between forward passes, see {@link StepMemory}), the KV cache in f32 in
  * the KV arena, dense GEMMs through cuBLAS ({@link Gemm}), everything else through the kernels of
- * cuda-kernels/, all queued in order on the context's one stream. Every shape and limit is checked here,
- * before launch. At {@link MatmulPrecision#HIGH} (the default) it computes what the CPU backend computes, up to
- * f32 rounding order; at {@link MatmulPrecision#MEDIUM} its prefill-sized tensor-core products take their f32
- * activations rounded to bf16, as HuggingFace transformers and vLLM run a bf16 model.
+ * cuda-kernels/, all queued in order on the context's one stream. This class unwraps the Tensors and hands each
+ * operation to its part ({@link CudaElementwise}, {@link CudaEmbedding}, {@link Gemm}, {@link CudaAttention},
+ * {@link CudaMoe}, {@link CudaRowSampling}), where every shape and limit is checked before launch. At
+ * {@link MatmulPrecision#HIGH} (the default) it computes what the CPU backend computes, up to f32 rounding order;
+ * at {@link MatmulPrecision#MEDIUM} its prefill-sized tensor-core products take their f32 activations rounded to
+ * bf16, as HuggingFace transformers and vLLM run a bf16 model.
  */
 public final class CudaBackend extends CudaOps implements Backend {
 
@@ -156,58 +149,16 @@ public final class CudaBackend extends CudaOps implements Backend {
         return true;
     }
 
-    /**
-     * Samples the rows that have parameters with ls_sample and copies only the others to the host, each run
-     * of consecutive rows at once (the engine puts the sampled rows first: one launch, one copy). Ends the step.
-     */
+    /** The rows with parameters sampled on the device, the others copied to the host ({@link CudaRowSampling}). */
     @Override
     public SampledRows sampleRows(Tensor logits, RowSampling[] sampling) {
-        CudaActivation a = act(logits, "sampleRows");
-        if (sampling.length != a.rows()) {
-            throw new IllegalArgumentException(sampling.length + " sampling entries for " + a.rows() + " rows");
-        }
-        graphs.endPass();
-        int rows = a.rows();
-        int[] tokens = new int[rows];
-        float[][] host = new float[rows][];
-        for (int r = 0; r < rows; ) {
-            boolean here = sampling[r] != null;
-            int end = r + 1;
-            while (end < rows && (sampling[end] != null) == here) {
-                end++;
-            }
-            CudaActivation run = a.rowRange(r, end - r);
-            if (here) {
-                System.arraycopy(sampler.sample(run, Arrays.copyOfRange(sampling, r, end)), 0, tokens, r, end - r);
-            } else {
-                System.arraycopy(downloadRows(run), 0, host, r, end - r);
-                Arrays.fill(tokens, r, end, SampledRows.NOT_SAMPLED);
-            }
-            r = end;
-        }
-        memory.endStep();
-        return new SampledRows(tokens, host);
+        return rowSampling.sampleRows(act(logits, "sampleRows"), sampling);
     }
 
-    /**
-     * Samples every row on the device and returns before the tokens reach the host: their copy is queued
-     * behind ls_sample with an event that await() waits for (see {@link DeferredTokens}), and the next pass may
-     * begin at once (see {@link StepMemory}). Rows for the host sampler make it {@link #sampleRows}: their
-     * logits must come to the host anyway.
-     */
+    /** Every row sampled on the device, the tokens on their way to the host ({@link CudaRowSampling}). */
     @Override
     public PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling) {
-        CudaActivation a = act(logits, "launchSampleRows");
-        if (sampling.length != a.rows()) {
-            throw new IllegalArgumentException(sampling.length + " sampling entries for " + a.rows() + " rows");
-        }
-        if (a.rows() == 0 || Arrays.asList(sampling).contains(null)) {
-            return PendingRows.completed(sampleRows(logits, sampling));
-        }
-        graphs.endPass();
-        PendingRows pass = sampler.launch(a, sampling, deferred);
-        memory.endStepInFlight();
-        return pass;
+        return rowSampling.launchSampleRows(act(logits, "launchSampleRows"), sampling);
     }
 
     // ---- element-wise and dense ----
@@ -217,83 +168,22 @@ public final class CudaBackend extends CudaOps implements Backend {
         embedding(table, ids, null, out);
     }
 
-    /**
-     * Markers naming the latest launched pass's tokens are gathered on the device (ls_copy_rows moves the
-     * int32 tokens as 32-bit words, no arithmetic, into the uploaded ids) before the lookup: the host never
-     * waits for them. Markers naming an older pass are resolved on the host (awaiting it).
-     */
+    /** Markers of the latest launched pass's tokens gathered on the device ({@link CudaEmbedding}). */
     @Override
     public void embedding(Tensor table, int[] ids, PendingRows previous, Tensor out) {
-        boolean gather = PendingRows.hasMarkers(ids);
-        if (gather && !deferred.isLatest(previous)) {
-            ids = PendingRows.resolve(ids, previous);
-            gather = false;
-        }
-        CudaWeight t = CudaWeight.of(table, "embedding table");
-        CudaActivation o = act(out, "embedding out");
-        if (o.rows() != ids.length || o.cols() != t.cols()) {
-            throw new IllegalArgumentException("embedding output must be [" + ids.length + ", " + t.cols() + "]");
-        }
-        int[] known = ids.clone();               // [T] the ids, a placeholder 0 where a marker is
-        int markers = 0;
-        for (int i = 0; i < ids.length; i++) {
-            int id = ids[i];
-            if (gather && PendingRows.isMarker(id)) {
-                known[i] = 0;
-                markers++;
-            } else if (id < 0 || id >= t.rows()) {
-                throw new IllegalArgumentException("token id " + id + " outside the vocabulary (0.." + (t.rows() - 1) + ")");
-            }
-        }
-        try (StepMemory.Scratch s = memory.scratch()) {
-            long idsOnDevice = s.ints(known);
-            if (markers > 0) {
-                gatherMarkers(s, ids, markers, (DeferredTokens.Pass) previous, idsOnDevice);
-            }
-            kernels.launch(new EmbeddingParams(t.address(), idsOnDevice, o.address(), ids.length, t.cols(), t.dtype(),
-                    o.stride()), Grid.of(ids.length, KernelLimits.THREADS));
-        }
-    }
-
-    /** ids[t] = the previous pass's token of the row marker ids[t] names, on the device. */
-    private void gatherMarkers(StepMemory.Scratch s, int[] ids, int markers, DeferredTokens.Pass previous,
-                               long idsOnDevice) {
-        boolean[] sampled = new boolean[previous.rows()];
-        Arrays.fill(sampled, true);                 // a launched pass samples every row on the device
-        PendingRows.checkMarkers(ids, sampled);
-        int[] rows = new int[markers];
-        int[] at = new int[markers];
-        for (int i = 0, m = 0; i < ids.length; i++) {
-            if (PendingRows.isMarker(ids[i])) {
-                rows[m] = PendingRows.markerRow(ids[i]);
-                at[m++] = i;
-            }
-        }
-        kernels.launch(new CopyRowsParams(previous.deviceTokens(), s.ints(rows), idsOnDevice, s.ints(at), markers, 1,
-                1, 1), Kernels.rowsByCols(markers, 1));
+        embedding.lookup(CudaWeight.of(table, "embedding table"), ids, previous, act(out, "embedding out"));
     }
 
     @Override
     public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
-        rmsNorm(act(x, "rmsNorm x"), null, CudaWeight.of(weight, "rmsNorm weight"), eps, act(out, "rmsNorm out"));
+        elementwise.rmsNorm(act(x, "rmsNorm x"), null, CudaWeight.of(weight, "rmsNorm weight"), eps,
+                act(out, "rmsNorm out"));
     }
 
     /** Fused residual add and RMSNorm: residual += x, then out = RMSNorm(residual) · weight. */
     public void addRmsNorm(Tensor residual, Tensor x, Tensor weight, float eps, Tensor out) {
-        rmsNorm(act(residual, "addRmsNorm residual"), act(x, "addRmsNorm x"), CudaWeight.of(weight, "rmsNorm weight"),
-                eps, act(out, "addRmsNorm out"));
-    }
-
-    private void rmsNorm(CudaActivation x, CudaActivation add, CudaWeight w, float eps, CudaActivation out) {
-        int n = x.cols();
-        if ((long) w.rows() * w.cols() != n || out.cols() != n || out.rows() != x.rows()
-                || add != null && (add.rows() != x.rows() || add.cols() != n)) {
-            throw new IllegalArgumentException("rmsNorm over " + n + " values with a weight of "
-                    + (long) w.rows() * w.cols());
-        }
-        kernels.launch(new RmsNormParams(x.address(), add == null ? 0 : add.address(), w.address(), out.address(),
-                x.rows(), n, x.stride(), add == null ? 0 : add.stride(), out.stride(), w.dtype(), eps),
-                Grid.of(x.rows(), KernelLimits.THREADS));
+        elementwise.rmsNorm(act(residual, "addRmsNorm residual"), act(x, "addRmsNorm x"),
+                CudaWeight.of(weight, "rmsNorm weight"), eps, act(out, "addRmsNorm out"));
     }
 
     @Override
@@ -303,68 +193,24 @@ public final class CudaBackend extends CudaOps implements Backend {
 
     @Override
     public void add(Tensor acc, Tensor x) {
-        CudaActivation a = act(acc, "add acc");
-        CudaActivation b = act(x, "add x");
-        sameShape(a, b);
-        addInto(a, a, b);
+        elementwise.add(act(acc, "add acc"), act(x, "add x"));
     }
 
     @Override
     public void siluMul(Tensor gate, Tensor up, Tensor out) {
-        CudaActivation g = act(gate, "siluMul gate");
-        CudaActivation u = act(up, "siluMul up");
-        CudaActivation o = act(out, "siluMul out");
-        sameShape(g, u);
-        sameShape(g, o);
-        kernels.launch(new SiluMulParams(g.address(), u.address(), o.address(), g.rows(), g.cols(), g.stride(),
-                u.stride(), o.stride()), Kernels.rowsByCols(g.rows(), g.cols()));
+        elementwise.siluMul(act(gate, "siluMul gate"), act(up, "siluMul up"), act(out, "siluMul out"));
     }
 
     @Override
     public void rope(Tensor x, int numHeads, int headStride, int ropeOffset, RopeTable rope, int[] positions) {
-        CudaActivation a = act(x, "rope x");
-        int half = rope.invFreq().length;
-        if (positions.length != a.rows() || numHeads < 1 || headStride < 0 || ropeOffset < 0
-                || (long) (numHeads - 1) * headStride + ropeOffset + 2L * half > a.cols()) {
-            throw new IllegalArgumentException("rope: " + numHeads + " heads of stride " + headStride
-                    + " do not fit " + a.cols() + " columns, or positions do not match rows");
-        }
-        int maxPosition = 0;
-        for (int p : positions) {
-            if (p < 0) {
-                throw new IllegalArgumentException("rope: negative position " + p);
-            }
-            maxPosition = Math.max(maxPosition, p);
-        }
-        if (a.rows() == 0 || half == 0) {
-            return;
-        }
-        RopeTables.Device table = ropeTables.covering(rope, maxPosition);
-        int style = rope.style() == RopeStyle.INTERLEAVED ? KernelLimits.ROPE_INTERLEAVED : KernelLimits.ROPE_SPLIT_HALF;
-        try (StepMemory.Scratch s = memory.scratch()) {
-            kernels.launch(new RopeParams(a.address(), s.ints(positions), table.cos(), table.sin(), a.rows(), a.stride(),
-                    numHeads, headStride, ropeOffset, half, style, table.rows()),
-                    Grid.of(a.rows(), numHeads, KernelLimits.ROPE_THREADS));
-        }
+        elementwise.rope(act(x, "rope x"), numHeads, headStride, ropeOffset, rope, positions);
     }
 
     // ---- attention ----
 
     @Override
     public void writeKvCache(KvCache cache, int layer, Tensor rows, int[] slotMapping) {
-        CudaKvCache c = CudaKvCache.of(cache);
-        CudaActivation r = act(rows, "writeKvCache rows");
-        if (r.cols() != c.width() || r.rows() != slotMapping.length) {
-            throw new IllegalArgumentException("KV rows [" + r.rows() + ", " + r.cols() + "] do not match cache width "
-                    + c.width() + " and " + slotMapping.length + " slots");
-        }
-        PagedBatch.checkSlots(slotMapping, c.slots());
-        long layerBase = c.layer(layer);
-        try (StepMemory.Scratch s = memory.scratch()) {
-            // a bf16 cache rounds each f32 value to nearest even here, as the CPU backend's bf16 cache does
-            kernels.launch(new CopyRowsParams(r.address(), 0, layerBase, s.ints(slotMapping), r.rows(), r.cols(),
-                    r.stride(), c.width(), KernelLimits.DTYPE_F32, c.kernelDtype()), Kernels.rowsByCols(r.rows(), r.cols()));
-        }
+        elementwise.writeKvCache(CudaKvCache.of(cache), layer, act(rows, "writeKvCache rows"), slotMapping);
     }
 
     @Override
@@ -472,21 +318,13 @@ public final class CudaBackend extends CudaOps implements Backend {
 
     /** One token per row of logits [R, V]: greedy at temperature 0, else top-k / top-p and the given draws. */
     public int[] sample(Tensor logits, double[] temperature, int[] topK, double[] topP, double[] uniform) {
-        return sampler.sample(act(logits, "sample logits"), temperature, topK, topP, uniform);
+        return rowSampling.sample(act(logits, "sample logits"), temperature, topK, topP, uniform);
     }
 
     /** The greedy token of each row (highest logit, lowest id on ties). */
     public int[] argmax(Tensor logits) {
-        int rows = logits.rows();
-        return sample(logits, new double[rows], new int[rows], filled(rows, 1.0), new double[rows]);
+        return rowSampling.argmax(act(logits, "sample logits"));
     }
-
-    private static double[] filled(int n, double v) {
-        double[] a = new double[n];
-        Arrays.fill(a, v);
-        return a;
-    }
-
 
     /** Waits for all queued work (benchmarks time whole launches sequences with it). */
     public void synchronize() {

@@ -1,7 +1,6 @@
 package io.latentserve.cuda.backend;
 
 import io.latentserve.cuda.CudaContext;
-import io.latentserve.cuda.kernels.AddParams;
 import io.latentserve.cuda.kernels.CopyRowsParams;
 import io.latentserve.cuda.kernels.KernelModule;
 import io.latentserve.model.backend.MatmulPrecision;
@@ -24,8 +23,10 @@ abstract sealed class CudaOps permits CudaBackend {
     final Gemm gemm;
     final CudaAttention attention;
     final CudaMoe moe;
-    final CudaSampler sampler;
     final DeferredTokens deferred;
+    final CudaRowSampling rowSampling;
+    final CudaEmbedding embedding;
+    final CudaElementwise elementwise;
     final StepGraphs graphs;
     private boolean closed;
 
@@ -40,8 +41,10 @@ abstract sealed class CudaOps permits CudaBackend {
         this.gemm = new Gemm(ctx, kernels, memory, precision);
         this.attention = new CudaAttention(kernels, memory, gemm);
         this.moe = new CudaMoe(kernels, memory, gemm);
-        this.sampler = new CudaSampler(kernels, memory);
         this.deferred = new DeferredTokens(ctx);
+        this.rowSampling = new CudaRowSampling(kernels, memory, deferred, this::downloadRows);
+        this.embedding = new CudaEmbedding(kernels, memory, deferred);
+        this.elementwise = new CudaElementwise(kernels, memory, ropeTables);
     }
 
     /** The activation behind a Tensor, checked to belong to the current step. */
@@ -49,19 +52,6 @@ abstract sealed class CudaOps permits CudaBackend {
         CudaActivation a = CudaActivation.of(t, what);
         memory.check(a, what);
         return a;
-    }
-
-    static void sameShape(CudaActivation a, CudaActivation b) {
-        if (a.rows() != b.rows() || a.cols() != b.cols()) {
-            throw new IllegalArgumentException("shapes differ: " + a.rows() + "x" + a.cols() + " vs " + b.rows() + "x"
-                    + b.cols());
-        }
-    }
-
-    /** out = a + b (same shapes). */
-    final void addInto(CudaActivation out, CudaActivation a, CudaActivation b) {
-        kernels.launch(new AddParams(a.address(), b.address(), out.address(), a.rows(), a.cols(), a.stride(), b.stride(),
-                out.stride()), Kernels.rowsByCols(a.rows(), a.cols()));
     }
 
     /** The activation's rows, row after row, once the stream has computed them. */

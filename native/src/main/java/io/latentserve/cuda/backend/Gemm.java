@@ -23,7 +23,7 @@ import java.util.Objects;
  * <p>{@link MatmulPrecision#MEDIUM} (--matmul-precision medium) rounds each activation to bf16 instead (the hi
  * rows alone, nearest even) and runs one GEMM of T rows straight into out: half the tensor-core work and no
  * add, about 3 significant digits of each activation kept, as a bf16 model runs in HuggingFace or vLLM. The
- * precision is also what {@link CudaAttention}'s GEMM attention and {@link CudaGroupedMoe} read here.
+ * precision is also what {@link CudaMlaDecompressed}'s GEMM attention and {@link CudaGroupedMoe} read here.
  *
  * <p>Up to {@link KernelLimits#GEMV_MAX_ROWS} rows (decode of a few sequences) against a bf16 weight go to
  * ls_gemv instead, at either precision: one launch rather than three, f32 activations used as they are (more

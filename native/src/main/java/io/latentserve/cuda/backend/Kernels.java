@@ -30,6 +30,11 @@ final class Kernels {
         return Grid.of(rows, KernelLimits.blocks(cols, KernelLimits.THREADS), KernelLimits.THREADS);
     }
 
+    /** One block per (work row, head), ATTN_WARPS warps each: ls_attention's launch shape. */
+    static Grid attentionGrid(int work, int heads, int d1, int d2, int dv) {
+        return new Grid(work, heads, 1, 32 * KernelLimits.ATTN_WARPS, KernelLimits.attentionSharedBytes(d1, d2, dv));
+    }
+
     /** Launches now, or records the launch while a pass is being recorded (see {@link StepGraphs}). */
     void launch(KernelParams params, Grid grid) {
         if (!graphs.deferring()) {

@@ -23,7 +23,7 @@ import java.util.Arrays;
  * rounded up to the tile) so its last chunk is not a sliver.
  *
  * <p>Computed once per forward pass: the batch's context lengths and the head count are the same in every
- * layer, so {@link CudaAttention} keeps the last plan keyed on the AttentionBatch instance.
+ * layer, so {@link CudaMlaAbsorbed} keeps the last plan keyed on the AttentionBatch instance.
  *
  * <p>The launch covers {@link #launchItems()} items, the item count rounded up to a power of two, the extra
  * ones padding (row -1) whose blocks exit at once: as contexts grow during decode the chunks and item count

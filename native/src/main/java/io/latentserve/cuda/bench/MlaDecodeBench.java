@@ -20,7 +20,7 @@ import java.util.function.Function;
 
 /**
  * Kernel-level timing of absorbed MLA decode attention at DeepSeek-V2-Lite shapes (16 heads, latent 512 +
- * rope 64, block size 64), over an f32 and a bf16 cache: ls_mla_decode + ls_mla_combine as CudaAttention plans
+ * rope 64, block size 64), over an f32 and a bf16 cache: ls_mla_decode + ls_mla_combine as CudaMlaAbsorbed plans
  * them, the older ls_attention path on the same data for comparison, and over the bf16 cache also
  * ls_mla_decode_tc + ls_mla_combine (same plan) and, on compute capability 9.0 and up, its bulk-copy variant
  * ls_mla_decode_tma (same plan, same launch). Device memory comes straight from the driver
@@ -119,7 +119,7 @@ public final class MlaDecodeBench {
         }
         MlaDecodePlan plan = MlaDecodePlan.of(seqOf, lengths, HEADS, ctx.device().multiprocessors());
         MlaDecodePlan tcPlan = MlaDecodePlan.of(seqOf, lengths, HEADS, ctx.device().multiprocessors(),
-                MlaDecodePlan.DEFAULT_MIN_CHUNK, KernelLimits.MLA_TC_TILE);   // as CudaAttention plans it
+                MlaDecodePlan.DEFAULT_MIN_CHUNK, KernelLimits.MLA_TC_TILE);   // as CudaMlaAbsorbed plans it
         int partialItems = Math.max(plan.launchItems(), tcPlan.launchItems());
         try (BenchBuffers buffers = new BenchBuffers(ctx)) {
             long cacheValues = (long) tables.length * BLOCK * width;   // even: width is

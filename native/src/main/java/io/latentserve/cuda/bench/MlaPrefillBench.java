@@ -115,7 +115,7 @@ public final class MlaPrefillBench {
 
     /**
      * ls_mla_prefill_tc alone over constant inputs (its time does not depend on the values) in device memory of its
-     * own: q f32, k_nope | v and k_rope as bf16 hi and lo halves, laid out as CudaAttention lays them out.
+     * own: q f32, k_nope | v and k_rope as bf16 hi and lo halves, laid out as CudaMlaDecompressed lays them out.
      */
     private static double kernelAlone(CudaContext ctx, MlaShape sh, AttentionBatch batch, int ctxLen, int terms,
                                       int reps) {

@@ -136,7 +136,7 @@ class CudaAttentionGpuTest {
             String kernel = switch (mode) {
                 case ABSORBED -> !decode ? "ls_attention (MLA absorbed)"
                         : dtype == KvCacheDtype.BF16 && MlaDecodeTc.supports(h, sh.kvLoraRank(), sh.qkRopeHeadDim(),
-                        Integer.MAX_VALUE) ? (MlaDecodeTc.bulkCopy(b.cuda.ctx.device(), CudaAttention.mlaDecodeBulk)
+                        Integer.MAX_VALUE) ? (MlaDecodeTc.bulkCopy(b.cuda.ctx.device(), CudaMlaAbsorbed.mlaDecodeBulk)
                         ? "ls_mla_decode_tma" : "ls_mla_decode_tc") + "+combine (MLA absorbed)"
                         : "ls_mla_decode+combine (MLA absorbed)";
                 case DECOMPRESSED -> flashPrefill(sh) ? "ls_mla_prefill_tc (MLA prefill)"
@@ -160,7 +160,7 @@ class CudaAttentionGpuTest {
         for (int s = 0; s < batch.numSeqs(); s++) {
             all.add(s);
         }
-        return CudaAttention.useGemmAttention(batch, all);
+        return CudaMlaDecompressed.useGemmAttention(batch, all);
     }
 
     /**
@@ -172,16 +172,16 @@ class CudaAttentionGpuTest {
         MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
         MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);
         boolean flash = CudaAttention.flashPrefill;
-        long saved = CudaAttention.gemmScoresBytes;
+        long saved = CudaMlaDecompressed.gemmScoresBytes;
         CudaAttention.flashPrefill = false;
         try {
             mla(v2, 64, new int[][]{{200, 100}, {0, 150}, {63, 1}}, MlaMode.DECOMPRESSED);
-            assertEquals(CudaAttention.PrefillPath.GEMM, b.cuda.attention.lastPrefillPath());
+            assertEquals(CudaMlaDecompressed.PrefillPath.GEMM, b.cuda.attention.lastPrefillPath());
             mla(tiny, 16, new int[][]{{0, 200}}, MlaMode.DECOMPRESSED);
-            CudaAttention.gemmScoresBytes = 4L * 4 * 7 * 260;   // tiny: chunks of 7 queries over 260 keys
+            CudaMlaDecompressed.gemmScoresBytes = 4L * 4 * 7 * 260;   // tiny: chunks of 7 queries over 260 keys
             mla(tiny, 16, new int[][]{{60, 200}}, MlaMode.DECOMPRESSED);
         } finally {
-            CudaAttention.gemmScoresBytes = saved;
+            CudaMlaDecompressed.gemmScoresBytes = saved;
             CudaAttention.flashPrefill = flash;
         }
     }
@@ -198,11 +198,11 @@ class CudaAttentionGpuTest {
         assertTrue(CudaAttention.flashPrefill, "on by default");
         assertTrue(flashPrefill(small));
         mla(small, 16, new int[][]{{0, 40}}, MlaMode.DECOMPRESSED);
-        assertEquals(CudaAttention.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+        assertEquals(CudaMlaDecompressed.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
         mla(small, 16, new int[][]{{30, 40}, {0, 70}, {5, 1}}, MlaMode.DECOMPRESSED);
-        assertEquals(CudaAttention.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+        assertEquals(CudaMlaDecompressed.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
         mla(small, 16, new int[][]{{0, 37}, {70, 1}, {63, 2}}, MlaMode.AUTO, KvCacheDtype.BF16);
-        assertEquals(CudaAttention.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+        assertEquals(CudaMlaDecompressed.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
     }
 
     /** V2-Lite's head dims (16 heads, 128 + 64, 128) on ls_mla_prefill_tc: a short prompt and a continued one. */
@@ -210,7 +210,7 @@ class CudaAttentionGpuTest {
     void mlaFlashPrefillV2LiteShapes() {
         MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
         mla(v2, 64, new int[][]{{0, 40}, {30, 9}}, MlaMode.DECOMPRESSED);
-        assertEquals(CudaAttention.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+        assertEquals(CudaMlaDecompressed.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
     }
 
     /** -Dlatentserve.cuda.flashPrefill=false: the same shapes go back to ls_attention (short) and cuBLAS (long). */
@@ -221,9 +221,9 @@ class CudaAttentionGpuTest {
         CudaAttention.flashPrefill = false;
         try {
             mla(small, 16, new int[][]{{0, 40}}, MlaMode.DECOMPRESSED);
-            assertEquals(CudaAttention.PrefillPath.CUDA_CORES, b.cuda.attention.lastPrefillPath());
+            assertEquals(CudaMlaDecompressed.PrefillPath.CUDA_CORES, b.cuda.attention.lastPrefillPath());
             mla(small, 16, new int[][]{{0, 130}}, MlaMode.DECOMPRESSED);
-            assertEquals(CudaAttention.PrefillPath.GEMM, b.cuda.attention.lastPrefillPath());
+            assertEquals(CudaMlaDecompressed.PrefillPath.GEMM, b.cuda.attention.lastPrefillPath());
         } finally {
             CudaAttention.flashPrefill = flash;
         }
@@ -371,8 +371,8 @@ class CudaAttentionGpuTest {
      */
     @Test
     void bf16CacheBulkCopyDecode() {
-        boolean saved = CudaAttention.mlaDecodeBulk;
-        CudaAttention.mlaDecodeBulk = true;
+        boolean saved = CudaMlaAbsorbed.mlaDecodeBulk;
+        CudaMlaAbsorbed.mlaDecodeBulk = true;
         try {
             MlaShape small = new MlaShape(4, 16, 16, 16, 32, 0.25f);
             mlaDecode(small, 16, KvCacheDtype.BF16, 1, 31, 32, 33, 300);
@@ -381,7 +381,7 @@ class CudaAttentionGpuTest {
             MlaShape manyHeads = new MlaShape(20, 16, 16, 16, 64, 0.2f);   // two head groups, the second padded
             mlaDecode(manyHeads, 64, KvCacheDtype.BF16, 5, 200);
         } finally {
-            CudaAttention.mlaDecodeBulk = saved;
+            CudaMlaAbsorbed.mlaDecodeBulk = saved;
         }
         MlaShape small = new MlaShape(4, 16, 16, 16, 32, 0.25f);
         mlaDecode(small, 16, KvCacheDtype.BF16, 7, 40);

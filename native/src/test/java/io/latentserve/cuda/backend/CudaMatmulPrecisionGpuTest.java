@@ -160,13 +160,13 @@ class CudaMatmulPrecisionGpuTest {
         return out;
     }
 
-    // ---- CudaAttention.gemmAttention: one term per product ----
+    // ---- CudaMlaDecompressed.gemmAttention: one term per product ----
 
     @Test
     void gemmAttentionTakesRoundedOperands() {
         MlaShape tiny = new MlaShape(4, 16, 8, 16, 32, 0.3244811f);   // rope 8: not ls_mla_prefill_tc's shape
-        mlaPrefill(tiny, 0, 200, CudaAttention.PrefillPath.GEMM);    // one chunk of queries from position 0
-        mlaPrefill(tiny, 60, 140, CudaAttention.PrefillPath.GEMM);   // after a cached prefix (a prefix-cache hit)
+        mlaPrefill(tiny, 0, 200, CudaMlaDecompressed.PrefillPath.GEMM);    // one chunk of queries from position 0
+        mlaPrefill(tiny, 60, 140, CudaMlaDecompressed.PrefillPath.GEMM);   // after a cached prefix (a prefix-cache hit)
     }
 
     /**
@@ -176,15 +176,15 @@ class CudaMatmulPrecisionGpuTest {
     @Test
     void flashPrefillTakesOneTermAtMedium() {
         MlaShape small = new MlaShape(2, 16, 16, 16, 32, 0.25f);
-        mlaPrefill(small, 0, 200, CudaAttention.PrefillPath.FLASH_TC);
-        mlaPrefill(small, 60, 140, CudaAttention.PrefillPath.FLASH_TC);
+        mlaPrefill(small, 0, 200, CudaMlaDecompressed.PrefillPath.FLASH_TC);
+        mlaPrefill(small, 60, 140, CudaMlaDecompressed.PrefillPath.FLASH_TC);
     }
 
     /**
      * One sequence of `count` new tokens after `prefix` cached ones, decompressed MLA through the given prefill
      * path (GEMM attention or ls_mla_prefill_tc).
      */
-    void mlaPrefill(MlaShape sh, int prefix, int count, CudaAttention.PrefillPath path) {
+    void mlaPrefill(MlaShape sh, int prefix, int count, CudaMlaDecompressed.PrefillPath path) {
         int ctx = prefix + count;
         int h = sh.numHeads();
         int width = sh.cacheWidth();
@@ -205,7 +205,7 @@ class CudaMatmulPrecisionGpuTest {
         }
         AttentionBatch batch = new AttentionBatch(new int[]{0, count}, positions, new int[][]{table},
                 java.util.Arrays.copyOfRange(slots, prefix, ctx), blockSize);
-        assertTrue(path != CudaAttention.PrefillPath.GEMM || CudaAttentionGpuTest.gemmPrefill(batch),
+        assertTrue(path != CudaMlaDecompressed.PrefillPath.GEMM || CudaAttentionGpuTest.gemmPrefill(batch),
                 "the batch must be long enough for the GEMM attention path");
         float[] w = rounded(GpuBackends.random(rnd, kvRows * sh.kvLoraRank(), 1 / Math.sqrt(sh.kvLoraRank())));
         float[] latent = GpuBackends.gaussian(rnd, ctx * width, 1);
@@ -224,8 +224,8 @@ class CudaMatmulPrecisionGpuTest {
         assertEquals(path, b.cuda.attention.lastPrefillPath());
         float[] cpu = run.apply(b.cpu);
         String shape = "H " + h + " r " + sh.kvLoraRank() + ", " + prefix + " cached + " + count + " new";
-        String kernel = path == CudaAttention.PrefillPath.GEMM ? "GEMM attention" : "ls_mla_prefill_tc";
-        if (path == CudaAttention.PrefillPath.GEMM) {
+        String kernel = path == CudaMlaDecompressed.PrefillPath.GEMM ? "GEMM attention" : "ls_mla_prefill_tc";
+        if (path == CudaMlaDecompressed.PrefillPath.GEMM) {
             GpuReport.check(kernel + " medium vs rounded f64", shape,
                     relNormErr(gpu[1], MlaPrefillReference.of(sh, q, latent, w, prefix, count, true)),
                     TOL_ROUNDED_ATTENTION);
