@@ -181,16 +181,24 @@ public final class Engine implements AutoCloseable {
             iterateAsync();
             return;
         }
+        List<Scheduler.Chunk> chunks = scheduleOrIdle();
+        if (chunks.isEmpty()) {
+            return;
+        }
+        steps.step(chunks);
+        stats = snapshot();
+    }
+
+    /** Takes in new and cancelled requests and schedules a step; with nothing to run, idles a moment instead. */
+    private List<Scheduler.Chunk> scheduleOrIdle() {
         drainIntake();
         drainCancellations();
         List<Scheduler.Chunk> chunks = scheduler.schedule();
         if (chunks.isEmpty()) {
             stats = snapshot();
             LockSupport.parkNanos(50_000_000L);
-            return;
         }
-        steps.step(chunks);
-        stats = snapshot();
+        return chunks;
     }
 
     private void drainIntake() {
@@ -215,12 +223,8 @@ public final class Engine implements AutoCloseable {
      */
     private void iterateAsync() {
         if (!steps.inFlight()) {
-            drainIntake();
-            drainCancellations();
-            List<Scheduler.Chunk> chunks = scheduler.schedule();
+            List<Scheduler.Chunk> chunks = scheduleOrIdle();
             if (chunks.isEmpty()) {
-                stats = snapshot();
-                LockSupport.parkNanos(50_000_000L);
                 return;
             }
             if (!steps.launchFirst(chunks)) {
