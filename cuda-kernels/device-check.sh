@@ -136,7 +136,8 @@ if [ "${BENCH:-1}" != "0" ]; then
         "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -XX:+UseParallelGC \
         -cp "$classpath" io.latentserve.server.bench.DeviceEngineBench \
         --tokenizer "$work/tiny-deepseek-v2-lite/tokenizer.json" --batches 1,16,64 --contexts 1024 \
-        --new-tokens 32 --graphs true --async-scheduling on --json "$out/bench-engine-graphs-async.json" \
+        --new-tokens 32 --graphs true --async-scheduling on --other-precision-prefill off \
+        --json "$out/bench-engine-graphs-async.json" \
         2>&1 | grep -v 'incubator modules' | tee "$out/bench-engine-graphs-async.log"
     echo
     echo "== HuggingFace transformers peer, budget ${peer_budget_s}s"

@@ -32,6 +32,11 @@ public enum MatmulPrecision {
     }
 
     /** The name the command line and logs use: "high" or "medium". */
+    /** The other choice (benchmarks put both side by side). */
+    public MatmulPrecision other() {
+        return this == HIGH ? MEDIUM : HIGH;
+    }
+
     public String cliName() {
         return cliName;
     }

@@ -20,6 +20,12 @@ class MatmulPrecisionTest {
     }
 
     @Test
+    void otherIsTheOtherChoice() {
+        assertEquals(MatmulPrecision.MEDIUM, MatmulPrecision.HIGH.other());
+        assertEquals(MatmulPrecision.HIGH, MatmulPrecision.MEDIUM.other());
+    }
+
+    @Test
     void anUnknownNameIsAClearError() {
         for (String bad : new String[]{"highest", "low", "bf16", "", null}) {
             var e = assertThrows(IllegalArgumentException.class, () -> MatmulPrecision.parse(bad));

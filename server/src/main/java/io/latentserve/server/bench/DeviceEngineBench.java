@@ -35,11 +35,13 @@ import java.util.stream.Collectors;
  * forward passes as CUDA graphs (serve --cuda-graphs on), with --async-scheduling on too the combination the
  * server runs with both (a decode row's note counts the passes replayed and the graphs captured). Each shape runs
  * at --matmul-precision (high unless asked), then once more, prefill only (two new tokens), at the other
- * precision: the prefill rows of both side by side.
+ * precision: the prefill rows of both side by side (--other-precision-prefill off skips that, e.g. in a run that
+ * is about decode).
  *
  * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
  *     [--contexts 1024] [--new-tokens 32] [--graphs false|true|on|off] [--device-sampling on|off]
- *     [--kv-cache-dtype bf16|f32] [--matmul-precision high|medium] [--async-scheduling on|off] [--json FILE]</pre>
+ *     [--kv-cache-dtype bf16|f32] [--matmul-precision high|medium] [--async-scheduling on|off]
+ *     [--other-precision-prefill on|off] [--json FILE]</pre>
  * The KV cache is bf16 unless --kv-cache-dtype f32, as in the device suite (the bound counts a bf16 cache).
  */
 public final class DeviceEngineBench {
@@ -57,6 +59,7 @@ public final class DeviceEngineBench {
         KvCacheDtype cacheDtype = KvCacheDtype.BF16;
         MatmulPrecision precision = MatmulPrecision.HIGH;
         boolean asyncScheduling = false;
+        boolean otherPrecisionPrefill = true;
         for (int i = 0; i + 1 < argv.length; i += 2) {
             String v = argv[i + 1];
             switch (argv[i]) {
@@ -70,6 +73,7 @@ public final class DeviceEngineBench {
                 case "--json" -> json = Path.of(v);
                 case "--kv-cache-dtype" -> cacheDtype = KvCacheDtype.parse(v);
                 case "--matmul-precision" -> precision = MatmulPrecision.parse(v);
+                case "--other-precision-prefill" -> otherPrecisionPrefill = "on".equals(v) || Boolean.parseBoolean(v);
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
             }
         }
@@ -77,13 +81,14 @@ public final class DeviceEngineBench {
             throw new IllegalArgumentException("--tokenizer FILE (a DeepSeek tokenizer.json) is required");
         }
         run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, deviceSampling,
-                cacheDtype, precision, asyncScheduling, json, System.out);
+                cacheDtype, precision, otherPrecisionPrefill ? precision.other() : null, asyncScheduling, json,
+                System.out);
     }
 
+    /** @param other the precision each shape's prefill runs at once more, or null for none */
     static void run(Tokenizer tokenizer, int[] batches, int[] contexts, int newTokens, boolean graphs,
-                    boolean deviceSampling, KvCacheDtype cacheDtype, MatmulPrecision precision,
+                    boolean deviceSampling, KvCacheDtype cacheDtype, MatmulPrecision precision, MatmulPrecision other,
                     boolean asyncScheduling, Path json, PrintStream out) throws InterruptedException, IOException {
-        MatmulPrecision other = precision == MatmulPrecision.HIGH ? MatmulPrecision.MEDIUM : MatmulPrecision.HIGH;
         ModelConfig config = KnownShapes.deepseekV2Lite(KnownShapes.V2_LITE_LAYERS);
         RooflineBound bound = new RooflineBound(config);
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
@@ -118,10 +123,12 @@ public final class DeviceEngineBench {
                                         graphsAfter[0] - graphsBefore[0], graphsAfter[1] - graphsBefore[1]) : ""))));
                         double prefillBound = ceilings.bf16FlopsPerSecond() / bound.prefillFlopsPerToken(c);
                         add(rows, json, ctx, print(out, prefillRow(shape, precision, r, prefillBound)));
-                        backend.matmulPrecision(other);   // prefill only: two new tokens, the second as a check
-                        EngineBench.Result o = EngineBench.run(model, tokenizer, b, c, 2, 8192, deviceSampling,
-                                cacheDtype, false);
-                        add(rows, json, ctx, print(out, prefillRow(shape, other, o, prefillBound)));
+                        if (other != null) {
+                            backend.matmulPrecision(other);   // prefill only: two new tokens, the second as a check
+                            EngineBench.Result o = EngineBench.run(model, tokenizer, b, c, 2, 8192, deviceSampling,
+                                    cacheDtype, false);
+                            add(rows, json, ctx, print(out, prefillRow(shape, other, o, prefillBound)));
+                        }
                     }
                 }
             }
