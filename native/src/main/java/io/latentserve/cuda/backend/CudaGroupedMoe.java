@@ -11,7 +11,6 @@ import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.MoeCombineParams;
 import io.latentserve.cuda.kernels.MoeSortParams;
 import io.latentserve.cuda.kernels.SiluMulParams;
-import io.latentserve.cuda.kernels.SplitBf16Params;
 import io.latentserve.model.backend.ExpertWeights;
 
 import java.lang.foreign.MemorySegment;
@@ -96,7 +95,7 @@ final class CudaGroupedMoe {
         long xs = s.floats((long) pairs * d);          // [P, D] f32: x rows gathered by expert
         kernels.launch(new CopyRowsParams(x.address(), rowToken, xs, 0, pairs, d, x.stride(), d),
                 Kernels.rowsByCols(pairs, d));
-        long xSplit = split(s, xs, pairs, d, split);
+        long xSplit = kernels.splitBf16(s, xs, pairs, d, d, split);
         // [2P, 2I] f32 (split; else [P, 2I]): rows [0, P) the hi halves' products, [P, 2P) the lo halves';
         // columns [0, I) gate, [I, 2I) up
         long gu = s.floats((split ? 4L : 2L) * pairs * inter);
@@ -129,7 +128,7 @@ final class CudaGroupedMoe {
         long h = s.floats((long) pairs * inter);       // [P, I] f32: silu(gate) * up
         kernels.launch(new SiluMulParams(gu, gu + 4L * inter, h, pairs, inter, 2 * inter, 2 * inter, inter),
                 Kernels.rowsByCols(pairs, inter));
-        long hSplit = split(s, h, pairs, inter, split);
+        long hSplit = kernels.splitBf16(s, h, pairs, inter, inter, split);
         long y = s.floats((split ? 2L : 1L) * pairs * d);   // [2P, D] f32: hi products, then lo products (split)
         GroupedGemmPlan down = new GroupedGemmPlan();
         for (int ex = 0; ex < e; ex++) {
@@ -152,13 +151,6 @@ final class CudaGroupedMoe {
         kernels.launch(new MoeCombineParams(y, pairRows, pairWeights, out.address(), tokens, d, topK, out.stride()),
                 Kernels.rowsByCols(tokens, d));
         return true;
-    }
-
-    /** [2R, C] bf16 (hi rows, then lo rows; only the hi rows unless split) of the dense [R, C] f32 rows at src. */
-    private long split(StepMemory.Scratch s, long src, int rows, int cols, boolean split) {
-        long out = s.bytes((split ? 4L : 2L) * rows * cols);
-        kernels.launch(new SplitBf16Params(src, out, rows, cols, cols, !split), Kernels.rowsByCols(rows, cols));
-        return out;
     }
 
     /**

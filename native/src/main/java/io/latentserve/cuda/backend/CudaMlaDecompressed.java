@@ -133,8 +133,8 @@ final class CudaMlaDecompressed {
         int dr = sh.qkRopeHeadDim();
         int dv = sh.vHeadDim();
         boolean lo = terms == 3;
-        long kvHi = gemm.splitBf16(s, kv, total, kvWidth, kvWidth, lo);              // [(1|2)·ctx, H·(dn+dv)] bf16
-        long ropeHi = dr > 0 ? gemm.splitBf16(s, kRope, total, dr, width, lo) : 0;   // [(1|2)·ctx, dr] bf16
+        long kvHi = kernels.splitBf16(s, kv, total, kvWidth, kvWidth, lo);              // [(1|2)·ctx, H·(dn+dv)] bf16
+        long ropeHi = dr > 0 ? kernels.splitBf16(s, kRope, total, dr, width, lo) : 0;   // [(1|2)·ctx, dr] bf16
         int numWork = work.length / 4;
         kernels.launch(new MlaPrefillTcParams(q.address(), kvHi, lo ? kvHi + 2L * total * kvWidth : 0, ropeHi,
                 lo && dr > 0 ? ropeHi + 2L * total * dr : 0, s.ints(batch.positions()), s.ints(work), out.address(),
@@ -186,15 +186,15 @@ final class CudaMlaDecompressed {
         boolean split = gemm.splits();
         int numTerms = split ? 3 : 1;                     // medium: the first term, hi·hi, alone
         try (StepMemory.Scratch s = memory.scratch()) {
-            long kvHi = gemm.splitBf16(s, kv, ctx, kvWidth, kvWidth, split);   // [(2·)ctx, H·(dn+dv)] bf16: hi (+ lo)
+            long kvHi = kernels.splitBf16(s, kv, ctx, kvWidth, kvWidth, split);   // [(2·)ctx, H·(dn+dv)] bf16: hi (+ lo)
             long kvLo = kvHi + 2L * ctx * kvWidth;
-            long ropeHi = dr > 0 ? gemm.splitBf16(s, kRope, ctx, dr, width, split) : 0;   // [(2·)ctx, dr] bf16
+            long ropeHi = dr > 0 ? kernels.splitBf16(s, kRope, ctx, dr, width, split) : 0;   // [(2·)ctx, dr] bf16
             long ropeLo = ropeHi + 2L * ctx * dr;
             for (int c0 = 0; c0 < count; c0 += chunk) {
                 int m = Math.min(chunk, count - c0);
                 int keys = start + c0 + m;                    // what the chunk's last query sees
                 try (StepMemory.Scratch c = memory.scratch()) {
-                    long qHi = gemm.splitBf16(c, q.address() + 4L * (first + c0) * q.stride(), m, qWidth, q.stride(),
+                    long qHi = kernels.splitBf16(c, q.address() + 4L * (first + c0) * q.stride(), m, qWidth, q.stride(),
                             split);
                     long qLo = qHi + 2L * m * qWidth;
                     long scores = c.floats((long) h * m * keys);   // [H, m, keys] f32
@@ -210,7 +210,7 @@ final class CudaMlaDecompressed {
                     }
                     kernels.launch(new CausalSoftmaxParams(scores, h * m, m, keys, start + c0, sh.softmaxScale()),
                             Grid.of(h * m, KernelLimits.THREADS));
-                    long pHi = gemm.splitBf16(c, scores, h * m, keys, keys, split);   // [(2·)H·m, keys] bf16
+                    long pHi = kernels.splitBf16(c, scores, h * m, keys, keys, split);   // [(2·)H·m, keys] bf16
                     long pLo = pHi + 2L * h * m * keys;
                     long outRows = out.address() + 4L * (first + c0) * out.stride();
                     long[][] pv = {{pHi, kvHi}, {pHi, kvLo}, {pLo, kvHi}};

@@ -6,7 +6,6 @@ import io.latentserve.cuda.kernels.AddParams;
 import io.latentserve.cuda.kernels.GemvParams;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
-import io.latentserve.cuda.kernels.SplitBf16Params;
 import io.latentserve.model.backend.MatmulPrecision;
 
 import java.util.Objects;
@@ -90,12 +89,12 @@ final class Gemm {
         }
         try (StepMemory.Scratch s = memory.scratch()) {
             if (at == MatmulPrecision.MEDIUM) {
-                long hi = splitBf16(s, x.address(), t, k, x.stride(), false);   // [T, K] bf16
+                long hi = kernels.splitBf16(s, x.address(), t, k, x.stride(), false);   // [T, K] bf16
                 rowMajorGemm(t, n, k, hi, Cublas.CUDA_R_16BF, k, w.address(), Cublas.CUDA_R_16BF, out.address(),
                         out.stride());
                 return;
             }
-            long split = splitBf16(s, x.address(), t, k, x.stride(), true);   // [2T, K] bf16: hi rows then lo rows
+            long split = kernels.splitBf16(s, x.address(), t, k, x.stride(), true);   // [2T, K] bf16: hi rows then lo rows
             long c = s.floats(2L * t * n);              // [2T, N] f32
             rowMajorGemm(2 * t, n, k, split, Cublas.CUDA_R_16BF, k, w.address(), Cublas.CUDA_R_16BF, c, n);
             kernels.launch(new AddParams(c, c + 4L * t * n, out.address(), t, n, n, n, out.stride()),
@@ -140,15 +139,5 @@ final class Gemm {
             graphs.eager();
             call.run();
         }
-    }
-
-    /**
-     * x [rows, cols] f32 (row stride xStride) as bf16 hi rows then, withLo, lo rows, dense, in the scratch:
-     * returns the hi block's address; the lo block starts 2·rows·cols bytes later.
-     */
-    long splitBf16(StepMemory.Scratch s, long x, int rows, int cols, int xStride, boolean withLo) {
-        long split = s.bytes((withLo ? 2L : 1L) * 2 * rows * cols);
-        kernels.launch(new SplitBf16Params(x, split, rows, cols, xStride, !withLo), Kernels.rowsByCols(rows, cols));
-        return split;
     }
 }

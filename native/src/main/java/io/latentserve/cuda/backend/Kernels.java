@@ -5,6 +5,7 @@ import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.cuda.kernels.KernelModule;
 import io.latentserve.cuda.kernels.KernelParams;
+import io.latentserve.cuda.kernels.SplitBf16Params;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -55,6 +56,17 @@ final class Kernels {
         String kernel = params.kernel();
         long stream = ctx.streamHandle();
         graphs.record(() -> module.launch(kernel, grid, struct, stream), values);
+    }
+
+    /**
+     * x [rows, cols] f32 (row stride xStride) as bf16 hi rows then, withLo, lo rows, dense, in the scratch
+     * (ls_split_bf16): returns the hi block's address; the lo block starts 2·rows·cols bytes later. The operand
+     * form of every tensor-core product over f32 activations (Gemm, the grouped MoE, prefill attention).
+     */
+    long splitBf16(StepMemory.Scratch s, long x, int rows, int cols, int xStride, boolean withLo) {
+        long split = s.bytes((withLo ? 2L : 1L) * 2 * rows * cols);
+        launch(new SplitBf16Params(x, split, rows, cols, xStride, !withLo), rowsByCols(rows, cols));
+        return split;
     }
 
     CudaContext ctx() {
