@@ -1064,16 +1064,16 @@ static void copyCombineEmbedding() {
  * stride S*I; every token takes them with weight 1.
  */
 enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME, MOE_COUNTS };
-/* MOE_COUNTS (T 200, E 7, top-2): experts with 0, 1, 63, 64, 65, 200 and 7 rows, the wgmma kernels' tile edges:
- * every token takes expert 5 and one of the others, as many times as its count says */
-static const int kMoeCounts[7] = {0, 1, 63, 64, 65, 200, 7};
+/* MOE_COUNTS (T 400, E 7, top-2): experts with 0, 1, 127, 128, 129, 400 and 15 rows, the wgmma kernels' tile
+ * edges: every token takes expert 5 and one of the others, as many times as its count says */
+static const int kMoeCounts[7] = {0, 1, 127, 128, 129, 400, 15};
 
 static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights,
                       bool tensorCores = false, int S = 0, int wgmmaTerms = 0) {
     std::string name = "T " + std::to_string(T) + " E " + std::to_string(E) + " top-" + std::to_string(K) + " D "
                        + std::to_string(D) + " I " + std::to_string(I)
                        + (kind == MOE_RANDOM ? " random" : kind == MOE_SKEWED ? " skewed" : kind == MOE_SAME ? " same"
-                          : " 0/1/63/64/65/200/7 rows")
+                          : " 0/1/127/128/129/400/15 rows")
                        + (bf16Weights ? " bf16" : " f32") + (S > 0 ? " + " + std::to_string(S) + " shared" : "");
     const bool wgmma = wgmmaTerms > 0;
     if (wgmma) name += " aTerms " + std::to_string(wgmmaTerms);
@@ -1098,7 +1098,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
         for (int k = 0; k < K; k++) { experts[t * K + k] = ids[k]; weights[t * K + k] = (float) unit(rng); }
     }
     if (kind == MOE_COUNTS) {
-        if (T != 200 || E != 7 || K != 2) { std::fprintf(stderr, "MOE_COUNTS needs T 200, E 7, top-2\n"); std::abort(); }
+        if (T != 400 || E != 7 || K != 2) { std::fprintf(stderr, "MOE_COUNTS needs T 400, E 7, top-2\n"); std::abort(); }
         std::vector<int> others;
         for (int e = 0; e < E; e++)
             if (e != 5) others.insert(others.end(), kMoeCounts[e], e);
@@ -1190,13 +1190,23 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     std::vector<float> h((size_t) rows * I, NAN), y((size_t) rows * D, NAN);
     int dtype = bf16Weights ? LS_DTYPE_BF16 : LS_DTYPE_F32;
     const int tableSize = E + S;
-    // the wgmma kernels' grid: an upper bound on the m-tiles (spare blocks exit), features in tiles of 64 / 128
+    // the wgmma kernels' grid: features in tiles of 128 / 256, an upper bound on the m-tiles (spare blocks exit)
     const unsigned wgTiles = (unsigned) ((rows + LS_MOE_WG_ROWS - 1) / LS_MOE_WG_ROWS + tableSize);
+    // the wgmma kernels take x as its bf16 terms (ls_split_bf16: hi rows, then lo rows, dense) and write h as
+    // bf16 terms, which the down kernel reads; h below is their sum
+    std::vector<unsigned short> xSplit, hHi, hLo;
     if (wgmma) {
-        LsMoeGateUpWgmmaParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
-                                  P(rowToken.data()), P(h.data()), tableSize, D, I, xStride, I, wgmmaTerms};
-        emu_launch(ls_moe_gate_up_wgmma, wgTiles, (I + LS_MOE_WG_GATE_UP_FEATURES - 1) / LS_MOE_WG_GATE_UP_FEATURES,
+        xSplit.assign((size_t) 2 * T * D, 0xFFFF);
+        LsSplitBf16Params split{P(x.data()), P(xSplit.data()), T, D, xStride, wgmmaTerms == 1};
+        emu_launch(ls_split_bf16, T, (D + 255) / 256, 256, 0, split);
+        hHi.assign((size_t) rows * I, 0xFFFF);
+        hLo.assign((size_t) rows * I, 0xFFFF);
+        LsMoeGateUpWgmmaParams gp{P(xSplit.data()), P(xSplit.data() + (size_t) T * D), P(gateTable.data()),
+                                  P(upTable.data()), P(offsets.data()), P(rowToken.data()), P(hHi.data()),
+                                  P(hLo.data()), tableSize, D, I, D, I, wgmmaTerms};
+        emu_launch(ls_moe_gate_up_wgmma, (I + LS_MOE_WG_GATE_UP_FEATURES - 1) / LS_MOE_WG_GATE_UP_FEATURES, wgTiles,
                    LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, gp);
+        for (size_t i = 0; i < h.size(); i++) h[i] = widen(hHi[i]) + (wgmmaTerms == 2 ? widen(hLo[i]) : 0.0f);
     } else if (tensorCores) {
         LsMoeGateUpTcParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
                                P(rowToken.data()), P(h.data()), tableSize, D, I, xStride, I, 0};
@@ -1220,9 +1230,9 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
             }
     report(gateUp + name, relErr(h, wantH), tol);
     if (wgmma) {
-        LsMoeDownWgmmaParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
-                                tableSize, D, I, I, D, wgmmaTerms};
-        emu_launch(ls_moe_down_wgmma, wgTiles, (D + LS_MOE_WG_DOWN_FEATURES - 1) / LS_MOE_WG_DOWN_FEATURES,
+        LsMoeDownWgmmaParams dp{P(hHi.data()), P(hLo.data()), P(downTable.data()), P(downStrides.data()),
+                                P(offsets.data()), P(y.data()), tableSize, D, I, I, D, wgmmaTerms};
+        emu_launch(ls_moe_down_wgmma, (D + LS_MOE_WG_DOWN_FEATURES - 1) / LS_MOE_WG_DOWN_FEATURES, wgTiles,
                    LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, dp);
     } else if (tensorCores) {
         LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
@@ -1278,13 +1288,14 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
            wgmmaTerms == 1 ? tol : 1e-5);
 }
 
-/* Hopper wgmma kernels (prefill-sized tiles of 64 rows): experts of 0, 1, 63, 64, 65 and 200 rows, widths 16 mod 32
- * (a last stage of 16 values), fewer features than a tile; both activation precisions */
+/* Hopper wgmma kernels (prefill-sized tiles of 128 rows): experts of 0, 1, 127, 128, 129 and 400 rows, widths
+ * 16 mod 64 (a last stage of 16 values and zeros), fewer features than a tile; both activation precisions */
 static void wgmmaMoe() {
-    moeDecode(200, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 2);
-    moeDecode(200, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 1);
+    moeDecode(400, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 2);
+    moeDecode(400, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 1);
     moeDecode(64, 16, 6, 256, 96, MOE_RANDOM, true, false, 2, 2);   // 2 shared experts folded in: down stride 192
-    moeDecode(7, 160, 6, 144, 208, MOE_SKEWED, true, false, 0, 2);  // 4 feature tiles, most experts empty
+    moeDecode(7, 160, 6, 272, 208, MOE_SKEWED, true, false, 0, 2);  // 2 feature tiles each, most experts empty
+    moeDecode(7, 160, 6, 272, 208, MOE_SKEWED, true, false, 0, 1);  // 4 stages of one term: 5 and 4 K stages
 }
 
 /* ls_mla_decode_tc and its bulk-copy variant ls_mla_decode_tma (each case runs both). */

@@ -214,22 +214,34 @@ inline size_t __cvta_generic_to_shared(const void* p) {
 
 inline void emu_warpgroup_barrier() { emu_wait(EMU_WARPGROUP_WAIT); }
 
-/* One bf16 element (mn, k) of a wgmma operand read through its descriptor, as the PTX ISA defines the no-swizzle
- * K-major canonical layout ("Shared Memory Matrix Layout", ((8,m),(T,2k)):((1T,SBO),(1,LBO)) with T = 8
- * 16-bit values per 16 bytes): byte start + (mn % 8) * 16 + (mn / 8) * SBO + (k / 8) * LBO + (k % 8) * 2.
+/* One bf16 element (mn, k) of a wgmma operand read through its descriptor, as the PTX ISA defines the K-major
+ * canonical layouts ("Shared Memory Matrix Layout"; T = 8 16-bit values per 16 bytes):
+ *   no swizzle (mode 0), ((8,m),(T,2k)):((1T,SBO),(1,LBO)): byte start + (mn % 8) * 16 + (mn / 8) * SBO
+ *     + (k / 8) * LBO + (k % 8) * 2;
+ *   128-byte swizzle (mode 1), rows of 128 bytes in 8-row atoms SBO apart, LBO unused: the address
+ *     start + (mn % 8) * 128 + (mn / 8) * SBO + k * 2, then its bits 4-6 XOR its bits 7-9 (CuTe Swizzle<3,4,3>:
+ *     the 16-byte chunk j of row r at chunk j ^ (r % 8) of a 1024-byte aligned atom).
  * Descriptor fields: bits 0-13 start >> 4, 16-29 LBO >> 4, 32-45 SBO >> 4, 49-51 base offset, 62-63 swizzle;
- * only the no-swizzle mode is emulated, and any bit outside the three fields aborts (a wrong builder). */
+ * the 64- and 32-byte swizzles and a base offset are not emulated, and any bit outside the fields aborts (a wrong
+ * builder). */
 inline float emu_wgmma_operand(unsigned long long desc, unsigned mn, unsigned k) {
-    const unsigned long long fields = 0x3FFFull | (0x3FFFull << 16) | (0x3FFFull << 32);
-    if ((desc & ~fields) != 0) {
-        std::fprintf(stderr, "emu: wgmma descriptor %#llx sets bits outside start/LBO/SBO (swizzle or base offset)\n",
-                     desc);
+    const unsigned long long fields = 0x3FFFull | (0x3FFFull << 16) | (0x3FFFull << 32) | (3ull << 62);
+    const unsigned mode = static_cast<unsigned>(desc >> 62);
+    if ((desc & ~fields) != 0 || mode > 1) {
+        std::fprintf(stderr, "emu: wgmma descriptor %#llx: bits outside start/LBO/SBO/swizzle, a base offset, or a"
+                             " swizzle other than none / 128 bytes\n", desc);
         std::abort();
     }
     const size_t start = (desc & 0x3FFFull) << 4;
     const size_t lbo = ((desc >> 16) & 0x3FFFull) << 4;
     const size_t sbo = ((desc >> 32) & 0x3FFFull) << 4;
-    const size_t byte = start + (mn % 8) * 16 + (mn / 8) * sbo + (k / 8) * lbo + (k % 8) * 2;
+    size_t byte;
+    if (mode == 0) {
+        byte = start + (mn % 8) * 16 + (mn / 8) * sbo + (k / 8) * lbo + (k % 8) * 2;
+    } else {
+        byte = start + (mn % 8) * 128 + (mn / 8) * sbo + k * 2;
+        byte ^= ((byte >> 7) & 7u) << 4;
+    }
     if (byte + 2 > emu.dynamic_smem.size()) {
         std::fprintf(stderr, "emu: wgmma operand (%u, %u) at shared byte %zu, past the %zu bytes of the block\n", mn, k,
                      byte, emu.dynamic_smem.size());

@@ -87,19 +87,20 @@ typedef unsigned long long ls_ptr;
  * LS_MOE_TC_K (the mma's k) */
 #define LS_MOE_TC_FEATURES 64
 #define LS_MOE_TC_K 16
-/* ls_moe_gate_up_wgmma / ls_moe_down_wgmma (Hopper wgmma, sm_90a only, bf16 weights; input widths multiples of
- * LS_MOE_TC_K): threads of a block (one warpgroup), gathered rows of one expert per block tile (the wgmma's M),
- * output features per block (gate/up: 64 gate + 64 up rows = the wgmma's N of 128; down: 128), input values per
- * pipeline stage, stages of the ring, and the block's dynamic shared memory in bytes (above the 48 KiB default:
- * the launcher opts in). Grid x is ceil(pairs / ROWS) + experts (an upper bound on the m-tiles; spare blocks
- * exit), grid y ceil(outFeatures / FEATURES). */
-#define LS_MOE_WG_THREADS 128
-#define LS_MOE_WG_ROWS 64
-#define LS_MOE_WG_GATE_UP_FEATURES 64
-#define LS_MOE_WG_DOWN_FEATURES 128
-#define LS_MOE_WG_KC 32
-#define LS_MOE_WG_STAGES 4
-#define LS_MOE_WG_SMEM 65536
+/* ls_moe_gate_up_wgmma / ls_moe_down_wgmma (Hopper wgmma, sm_90a only, bf16 weights and bf16 activation terms;
+ * input widths multiples of LS_MOE_TC_K): threads of a block (a producer warpgroup and two consumer warpgroups),
+ * gathered rows of one expert per block tile (64 per consumer, the wgmma's M), output features per block
+ * (gate/up: 128 gate + 128 up rows = the wgmma's N of 256; down: 256), input values per pipeline stage (one
+ * 128-byte swizzled row), and the block's dynamic shared memory in bytes: 192 KiB of stages (3 with both
+ * activation terms, 4 with one), 64 bytes of barriers, 1 KiB to align the stages (above the 48 KiB default: the
+ * launcher opts in). Grid x is ceil(outFeatures / FEATURES), grid y ceil(pairs / ROWS) + experts (an upper bound
+ * on the m-tiles; spare blocks exit). */
+#define LS_MOE_WG_THREADS 384
+#define LS_MOE_WG_ROWS 128
+#define LS_MOE_WG_GATE_UP_FEATURES 128
+#define LS_MOE_WG_DOWN_FEATURES 256
+#define LS_MOE_WG_KC 64
+#define LS_MOE_WG_SMEM 197696
 
 /* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
 #define LS_MLA_LATENT 512
@@ -684,39 +685,43 @@ typedef struct {
 } LsMoeDownTcParams;
 
 /*
- * ls_moe_gate_up_wgmma: ls_moe_gate_up on Hopper warpgroup tensor cores (wgmma m64n128k16, bf16 x bf16 -> f32;
- * sm_90a only: elsewhere the kernel traps), same inputs, outputs and sorted layout; every weight bf16, hidden a
- * multiple of LS_MOE_TC_K, weight rows 16-byte aligned. aTerms 2: x split into bf16 hi + lo, both products
- * accumulated (within ~1e-5 of f32 arithmetic); aTerms 1: x rounded to bf16 once (bf16 activations).
- * A block takes LS_MOE_WG_ROWS gathered rows of one expert x LS_MOE_WG_GATE_UP_FEATURES features (gate and up).
- * grid (ceil(pairs / LS_MOE_WG_ROWS) + numExperts, ceil(inter / LS_MOE_WG_GATE_UP_FEATURES)), block
+ * ls_moe_gate_up_wgmma: ls_moe_gate_up on Hopper warpgroup tensor cores (wgmma m64n256k16, bf16 x bf16 -> f32;
+ * sm_90a only: elsewhere the kernel traps), same sorted layout; x comes as bf16 terms (ls_split_bf16: xHi, and
+ * xLo when aTerms is 2, both products accumulated, within ~1e-5 of f32 arithmetic), h leaves as bf16 terms
+ * (hHi = bf16(h), hLo = bf16(h - hHi) when aTerms is 2), the input of ls_moe_down_wgmma. Every weight bf16,
+ * hidden and inter multiples of LS_MOE_TC_K, xStride, hStride and the weight rows 16-byte aligned (multiples of 8
+ * values). A block takes LS_MOE_WG_ROWS gathered rows of one expert x LS_MOE_WG_GATE_UP_FEATURES features (gate
+ * and up). grid (ceil(inter / LS_MOE_WG_GATE_UP_FEATURES), ceil(pairs / LS_MOE_WG_ROWS) + numExperts), block
  * LS_MOE_WG_THREADS, dynamic shared memory LS_MOE_WG_SMEM.
  */
 typedef struct {
-    ls_ptr x;           /* [T, hidden] f32, stride xStride */
+    ls_ptr xHi;         /* [T, hidden] bf16 = bf16(x), stride xStride */
+    ls_ptr xLo;         /* [T, hidden] bf16 = bf16(x - xHi), stride xStride; unread when aTerms is 1 */
     ls_ptr gateTable;   /* [numExperts] device addresses of gate_proj (bf16 [inter, hidden]) */
     ls_ptr upTable;     /* [numExperts] device addresses of up_proj (bf16 [inter, hidden]) */
     ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
     ls_ptr rowToken;    /* [pairs] int32 (ls_moe_sort) */
-    ls_ptr h;           /* [pairs, inter] f32 out, stride hStride */
+    ls_ptr hHi;         /* [pairs, inter] bf16 out, stride hStride */
+    ls_ptr hLo;         /* [pairs, inter] bf16 out, stride hStride; unwritten when aTerms is 1 */
     int numExperts;
     int hidden;
     int inter;
     int xStride;
     int hStride;
-    int aTerms;         /* 1: bf16(x); 2: bf16 hi + lo of x */
+    int aTerms;         /* 1: bf16 activations; 2: bf16 hi + lo */
 } LsMoeGateUpWgmmaParams;
 
 /*
- * ls_moe_down_wgmma: ls_moe_down on Hopper warpgroup tensor cores (as ls_moe_gate_up_wgmma, h in aTerms bf16
- * terms, bf16 down weights, f32 accumulation). inter a multiple of LS_MOE_TC_K; weights 16-byte aligned, row
- * strides (downStrides, as in ls_moe_down) multiples of 8. A block takes LS_MOE_WG_ROWS gathered rows x
- * LS_MOE_WG_DOWN_FEATURES output features.
- * grid (ceil(pairs / LS_MOE_WG_ROWS) + numExperts, ceil(hidden / LS_MOE_WG_DOWN_FEATURES)), block
+ * ls_moe_down_wgmma: ls_moe_down on Hopper warpgroup tensor cores (as ls_moe_gate_up_wgmma: h as the bf16 terms
+ * it wrote, bf16 down weights, f32 accumulation and f32 y). inter a multiple of LS_MOE_TC_K; weights 16-byte
+ * aligned, row strides (downStrides, as in ls_moe_down) and hStride multiples of 8. A block takes LS_MOE_WG_ROWS
+ * gathered rows x LS_MOE_WG_DOWN_FEATURES output features.
+ * grid (ceil(hidden / LS_MOE_WG_DOWN_FEATURES), ceil(pairs / LS_MOE_WG_ROWS) + numExperts), block
  * LS_MOE_WG_THREADS, dynamic shared memory LS_MOE_WG_SMEM.
  */
 typedef struct {
-    ls_ptr h;           /* [pairs, inter] f32, stride hStride */
+    ls_ptr hHi;         /* [pairs, inter] bf16, stride hStride */
+    ls_ptr hLo;         /* [pairs, inter] bf16, stride hStride; unread when aTerms is 1 */
     ls_ptr downTable;   /* [numExperts] device addresses of down_proj (bf16 [hidden, inter]) */
     ls_ptr downStrides; /* [numExperts] int32 row stride (values) of each down_proj */
     ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
@@ -726,7 +731,7 @@ typedef struct {
     int inter;
     int hStride;
     int yStride;
-    int aTerms;         /* 1: bf16(h); 2: bf16 hi + lo of h */
+    int aTerms;         /* 1: hHi only; 2: hHi + hLo */
 } LsMoeDownWgmmaParams;
 
 /*

@@ -8,14 +8,12 @@
  * under LS_HAS_WGMMA and trap elsewhere; the Java side launches them only on compute capability 9.0, where
  * the driver picks the sm_90a cubin.
  *
- * Shared-memory layout: the no-swizzle ("interleaved") K-major canonical layout, chosen because every
- * address is a plain sum (no XOR), so a block that fills the tiles itself (bf16 rounding of gathered f32
- * activations, cp.async of weight rows) and the emulator that reads them back agree by construction; the
- * cost is that a 16-byte store phase must spread over 8 core-matrix rows to avoid bank conflicts (the kernels
- * map 8 consecutive threads to 8 consecutive rows). 128-byte swizzle is what TMA writes fastest and what
- * CUTLASS prefers, and is the next step if the first GPU run shows shared-memory stalls.
+ * Shared-memory layouts: K-major, in two forms. The 128-byte swizzle layout (ls_wgmma_desc_sw128, below; the MoE
+ * kernels) keeps each operand row's 64 values in one 128-byte row and spreads a warp's accesses over all banks by
+ * an XOR; it is what TMA writes and CUTLASS prefers. The no-swizzle ("interleaved") canonical layout
+ * (ls_wgmma_desc) is a plain sum:
  *
- * The layout (16-bit elements, T = 8 per 16 bytes): the operand is made of core matrices of 8 rows x 16
+ * The no-swizzle layout (16-bit elements, T = 8 per 16 bytes): the operand is made of core matrices of 8 rows x 16
  * bytes, each 128 contiguous bytes (row r of the core matrix at byte 16 r). With mn the row (M of A, N of B)
  * and k the column, element (mn, k) sits at byte
  *     (mn % 8) * 16 + (mn / 8) * SBO + (k % 8) * 2 + (k / 8) * LBO
@@ -24,7 +22,8 @@
  * adjacent in M or N. Both multiples of 16.
  *
  * Matrix descriptor (64 bits): bits 0-13 start address >> 4 (shared window, 16-byte aligned), 16-29
- * LBO >> 4, 32-45 SBO >> 4, 49-51 base offset (0: no swizzle), 62-63 swizzle mode (0: none); the rest 0.
+ * LBO >> 4, 32-45 SBO >> 4, 49-51 base offset (0 for aligned atoms), 62-63 swizzle mode (0: none, 1: 128 bytes);
+ * the rest 0.
  *
  * Accumulator fragment of m64nNk16 with f32 D: warp w (0..3) of the warpgroup owns rows 16w .. 16w+15; with
  * g = lane / 4, t = lane % 4, register d[4j + i] (j < N/8) holds row 16w + g + 8 (i / 2), column
@@ -123,6 +122,95 @@ __device__ __forceinline__ void ls_wgmma_m64n128k16_bf16(float (&d)[64], unsigne
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
         : "l"(descA), "l"(descB), "r"(scaleD)
         : "memory");
+#endif
+}
+
+/*
+ * The 128-byte swizzle layout (K-major, 16-bit elements): an operand row holds 64 values of k (128 bytes) and
+ * 8 consecutive rows form a 1024-byte atom (1024-byte aligned in the shared window); atoms of the next 8 rows
+ * follow at SBO = 1024. Within an atom, the 16-byte chunk j (values 8j .. 8j+7) of row r sits at chunk
+ * j ^ (r % 8) of that row: a warp storing the same chunk of 8 rows (or reading a k-slice of them) touches 8
+ * different bank groups. The hardware applies the XOR to the address it forms (bits 4-6 ^= bits 7-9), so the
+ * descriptor of the k-slice 16s .. 16s+15 is that of the atom base + 32 s bytes. LBO is unused in this mode
+ * (1 by convention); the base offset is 0 for 1024-byte aligned atoms.
+ */
+__device__ __forceinline__ unsigned long long ls_wgmma_desc_sw128(const void* kslice) {
+    const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(kslice));
+    return static_cast<unsigned long long>((addr & 0x3FFFFu) >> 4) | (1ull << 16) | ((1024ull >> 4) << 32)
+           | (1ull << 62);
+}
+
+/* Byte offset of the 16-byte chunk j (values 8j .. 8j+7) of row r of an operand tile in the 128-byte swizzle
+ * layout above, from the tile's (1024-byte aligned) start. */
+__device__ __forceinline__ int ls_sw128_chunk(int r, int j) {
+    return r * 128 + ((j ^ (r & 7)) << 4);
+}
+
+/*
+ * D (64 x 256 f32: 128 registers per thread, the fragment above with j < 32) = A·Bᵀ + (scaleD ? D : 0):
+ * wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16, A 64 x 16 and B 256 x 16 bf16 in shared memory through
+ * their descriptors. As ls_wgmma_m64n128k16_bf16 otherwise.
+ */
+__device__ __forceinline__ void ls_wgmma_m64n256k16_bf16(float (&d)[128], unsigned long long descA,
+                                                         unsigned long long descB, int scaleD) {
+#ifdef LS_EMULATION
+    emu_wgmma_bf16(d, 256, descA, descB, scaleD);
+#else
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %130, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 "
+        "{"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, "
+        "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, "
+        "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, "
+        "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, "
+        "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+        "}, "
+        "%128, %129, p, 1, 1, 0, 0;\n"
+        "}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
+          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
+          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
+          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+        : "l"(descA), "l"(descB), "r"(scaleD)
+        : "memory");
+#endif
+}
+
+/*
+ * setmaxnreg (sm_90a): a warpgroup gives back registers (dec) or takes them (inc) so that a producer warpgroup
+ * runs on few and the consumers hold large accumulators. It takes effect only in a kernel with a register cap at
+ * entry (__launch_bounds__(threads, 1)) and with each role one branch of an if/else (else ptxas says C7508).
+ * N: a multiple of 8 in 24 .. 256. Nothing in the emulation (registers are not modelled).
+ */
+template <int N>
+__device__ __forceinline__ void ls_setmaxnreg_dec() {
+#ifndef LS_EMULATION
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N));
+#endif
+}
+
+template <int N>
+__device__ __forceinline__ void ls_setmaxnreg_inc() {
+#ifndef LS_EMULATION
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N));
 #endif
 }
 

@@ -109,22 +109,11 @@ final class CudaFusedMoe {
         long pairWeights = s.floats(rows);             // [T, S + K] f32, same order (1 for the shared slices)
         kernels.launch(new MoeSortParams(experts, weights, offsets, rowToken, pairRows, pairWeights, tokens, topK,
                 t.numExperts(), t.numShared()), Grid.of(1, KernelLimits.THREADS));
-        long h = s.floats((long) rows * t.inter());    // [T·(K + S), I] f32: silu(gate x) * (up x), rows by expert
         long y = s.floats((long) rows * t.hidden());   // [T·(K + S), D] f32: expert outputs, rows by expert
         if (path == CudaMoePath.FUSED_WGMMA) {
-            int terms = split ? 2 : 1;
-            // an upper bound on the m-tiles of 64 rows (each expert adds at most one partial tile): spare blocks
-            // exit, so the grid needs no per-expert counts from the device
-            int tiles = KernelLimits.blocks(rows, KernelLimits.MOE_WG_ROWS) + e;
-            kernels.launch(new MoeGateUpWgmmaParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
-                    t.inter(), x.stride(), t.inter(), terms),
-                    Grid.of(tiles, KernelLimits.blocks(t.inter(), KernelLimits.MOE_WG_GATE_UP_FEATURES),
-                            KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
-            kernels.launch(new MoeDownWgmmaParams(h, t.down(), t.downStrides(), offsets, y, e, t.hidden(), t.inter(),
-                    t.inter(), t.hidden(), terms),
-                    Grid.of(tiles, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_WG_DOWN_FEATURES),
-                            KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
+            launchWgmma(s, x, offsets, rowToken, rows, t, split ? 2 : 1, y);
         } else if (path == CudaMoePath.FUSED_TC) {
+            long h = s.floats((long) rows * t.inter());    // [T·(K + S), I] f32: silu(gate x) * (up x), rows by expert
             kernels.launch(new MoeGateUpTcParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
                     t.inter(), x.stride(), t.inter()),
                     Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));
@@ -132,6 +121,7 @@ final class CudaFusedMoe {
                     t.inter(), t.hidden()),
                     Grid.of(e, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));
         } else {
+            long h = s.floats((long) rows * t.inter());    // as FUSED_TC
             kernels.launch(new MoeGateUpParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
                     t.inter(), x.stride(), t.inter(), t.dtype()),
                     Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_GATE_UP_ROWS), KernelLimits.THREADS));
@@ -141,5 +131,29 @@ final class CudaFusedMoe {
         }
         kernels.launch(new MoeCombineParams(y, pairRows, pairWeights, out.address(), tokens, t.hidden(), slots,
                 out.stride()), Kernels.rowsByCols(tokens, t.hidden()));
+    }
+
+    /**
+     * The Hopper expert products: x split once into its bf16 terms (every token, before the gather: each token's row
+     * serves its K + S expert rows), gate/up writing h as bf16 terms, down reading them. The grid's m-tiles are an
+     * upper bound (each expert adds at most one partial tile; spare blocks exit), so it needs no per-expert counts
+     * from the device; feature tiles vary fastest, so the blocks of one m-tile run together and share its rows in L2.
+     */
+    private void launchWgmma(StepMemory.Scratch s, CudaActivation x, long offsets, long rowToken, int rows,
+                             CudaExpertTables.Table t, int terms, long y) {
+        int tokens = x.rows();
+        int e = t.entries();
+        long xSplit = kernels.splitBf16(s, x.address(), tokens, t.hidden(), x.stride(), terms == 2);
+        long hHi = s.bytes(2L * terms * rows * t.inter());   // [(1|2)·T·(K + S), I] bf16: hi rows, then lo rows
+        long hLo = terms == 2 ? hHi + 2L * rows * t.inter() : 0;
+        int tiles = KernelLimits.blocks(rows, KernelLimits.MOE_WG_ROWS) + e;
+        kernels.launch(new MoeGateUpWgmmaParams(xSplit, terms == 2 ? xSplit + 2L * tokens * t.hidden() : 0, t.gate(),
+                t.up(), offsets, rowToken, hHi, hLo, e, t.hidden(), t.inter(), t.hidden(), t.inter(), terms),
+                Grid.of(KernelLimits.blocks(t.inter(), KernelLimits.MOE_WG_GATE_UP_FEATURES), tiles,
+                        KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
+        kernels.launch(new MoeDownWgmmaParams(hHi, hLo, t.down(), t.downStrides(), offsets, y, e, t.hidden(),
+                t.inter(), t.inter(), t.hidden(), terms),
+                Grid.of(KernelLimits.blocks(t.hidden(), KernelLimits.MOE_WG_DOWN_FEATURES), tiles,
+                        KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
     }
 }

@@ -25,7 +25,7 @@ import java.util.Optional;
  * cublasGemmGroupedBatchedEx, per expert as cuBLAS GEMMs over the rows gathered for it on the host's sort of the
  * routing, then one weighted combine ({@link CudaPerExpertMoe}). {@link CudaMoePath} forces a path per call.
  * With -Dlatentserve.cuda.moeWgmma=true, batches above the threshold run on Hopper wgmma kernels instead
- * ({@link CudaMoePath#FUSED_WGMMA}: the fused path's sorted layout and launches, 64-row tiles; compute capability
+ * ({@link CudaMoePath#FUSED_WGMMA}: the fused path's sorted layout and launches, 128-row tiles; compute capability
  * 9.0 only). A layer's shared experts ride along in the fused path's launches ({@link #moeFolded}: S slices of the shared MLP
  * as S more experts every token takes with weight 1); every other path leaves them to the caller's dense MLP.
  */

@@ -11,20 +11,23 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Parameters of ls_moe_down_wgmma (LsMoeDownWgmmaParams in latentserve_params.h): what {@link MoeDownParams}
  * computes, on Hopper warpgroup tensor cores (sm_90a only: launch on compute capability 9.0), for bf16 weights whose
- * widths are multiples of {@link KernelLimits#MOE_TC_K}. Grid (ceil(pairs / {@link KernelLimits#MOE_WG_ROWS}) +
- * numExperts, ceil(hidden / {@link KernelLimits#MOE_WG_DOWN_FEATURES})), block {@link KernelLimits#MOE_WG_THREADS},
- * {@link KernelLimits#MOE_WG_SMEM} bytes of dynamic shared memory.
+ * widths are multiples of {@link KernelLimits#MOE_TC_K}, from the bf16 terms of h that ls_moe_gate_up_wgmma wrote.
+ * Grid (ceil(hidden / {@link KernelLimits#MOE_WG_DOWN_FEATURES}), ceil(pairs / {@link KernelLimits#MOE_WG_ROWS}) +
+ * numExperts), block {@link KernelLimits#MOE_WG_THREADS}, {@link KernelLimits#MOE_WG_SMEM} bytes of dynamic shared
+ * memory.
  *
- * @param h [pairs, inter] f32, stride hStride
+ * @param hHi [pairs, inter] bf16(h), stride hStride (a multiple of 8)
+ * @param hLo [pairs, inter] bf16(h - hHi), stride hStride; unread when aTerms is 1
  * @param downTable [numExperts] device addresses of down_proj, bf16 [hidden, inter]
  * @param downStrides [numExperts] int32 row stride (values) of each down_proj: inter, or S·inter for a column slice
  *        of the shared experts' [hidden, S·inter] down_proj
  * @param offsets [numExperts + 1] int32 (ls_moe_sort)
  * @param y [pairs, hidden] f32 out, stride yStride
- * @param aTerms 2: h as bf16 hi + lo (f32 accuracy, two products); 1: h rounded to bf16 once
+ * @param aTerms 2: h as bf16 hi + lo (f32 accuracy, two products); 1: hHi only
  */
 public record MoeDownWgmmaParams(
-        long h,
+        long hHi,
+        long hLo,
         long downTable,
         long downStrides,
         long offsets,
@@ -39,7 +42,8 @@ public record MoeDownWgmmaParams(
     public static final String KERNEL = "ls_moe_down_wgmma";
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
-            JAVA_LONG.withName("h"),
+            JAVA_LONG.withName("hHi"),
+            JAVA_LONG.withName("hLo"),
             JAVA_LONG.withName("downTable"),
             JAVA_LONG.withName("downStrides"),
             JAVA_LONG.withName("offsets"),
@@ -54,6 +58,9 @@ public record MoeDownWgmmaParams(
     public MoeDownWgmmaParams {
         if (aTerms != 1 && aTerms != 2) {
             throw new IllegalArgumentException("aTerms " + aTerms + ": 1 (bf16 activations) or 2 (bf16 hi + lo)");
+        }
+        if (hStride % 8 != 0) {
+            throw new IllegalArgumentException("hStride " + hStride + ": a multiple of 8 (16-byte rows for the kernel's copies)");
         }
     }
 
@@ -70,7 +77,8 @@ public record MoeDownWgmmaParams(
     @Override
     public MemorySegment write(Arena arena) {
         return StructWriter.of(arena, LAYOUT)
-                .ptr(h)
+                .ptr(hHi)
+                .ptr(hLo)
                 .ptr(downTable)
                 .ptr(downStrides)
                 .ptr(offsets)

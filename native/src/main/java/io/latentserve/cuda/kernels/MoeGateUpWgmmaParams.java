@@ -11,25 +11,30 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Parameters of ls_moe_gate_up_wgmma (LsMoeGateUpWgmmaParams in latentserve_params.h): what {@link MoeGateUpParams}
  * computes, on Hopper warpgroup tensor cores (sm_90a only: launch on compute capability 9.0), for bf16 weights whose
- * widths are multiples of {@link KernelLimits#MOE_TC_K}. Grid (ceil(pairs / {@link KernelLimits#MOE_WG_ROWS}) +
- * numExperts, ceil(inter / {@link KernelLimits#MOE_WG_GATE_UP_FEATURES})), block {@link KernelLimits#MOE_WG_THREADS},
+ * widths are multiples of {@link KernelLimits#MOE_TC_K}, with x as its bf16 terms (ls_split_bf16) and h written as
+ * bf16 terms for ls_moe_down_wgmma. Grid (ceil(inter / {@link KernelLimits#MOE_WG_GATE_UP_FEATURES}),
+ * ceil(pairs / {@link KernelLimits#MOE_WG_ROWS}) + numExperts), block {@link KernelLimits#MOE_WG_THREADS},
  * {@link KernelLimits#MOE_WG_SMEM} bytes of dynamic shared memory.
  *
- * @param x [T, hidden] f32, stride xStride
+ * @param xHi [T, hidden] bf16(x), stride xStride (a multiple of 8)
+ * @param xLo [T, hidden] bf16(x - xHi), stride xStride; unread when aTerms is 1
  * @param gateTable [numExperts] device addresses of gate_proj, bf16 [inter, hidden]
  * @param upTable [numExperts] device addresses of up_proj, bf16 [inter, hidden]
  * @param offsets [numExperts + 1] int32 (ls_moe_sort)
  * @param rowToken [pairs] int32 (ls_moe_sort)
- * @param h [pairs, inter] f32 out, stride hStride
- * @param aTerms 2: x as bf16 hi + lo (f32 accuracy, two products); 1: x rounded to bf16 once
+ * @param hHi [pairs, inter] bf16 out: bf16(silu(gate x) * (up x)), stride hStride (a multiple of 8)
+ * @param hLo [pairs, inter] bf16 out: the rest of h rounded to bf16; unwritten when aTerms is 1
+ * @param aTerms 2: both terms of x and h (f32 accuracy, two products); 1: the bf16 roundings only
  */
 public record MoeGateUpWgmmaParams(
-        long x,
+        long xHi,
+        long xLo,
         long gateTable,
         long upTable,
         long offsets,
         long rowToken,
-        long h,
+        long hHi,
+        long hLo,
         int numExperts,
         int hidden,
         int inter,
@@ -40,12 +45,14 @@ public record MoeGateUpWgmmaParams(
     public static final String KERNEL = "ls_moe_gate_up_wgmma";
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
-            JAVA_LONG.withName("x"),
+            JAVA_LONG.withName("xHi"),
+            JAVA_LONG.withName("xLo"),
             JAVA_LONG.withName("gateTable"),
             JAVA_LONG.withName("upTable"),
             JAVA_LONG.withName("offsets"),
             JAVA_LONG.withName("rowToken"),
-            JAVA_LONG.withName("h"),
+            JAVA_LONG.withName("hHi"),
+            JAVA_LONG.withName("hLo"),
             JAVA_INT.withName("numExperts"),
             JAVA_INT.withName("hidden"),
             JAVA_INT.withName("inter"),
@@ -56,6 +63,10 @@ public record MoeGateUpWgmmaParams(
     public MoeGateUpWgmmaParams {
         if (aTerms != 1 && aTerms != 2) {
             throw new IllegalArgumentException("aTerms " + aTerms + ": 1 (bf16 activations) or 2 (bf16 hi + lo)");
+        }
+        if (xStride % 8 != 0 || hStride % 8 != 0) {
+            throw new IllegalArgumentException("xStride " + xStride + ", hStride " + hStride
+                    + ": multiples of 8 (16-byte rows for the kernel's copies)");
         }
     }
 
@@ -72,12 +83,14 @@ public record MoeGateUpWgmmaParams(
     @Override
     public MemorySegment write(Arena arena) {
         return StructWriter.of(arena, LAYOUT)
-                .ptr(x)
+                .ptr(xHi)
+                .ptr(xLo)
                 .ptr(gateTable)
                 .ptr(upTable)
                 .ptr(offsets)
                 .ptr(rowToken)
-                .ptr(h)
+                .ptr(hHi)
+                .ptr(hLo)
                 .i32(numExperts)
                 .i32(hidden)
                 .i32(inter)

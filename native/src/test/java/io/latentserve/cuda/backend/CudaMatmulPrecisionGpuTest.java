@@ -277,6 +277,96 @@ class CudaMatmulPrecisionGpuTest {
         checkDiffers("grouped MoE", shape, GpuReport.maxRelErr(gpu[1], gpu[0]));
     }
 
+    // ---- the Hopper MoE kernels: x and h rounded to bf16 ----
+
+    /**
+     * ls_moe_gate_up_wgmma / ls_moe_down_wgmma at medium (one bf16 term of x and of h) against what that spec computes
+     * in f64 (x rounded, h rounded after the f64 SiLU-gate, rounded bf16 weights), and against the CPU backend; high
+     * must differ. Only on a compute capability 9.0 device (the emulation's fake device is one).
+     */
+    @Test
+    void wgmmaMoeTakesOneTermOfXAndHAtMedium() {
+        if (!CudaMoeGpuTest.wgmmaDevice(b)) {
+            System.out.println("SKIPPED wgmma MoE at medium: " + b.cuda.moe.device() + " is not compute capability 9.0");
+            return;
+        }
+        int tokens = 300;   // above the fused decode kernels' 256: the wgmma kernels once switched on
+        int hidden = 80;
+        int inter = 48;
+        int numExperts = 6;
+        int k = 2;
+        List<List<ExpertWeights>> experts = List.of(new ArrayList<>(), new ArrayList<>());
+        float[][][] w = new float[numExperts][][];   // per expert: gate, up, down, as bf16 values
+        for (int e = 0; e < numExperts; e++) {
+            float[] g = GpuBackends.random(rnd, inter * hidden, 1 / Math.sqrt(hidden));
+            float[] u = GpuBackends.random(rnd, inter * hidden, 1 / Math.sqrt(hidden));
+            float[] d = GpuBackends.random(rnd, hidden * inter, 1 / Math.sqrt(inter));
+            Tensor[] gt = b.weight(DType.BF16, inter, hidden, g);
+            Tensor[] ut = b.weight(DType.BF16, inter, hidden, u);
+            Tensor[] dt = b.weight(DType.BF16, hidden, inter, d);
+            experts.get(0).add(new ExpertWeights(gt[0], ut[0], dt[0]));
+            experts.get(1).add(new ExpertWeights(gt[1], ut[1], dt[1]));
+            w[e] = new float[][]{rounded(g), rounded(u), rounded(d)};
+        }
+        int[] chosen = new int[tokens * k];
+        float[] weights = new float[tokens * k];
+        for (int t = 0; t < tokens; t++) {
+            int[] pick = rnd.ints(0, numExperts).distinct().limit(k).toArray();
+            for (int j = 0; j < k; j++) {
+                chosen[t * k + j] = pick[j];
+                weights[t * k + j] = (float) rnd.nextDouble();
+            }
+        }
+        MoeRouting routing = new MoeRouting(tokens, k, chosen, weights);
+        float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
+        Function<Backend, float[]> run = be -> {
+            Tensor out = b.input(be, tokens, hidden, new float[tokens * hidden]);
+            be.moeExperts(b.input(be, tokens, hidden, x), routing, experts.get(be == b.cuda ? 0 : 1), out);
+            return be.toHost(out);
+        };
+        float[][] gpu;
+        b.cuda.moe.wgmmaAuto(true);
+        try {
+            gpu = atBothPrecisions(run);
+            assertEquals(CudaMoePath.FUSED_WGMMA, b.cuda.moe.lastPath(), "the wgmma kernels ran");
+        } finally {
+            b.cuda.moe.wgmmaAuto(CudaFusedMoe.WGMMA);
+        }
+        float[] xr = rounded(x);
+        float[] spec = new float[tokens * hidden];
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < k; j++) {
+                float[][] we = w[chosen[t * k + j]];
+                float[] h = new float[inter];
+                for (int i = 0; i < inter; i++) {
+                    double g = 0;
+                    double u = 0;
+                    for (int c = 0; c < hidden; c++) {
+                        g += (double) we[0][i * hidden + c] * xr[t * hidden + c];
+                        u += (double) we[1][i * hidden + c] * xr[t * hidden + c];
+                    }
+                    h[i] = GpuBackends.roundBf16((float) (g / (1 + Math.exp(-g)) * u));
+                }
+                for (int c = 0; c < hidden; c++) {
+                    double y = 0;
+                    for (int i = 0; i < inter; i++) {
+                        y += (double) we[2][c * inter + i] * h[i];
+                    }
+                    spec[t * hidden + c] += (float) (weights[t * k + j] * y);
+                }
+            }
+        }
+        float[] cpu = run.apply(b.cpu);
+        String shape = tokens + " tokens, " + numExperts + " experts top-" + k + ", D " + hidden + ", I " + inter;
+        // relative norm: h is rounded from f32 on the GPU and from f64 here, so the odd element lands on the other
+        // side of a bf16 tie
+        GpuReport.check("wgmma MoE medium vs f64 of its rounded inputs", shape, relNormErr(gpu[1], spec),
+                TOL_ROUNDED_ATTENTION);
+        GpuReport.check("wgmma MoE medium vs CPU", shape, GpuReport.maxRelErr(gpu[1], cpu), TOL_BF16);
+        GpuReport.check("wgmma MoE high vs CPU", shape, GpuReport.maxRelErr(gpu[0], cpu), 2e-4);
+        checkDiffers("wgmma MoE", shape, GpuReport.maxRelErr(gpu[1], gpu[0]));
+    }
+
     // ---- a whole model ----
 
     /** The tiny random DeepSeek-V2: prefill of two prompts (cuBLAS GEMMs) and one decode step, medium vs the CPU. */

@@ -234,12 +234,17 @@ class CudaMoeGpuTest {
 
     /** Whether the device runs the sm_90a wgmma kernels (compute capability 9.0; the emulation's fake device does). */
     static boolean wgmmaDevice() {
-        return b.cuda.moe.device().computeMajor() == 9 && b.cuda.moe.device().computeMinor() == 0;
+        return wgmmaDevice(b);
+    }
+
+    static boolean wgmmaDevice(GpuBackends backends) {
+        return backends.cuda.moe.device().computeMajor() == 9 && backends.cuda.moe.device().computeMinor() == 0;
     }
 
     /**
-     * The Hopper path (ls_moe_gate_up_wgmma, ls_moe_down_wgmma: 64-row wgmma tiles) forced on a routing, against the
-     * CPU backend and against the mma.sync tensor-core kernels on the same inputs (both split x into bf16 hi + lo).
+     * The Hopper path (ls_moe_gate_up_wgmma, ls_moe_down_wgmma: 128-row tiles, two wgmma warpgroups fed by a
+     * producer warpgroup) forced on a routing, against the CPU backend and against the mma.sync tensor-core kernels on
+     * the same inputs (both split x into bf16 hi + lo).
      */
     void wgmmaVsTensorCores(String what, int hidden, int inter, int numExperts, MoeRouting routing) {
         int tokens = routing.numTokens();
@@ -263,9 +268,9 @@ class CudaMoeGpuTest {
         GpuReport.check("moe experts: wgmma vs mma.sync tensor cores", shape, GpuReport.maxRelErr(gpu[0], gpu[1]), 2e-5);
     }
 
-    /** Tokens 0..199 each on expert 5 and one other, so the 7 experts hold 0, 1, 63, 64, 65, 200 and 7 rows. */
+    /** Tokens 0..399 each on expert 5 and one other, so the 7 experts hold 0, 1, 127, 128, 129, 400 and 15 rows. */
     MoeRouting tileEdgeRouting() {
-        int[] counts = {0, 1, 63, 64, 65, 200, 7};
+        int[] counts = {0, 1, 127, 128, 129, 400, 15};
         List<Integer> others = new ArrayList<>();
         for (int e = 0; e < counts.length; e++) {
             for (int i = 0; e != 5 && i < counts[e]; i++) {
@@ -273,27 +278,27 @@ class CudaMoeGpuTest {
             }
         }
         java.util.Collections.shuffle(others, new java.util.Random(rnd.nextLong()));
-        int[] chosen = new int[400];
-        float[] weights = new float[400];
-        for (int t = 0; t < 200; t++) {
+        int[] chosen = new int[800];
+        float[] weights = new float[800];
+        for (int t = 0; t < 400; t++) {
             boolean swap = rnd.nextBoolean();
             chosen[2 * t + (swap ? 1 : 0)] = 5;
             chosen[2 * t + (swap ? 0 : 1)] = others.get(t);
             weights[2 * t] = (float) rnd.nextDouble();
             weights[2 * t + 1] = (float) rnd.nextDouble();
         }
-        return new MoeRouting(200, 2, chosen, weights);
+        return new MoeRouting(400, 2, chosen, weights);
     }
 
-    /** The Hopper kernels where the device has them: m-tile edges, widths 16 mod 32, several feature tiles. */
+    /** The Hopper kernels where the device has them: m-tile edges, widths 16 mod 64, two feature tiles each. */
     @Test
     void wgmmaExperts() {
         if (!wgmmaDevice()) {
             System.out.println("SKIPPED wgmma experts: " + b.cuda.moe.device() + " is not compute capability 9.0");
             return;
         }
-        wgmmaVsTensorCores("7 experts of 0/1/63/64/65/200/7 rows", 48, 80, 7, tileEdgeRouting());
-        wgmmaVsTensorCores("16 experts top-6 random", 64, 160, 16, routing(40, 16, 6, false));
+        wgmmaVsTensorCores("7 experts of 0/1/127/128/129/400/15 rows", 48, 80, 7, tileEdgeRouting());
+        wgmmaVsTensorCores("16 experts top-6 random", 272, 160, 16, routing(40, 16, 6, false));
     }
 
     /**
