@@ -75,6 +75,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The batch sizes this backend wants decode steps padded to (a backend that replays CUDA graphs: one graph per
+     * bucket). {@link DecodeBuckets#NONE} by default.
+     */
+    default DecodeBuckets decodeBuckets() {
+        return DecodeBuckets.NONE;
+    }
+
+    /**
      * Turns logits [R, V] into tokens where {@code sampling[r]} is given and this backend {@link #samplesRows},
      * by the rules of {@link RowSampling#sample}; the other rows (null entries) come to the host as
      * {@link #toHostRows} would copy them, only those. Like toHost, this ends the step. By default nothing is

@@ -4,6 +4,7 @@ import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.kernels.KernelModule;
 import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.DecodeBuckets;
 import io.latentserve.model.backend.ExpertWeights;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
@@ -147,6 +148,12 @@ public final class CudaBackend extends CudaOps implements Backend {
     @Override
     public boolean samplesRows() {
         return true;
+    }
+
+    /** With CUDA graphs, decode batches padded to {@link DecodeBuckets#GRAPHS}: one graph per bucket. */
+    @Override
+    public DecodeBuckets decodeBuckets() {
+        return graphs.enabled() ? DecodeBuckets.GRAPHS : DecodeBuckets.NONE;
     }
 
     /** The rows with parameters sampled on the device, the others copied to the host ({@link CudaRowSampling}). */

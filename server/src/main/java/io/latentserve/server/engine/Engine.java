@@ -1,5 +1,6 @@
 package io.latentserve.server.engine;
 
+import io.latentserve.model.backend.DecodeBuckets;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.tokenizer.Tokenizer;
@@ -61,10 +62,15 @@ public final class Engine implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.listener = listener == null ? EngineListener.NONE : listener;
-        this.cache = model.newKvCache(config.numBlocks(), config.blockSize(), config.kvCacheDtype());
+        boolean deviceSampling = config.deviceSampling() && model.backend().samplesRows();
+        // decode steps padded to the backend's buckets (CUDA graphs) use one more cache block, outside the pool
+        DecodeBuckets buckets = deviceSampling ? model.backend().decodeBuckets() : DecodeBuckets.NONE;
+        int cacheBlocks = config.numBlocks() + (buckets.pads() ? 1 : 0);
+        this.cache = model.newKvCache(cacheBlocks, config.blockSize(), config.kvCacheDtype());
         this.kv = new KvCacheManager(new BlockPool(config.numBlocks()), config.blockSize());
         this.scheduler = new Scheduler(config, kv);
-        this.runner = new ModelRunner(model, cache, kv, config.deviceSampling() && model.backend().samplesRows());
+        this.runner = new ModelRunner(model, cache, kv, deviceSampling, buckets, config.numBlocks(),
+                config.maxNumSeqs());
         this.asyncScheduling = config.asyncScheduling() && runner.deviceSampling();
         this.launched = new LaunchedSteps(kv);
         this.acceptor = new TokenAcceptor(scheduler, kv, launched, counters, this.listener, live, queued);

@@ -1,6 +1,7 @@
 package io.latentserve.server.engine;
 
 import io.latentserve.model.backend.AttentionBatch;
+import io.latentserve.model.backend.DecodeBuckets;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
@@ -21,12 +22,21 @@ import java.util.Map;
  * token from the backend and only the other chunks' logits come to the host. With async scheduling a step is
  * {@link #launch launched} instead: its tokens arrive with {@link Launched#await}, and the next step may be
  * launched before that, its inputs naming the tokens still on the device.
+ *
+ * <p>A backend that replays CUDA graphs asks for decode steps padded to a few batch sizes
+ * ({@link DecodeBuckets}): a decode-only step of n sequences then runs with padding rows up to its bucket, each a
+ * one-token sequence of token 0 at position 0 in a spare cache block that no sequence owns (the block after the
+ * pool's, see {@link #padBlock}), sampled greedily on the device next to the real device rows, its token dropped.
+ * Every real row computes what it would without them (rows do not mix in a decode step).
  */
 final class ModelRunner {
     private final CausalLM model;
     private final KvCache cache;
     private final KvCacheManager kv;
     private final boolean deviceSampling;
+    private final DecodeBuckets buckets;
+    private final int padBlock;
+    private final int maxRows;
 
     /**
      * Per chunk, in chunk order: the token the backend sampled ({@code tokens[s] >= 0}), or the logits for the
@@ -35,8 +45,11 @@ final class ModelRunner {
     record Results(int[] tokens, float[][] logits) {
     }
 
-    /** The batch's inputs, and per chunk its last token row (-1 when the chunk does not sample). */
-    private record Inputs(int[] ids, AttentionBatch attention, int[] lastRow) {
+    /**
+     * The batch's inputs (the chunks' tokens, then {@code pad} padding rows), and per chunk its last token row (-1
+     * when the chunk does not sample).
+     */
+    private record Inputs(int[] ids, AttentionBatch attention, int[] lastRow, int pad) {
     }
 
     /**
@@ -117,10 +130,27 @@ final class ModelRunner {
     }
 
     ModelRunner(CausalLM model, KvCache cache, KvCacheManager kv, boolean deviceSampling) {
+        this(model, cache, kv, deviceSampling, DecodeBuckets.NONE, -1, 0);
+    }
+
+    /**
+     * @param buckets  the batch sizes decode steps are padded to (needs device sampling: the padding rows are
+     *                 sampled with the real ones, so their logits never travel to the host)
+     * @param padBlock the cache block the padding rows use: one the pool never hands out
+     * @param maxRows  no step is padded beyond this many rows (the scheduler's sequences per batch)
+     */
+    ModelRunner(CausalLM model, KvCache cache, KvCacheManager kv, boolean deviceSampling, DecodeBuckets buckets,
+                int padBlock, int maxRows) {
+        if (buckets.pads() && (!deviceSampling || padBlock < 0)) {
+            throw new IllegalArgumentException("padded decode steps need device sampling and a spare cache block");
+        }
         this.model = model;
         this.cache = cache;
         this.kv = kv;
         this.deviceSampling = deviceSampling;
+        this.buckets = buckets;
+        this.padBlock = padBlock;
+        this.maxRows = maxRows;
     }
 
     boolean deviceSampling() {
@@ -130,7 +160,7 @@ final class ModelRunner {
     /** Runs the step and waits for its tokens and logits. */
     Results run(List<Scheduler.Chunk> chunks) {
         Inputs in = inputs(chunks, null);
-        Rows rows = rows(chunks, in.lastRow);
+        Rows rows = rows(chunks, in);
         var batch = new ForwardBatch(in.ids, in.attention, rows.logitRows);
         SampledRows sampled = rows.onDevice > 0 ? model.forwardSampled(batch, cache, rows.rowSampling)
                 : SampledRows.allOnHost(model.forward(batch, cache));
@@ -144,7 +174,7 @@ final class ModelRunner {
      */
     Launched launch(List<Scheduler.Chunk> chunks, Launched previous) {
         Inputs in = inputs(chunks, previous);
-        Rows rows = rows(chunks, in.lastRow);
+        Rows rows = rows(chunks, in);
         var batch = new ForwardBatch(in.ids, in.attention, rows.logitRows);
         PendingRows pending = rows.onDevice > 0 || batch.hasMarkers()
                 ? model.launchSampled(batch, cache, rows.rowSampling, previous == null ? null : previous.pending)
@@ -153,15 +183,16 @@ final class ModelRunner {
     }
 
     private Inputs inputs(List<Scheduler.Chunk> chunks, Launched previous) {
-        int total = 0;
+        int pad = padRows(chunks);
+        int total = pad;
         for (Scheduler.Chunk c : chunks) {
             total += c.numTokens();
         }
         int[] ids = new int[total];          // [T] token ids, or markers for tokens still on the device
         int[] positions = new int[total];    // [T]
         int[] slots = new int[total];        // [T] block id · block size + offset
-        int[] starts = new int[chunks.size() + 1];
-        int[][] tables = new int[chunks.size()][];
+        int[] starts = new int[chunks.size() + pad + 1];
+        int[][] tables = new int[chunks.size() + pad][];
         int[] lastRow = new int[chunks.size()]; // the chunk's last token row; -1 when it does not sample
         int t = 0;
         for (int s = 0; s < chunks.size(); s++) {
@@ -176,8 +207,27 @@ final class ModelRunner {
             }
             lastRow[s] = c.start() + c.numTokens() >= seq.length() ? t - 1 : -1;
         }
-        starts[chunks.size()] = t;
-        return new Inputs(ids, new AttentionBatch(starts, positions, tables, slots, kv.blockSize()), lastRow);
+        for (int s = chunks.size(); s < chunks.size() + pad; s++, t++) {   // token 0 at position 0 of padBlock
+            starts[s] = t;
+            tables[s] = new int[]{padBlock};
+            slots[t] = padBlock * kv.blockSize();
+        }
+        starts[chunks.size() + pad] = t;
+        return new Inputs(ids, new AttentionBatch(starts, positions, tables, slots, kv.blockSize()), lastRow, pad);
+    }
+
+    /** Padding rows for this step: up to the bucket of a decode-only step whose every row samples, else none. */
+    private int padRows(List<Scheduler.Chunk> chunks) {
+        if (!buckets.pads()) {
+            return 0;
+        }
+        for (Scheduler.Chunk c : chunks) {
+            if (c.numTokens() != 1 || c.start() + 1 < c.seq().length()) {
+                return 0;   // a prefill chunk: prefill passes are not replayed as graphs
+            }
+        }
+        int n = chunks.size();
+        return Math.max(n, Math.min(buckets.padTo(n), maxRows)) - n;
     }
 
     /** The marker for seq's token at position p, which the previous step samples on the device. */
@@ -190,7 +240,12 @@ final class ModelRunner {
         return PendingRows.marker(row);
     }
 
-    private Rows rows(List<Scheduler.Chunk> chunks, int[] lastRow) {
+    /**
+     * Logit rows: the device-sampled chunks', then the padding rows (greedy on the device, not any chunk's), then
+     * the host-sampled chunks'.
+     */
+    private Rows rows(List<Scheduler.Chunk> chunks, Inputs in) {
+        int[] lastRow = in.lastRow;
         int n = chunks.size();
         RowSampling[] perChunk = new RowSampling[n];
         int sampling = 0;
@@ -207,10 +262,15 @@ final class ModelRunner {
             }
         }
         int[] rowOfChunk = new int[n];
-        int[] logitRows = new int[sampling];
-        RowSampling[] rowSampling = new RowSampling[sampling];
+        int[] logitRows = new int[sampling + in.pad];
+        RowSampling[] rowSampling = new RowSampling[sampling + in.pad];
+        int firstPadToken = in.ids.length - in.pad;
+        for (int i = 0; i < in.pad; i++) {
+            logitRows[onDevice + i] = firstPadToken + i;
+            rowSampling[onDevice + i] = RowSampling.greedy();
+        }
         int nextDevice = 0;
-        int nextHost = onDevice;
+        int nextHost = onDevice + in.pad;
         for (int s = 0; s < n; s++) {
             rowOfChunk[s] = -1;
             if (lastRow[s] >= 0) {
@@ -220,6 +280,6 @@ final class ModelRunner {
                 rowSampling[r] = perChunk[s];
             }
         }
-        return new Rows(perChunk, rowOfChunk, logitRows, rowSampling, onDevice);
+        return new Rows(perChunk, rowOfChunk, logitRows, rowSampling, onDevice + in.pad);
     }
 }

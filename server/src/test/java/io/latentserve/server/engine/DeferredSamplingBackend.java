@@ -1,6 +1,7 @@
 package io.latentserve.server.engine;
 
 import io.latentserve.model.backend.Backend;
+import io.latentserve.model.backend.DecodeBuckets;
 import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
@@ -25,6 +26,9 @@ final class DeferredSamplingBackend {
     final List<String> log = Collections.synchronizedList(new ArrayList<>());
     final AtomicInteger launches = new AtomicInteger();
     final AtomicInteger resolvedMarkers = new AtomicInteger();
+    /** Per forward pass sampled, in order: {tokens embedded, logit rows sampled} (equal in a decode-only step). */
+    final List<int[]> stepShapes = Collections.synchronizedList(new ArrayList<>());
+    private volatile int lastTokens;
 
     /** A launched pass: the tokens exist already (the CPU is done), but the host "sees" them at await. */
     private final class Pending implements PendingRows {
@@ -48,12 +52,19 @@ final class DeferredSamplingBackend {
     }
 
     DeferredSamplingBackend(Backend cpu) {
+        this(cpu, DecodeBuckets.NONE);
+    }
+
+    /** The same, asking for decode steps padded to these buckets (as the CUDA backend with graphs). */
+    DeferredSamplingBackend(Backend cpu, DecodeBuckets buckets) {
         this.backend = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
                 (proxy, method, args) -> switch (method.getName()) {
                     case "samplesRows" -> true;
+                    case "decodeBuckets" -> buckets;
                     case "sampleRows" -> sampleRows(cpu, (Tensor) args[0], (RowSampling[]) args[1]);
                     case "launchSampleRows" -> launch(cpu, (Tensor) args[0], (RowSampling[]) args[1]);
                     case "embedding" -> {
+                        lastTokens = ((int[]) args[1]).length;
                         if (args.length == 4) {
                             embedding(cpu, (Tensor) args[0], (int[]) args[1], (PendingRows) args[2], (Tensor) args[3]);
                         } else {
@@ -88,6 +99,11 @@ final class DeferredSamplingBackend {
         return false;
     }
 
+    private SampledRows sampleRows(Backend cpu, Tensor logits, RowSampling[] sampling) {
+        stepShapes.add(new int[]{lastTokens, logits.rows()});
+        return sample(cpu, logits, sampling);
+    }
+
     private PendingRows launch(Backend cpu, Tensor logits, RowSampling[] sampling) {
         Pending p = new Pending(launches.getAndIncrement(), sampleRows(cpu, logits, sampling));
         log.add("launch " + p.index);
@@ -114,7 +130,7 @@ final class DeferredSamplingBackend {
         cpu.embedding(table, resolved, out);
     }
 
-    static SampledRows sampleRows(Backend cpu, Tensor logits, RowSampling[] sampling) {
+    static SampledRows sample(Backend cpu, Tensor logits, RowSampling[] sampling) {
         float[][] rows = cpu.toHostRows(logits);
         int[] tokens = new int[rows.length];
         for (int r = 0; r < rows.length; r++) {
