@@ -78,7 +78,8 @@ public final class ServeCommand {
               --cuda-graphs on|off   off (default, until measured on a GPU): on records each forward pass on the
                                      CUDA backend and, once a pass's launches repeat (steady decode at a batch
                                      size), replays them as one captured CUDA graph instead of hundreds of launches;
-                                     combines with --async-scheduling; the outputs are the same either way.
+                                     decode steps are padded to batch-size buckets (1, 2, 4, 8, 16, 24, ... 256), one
+                                     graph each; combines with --async-scheduling; the outputs are the same either way.
                                      vLLM's equivalent is on by
                                      default, --enforce-eager turns it off. Absent: -Dlatentserve.cuda.graphs=true
                                      turns it on. The CPU backend has no graphs and ignores it""";

@@ -27,7 +27,9 @@ import java.util.Map;
  * launches), a signature seen for the second time is captured then replayed, and a new one is issued as
  * recorded. Equal signatures mean equal launches with equal addresses, and the kernels read the uploads at equal
  * device offsets, which this pass's copy has just filled: what varies between decode steps (tokens, positions,
- * slots) is data, not parameters. A graph holds no host address, so under async scheduling, where the steps
+ * slots) is data, not parameters; the batch size is a parameter, so the engine pads decode steps to
+ * {@link io.latentserve.model.backend.DecodeBuckets#GRAPHS} (CudaBackend#decodeBuckets) and one graph serves a
+ * bucket. A graph holds no host address, so under async scheduling, where the steps
  * alternate two pinned staging sets, a decode shape is still one graph; the device-sampled tokens' gather
  * (ls_copy_rows from DeferredTokens' device buffer, a fixed address) is inside the graph, the sampling and the
  * tokens' copy to the host are issued after it, outside, followed by the event that frees the staging set.
