@@ -20,15 +20,17 @@
  * (no branch among the wgmma). Rows past the tile's count repeat its last row, and B rows past the output width
  * the last feature: every loaded value is a real one, and the extra outputs are dropped.
  *
- * Tile of a block: blockIdx.x the output features (gate/up: 128 features of gate and the same 128 of up as one B
- * tile of 256 rows, columns 0-127 gate, 128-255 up, so SiLU(gate)·up is local to each thread's accumulators:
- * column c and c + 128 are registers 4j + i and 4(j + 16) + i of one thread; down: 256 features of its output),
- * blockIdx.y the m-tiles of all experts, expert after expert (ceil(rows / 128) each, found by the block from
- * offsets, no host round trip). Blocks of one m-tile are adjacent in launch order, so its A rows are read from
- * L2 by all of its feature tiles. Deterministic, no atomics: each output element is written by one thread.
+ * Work items: an m-tile (128 sorted rows of one expert; each expert's rows in ceil(rows / 128) tiles, found from
+ * offsets on the device, no host round trip) times a feature tile (gate/up: 128 features of gate and the same 128
+ * of up as one B tile of 256 rows, columns 0-127 gate, 128-255 up, so SiLU(gate)·up is local to each thread's
+ * accumulators: column c and c + 128 are registers 4j + i and 4(j + 16) + i of one thread; down: 256 features of
+ * its output), numbered feature tile fastest. The grid is persistent (one block per SM fits): block b takes items
+ * b, b + gridDim.x, ..., and its producer runs on into the next item's stages while the consumers write the last
+ * one out, so neither a block launch nor the pipeline's fill separates two tiles. The blocks running together
+ * share a few m-tiles' rows and experts' weights in L2. Deterministic, no atomics: each output element is written
+ * by one thread.
  *
- * Not yet done (unmeasured): TMA for the weight tiles (tensor maps per expert), a persistent grid overlapping one
- * tile's epilogue with the next tile's loads.
+ * Not yet done (unmeasured): TMA for the weight tiles (tensor maps per expert).
  */
 #include "include/ls_common.cuh"
 #include "include/ls_hopper.cuh"
@@ -55,47 +57,60 @@ static_assert(2 * LS_MOE_WG_GATE_UP_FEATURES == LS_MOE_WG_N && LS_MOE_WG_DOWN_FE
 #if LS_HAS_WGMMA /* the helpers exist for the sm_90a code (and the emulation) only */
 
 /*
- * The m-tile of this block (blockIdx.y): experts' tiles numbered expert after expert. Each thread counts the tiles
- * of a contiguous range of experts, the block adds the counts before it, and the thread whose range holds the tile
- * names it. Returns false (the whole block) when blockIdx.y is past the last tile.
+ * The block's work list: m-tiles numbered expert after expert (ceil(rows / 128) each), times the feature tiles,
+ * feature tile fastest (t = m · featureTiles + f), so the blocks running at one time share a few m-tiles' rows
+ * and experts' weights in L2. prefix[e] (shared memory) is the first m-tile of expert e, prefix[numExperts] the
+ * m-tile count; computed once per block, then every thread finds its tiles' experts without a barrier.
  */
-__device__ __forceinline__ bool ls_moe_wg_find_tile(const int* offsets, int numExperts, int& expert, int& tile) {
-    __shared__ int partial[LS_MOE_WG_THREADS];
-    __shared__ int found[2];
-    const int t = threadIdx.x;
-    const int per = (numExperts + LS_MOE_WG_THREADS - 1) / LS_MOE_WG_THREADS;
-    const int e0 = min(t * per, numExperts);
-    const int e1 = min(e0 + per, numExperts);
-    int mine = 0;
-    for (int e = e0; e < e1; e++) {
-        mine += (offsets[e + 1] - offsets[e] + LS_MOE_WG_ROWS - 1) / LS_MOE_WG_ROWS;
+struct LsMoeWgTiles {
+    const int* prefix;
+    int numExperts;
+    int featureTiles;
+
+    __device__ int count() const {
+        return prefix[numExperts] * featureTiles;
     }
-    partial[t] = mine;
-    if (t == 0) {
-        found[0] = -1;
+
+    /* Expert, first sorted row and row count of work item t's m-tile, and its first output feature. */
+    __device__ void find(int t, const int* offsets, int featuresPerTile, int& expert, int& first, int& cnt,
+                         int& f0) const {
+        const int m = t / featureTiles;
+        int lo = 0;
+        int hi = numExperts - 1;
+        while (lo < hi) { /* the last expert whose first m-tile is at or before m (empty experts share it) */
+            const int mid = (lo + hi + 1) / 2;
+            if (prefix[mid] <= m) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        expert = lo;
+        first = offsets[lo] + (m - prefix[lo]) * LS_MOE_WG_ROWS;
+        cnt = min(LS_MOE_WG_ROWS, offsets[lo + 1] - first);
+        f0 = (t % featureTiles) * featuresPerTile;
+    }
+};
+
+__device__ __forceinline__ LsMoeWgTiles ls_moe_wg_tiles(const int* offsets, int numExperts, int features,
+                                                        int featuresPerTile) {
+    __shared__ int prefix[LS_MOE_WG_MAX_EXPERTS + 1];
+    for (int e = threadIdx.x; e < numExperts; e += blockDim.x) {
+        prefix[e + 1] = (offsets[e + 1] - offsets[e] + LS_MOE_WG_ROWS - 1) / LS_MOE_WG_ROWS;
     }
     __syncthreads();
-    int before = 0;
-    for (int i = 0; i < t; i++) {
-        before += partial[i];
-    }
-    const int b = static_cast<int>(blockIdx.y);
-    if (b >= before && b < before + mine) {
-        int at = before;
-        for (int e = e0; e < e1; e++) {
-            const int tiles = (offsets[e + 1] - offsets[e] + LS_MOE_WG_ROWS - 1) / LS_MOE_WG_ROWS;
-            if (b < at + tiles) {
-                found[0] = e;
-                found[1] = b - at;
-                break;
-            }
-            at += tiles;
+    if (threadIdx.x == 0) {
+        prefix[0] = 0;
+        for (int e = 1; e <= numExperts; e++) {
+            prefix[e] += prefix[e - 1];
         }
     }
     __syncthreads();
-    expert = found[0];
-    tile = found[1];
-    return expert >= 0;
+    LsMoeWgTiles tiles;
+    tiles.prefix = prefix;
+    tiles.numExperts = numExperts;
+    tiles.featureTiles = (features + featuresPerTile - 1) / featuresPerTile;
+    return tiles;
 }
 
 /* The block's stage ring (1024-byte aligned for the swizzle) and its barriers: full[s] (the producer's 128 threads
@@ -142,81 +157,101 @@ __device__ __forceinline__ void ls_moe_wg_copy_row(unsigned char* tile, int r, c
 }
 
 /*
- * The producer warpgroup (thread p = threadIdx.x < 128): A row p (aHi, aLo: its bf16 terms) and B rows p (b0) and
- * p + 128 (b1), K values each, stage after stage. Stage c's copies are committed as one group; once stage c-1's
- * group has landed (wait_prior 1: c stays in flight), the thread fences and arrives on full[c-1]. Before refilling
- * buffer s it waits for empty[s] of the previous use.
+ * The producer warpgroup (thread p = threadIdx.x < 128), over all the block's tiles: per tile, A row p (aHi, aLo:
+ * its bf16 terms) and B rows p (b0) and p + 128 (b1), K values each, stage after stage. Stages are numbered across
+ * tiles (g), so the ring and its barrier phases run on from one tile to the next and the next tile's first stages
+ * load while the consumers write the last one out. Stage g's copies are committed as one group; once stage g-1's
+ * group has landed (wait_prior 1: g stays in flight), the thread fences and arrives on full[g-1]. Before refilling
+ * buffer s it waits for empty[s] of the previous use. finish() signals the last stage.
  */
 template <int TERMS, int STAGES>
-__device__ __forceinline__ void ls_moe_wg_produce(const LsMoeWgRing& ring, const unsigned short* aHi,
-                                                  const unsigned short* aLo, const unsigned short* b0,
-                                                  const unsigned short* b1, int K) {
-    constexpr int stageBytes = TERMS * LS_MOE_WG_A_BYTES + LS_MOE_WG_B_BYTES;
+struct LsMoeWgProducer {
+    static constexpr int stageBytes = TERMS * LS_MOE_WG_A_BYTES + LS_MOE_WG_B_BYTES;
     static_assert(STAGES * stageBytes == LS_MOE_WG_RING_BYTES && STAGES <= LS_MOE_WG_MAX_STAGES, "the ring");
-    const int p = threadIdx.x;
-    const int chunks = (K + LS_MOE_WG_KC - 1) / LS_MOE_WG_KC;
-    for (int c = 0; c < chunks; c++) {
-        const int s = c % STAGES;
-        if (c >= STAGES) {
-            ls_mbarrier_wait_parity(&ring.empty[s], (c / STAGES - 1) & 1);
-        }
-        unsigned char* stage = ring.stages + s * stageBytes;
-        const int k0 = c * LS_MOE_WG_KC;
-        ls_moe_wg_copy_row(stage, p, aHi, k0, K);
-        if (TERMS == 2) {
-            ls_moe_wg_copy_row(stage + LS_MOE_WG_A_BYTES, p, aLo, k0, K);
-        }
-        unsigned char* b = stage + TERMS * LS_MOE_WG_A_BYTES;
-        ls_moe_wg_copy_row(b, p, b0, k0, K);
-        ls_moe_wg_copy_row(b, p + 128, b1, k0, K);
-        __pipeline_commit();
-        if (c > 0) {
-            __pipeline_wait_prior(1);
-            ls_fence_proxy_async_shared();
-            ls_mbarrier_arrive(&ring.full[(c - 1) % STAGES]);
-        }
-    }
-    __pipeline_wait_prior(0);
-    ls_fence_proxy_async_shared();
-    ls_mbarrier_arrive(&ring.full[(chunks - 1) % STAGES]);
-}
+    const LsMoeWgRing ring;
+    int g;
 
-/*
- * A consumer warpgroup (half 0 or 1: tile rows 64·half ..): acc = its 64 rows x 256 B rows over K. Per stage:
- * wait for full, 4 k-slices x TERMS wgmma, commit; then wait for the previous stage's group and release its
- * buffer (empty). Unrolled with TERMS a constant: no branch among the wgmma (else ptxas injects warpgroup.arrive).
- */
-template <int TERMS, int STAGES>
-__device__ __forceinline__ void ls_moe_wg_consume(const LsMoeWgRing& ring, int half, int K, float (&acc)[128]) {
-    constexpr int stageBytes = TERMS * LS_MOE_WG_A_BYTES + LS_MOE_WG_B_BYTES;
-    const int chunks = (K + LS_MOE_WG_KC - 1) / LS_MOE_WG_KC;
-#pragma unroll
-    for (int i = 0; i < 128; i++) {
-        acc[i] = 0.0f;
-    }
-    for (int c = 0; c < chunks; c++) {
-        const int s = c % STAGES;
-        ls_mbarrier_wait_parity(&ring.full[s], (c / STAGES) & 1);
-        const unsigned char* stage = ring.stages + s * stageBytes;
-        const unsigned char* a = stage + half * (LS_MOE_WG_A_BYTES / LS_MOE_WG_CONSUMERS);
-        const unsigned char* b = stage + TERMS * LS_MOE_WG_A_BYTES;
-        ls_wgmma_fence();
-#pragma unroll
-        for (int k = 0; k < LS_MOE_WG_KC / 16; k++) {
-            const unsigned long long db = ls_wgmma_desc_sw128(b + 32 * k);
-            ls_wgmma_m64n256k16_bf16(acc, ls_wgmma_desc_sw128(a + 32 * k), db, 1);
+    __device__ void tile(const unsigned short* aHi, const unsigned short* aLo, const unsigned short* b0,
+                         const unsigned short* b1, int K) {
+        const int p = threadIdx.x;
+        const int chunks = (K + LS_MOE_WG_KC - 1) / LS_MOE_WG_KC;
+        for (int c = 0; c < chunks; c++, g++) {
+            const int s = g % STAGES;
+            if (g >= STAGES) {
+                ls_mbarrier_wait_parity(&ring.empty[s], (g / STAGES - 1) & 1);
+            }
+            unsigned char* stage = ring.stages + s * stageBytes;
+            const int k0 = c * LS_MOE_WG_KC;
+            ls_moe_wg_copy_row(stage, p, aHi, k0, K);
             if (TERMS == 2) {
-                ls_wgmma_m64n256k16_bf16(acc, ls_wgmma_desc_sw128(a + LS_MOE_WG_A_BYTES + 32 * k), db, 1);
+                ls_moe_wg_copy_row(stage + LS_MOE_WG_A_BYTES, p, aLo, k0, K);
+            }
+            unsigned char* b = stage + TERMS * LS_MOE_WG_A_BYTES;
+            ls_moe_wg_copy_row(b, p, b0, k0, K);
+            ls_moe_wg_copy_row(b, p + 128, b1, k0, K);
+            __pipeline_commit();
+            if (g > 0) {
+                __pipeline_wait_prior(1);
+                ls_fence_proxy_async_shared();
+                ls_mbarrier_arrive(&ring.full[(g - 1) % STAGES]);
             }
         }
-        ls_wgmma_commit();
-        ls_wgmma_wait<1>();
-        if (c > 0) {
-            ls_mbarrier_arrive(&ring.empty[(c - 1) % STAGES]);
+    }
+
+    __device__ void finish() {
+        if (g > 0) {
+            __pipeline_wait_prior(0);
+            ls_fence_proxy_async_shared();
+            ls_mbarrier_arrive(&ring.full[(g - 1) % STAGES]);
         }
     }
-    ls_wgmma_wait<0>();
-}
+};
+
+/*
+ * A consumer warpgroup (half 0 or 1: tile rows 64·half ..), over all the block's tiles, stages numbered as the
+ * producer's: acc = its 64 rows x 256 B rows over K. Per stage: wait for full, 4 k-slices x TERMS wgmma, commit;
+ * then wait for the previous stage's group and release its buffer (empty); the tile's last stage is released
+ * after the last wait. Unrolled with TERMS a constant: no branch among the wgmma (else ptxas injects
+ * warpgroup.arrive).
+ */
+template <int TERMS, int STAGES>
+struct LsMoeWgConsumer {
+    static constexpr int stageBytes = TERMS * LS_MOE_WG_A_BYTES + LS_MOE_WG_B_BYTES;
+    const LsMoeWgRing ring;
+    int half;
+    int g;
+
+    __device__ void tile(int K, float (&acc)[128]) {
+        const int chunks = (K + LS_MOE_WG_KC - 1) / LS_MOE_WG_KC;
+#pragma unroll
+        for (int i = 0; i < 128; i++) {
+            acc[i] = 0.0f;
+        }
+        for (int c = 0; c < chunks; c++, g++) {
+            const int s = g % STAGES;
+            ls_mbarrier_wait_parity(&ring.full[s], (g / STAGES) & 1);
+            const unsigned char* stage = ring.stages + s * stageBytes;
+            const unsigned char* a = stage + half * (LS_MOE_WG_A_BYTES / LS_MOE_WG_CONSUMERS);
+            const unsigned char* b = stage + TERMS * LS_MOE_WG_A_BYTES;
+            ls_wgmma_fence();
+#pragma unroll
+            for (int k = 0; k < LS_MOE_WG_KC / 16; k++) {
+                const unsigned long long db = ls_wgmma_desc_sw128(b + 32 * k);
+                ls_wgmma_m64n256k16_bf16(acc, ls_wgmma_desc_sw128(a + 32 * k), db, 1);
+                if (TERMS == 2) {
+                    ls_wgmma_m64n256k16_bf16(acc, ls_wgmma_desc_sw128(a + LS_MOE_WG_A_BYTES + 32 * k), db, 1);
+                }
+            }
+            ls_wgmma_commit();
+            ls_wgmma_wait<1>();
+            if (c > 0) {
+                ls_mbarrier_arrive(&ring.empty[(g - 1) % STAGES]);
+            }
+        }
+        ls_wgmma_wait<0>();
+        ls_mbarrier_arrive(&ring.empty[(g - 1) % STAGES]);
+    }
+};
 
 /* The row of x (or h) a tile row reads: rows past the tile's count repeat its last row. */
 __device__ __forceinline__ long long ls_moe_wg_source_row(const int* rowToken, int first, int cnt, int r) {
@@ -224,57 +259,48 @@ __device__ __forceinline__ long long ls_moe_wg_source_row(const int* rowToken, i
     return rowToken != nullptr ? rowToken[row] : row;
 }
 
-#endif /* LS_HAS_WGMMA */
-
-extern "C" __global__ void __launch_bounds__(LS_MOE_WG_THREADS, 1) ls_moe_gate_up_wgmma(const LsMoeGateUpWgmmaParams p) {
-#if LS_HAS_WGMMA
-    const int* offsets = reinterpret_cast<const int*>(p.offsets);
-    int e;
-    int tile;
-    if (!ls_moe_wg_find_tile(offsets, p.numExperts, e, tile)) {
-        return; /* past the last m-tile of this call */
-    }
-    const int first = offsets[e] + tile * LS_MOE_WG_ROWS;
-    const int cnt = min(LS_MOE_WG_ROWS, offsets[e + 1] - first);
-    const int f0 = blockIdx.x * LS_MOE_WG_GATE_UP_FEATURES;
-    const LsMoeWgRing ring = ls_moe_wg_ring();
-    const int role = threadIdx.x / 128;
-    if (role == 0) {
-        ls_setmaxnreg_dec<40>();
-        const int t = threadIdx.x;
+/* The gate/up producer: x rows through rowToken, gate rows f0 + p and up rows f0 + p (past inter, the last). */
+template <int TERMS, int STAGES>
+__device__ __forceinline__ void ls_moe_gate_up_wg_produce(const LsMoeGateUpWgmmaParams& p, const LsMoeWgTiles& tiles,
+                                                          const LsMoeWgRing& ring) {
+    LsMoeWgProducer<TERMS, STAGES> producer{ring, 0};
+    const int t = threadIdx.x;
+    for (int w = blockIdx.x; w < tiles.count(); w += gridDim.x) {
+        int e, first, cnt, f0;
+        tiles.find(w, reinterpret_cast<const int*>(p.offsets), LS_MOE_WG_GATE_UP_FEATURES, e, first, cnt, f0);
         const long long src = ls_moe_wg_source_row(reinterpret_cast<const int*>(p.rowToken), first, cnt, t) * p.xStride;
-        const auto* xHi = reinterpret_cast<const unsigned short*>(p.xHi) + src;
-        const auto* xLo = reinterpret_cast<const unsigned short*>(p.xLo) + src;
-        /* B row t: gate feature f0 + t; row t + 128: up feature f0 + t; past inter, the last feature */
         const long long f = static_cast<long long>(min(f0 + t, p.inter - 1)) * p.hidden;
-        const auto* gate = reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.gateTable)[e]) + f;
-        const auto* up = reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.upTable)[e]) + f;
-        if (p.aTerms == 2) {
-            ls_moe_wg_produce<2, 3>(ring, xHi, xLo, gate, up, p.hidden);
-        } else {
-            ls_moe_wg_produce<1, 4>(ring, xHi, xLo, gate, up, p.hidden);
-        }
-    } else {
-        ls_setmaxnreg_inc<232>();
-        float acc[128];
-        if (p.aTerms == 2) {
-            ls_moe_wg_consume<2, 3>(ring, role - 1, p.hidden, acc);
-        } else {
-            ls_moe_wg_consume<1, 4>(ring, role - 1, p.hidden, acc);
-        }
-        /* warp w of the consumer, lane (g, q): rows 64·half + 16w + g (+8), columns 8j + 2q (+1); gate in j < 16,
-         * up of the same feature in j + 16. h = silu(gate)·up as the CPU backend (z / (1f + exp(-z)) * up), stored
-         * as bf16 terms in pairs of features */
-        const int w = (threadIdx.x % 128) / 32;
-        const int g = (threadIdx.x % 32) / 4;
-        const int q = threadIdx.x % 4;
-        auto* hHi = reinterpret_cast<unsigned short*>(p.hHi);
-        auto* hLo = reinterpret_cast<unsigned short*>(p.hLo);
+        producer.tile(reinterpret_cast<const unsigned short*>(p.xHi) + src,
+                      reinterpret_cast<const unsigned short*>(p.xLo) + src,
+                      reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.gateTable)[e]) + f,
+                      reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.upTable)[e]) + f,
+                      p.hidden);
+    }
+    producer.finish();
+}
+
+/* The gate/up consumers: per tile, h = silu(gate)·up of its rows, stored as bf16 terms in pairs of features. */
+template <int TERMS, int STAGES>
+__device__ __forceinline__ void ls_moe_gate_up_wg_consume(const LsMoeGateUpWgmmaParams& p, const LsMoeWgTiles& tiles,
+                                                          const LsMoeWgRing& ring, int half) {
+    LsMoeWgConsumer<TERMS, STAGES> consumer{ring, half, 0};
+    /* warp w of the consumer, lane (g, q): rows 64·half + 16w + g (+8), columns 8j + 2q (+1); gate in j < 16, up
+     * of the same feature in j + 16. h as the CPU backend: z / (1f + exp(-z)) * up */
+    const int w = (threadIdx.x % 128) / 32;
+    const int g = (threadIdx.x % 32) / 4;
+    const int q = threadIdx.x % 4;
+    auto* hHi = reinterpret_cast<unsigned short*>(p.hHi);
+    auto* hLo = reinterpret_cast<unsigned short*>(p.hLo);
+    float acc[128];
+    for (int item = blockIdx.x; item < tiles.count(); item += gridDim.x) {
+        int e, first, cnt, f0;
+        tiles.find(item, reinterpret_cast<const int*>(p.offsets), LS_MOE_WG_GATE_UP_FEATURES, e, first, cnt, f0);
+        consumer.tile(p.hidden, acc);
 #pragma unroll
         for (int j = 0; j < 16; j++) {
 #pragma unroll
             for (int r = 0; r < 2; r++) {
-                const int row = 64 * (role - 1) + 16 * w + g + 8 * r;
+                const int row = 64 * half + 16 * w + g + 8 * r;
                 const int feature = f0 + 8 * j + 2 * q;
                 if (row < cnt && feature < p.inter) {
                     float v[2];
@@ -288,12 +314,89 @@ extern "C" __global__ void __launch_bounds__(LS_MOE_WG_THREADS, 1) ls_moe_gate_u
                     const unsigned short h1 = ls_to_bf16(v[1]);
                     /* inter is even (a multiple of 16): feature + 1 is inside the row */
                     *reinterpret_cast<unsigned*>(hHi + at) = static_cast<unsigned>(h0) | (static_cast<unsigned>(h1) << 16);
-                    if (p.aTerms == 2) {
+                    if (TERMS == 2) {
                         *reinterpret_cast<unsigned*>(hLo + at) =
                             ls_pack_bf16x2(v[0] - ls_bf16_to_float(h0), v[1] - ls_bf16_to_float(h1));
                     }
                 }
             }
+        }
+    }
+}
+
+/* The down producer: h rows of the tile, down rows f0 + p and f0 + p + 128 (past hidden, the last). */
+template <int TERMS, int STAGES>
+__device__ __forceinline__ void ls_moe_down_wg_produce(const LsMoeDownWgmmaParams& p, const LsMoeWgTiles& tiles,
+                                                       const LsMoeWgRing& ring) {
+    LsMoeWgProducer<TERMS, STAGES> producer{ring, 0};
+    const int t = threadIdx.x;
+    for (int w = blockIdx.x; w < tiles.count(); w += gridDim.x) {
+        int e, first, cnt, f0;
+        tiles.find(w, reinterpret_cast<const int*>(p.offsets), LS_MOE_WG_DOWN_FEATURES, e, first, cnt, f0);
+        const long long src = ls_moe_wg_source_row(nullptr, first, cnt, t) * p.hStride;
+        const int stride = reinterpret_cast<const int*>(p.downStrides)[e];
+        const auto* down = reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.downTable)[e]);
+        producer.tile(reinterpret_cast<const unsigned short*>(p.hHi) + src,
+                      reinterpret_cast<const unsigned short*>(p.hLo) + src,
+                      down + static_cast<long long>(min(f0 + t, p.hidden - 1)) * stride,
+                      down + static_cast<long long>(min(f0 + t + 128, p.hidden - 1)) * stride, p.inter);
+    }
+    producer.finish();
+}
+
+/* The down consumers: per tile, y of its rows and 256 features. */
+template <int TERMS, int STAGES>
+__device__ __forceinline__ void ls_moe_down_wg_consume(const LsMoeDownWgmmaParams& p, const LsMoeWgTiles& tiles,
+                                                       const LsMoeWgRing& ring, int half) {
+    LsMoeWgConsumer<TERMS, STAGES> consumer{ring, half, 0};
+    const int w = (threadIdx.x % 128) / 32;
+    const int g = (threadIdx.x % 32) / 4;
+    const int q = threadIdx.x % 4;
+    float* y = reinterpret_cast<float*>(p.y);
+    float acc[128];
+    for (int item = blockIdx.x; item < tiles.count(); item += gridDim.x) {
+        int e, first, cnt, f0;
+        tiles.find(item, reinterpret_cast<const int*>(p.offsets), LS_MOE_WG_DOWN_FEATURES, e, first, cnt, f0);
+        consumer.tile(p.inter, acc);
+#pragma unroll
+        for (int j = 0; j < 32; j++) {
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                const int row = 64 * half + 16 * w + g + 8 * r;
+                const int feature = f0 + 8 * j + 2 * q;
+                if (row < cnt && feature < p.hidden) {
+                    /* hidden is even (a multiple of 16); yStride is not assumed even: two stores */
+                    float* out = y + static_cast<long long>(first + row) * p.yStride + feature;
+                    out[0] = acc[4 * j + 2 * r];
+                    out[1] = acc[4 * j + 2 * r + 1];
+                }
+            }
+        }
+    }
+}
+
+#endif /* LS_HAS_WGMMA */
+
+/* Each kernel: the tile list and ring set up by the whole block, then the roles, each one branch (setmaxnreg). */
+extern "C" __global__ void __launch_bounds__(LS_MOE_WG_THREADS, 1) ls_moe_gate_up_wgmma(const LsMoeGateUpWgmmaParams p) {
+#if LS_HAS_WGMMA
+    const LsMoeWgTiles tiles = ls_moe_wg_tiles(reinterpret_cast<const int*>(p.offsets), p.numExperts, p.inter,
+                                               LS_MOE_WG_GATE_UP_FEATURES);
+    const LsMoeWgRing ring = ls_moe_wg_ring();
+    const int role = threadIdx.x / 128;
+    if (role == 0) {
+        ls_setmaxnreg_dec<40>();
+        if (p.aTerms == 2) {
+            ls_moe_gate_up_wg_produce<2, 3>(p, tiles, ring);
+        } else {
+            ls_moe_gate_up_wg_produce<1, 4>(p, tiles, ring);
+        }
+    } else {
+        ls_setmaxnreg_inc<232>();
+        if (p.aTerms == 2) {
+            ls_moe_gate_up_wg_consume<2, 3>(p, tiles, ring, role - 1);
+        } else {
+            ls_moe_gate_up_wg_consume<1, 4>(p, tiles, ring, role - 1);
         }
     }
 #elif defined(__CUDA_ARCH__)
@@ -303,57 +406,23 @@ extern "C" __global__ void __launch_bounds__(LS_MOE_WG_THREADS, 1) ls_moe_gate_u
 
 extern "C" __global__ void __launch_bounds__(LS_MOE_WG_THREADS, 1) ls_moe_down_wgmma(const LsMoeDownWgmmaParams p) {
 #if LS_HAS_WGMMA
-    const int* offsets = reinterpret_cast<const int*>(p.offsets);
-    int e;
-    int tile;
-    if (!ls_moe_wg_find_tile(offsets, p.numExperts, e, tile)) {
-        return;
-    }
-    const int first = offsets[e] + tile * LS_MOE_WG_ROWS;
-    const int cnt = min(LS_MOE_WG_ROWS, offsets[e + 1] - first);
-    const int f0 = blockIdx.x * LS_MOE_WG_DOWN_FEATURES;
+    const LsMoeWgTiles tiles = ls_moe_wg_tiles(reinterpret_cast<const int*>(p.offsets), p.numExperts, p.hidden,
+                                               LS_MOE_WG_DOWN_FEATURES);
     const LsMoeWgRing ring = ls_moe_wg_ring();
     const int role = threadIdx.x / 128;
     if (role == 0) {
         ls_setmaxnreg_dec<40>();
-        const int t = threadIdx.x;
-        const long long src = ls_moe_wg_source_row(nullptr, first, cnt, t) * p.hStride;
-        const auto* hHi = reinterpret_cast<const unsigned short*>(p.hHi) + src;
-        const auto* hLo = reinterpret_cast<const unsigned short*>(p.hLo) + src;
-        const int stride = reinterpret_cast<const int*>(p.downStrides)[e];
-        const auto* down = reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.downTable)[e]);
-        const auto* b0 = down + static_cast<long long>(min(f0 + t, p.hidden - 1)) * stride;
-        const auto* b1 = down + static_cast<long long>(min(f0 + t + 128, p.hidden - 1)) * stride;
         if (p.aTerms == 2) {
-            ls_moe_wg_produce<2, 3>(ring, hHi, hLo, b0, b1, p.inter);
+            ls_moe_down_wg_produce<2, 3>(p, tiles, ring);
         } else {
-            ls_moe_wg_produce<1, 4>(ring, hHi, hLo, b0, b1, p.inter);
+            ls_moe_down_wg_produce<1, 4>(p, tiles, ring);
         }
     } else {
         ls_setmaxnreg_inc<232>();
-        float acc[128];
         if (p.aTerms == 2) {
-            ls_moe_wg_consume<2, 3>(ring, role - 1, p.inter, acc);
+            ls_moe_down_wg_consume<2, 3>(p, tiles, ring, role - 1);
         } else {
-            ls_moe_wg_consume<1, 4>(ring, role - 1, p.inter, acc);
-        }
-        const int w = (threadIdx.x % 128) / 32;
-        const int g = (threadIdx.x % 32) / 4;
-        const int q = threadIdx.x % 4;
-        float* y = reinterpret_cast<float*>(p.y);
-#pragma unroll
-        for (int j = 0; j < 32; j++) {
-#pragma unroll
-            for (int r = 0; r < 2; r++) {
-                const int row = 64 * (role - 1) + 16 * w + g + 8 * r;
-                const int feature = f0 + 8 * j + 2 * q;
-                if (row < cnt && feature < p.hidden) {
-                    /* hidden is even (a multiple of 16); yStride is not assumed even: two stores */
-                    float* out = y + static_cast<long long>(first + row) * p.yStride + feature;
-                    out[0] = acc[4 * j + 2 * r];
-                    out[1] = acc[4 * j + 2 * r + 1];
-                }
-            }
+            ls_moe_down_wg_consume<1, 4>(p, tiles, ring, role - 1);
         }
     }
 #elif defined(__CUDA_ARCH__)

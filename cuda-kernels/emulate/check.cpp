@@ -1190,8 +1190,9 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     std::vector<float> h((size_t) rows * I, NAN), y((size_t) rows * D, NAN);
     int dtype = bf16Weights ? LS_DTYPE_BF16 : LS_DTYPE_F32;
     const int tableSize = E + S;
-    // the wgmma kernels' grid: features in tiles of 128 / 256, an upper bound on the m-tiles (spare blocks exit)
-    const unsigned wgTiles = (unsigned) ((rows + LS_MOE_WG_ROWS - 1) / LS_MOE_WG_ROWS + tableSize);
+    // the wgmma kernels' persistent grid: few blocks, each taking many work items (the ring's phases run on across
+    // tiles), or more blocks than items (spare blocks set up and leave)
+    const unsigned wgBlocks = T >= 64 ? 3 : 200;
     // the wgmma kernels take x as its bf16 terms (ls_split_bf16: hi rows, then lo rows, dense) and write h as
     // bf16 terms, which the down kernel reads; h below is their sum
     std::vector<unsigned short> xSplit, hHi, hLo;
@@ -1204,8 +1205,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
         LsMoeGateUpWgmmaParams gp{P(xSplit.data()), P(xSplit.data() + (size_t) T * D), P(gateTable.data()),
                                   P(upTable.data()), P(offsets.data()), P(rowToken.data()), P(hHi.data()),
                                   P(hLo.data()), tableSize, D, I, D, I, wgmmaTerms};
-        emu_launch(ls_moe_gate_up_wgmma, (I + LS_MOE_WG_GATE_UP_FEATURES - 1) / LS_MOE_WG_GATE_UP_FEATURES, wgTiles,
-                   LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, gp);
+        emu_launch(ls_moe_gate_up_wgmma, wgBlocks, 1, LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, gp);
         for (size_t i = 0; i < h.size(); i++) h[i] = widen(hHi[i]) + (wgmmaTerms == 2 ? widen(hLo[i]) : 0.0f);
     } else if (tensorCores) {
         LsMoeGateUpTcParams gp{P(x.data()), P(gateTable.data()), P(upTable.data()), P(offsets.data()),
@@ -1232,8 +1232,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     if (wgmma) {
         LsMoeDownWgmmaParams dp{P(hHi.data()), P(hLo.data()), P(downTable.data()), P(downStrides.data()),
                                 P(offsets.data()), P(y.data()), tableSize, D, I, I, D, wgmmaTerms};
-        emu_launch(ls_moe_down_wgmma, (D + LS_MOE_WG_DOWN_FEATURES - 1) / LS_MOE_WG_DOWN_FEATURES, wgTiles,
-                   LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, dp);
+        emu_launch(ls_moe_down_wgmma, wgBlocks, 1, LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, dp);
     } else if (tensorCores) {
         LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
                              tableSize, D, I, I, D, 0};

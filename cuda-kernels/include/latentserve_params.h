@@ -93,14 +93,15 @@ typedef unsigned long long ls_ptr;
  * (gate/up: 128 gate + 128 up rows = the wgmma's N of 256; down: 256), input values per pipeline stage (one
  * 128-byte swizzled row), and the block's dynamic shared memory in bytes: 192 KiB of stages (3 with both
  * activation terms, 4 with one), 64 bytes of barriers, 1 KiB to align the stages (above the 48 KiB default: the
- * launcher opts in). Grid x is ceil(outFeatures / FEATURES), grid y ceil(pairs / ROWS) + experts (an upper bound
- * on the m-tiles; spare blocks exit). */
+ * launcher opts in). A persistent grid: the blocks (at most one per SM is useful: one fits) take the work items
+ * (m-tile, feature tile) in turn; numExperts at most MAX_EXPERTS. */
 #define LS_MOE_WG_THREADS 384
 #define LS_MOE_WG_ROWS 128
 #define LS_MOE_WG_GATE_UP_FEATURES 128
 #define LS_MOE_WG_DOWN_FEATURES 256
 #define LS_MOE_WG_KC 64
 #define LS_MOE_WG_SMEM 197696
+#define LS_MOE_WG_MAX_EXPERTS 512
 
 /* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
 #define LS_MLA_LATENT 512
@@ -690,9 +691,9 @@ typedef struct {
  * xLo when aTerms is 2, both products accumulated, within ~1e-5 of f32 arithmetic), h leaves as bf16 terms
  * (hHi = bf16(h), hLo = bf16(h - hHi) when aTerms is 2), the input of ls_moe_down_wgmma. Every weight bf16,
  * hidden and inter multiples of LS_MOE_TC_K, xStride, hStride and the weight rows 16-byte aligned (multiples of 8
- * values). A block takes LS_MOE_WG_ROWS gathered rows of one expert x LS_MOE_WG_GATE_UP_FEATURES features (gate
- * and up). grid (ceil(inter / LS_MOE_WG_GATE_UP_FEATURES), ceil(pairs / LS_MOE_WG_ROWS) + numExperts), block
- * LS_MOE_WG_THREADS, dynamic shared memory LS_MOE_WG_SMEM.
+ * values). A work item is LS_MOE_WG_ROWS gathered rows of one expert x LS_MOE_WG_GATE_UP_FEATURES features (gate
+ * and up); the blocks take them in turn. grid (any count; the SMs' is enough), block LS_MOE_WG_THREADS, dynamic
+ * shared memory LS_MOE_WG_SMEM; numExperts at most LS_MOE_WG_MAX_EXPERTS.
  */
 typedef struct {
     ls_ptr xHi;         /* [T, hidden] bf16 = bf16(x), stride xStride */
@@ -714,10 +715,9 @@ typedef struct {
 /*
  * ls_moe_down_wgmma: ls_moe_down on Hopper warpgroup tensor cores (as ls_moe_gate_up_wgmma: h as the bf16 terms
  * it wrote, bf16 down weights, f32 accumulation and f32 y). inter a multiple of LS_MOE_TC_K; weights 16-byte
- * aligned, row strides (downStrides, as in ls_moe_down) and hStride multiples of 8. A block takes LS_MOE_WG_ROWS
- * gathered rows x LS_MOE_WG_DOWN_FEATURES output features.
- * grid (ceil(hidden / LS_MOE_WG_DOWN_FEATURES), ceil(pairs / LS_MOE_WG_ROWS) + numExperts), block
- * LS_MOE_WG_THREADS, dynamic shared memory LS_MOE_WG_SMEM.
+ * aligned, row strides (downStrides, as in ls_moe_down) and hStride multiples of 8. A work item is LS_MOE_WG_ROWS
+ * gathered rows x LS_MOE_WG_DOWN_FEATURES output features. grid (any count; the SMs' is enough), block
+ * LS_MOE_WG_THREADS, dynamic shared memory LS_MOE_WG_SMEM; numExperts at most LS_MOE_WG_MAX_EXPERTS.
  */
 typedef struct {
     ls_ptr hHi;         /* [pairs, inter] bf16, stride hStride */

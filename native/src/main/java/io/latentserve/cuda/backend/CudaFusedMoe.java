@@ -64,12 +64,14 @@ final class CudaFusedMoe {
     /**
      * Whether ls_moe_gate_up_wgmma / ls_moe_down_wgmma take these experts on this device: compute capability 9.0
      * exactly (their code is sm_90a, which runs nowhere else; elsewhere the fatbin's copies trap), the block's
-     * {@link KernelLimits#MOE_WG_SMEM} bytes of shared memory within the device's opt-in limit, and what the
-     * tensor-core kernels take (bf16, widths multiples of 16).
+     * {@link KernelLimits#MOE_WG_SMEM} bytes of shared memory within the device's opt-in limit, what the
+     * tensor-core kernels take (bf16, widths multiples of 16), and at most {@link KernelLimits#MOE_WG_MAX_EXPERTS}
+     * experts (the kernels' tile list).
      */
     static boolean wgmmaApplies(CudaExpertTables.Table t, DeviceInfo device) {
         return device.computeMajor() == 9 && device.computeMinor() == 0
-                && device.sharedMemoryPerBlockOptin() >= KernelLimits.MOE_WG_SMEM && tensorCoresApply(t);
+                && device.sharedMemoryPerBlockOptin() >= KernelLimits.MOE_WG_SMEM && tensorCoresApply(t)
+                && t.entries() <= KernelLimits.MOE_WG_MAX_EXPERTS;
     }
 
     /**
@@ -135,9 +137,9 @@ final class CudaFusedMoe {
 
     /**
      * The Hopper expert products: x split once into its bf16 terms (every token, before the gather: each token's row
-     * serves its K + S expert rows), gate/up writing h as bf16 terms, down reading them. The grid's m-tiles are an
-     * upper bound (each expert adds at most one partial tile; spare blocks exit), so it needs no per-expert counts
-     * from the device; feature tiles vary fastest, so the blocks of one m-tile run together and share its rows in L2.
+     * serves its K + S expert rows), gate/up writing h as bf16 terms, down reading them. Persistent grids: a block per
+     * SM (one fits), or fewer when an upper bound on the work items (each expert adds at most one partial m-tile) is
+     * smaller; the kernels count the items themselves from the offsets, so no per-expert count comes to the host.
      */
     private void launchWgmma(StepMemory.Scratch s, CudaActivation x, long offsets, long rowToken, int rows,
                              CudaExpertTables.Table t, int terms, long y) {
@@ -146,14 +148,17 @@ final class CudaFusedMoe {
         long xSplit = kernels.splitBf16(s, x.address(), tokens, t.hidden(), x.stride(), terms == 2);
         long hHi = s.bytes(2L * terms * rows * t.inter());   // [(1|2)·T·(K + S), I] bf16: hi rows, then lo rows
         long hLo = terms == 2 ? hHi + 2L * rows * t.inter() : 0;
-        int tiles = KernelLimits.blocks(rows, KernelLimits.MOE_WG_ROWS) + e;
+        long mTiles = KernelLimits.blocks(rows, KernelLimits.MOE_WG_ROWS) + (long) e;
+        int sms = kernels.ctx().device().multiprocessors();
         kernels.launch(new MoeGateUpWgmmaParams(xSplit, terms == 2 ? xSplit + 2L * tokens * t.hidden() : 0, t.gate(),
                 t.up(), offsets, rowToken, hHi, hLo, e, t.hidden(), t.inter(), t.hidden(), t.inter(), terms),
-                Grid.of(KernelLimits.blocks(t.inter(), KernelLimits.MOE_WG_GATE_UP_FEATURES), tiles,
-                        KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
+                persistentGrid(mTiles * KernelLimits.blocks(t.inter(), KernelLimits.MOE_WG_GATE_UP_FEATURES), sms));
         kernels.launch(new MoeDownWgmmaParams(hHi, hLo, t.down(), t.downStrides(), offsets, y, e, t.hidden(),
                 t.inter(), t.inter(), t.hidden(), terms),
-                Grid.of(KernelLimits.blocks(t.hidden(), KernelLimits.MOE_WG_DOWN_FEATURES), tiles,
-                        KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM));
+                persistentGrid(mTiles * KernelLimits.blocks(t.hidden(), KernelLimits.MOE_WG_DOWN_FEATURES), sms));
+    }
+
+    private static Grid persistentGrid(long workItems, int sms) {
+        return Grid.of((int) Math.min(workItems, sms), KernelLimits.MOE_WG_THREADS).withShared(KernelLimits.MOE_WG_SMEM);
     }
 }

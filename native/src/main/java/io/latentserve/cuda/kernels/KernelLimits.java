@@ -63,10 +63,10 @@ public final class KernelLimits {
     /** The tensor-core MoE kernels' input widths (hidden, inter) are multiples of this (the mma's k). */
     public static final int MOE_TC_K = 16;
     /**
-     * ls_moe_gate_up_wgmma / ls_moe_down_wgmma (Hopper wgmma, sm_90a): threads of a block (a producer warpgroup and
-     * two consumer warpgroups), gathered rows of one expert per block tile (grid y = ceil(pairs / this) + experts),
-     * output features per block (grid x = ceil(outFeatures / this)), input values per pipeline stage, dynamic shared
-     * memory bytes (192 KiB of stages, their barriers, 1 KiB of alignment).
+     * ls_moe_gate_up_wgmma / ls_moe_down_wgmma (Hopper wgmma, sm_90a; a persistent grid, its blocks taking the work
+     * items in turn): threads of a block (a producer warpgroup and two consumer warpgroups), gathered rows of one
+     * expert per work item, output features per work item, input values per pipeline stage, dynamic shared memory
+     * bytes (192 KiB of stages, their barriers, 1 KiB of alignment), most experts (table entries) of one call.
      */
     public static final int MOE_WG_THREADS = 384;
     public static final int MOE_WG_ROWS = 128;
@@ -74,6 +74,7 @@ public final class KernelLimits {
     public static final int MOE_WG_DOWN_FEATURES = 256;
     public static final int MOE_WG_KC = 64;
     public static final int MOE_WG_SMEM = 197696;
+    public static final int MOE_WG_MAX_EXPERTS = 512;
 
     public static final int MLA_LATENT = 512;
     public static final int MLA_ROPE = 64;

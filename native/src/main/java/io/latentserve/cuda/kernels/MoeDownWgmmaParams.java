@@ -12,9 +12,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Parameters of ls_moe_down_wgmma (LsMoeDownWgmmaParams in latentserve_params.h): what {@link MoeDownParams}
  * computes, on Hopper warpgroup tensor cores (sm_90a only: launch on compute capability 9.0), for bf16 weights whose
  * widths are multiples of {@link KernelLimits#MOE_TC_K}, from the bf16 terms of h that ls_moe_gate_up_wgmma wrote.
- * Grid (ceil(hidden / {@link KernelLimits#MOE_WG_DOWN_FEATURES}), ceil(pairs / {@link KernelLimits#MOE_WG_ROWS}) +
- * numExperts), block {@link KernelLimits#MOE_WG_THREADS}, {@link KernelLimits#MOE_WG_SMEM} bytes of dynamic shared
- * memory.
+ * A persistent grid (any block count; the SMs' is enough, one block fits an SM), block {@link KernelLimits#MOE_WG_THREADS},
+ * {@link KernelLimits#MOE_WG_SMEM} bytes of dynamic shared memory; at most {@link KernelLimits#MOE_WG_MAX_EXPERTS}
+ * experts.
  *
  * @param hHi [pairs, inter] bf16(h), stride hStride (a multiple of 8)
  * @param hLo [pairs, inter] bf16(h - hHi), stride hStride; unread when aTerms is 1
@@ -58,6 +58,10 @@ public record MoeDownWgmmaParams(
     public MoeDownWgmmaParams {
         if (aTerms != 1 && aTerms != 2) {
             throw new IllegalArgumentException("aTerms " + aTerms + ": 1 (bf16 activations) or 2 (bf16 hi + lo)");
+        }
+        if (numExperts > KernelLimits.MOE_WG_MAX_EXPERTS) {
+            throw new IllegalArgumentException(numExperts + " experts: the wgmma kernels take at most "
+                    + KernelLimits.MOE_WG_MAX_EXPERTS);
         }
         if (hStride % 8 != 0) {
             throw new IllegalArgumentException("hStride " + hStride + ": a multiple of 8 (16-byte rows for the kernel's copies)");

@@ -12,9 +12,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Parameters of ls_moe_gate_up_wgmma (LsMoeGateUpWgmmaParams in latentserve_params.h): what {@link MoeGateUpParams}
  * computes, on Hopper warpgroup tensor cores (sm_90a only: launch on compute capability 9.0), for bf16 weights whose
  * widths are multiples of {@link KernelLimits#MOE_TC_K}, with x as its bf16 terms (ls_split_bf16) and h written as
- * bf16 terms for ls_moe_down_wgmma. Grid (ceil(inter / {@link KernelLimits#MOE_WG_GATE_UP_FEATURES}),
- * ceil(pairs / {@link KernelLimits#MOE_WG_ROWS}) + numExperts), block {@link KernelLimits#MOE_WG_THREADS},
- * {@link KernelLimits#MOE_WG_SMEM} bytes of dynamic shared memory.
+ * bf16 terms for ls_moe_down_wgmma. A persistent grid (any block count;
+ * the SMs' is enough, one block fits an SM), block {@link KernelLimits#MOE_WG_THREADS},
+ * {@link KernelLimits#MOE_WG_SMEM} bytes of dynamic shared memory; at most {@link KernelLimits#MOE_WG_MAX_EXPERTS}
+ * experts.
  *
  * @param xHi [T, hidden] bf16(x), stride xStride (a multiple of 8)
  * @param xLo [T, hidden] bf16(x - xHi), stride xStride; unread when aTerms is 1
@@ -63,6 +64,10 @@ public record MoeGateUpWgmmaParams(
     public MoeGateUpWgmmaParams {
         if (aTerms != 1 && aTerms != 2) {
             throw new IllegalArgumentException("aTerms " + aTerms + ": 1 (bf16 activations) or 2 (bf16 hi + lo)");
+        }
+        if (numExperts > KernelLimits.MOE_WG_MAX_EXPERTS) {
+            throw new IllegalArgumentException(numExperts + " experts: the wgmma kernels take at most "
+                    + KernelLimits.MOE_WG_MAX_EXPERTS);
         }
         if (xStride % 8 != 0 || hStride % 8 != 0) {
             throw new IllegalArgumentException("xStride " + xStride + ", hStride " + hStride
