@@ -3,6 +3,7 @@ package io.latentserve.cuda.bench;
 import io.latentserve.cuda.CudaContext;
 import io.latentserve.cuda.backend.CudaBackend;
 import io.latentserve.cuda.backend.CudaMoePath;
+import io.latentserve.model.backend.MatmulPrecision;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.random.HashFill;
 
@@ -91,22 +92,32 @@ final class KernelBenches {
 
     /**
      * The Hopper wgmma MoE kernels (CudaMoePath.FUSED_WGMMA: compute capability 9.0 only) on the same V2-Lite layer at
-     * prefill sizes, in TFLOP/s and as a fraction of the measured bf16 GEMM ceiling, beside moeBench's grouped cuBLAS
-     * rows at the same token counts: the first GPU run decides whether -Dlatentserve.cuda.moeWgmma becomes the default
-     * above the fused threshold. Both paths split the f32 activations into bf16 hi + lo, so the tensor cores do twice
-     * the FLOPs counted (the model's 2 x 3 x D x I per token-expert pair).
+     * prefill sizes (1K, 4K and 16K tokens), in TFLOP/s and as a fraction of the measured bf16 GEMM ceiling, beside
+     * grouped cuBLAS at 4K, at each matmul precision: high splits the f32 activations into bf16 hi + lo, so the
+     * tensor cores do twice the FLOPs counted (the model's 2 x 3 x D x I per token-expert pair) and 0.5 of the
+     * ceiling is its limit; medium (bf16 activations, as HF and vLLM) is the row the 60% target reads. The first
+     * GPU run decides whether -Dlatentserve.cuda.moeWgmma becomes the default above the fused threshold.
      */
     private void moeWgmmaBench(CudaContext ctx, CudaBackend backend, DeviceCeilings ceilings) {
         if (ctx.device().computeMajor() != 9 || ctx.device().computeMinor() != 0) {
             out.println("bench MoE wgmma skipped: " + ctx.device() + " is not compute capability 9.0 (sm_90a code)");
             return;
         }
+        MatmulPrecision before = backend.matmulPrecision();
         MoeDecodeBench.Layer layer = MoeDecodeBench.layer(backend, 1);
-        for (MoeDecodeBench.Result r : layer.run(new int[]{256, 1024, 4096}, 20, CudaMoePath.FUSED_WGMMA)) {
-            moeRow("kernel: MoE layer, fused-wgmma", r, ceilings);
-        }
-        for (MoeDecodeBench.Result r : layer.run(new int[]{1024}, 20, CudaMoePath.GROUPED)) {
-            moeRow("kernel: MoE layer, grouped", r, ceilings);
+        try {
+            for (MatmulPrecision p : MatmulPrecision.values()) {
+                backend.matmulPrecision(p);
+                String at = " (" + p.name().toLowerCase(Locale.ROOT) + ")";
+                for (MoeDecodeBench.Result r : layer.run(new int[]{1024, 4096, 16384}, 10, CudaMoePath.FUSED_WGMMA)) {
+                    moeRow("kernel: MoE layer, fused-wgmma" + at, r, ceilings);
+                }
+                for (MoeDecodeBench.Result r : layer.run(new int[]{4096}, 10, CudaMoePath.GROUPED)) {
+                    moeRow("kernel: MoE layer, grouped" + at, r, ceilings);
+                }
+            }
+        } finally {
+            backend.matmulPrecision(before);
         }
     }
 
