@@ -30,7 +30,10 @@
  * share a few m-tiles' rows and experts' weights in L2. Deterministic, no atomics: each output element is written
  * by one thread.
  *
- * Not yet done (unmeasured): TMA for the weight tiles (tensor maps per expert).
+ * Weight tiles by TMA (weightMaps given: a tensor map per expert and matrix, built once per expert table): thread 0
+ * of the producer adds the B tile's bytes to the stage's full barrier (expect_tx) and issues the bulk tensor copies
+ * (gate/up: 128 gate rows and 128 up rows; down: 256 rows; 64 values each, in the same 128-byte swizzle, zeros past
+ * K and past the last feature), so the producer's threads copy only the activations. Without maps, cp.async rows.
  */
 #include "include/ls_common.cuh"
 #include "include/ls_hopper.cuh"
@@ -171,8 +174,10 @@ struct LsMoeWgProducer {
     const LsMoeWgRing ring;
     int g;
 
-    __device__ void tile(const unsigned short* aHi, const unsigned short* aLo, const unsigned short* b0,
-                         const unsigned short* b1, int K) {
+    /* B by TMA when bMap0 is given (thread 0: rows f0.. of bMap0, 128 of them then 128 of bMap1 for gate/up, or
+     * 256 of bMap0 alone for down), else by cp.async from the row pointers b0, b1 */
+    __device__ void tile(const unsigned short* aHi, const unsigned short* aLo, const void* bMap0, const void* bMap1,
+                         int f0, const unsigned short* b0, const unsigned short* b1, int K) {
         const int p = threadIdx.x;
         const int chunks = (K + LS_MOE_WG_KC - 1) / LS_MOE_WG_KC;
         for (int c = 0; c < chunks; c++, g++) {
@@ -187,8 +192,17 @@ struct LsMoeWgProducer {
                 ls_moe_wg_copy_row(stage + LS_MOE_WG_A_BYTES, p, aLo, k0, K);
             }
             unsigned char* b = stage + TERMS * LS_MOE_WG_A_BYTES;
-            ls_moe_wg_copy_row(b, p, b0, k0, K);
-            ls_moe_wg_copy_row(b, p + 128, b1, k0, K);
+            if (bMap0 == nullptr) {
+                ls_moe_wg_copy_row(b, p, b0, k0, K);
+                ls_moe_wg_copy_row(b, p + 128, b1, k0, K);
+            } else if (p == 0) {
+                /* the phase is owed the box bytes before this thread's own (later) arrival can complete it */
+                ls_mbarrier_expect_tx(&ring.full[s], LS_MOE_WG_B_BYTES);
+                ls_tma_load_2d(b, bMap0, k0, f0, &ring.full[s]);
+                if (bMap1 != nullptr) {
+                    ls_tma_load_2d(b + LS_MOE_WG_B_BYTES / 2, bMap1, k0, f0, &ring.full[s]);
+                }
+            }
             __pipeline_commit();
             if (g > 0) {
                 __pipeline_wait_prior(1);
@@ -270,8 +284,11 @@ __device__ __forceinline__ void ls_moe_gate_up_wg_produce(const LsMoeGateUpWgmma
         tiles.find(w, reinterpret_cast<const int*>(p.offsets), LS_MOE_WG_GATE_UP_FEATURES, e, first, cnt, f0);
         const long long src = ls_moe_wg_source_row(reinterpret_cast<const int*>(p.rowToken), first, cnt, t) * p.xStride;
         const long long f = static_cast<long long>(min(f0 + t, p.inter - 1)) * p.hidden;
+        const unsigned char* maps = reinterpret_cast<const unsigned char*>(p.weightMaps);
         producer.tile(reinterpret_cast<const unsigned short*>(p.xHi) + src,
                       reinterpret_cast<const unsigned short*>(p.xLo) + src,
+                      maps != nullptr ? maps + (3 * e + 0) * LS_TENSOR_MAP_BYTES : nullptr,
+                      maps != nullptr ? maps + (3 * e + 1) * LS_TENSOR_MAP_BYTES : nullptr, f0,
                       reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.gateTable)[e]) + f,
                       reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.upTable)[e]) + f,
                       p.hidden);
@@ -336,8 +353,10 @@ __device__ __forceinline__ void ls_moe_down_wg_produce(const LsMoeDownWgmmaParam
         const long long src = ls_moe_wg_source_row(nullptr, first, cnt, t) * p.hStride;
         const int stride = reinterpret_cast<const int*>(p.downStrides)[e];
         const auto* down = reinterpret_cast<const unsigned short*>(reinterpret_cast<const ls_ptr*>(p.downTable)[e]);
+        const unsigned char* maps = reinterpret_cast<const unsigned char*>(p.weightMaps);
         producer.tile(reinterpret_cast<const unsigned short*>(p.hHi) + src,
                       reinterpret_cast<const unsigned short*>(p.hLo) + src,
+                      maps != nullptr ? maps + (3 * e + 2) * LS_TENSOR_MAP_BYTES : nullptr, nullptr, f0,
                       down + static_cast<long long>(min(f0 + t, p.hidden - 1)) * stride,
                       down + static_cast<long long>(min(f0 + t + 128, p.hidden - 1)) * stride, p.inter);
     }

@@ -3,6 +3,7 @@
 #include "kernels_emu.inc"
 #include "ls_hopper.cuh"
 
+#include <memory>
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
@@ -1068,6 +1069,9 @@ enum MoeRoutingKind { MOE_RANDOM, MOE_SKEWED, MOE_SAME, MOE_COUNTS };
  * edges: every token takes expert 5 and one of the others, as many times as its count says */
 static const int kMoeCounts[7] = {0, 1, 127, 128, 129, 400, 15};
 
+/* The wgmma MoE checks: weight tiles by TMA (tensor maps per expert) or by cp.async. */
+static bool wgmmaTma = false;
+
 static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bool bf16Weights,
                       bool tensorCores = false, int S = 0, int wgmmaTerms = 0) {
     std::string name = "T " + std::to_string(T) + " E " + std::to_string(E) + " top-" + std::to_string(K) + " D "
@@ -1076,7 +1080,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
                           : " 0/1/127/128/129/400/15 rows")
                        + (bf16Weights ? " bf16" : " f32") + (S > 0 ? " + " + std::to_string(S) + " shared" : "");
     const bool wgmma = wgmmaTerms > 0;
-    if (wgmma) name += " aTerms " + std::to_string(wgmmaTerms);
+    if (wgmma) name += " aTerms " + std::to_string(wgmmaTerms) + (wgmmaTma ? " tma" : " cp.async");
     const std::string gateUp = wgmma ? "ls_moe_gate_up_wgmma " : tensorCores ? "ls_moe_gate_up_tc " : "ls_moe_gate_up ";
     const std::string down = wgmma ? "ls_moe_down_wgmma " : tensorCores ? "ls_moe_down_tc " : "ls_moe_down ";
     // the CUDA-core kernels accumulate f32 products; the tensor-core ones x split into bf16 hi + lo; wgmma with one
@@ -1196,6 +1200,27 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     // the wgmma kernels take x as its bf16 terms (ls_split_bf16: hi rows, then lo rows, dense) and write h as
     // bf16 terms, which the down kernel reads; h below is their sum
     std::vector<unsigned short> xSplit, hHi, hLo;
+    // the weight maps (gate, up, down per table entry), as CudaExpertTables encodes them
+    std::unique_ptr<unsigned char, decltype(&std::free)> maps(nullptr, &std::free);
+    if (wgmma && wgmmaTma) {
+        maps.reset(static_cast<unsigned char*>(std::aligned_alloc(64, (size_t) 3 * tableSize * LS_TENSOR_MAP_BYTES)));
+        const unsigned ones[2] = {1, 1};
+        for (int e = 0; e < tableSize; e++) {
+            const unsigned long long gateDims[2] = {(unsigned long long) D, (unsigned long long) I};
+            const unsigned long long gateStride[1] = {(unsigned long long) D * 2};
+            const unsigned gateBox[2] = {64, 128};
+            const unsigned long long downDims[2] = {(unsigned long long) I, (unsigned long long) D};
+            const unsigned long long downStride[1] = {(unsigned long long) downStrides[e] * 2};
+            const unsigned downBox[2] = {64, 256};
+            int bad = emu_tensor_map_encode(maps.get() + (3 * e) * LS_TENSOR_MAP_BYTES, 9, 2, (void*) gateTable[e],
+                                            gateDims, gateStride, gateBox, ones, 0, 3, 3, 0)
+                      + emu_tensor_map_encode(maps.get() + (3 * e + 1) * LS_TENSOR_MAP_BYTES, 9, 2, (void*) upTable[e],
+                                              gateDims, gateStride, gateBox, ones, 0, 3, 3, 0)
+                      + emu_tensor_map_encode(maps.get() + (3 * e + 2) * LS_TENSOR_MAP_BYTES, 9, 2, (void*) downTable[e],
+                                              downDims, downStride, downBox, ones, 0, 3, 3, 0);
+            if (bad) { std::fprintf(stderr, "tensor maps of entry %d refused\n", e); std::abort(); }
+        }
+    }
     if (wgmma) {
         xSplit.assign((size_t) 2 * T * D, 0xFFFF);
         LsSplitBf16Params split{P(x.data()), P(xSplit.data()), T, D, xStride, wgmmaTerms == 1};
@@ -1204,7 +1229,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
         hLo.assign((size_t) rows * I, 0xFFFF);
         LsMoeGateUpWgmmaParams gp{P(xSplit.data()), P(xSplit.data() + (size_t) T * D), P(gateTable.data()),
                                   P(upTable.data()), P(offsets.data()), P(rowToken.data()), P(hHi.data()),
-                                  P(hLo.data()), tableSize, D, I, D, I, wgmmaTerms};
+                                  P(hLo.data()), P(maps.get()), tableSize, D, I, D, I, wgmmaTerms};
         emu_launch(ls_moe_gate_up_wgmma, wgBlocks, 1, LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, gp);
         for (size_t i = 0; i < h.size(); i++) h[i] = widen(hHi[i]) + (wgmmaTerms == 2 ? widen(hLo[i]) : 0.0f);
     } else if (tensorCores) {
@@ -1231,7 +1256,7 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
     report(gateUp + name, relErr(h, wantH), tol);
     if (wgmma) {
         LsMoeDownWgmmaParams dp{P(hHi.data()), P(hLo.data()), P(downTable.data()), P(downStrides.data()),
-                                P(offsets.data()), P(y.data()), tableSize, D, I, I, D, wgmmaTerms};
+                                P(offsets.data()), P(y.data()), P(maps.get()), tableSize, D, I, I, D, wgmmaTerms};
         emu_launch(ls_moe_down_wgmma, wgBlocks, 1, LS_MOE_WG_THREADS, LS_MOE_WG_SMEM, dp);
     } else if (tensorCores) {
         LsMoeDownTcParams dp{P(h.data()), P(downTable.data()), P(downStrides.data()), P(offsets.data()), P(y.data()),
@@ -1290,11 +1315,15 @@ static void moeDecode(int T, int E, int K, int D, int I, MoeRoutingKind kind, bo
 /* Hopper wgmma kernels (prefill-sized tiles of 128 rows): experts of 0, 1, 127, 128, 129 and 400 rows, widths
  * 16 mod 64 (a last stage of 16 values and zeros), fewer features than a tile; both activation precisions */
 static void wgmmaMoe() {
-    moeDecode(400, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 2);
-    moeDecode(400, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 1);
-    moeDecode(64, 16, 6, 256, 96, MOE_RANDOM, true, false, 2, 2);   // 2 shared experts folded in: down stride 192
-    moeDecode(7, 160, 6, 272, 208, MOE_SKEWED, true, false, 0, 2);  // 2 feature tiles each, most experts empty
-    moeDecode(7, 160, 6, 272, 208, MOE_SKEWED, true, false, 0, 1);  // 4 stages of one term: 5 and 4 K stages
+    for (bool tma : {false, true}) {   // weight tiles by cp.async rows, then by TMA boxes (zeros past the edges)
+        wgmmaTma = tma;
+        moeDecode(400, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 2);
+        moeDecode(400, 7, 2, 80, 48, MOE_COUNTS, true, false, 0, 1);
+        moeDecode(64, 16, 6, 256, 96, MOE_RANDOM, true, false, 2, 2);   // 2 shared experts folded in: down stride 192
+        moeDecode(7, 160, 6, 272, 208, MOE_SKEWED, true, false, 0, 2);  // 2 feature tiles each, most experts empty
+        moeDecode(7, 160, 6, 272, 208, MOE_SKEWED, true, false, 0, 1);  // 4 stages of one term: 5 and 4 K stages
+    }
+    wgmmaTma = false;
 }
 
 /* ls_mla_decode_tc and its bulk-copy variant ls_mla_decode_tma (each case runs both). */

@@ -464,6 +464,100 @@ inline void emu_bulk_copy_g2s(void* dst, const void* src, unsigned bytes, unsign
     emu.bulk_in_flight.push_back({bar, static_cast<unsigned char*>(dst), std::vector<unsigned char>(from, from + bytes)});
 }
 
+/*
+ * Tensor maps (cuTensorMapEncodeTiled) and the tensor form of the bulk copy (cp.async.bulk.tensor.2d), for the
+ * tiles the kernels use: rank 2, 2-byte elements, unit element strides, no interleave, 128-byte swizzle, zero fill
+ * past the tensor's edges. The 128-byte opaque map holds this struct (a magic word first, so a kernel handed some
+ * other 128 bytes aborts); anything else the encoder refuses, as the driver refuses what it cannot do.
+ */
+struct emu_tensor_map {
+    unsigned magic, dtype, rank, swizzle;
+    unsigned long long address, dims[2], rowBytes;
+    unsigned box[2];
+};
+inline constexpr unsigned EMU_TENSOR_MAP_MAGIC = 0x7E45A11Du;
+inline constexpr int EMU_TENSOR_MAP_BF16 = 9;      /* CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 */
+inline constexpr int EMU_TENSOR_MAP_SWIZZLE_128B = 3;
+
+/* Returns 0 (CUDA_SUCCESS) or 1 (CUDA_ERROR_INVALID_VALUE) with a message, as the driver validates. */
+inline int emu_tensor_map_encode(void* map, int dtype, unsigned rank, const void* address,
+                                 const unsigned long long* dims, const unsigned long long* strides,
+                                 const unsigned* box, const unsigned* elementStrides, int interleave, int swizzle,
+                                 int l2Promotion, int oobFill) {
+    static_assert(sizeof(emu_tensor_map) <= 128, "the 128-byte CUtensorMap");
+    const char* why = nullptr;
+    if (reinterpret_cast<uintptr_t>(map) % 64 != 0) why = "map not 64-byte aligned";
+    else if (rank != 2 || dtype != EMU_TENSOR_MAP_BF16) why = "only rank 2 bf16 maps are emulated";
+    else if (interleave != 0 || swizzle != EMU_TENSOR_MAP_SWIZZLE_128B || oobFill != 0) why = "only 128-byte swizzle,"
+        " no interleave, zero fill are emulated";
+    else if (l2Promotion < 0 || l2Promotion > 3) why = "L2 promotion";
+    else if (reinterpret_cast<uintptr_t>(address) % 16 != 0) why = "global address not 16-byte aligned";
+    else if (dims[0] < 1 || dims[1] < 1 || strides[0] % 16 != 0 || strides[0] < dims[0] * 2) why = "dims or stride";
+    else if (box[0] < 1 || box[1] < 1 || box[0] > 256 || box[1] > 256 || box[0] * 2 > 128 || (box[0] * 2) % 16 != 0)
+        why = "box (inner box bytes at most the 128-byte swizzle span, a multiple of 16; each dim 1 .. 256)";
+    else if (elementStrides[0] != 1 || elementStrides[1] != 1) why = "element strides other than 1";
+    if (why != nullptr) {
+        std::fprintf(stderr, "emu: cuTensorMapEncodeTiled refused: %s\n", why);
+        return 1;
+    }
+    emu_tensor_map m{EMU_TENSOR_MAP_MAGIC, static_cast<unsigned>(dtype), rank, static_cast<unsigned>(swizzle),
+                     reinterpret_cast<uintptr_t>(address), {dims[0], dims[1]}, strides[0], {box[0], box[1]}};
+    std::memset(map, 0, 128);
+    std::memcpy(map, &m, sizeof m);
+    return 0;
+}
+
+/* mbarrier.expect_tx: tx-count += bytes, no arrival. */
+inline void emu_mbarrier_expect_tx(unsigned long long* bar, unsigned bytes) {
+    emu_mbar_state s = emu_mbar_load(bar, "mbarrier.expect_tx");
+    emu_mbar_add_tx(bar, s, bytes, "mbarrier.expect_tx");
+    emu_mbar_store(bar, s);
+}
+
+/*
+ * cp.async.bulk.tensor.2d ... mbarrier::complete_tx::bytes: the box at (c0 = inner coordinate, c1 = row) read now,
+ * elements outside the tensor as zeros, laid out as the 128-byte swizzle writes it (row r of the box at byte
+ * 128 r of a 1024-byte aligned destination, its 16-byte chunk j at chunk j ^ (r % 8)); landing deferred as for
+ * emu_bulk_copy_g2s, and the barrier owed the whole box's bytes.
+ */
+inline void emu_tma_load_2d(void* dst, const void* map, int c0, int c1, unsigned long long* bar) {
+    emu_tensor_map m;
+    std::memcpy(&m, map, sizeof m);
+    if (m.magic != EMU_TENSOR_MAP_MAGIC) {
+        std::fprintf(stderr, "emu: cp.async.bulk.tensor of thread %u: %p is not a tensor map\n", threadIdx.x, map);
+        std::abort();
+    }
+    const unsigned char* b = emu.dynamic_smem.data();
+    unsigned char* d = static_cast<unsigned char*>(dst);
+    const size_t bytes = static_cast<size_t>(m.box[0]) * 2 * m.box[1];
+    const size_t at = static_cast<size_t>(d - b);
+    if (d < b || at + bytes > emu.dynamic_smem.size() || at % 1024 != 0 || m.box[0] * 2 != 128) {
+        std::fprintf(stderr, "emu: cp.async.bulk.tensor of thread %u: %zu bytes to shared byte %zu (outside the block's"
+                     " dynamic shared memory, not 1024-byte aligned for the swizzle, or rows other than 128 bytes)\n",
+                     threadIdx.x, bytes, at);
+        std::abort();
+    }
+    const size_t barOff = emu_mbar_offset(bar, "cp.async.bulk.tensor");
+    if (barOff + 8 > at && barOff < at + bytes) {
+        std::fprintf(stderr, "emu: cp.async.bulk.tensor of thread %u overwrites its own mbarrier\n", threadIdx.x);
+        std::abort();
+    }
+    emu_mbar_load(bar, "cp.async.bulk.tensor");
+    std::vector<unsigned char> box(bytes, 0);
+    const unsigned char* src = reinterpret_cast<const unsigned char*>(static_cast<uintptr_t>(m.address));
+    for (unsigned r = 0; r < m.box[1]; r++) {
+        const long long row = static_cast<long long>(c1) + r;
+        for (unsigned e = 0; e < m.box[0]; e++) {
+            const long long col = static_cast<long long>(c0) + e;
+            if (row < 0 || col < 0 || row >= static_cast<long long>(m.dims[1]) || col >= static_cast<long long>(m.dims[0]))
+                continue;   /* zero fill */
+            const size_t to = r * 128 + (((e / 8) ^ (r % 8)) * 16) + (e % 8) * 2;
+            std::memcpy(&box[to], src + row * m.rowBytes + col * 2, 2);
+        }
+    }
+    emu.bulk_in_flight.push_back({bar, d, std::move(box)});
+}
+
 inline void emu_trampoline() {
     emu.body(emu.params);
     for (const auto& g : emu.wgmma_groups[emu.current]) {

@@ -195,4 +195,11 @@ CUresult cuGraphExecDestroy(void* exec) { delete static_cast<FakeGraph*>(exec); 
 CUresult cuGraphDestroy(void* graph) { delete static_cast<FakeGraph*>(graph); return OK; }
 /* For tests: graphs launched so far. */
 long long fake_graph_launches() { return graphLaunches; }
+/* Tensor maps as the emulated bulk tensor copy reads them (emu.h): the driver's validation of what it emulates. */
+CUresult cuTensorMapEncodeTiled(void* map, int dtype, unsigned rank, void* address, const unsigned long long* dims,
+                                const unsigned long long* strides, const unsigned* box, const unsigned* elementStrides,
+                                int interleave, int swizzle, int l2Promotion, int oobFill) {
+    return emu_tensor_map_encode(map, dtype, rank, address, dims, strides, box, elementStrides, interleave, swizzle,
+                                 l2Promotion, oobFill) == 0 ? OK : INVALID_VALUE;
+}
 }

@@ -102,6 +102,10 @@ typedef unsigned long long ls_ptr;
 #define LS_MOE_WG_KC 64
 #define LS_MOE_WG_SMEM 197696
 #define LS_MOE_WG_MAX_EXPERTS 512
+/* A CUtensorMap (cuTensorMapEncodeTiled): 128 opaque bytes, 64-byte aligned. The wgmma MoE kernels' weight maps:
+ * bf16, rank 2 (inner: the K values of a row), boxes of 64 values x 128 rows (gate, up) or x 256 rows (down), 128-byte
+ * swizzle, zeros past the edges. */
+#define LS_TENSOR_MAP_BYTES 128
 
 /* ---- reference sizes of DeepSeek-V2 MLA (NOT limits: every kernel takes its dims as parameters) ---- */
 #define LS_MLA_LATENT 512
@@ -704,6 +708,7 @@ typedef struct {
     ls_ptr rowToken;    /* [pairs] int32 (ls_moe_sort) */
     ls_ptr hHi;         /* [pairs, inter] bf16 out, stride hStride */
     ls_ptr hLo;         /* [pairs, inter] bf16 out, stride hStride; unwritten when aTerms is 1 */
+    ls_ptr weightMaps;  /* [numExperts, 3] tensor maps (gate, up, down; LS_TENSOR_MAP_BYTES each), or 0: cp.async */
     int numExperts;
     int hidden;
     int inter;
@@ -726,6 +731,7 @@ typedef struct {
     ls_ptr downStrides; /* [numExperts] int32 row stride (values) of each down_proj */
     ls_ptr offsets;     /* [numExperts + 1] int32 (ls_moe_sort) */
     ls_ptr y;           /* [pairs, hidden] f32 out, stride yStride */
+    ls_ptr weightMaps;  /* [numExperts, 3] tensor maps (gate, up, down; LS_TENSOR_MAP_BYTES each), or 0: cp.async */
     int numExperts;
     int hidden;
     int inter;

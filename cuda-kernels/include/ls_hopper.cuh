@@ -283,6 +283,19 @@ __device__ __forceinline__ void ls_mbarrier_arrive_expect_tx(unsigned long long*
 #endif
 }
 
+/* mbarrier.expect_tx: tx-count += bytes, no arrival (the thread that issues a copy owes the phase its bytes; its own
+ * arrival may come later). */
+__device__ __forceinline__ void ls_mbarrier_expect_tx(unsigned long long* bar, unsigned bytes) {
+#if defined(LS_EMULATION)
+    emu_mbarrier_expect_tx(bar, bytes);
+#elif LS_HAS_BULK_COPY
+    asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;\n" ::"r"(ls_smem_u32(bar)), "r"(bytes)
+                 : "memory");
+#else
+    __trap();
+#endif
+}
+
 /* mbarrier.arrive: one arrival, no transaction bytes. */
 __device__ __forceinline__ void ls_mbarrier_arrive(unsigned long long* bar) {
 #if defined(LS_EMULATION)
@@ -341,6 +354,27 @@ __device__ __forceinline__ void ls_bulk_copy_g2s(void* dst, const void* src, uns
     asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
                  ::"r"(ls_smem_u32(dst)), "l"(src), "r"(bytes), "r"(ls_smem_u32(bar))
                  : "memory");
+#else
+    __trap();
+#endif
+}
+
+/*
+ * The bulk tensor copy (TMA): the box of a tensor map (cuTensorMapEncodeTiled; the map in global memory, written by
+ * the host before the launch, or a __grid_constant__ parameter) at coordinates (c0 = innermost, c1) into shared
+ * memory at dst (1024-byte aligned for the 128-byte swizzle), completing on bar with the box's bytes (zeros for
+ * elements past the tensor's edges count too): cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::
+ * complete_tx::bytes. Plain sm_90 (no cluster launched: the CTA is its own cluster).
+ */
+__device__ __forceinline__ void ls_tma_load_2d(void* dst, const void* map, int c0, int c1, unsigned long long* bar) {
+#if defined(LS_EMULATION)
+    emu_tma_load_2d(dst, map, c0, c1, bar);
+#elif LS_HAS_BULK_COPY
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
+        ::"r"(ls_smem_u32(dst)), "l"(reinterpret_cast<unsigned long long>(map)), "r"(c0), "r"(c1),
+          "r"(ls_smem_u32(bar))
+        : "memory");
 #else
     __trap();
 #endif

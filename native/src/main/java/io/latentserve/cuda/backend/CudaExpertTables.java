@@ -26,10 +26,12 @@ import java.util.Optional;
 final class CudaExpertTables {
     /**
      * Addresses of the [entries] address arrays of gate_proj, up_proj and down_proj, and of the [entries] int32
-     * row strides of the down weights; entries = numExperts routed experts, then numShared shared slices.
+     * row strides of the down weights; entries = numExperts routed experts, then numShared shared slices; and of the
+     * entries' weight tensor maps for the wgmma kernels ({@link WeightTensorMaps}; 0 where there are none: not
+     * compute capability 9.0, or weights they do not take).
      */
     record Table(long gate, long up, long down, long downStrides, int numExperts, int numShared, int dtype,
-                 int hidden, int inter) {
+                 int hidden, int inter, long weightMaps) {
         /** Rows of the tables: routed experts and shared slices. */
         int entries() {
             return numExperts + numShared;
@@ -91,6 +93,10 @@ final class CudaExpertTables {
         int e = x.count();
         int numShared = slices[0].length;
         int n = e + numShared;
+        int[] downStrides = new int[n];   // a shared slice's down columns sit in rows of the whole shared width
+        for (int i = 0; i < n; i++) {
+            downStrides[i] = i < e ? x.inter() : numShared * x.inter();
+        }
         try (Arena host = Arena.ofConfined()) {
             MemorySegment seg = host.allocate(24L * n + 4L * n, 8); // 3 x [n] int64 addresses, [n] int32 strides
             long[][] routed = {x.gate(), x.up(), x.down()};
@@ -98,14 +104,24 @@ final class CudaExpertTables {
                 MemorySegment.copy(routed[m], 0, seg, ValueLayout.JAVA_LONG, 8L * m * n, e);
                 MemorySegment.copy(slices[m], 0, seg, ValueLayout.JAVA_LONG, 8L * (m * n + e), numShared);
             }
-            for (int i = 0; i < n; i++) {
-                seg.set(ValueLayout.JAVA_INT, 24L * n + 4L * i, i < e ? x.inter() : numShared * x.inter());
-            }
+            MemorySegment.copy(downStrides, 0, seg, ValueLayout.JAVA_INT, 24L * n, n);
             long table = ctx.weights().allocate(seg.byteSize());
             ctx.driver().memcpyHtoD(table, seg, seg.byteSize());
+            long maps = 0;
+            if (x.dtype() == KernelLimits.DTYPE_BF16 && x.hidden() % KernelLimits.MOE_TC_K == 0
+                    && x.inter() % KernelLimits.MOE_TC_K == 0 && WeightTensorMaps.available(ctx)) {
+                maps = WeightTensorMaps.build(ctx, concat(x.gate(), slices[0]), concat(x.up(), slices[1]),
+                        concat(x.down(), slices[2]), downStrides, x.hidden(), x.inter());
+            }
             return Optional.of(new Table(table, table + 8L * n, table + 16L * n, table + 24L * n, e, numShared,
-                    x.dtype(), x.hidden(), x.inter()));
+                    x.dtype(), x.hidden(), x.inter(), maps));
         }
+    }
+
+    private static long[] concat(long[] routed, long[] shared) {
+        long[] all = java.util.Arrays.copyOf(routed, routed.length + shared.length);
+        System.arraycopy(shared, 0, all, routed.length, shared.length);
+        return all;
     }
 
     /**

@@ -47,12 +47,30 @@ final class CudaFusedMoe {
      */
     static final boolean WGMMA = Boolean.parseBoolean(System.getProperty("latentserve.cuda.moeWgmma", "false"));
 
+    /**
+     * Whether the wgmma kernels take their weight tiles by TMA (the table's tensor maps) rather than cp.async
+     * (-Dlatentserve.cuda.moeWgmmaTma, default true: the Hopper way; false for A/B runs on a GPU).
+     */
+    static final boolean WGMMA_TMA = !"false".equals(System.getProperty("latentserve.cuda.moeWgmmaTma"));
+
     private final Kernels kernels;
     private final StepMemory memory;
+    private boolean wgmmaTma = WGMMA_TMA;
+    private boolean lastWgmmaTma;
 
     CudaFusedMoe(Kernels kernels, StepMemory memory) {
         this.kernels = kernels;
         this.memory = memory;
+    }
+
+    /** Whether the wgmma kernels take weight tiles by TMA where the table has maps (tests switch it per instance). */
+    void wgmmaTma(boolean on) {
+        wgmmaTma = on;
+    }
+
+    /** Whether the last wgmma launch took its weight tiles by TMA. */
+    boolean lastWgmmaTma() {
+        return lastWgmmaTma;
     }
 
     /** Whether ls_moe_gate_up_tc / ls_moe_down_tc take these experts: bf16 weights, widths multiples of 16. */
@@ -150,10 +168,12 @@ final class CudaFusedMoe {
         long hLo = terms == 2 ? hHi + 2L * rows * t.inter() : 0;
         long mTiles = KernelLimits.blocks(rows, KernelLimits.MOE_WG_ROWS) + (long) e;
         int sms = kernels.ctx().device().multiprocessors();
+        long maps = wgmmaTma ? t.weightMaps() : 0;
+        lastWgmmaTma = maps != 0;
         kernels.launch(new MoeGateUpWgmmaParams(xSplit, terms == 2 ? xSplit + 2L * tokens * t.hidden() : 0, t.gate(),
-                t.up(), offsets, rowToken, hHi, hLo, e, t.hidden(), t.inter(), t.hidden(), t.inter(), terms),
+                t.up(), offsets, rowToken, hHi, hLo, maps, e, t.hidden(), t.inter(), t.hidden(), t.inter(), terms),
                 persistentGrid(mTiles * KernelLimits.blocks(t.inter(), KernelLimits.MOE_WG_GATE_UP_FEATURES), sms));
-        kernels.launch(new MoeDownWgmmaParams(hHi, hLo, t.down(), t.downStrides(), offsets, y, e, t.hidden(),
+        kernels.launch(new MoeDownWgmmaParams(hHi, hLo, t.down(), t.downStrides(), offsets, y, maps, e, t.hidden(),
                 t.inter(), t.inter(), t.hidden(), terms),
                 persistentGrid(mTiles * KernelLimits.blocks(t.hidden(), KernelLimits.MOE_WG_DOWN_FEATURES), sms));
     }

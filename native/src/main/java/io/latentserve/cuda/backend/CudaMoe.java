@@ -100,6 +100,16 @@ final class CudaMoe {
         wgmmaAuto = on;
     }
 
+    /** Whether the wgmma kernels take weight tiles by TMA (default -Dlatentserve.cuda.moeWgmmaTma; tests set it). */
+    void wgmmaTma(boolean on) {
+        fused.wgmmaTma(on);
+    }
+
+    /** Whether the last wgmma launch took its weight tiles by TMA. */
+    boolean lastWgmmaTma() {
+        return fused.lastWgmmaTma();
+    }
+
     CudaMoePath lastPath() {
         return lastPath;
     }

@@ -127,6 +127,7 @@ public final class CudaDriver {
     private final MethodHandle cuGraphLaunch;
     private final MethodHandle cuGraphExecDestroy;
     private final MethodHandle cuGraphDestroy;
+    private final MethodHandle cuTensorMapEncodeTiled;   // null: a driver older than CUDA 12
 
     private CudaDriver(SymbolLookup lookup, String library) {
         this.library = library;
@@ -183,6 +184,9 @@ public final class CudaDriver {
         cuGraphLaunch = b.bind("cuGraphLaunch", JAVA_INT, ADDRESS, ADDRESS);
         cuGraphExecDestroy = b.bind("cuGraphExecDestroy", JAVA_INT, ADDRESS);
         cuGraphDestroy = b.bind("cuGraphDestroy", JAVA_INT, ADDRESS);
+        cuTensorMapEncodeTiled = b.has("cuTensorMapEncodeTiled") ? b.bind("cuTensorMapEncodeTiled", JAVA_INT, ADDRESS,
+                JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT)
+                : null;
     }
 
     // ---- loading ----
@@ -519,6 +523,43 @@ public final class CudaDriver {
             throw rethrow(t);
         }
         check(status, "cuMemFree_v2");
+    }
+
+    /** Whether this driver encodes tensor maps (cuTensorMapEncodeTiled, CUDA 12 and later). */
+    public boolean hasTensorMaps() {
+        return cuTensorMapEncodeTiled != null;
+    }
+
+    // CUresult cuTensorMapEncodeTiled(CUtensorMap *tensorMap, CUtensorMapDataType tensorDataType,
+    //     cuuint32_t tensorRank, void *globalAddress, const cuuint64_t *globalDim, const cuuint64_t *globalStrides,
+    //     const cuuint32_t *boxDim, const cuuint32_t *elementStrides, CUtensorMapInterleave interleave,
+    //     CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2Promotion, CUtensorMapFloatOOBfill oobFill);
+    /**
+     * Writes into {@code map} (128 bytes, 64-byte aligned host memory) the tensor map of a rank-2 tensor at device
+     * address {@code address}: dims {inner, rows}, the row pitch in bytes (a multiple of 16), the box copied per
+     * request {inner, rows}, unit element strides, no interleave; an opaque value the bulk tensor copy reads.
+     */
+    public void tensorMapEncodeTiled2d(MemorySegment map, int dataType, long address, long inner, long rows,
+                                       long rowPitchBytes, int boxInner, int boxRows, int swizzle, int l2Promotion,
+                                       int oobFill) {
+        if (cuTensorMapEncodeTiled == null) {
+            throw new CudaUnavailableException(library + " does not export cuTensorMapEncodeTiled (CUDA 12 or newer)");
+        }
+        if (map.byteSize() < 128 || map.address() % 64 != 0) {
+            throw new IllegalArgumentException("a tensor map takes 128 bytes on a 64-byte boundary");
+        }
+        int status;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dims = a.allocateFrom(JAVA_LONG, inner, rows);
+            MemorySegment strides = a.allocateFrom(JAVA_LONG, rowPitchBytes);
+            MemorySegment box = a.allocateFrom(JAVA_INT, boxInner, boxRows);
+            MemorySegment elementStrides = a.allocateFrom(JAVA_INT, 1, 1);
+            status = (int) cuTensorMapEncodeTiled.invokeExact(map, dataType, 2, address, dims, strides, box,
+                    elementStrides, 0, swizzle, l2Promotion, oobFill);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check(status, "cuTensorMapEncodeTiled");
     }
 
     // CUresult cuMemcpyHtoD(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount);   [cuMemcpyHtoD_v2]

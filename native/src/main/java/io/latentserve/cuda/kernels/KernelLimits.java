@@ -75,6 +75,8 @@ public final class KernelLimits {
     public static final int MOE_WG_KC = 64;
     public static final int MOE_WG_SMEM = 197696;
     public static final int MOE_WG_MAX_EXPERTS = 512;
+    /** Bytes of one CUtensorMap (cuTensorMapEncodeTiled), which lives on a 64-byte boundary. */
+    public static final int TENSOR_MAP_BYTES = 128;
 
     public static final int MLA_LATENT = 512;
     public static final int MLA_ROPE = 64;

@@ -23,6 +23,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *        of the shared experts' [hidden, S·inter] down_proj
  * @param offsets [numExperts + 1] int32 (ls_moe_sort)
  * @param y [pairs, hidden] f32 out, stride yStride
+ * @param weightMaps [numExperts, 3] tensor maps of gate, up and down ({@link KernelLimits#TENSOR_MAP_BYTES} each):
+ *        the weight tiles by TMA; 0: by cp.async
  * @param aTerms 2: h as bf16 hi + lo (f32 accuracy, two products); 1: hHi only
  */
 public record MoeDownWgmmaParams(
@@ -32,6 +34,7 @@ public record MoeDownWgmmaParams(
         long downStrides,
         long offsets,
         long y,
+        long weightMaps,
         int numExperts,
         int hidden,
         int inter,
@@ -48,6 +51,7 @@ public record MoeDownWgmmaParams(
             JAVA_LONG.withName("downStrides"),
             JAVA_LONG.withName("offsets"),
             JAVA_LONG.withName("y"),
+            JAVA_LONG.withName("weightMaps"),
             JAVA_INT.withName("numExperts"),
             JAVA_INT.withName("hidden"),
             JAVA_INT.withName("inter"),
@@ -87,6 +91,7 @@ public record MoeDownWgmmaParams(
                 .ptr(downStrides)
                 .ptr(offsets)
                 .ptr(y)
+                .ptr(weightMaps)
                 .i32(numExperts)
                 .i32(hidden)
                 .i32(inter)

@@ -25,6 +25,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * @param rowToken [pairs] int32 (ls_moe_sort)
  * @param hHi [pairs, inter] bf16 out: bf16(silu(gate x) * (up x)), stride hStride (a multiple of 8)
  * @param hLo [pairs, inter] bf16 out: the rest of h rounded to bf16; unwritten when aTerms is 1
+ * @param weightMaps [numExperts, 3] tensor maps of gate, up and down ({@link KernelLimits#TENSOR_MAP_BYTES} each):
+ *        the weight tiles by TMA; 0: by cp.async
  * @param aTerms 2: both terms of x and h (f32 accuracy, two products); 1: the bf16 roundings only
  */
 public record MoeGateUpWgmmaParams(
@@ -36,6 +38,7 @@ public record MoeGateUpWgmmaParams(
         long rowToken,
         long hHi,
         long hLo,
+        long weightMaps,
         int numExperts,
         int hidden,
         int inter,
@@ -54,6 +57,7 @@ public record MoeGateUpWgmmaParams(
             JAVA_LONG.withName("rowToken"),
             JAVA_LONG.withName("hHi"),
             JAVA_LONG.withName("hLo"),
+            JAVA_LONG.withName("weightMaps"),
             JAVA_INT.withName("numExperts"),
             JAVA_INT.withName("hidden"),
             JAVA_INT.withName("inter"),
@@ -96,6 +100,7 @@ public record MoeGateUpWgmmaParams(
                 .ptr(rowToken)
                 .ptr(hHi)
                 .ptr(hLo)
+                .ptr(weightMaps)
                 .i32(numExperts)
                 .i32(hidden)
                 .i32(inter)

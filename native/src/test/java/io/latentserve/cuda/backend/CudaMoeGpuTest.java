@@ -297,8 +297,16 @@ class CudaMoeGpuTest {
             System.out.println("SKIPPED wgmma experts: " + b.cuda.moe.device() + " is not compute capability 9.0");
             return;
         }
-        wgmmaVsTensorCores("7 experts of 0/1/127/128/129/400/15 rows", 48, 80, 7, tileEdgeRouting());
-        wgmmaVsTensorCores("16 experts top-6 random", 272, 160, 16, routing(40, 16, 6, false));
+        try {
+            for (boolean tma : new boolean[]{true, false}) {   // weight tiles by TMA (the default), then by cp.async
+                b.cuda.moe.wgmmaTma(tma);
+                wgmmaVsTensorCores("7 experts of 0/1/127/128/129/400/15 rows", 48, 80, 7, tileEdgeRouting());
+                assertEquals(tma, b.cuda.moe.lastWgmmaTma(), "weight tiles by TMA " + tma);
+                wgmmaVsTensorCores("16 experts top-6 random", 272, 160, 16, routing(40, 16, 6, false));
+            }
+        } finally {
+            b.cuda.moe.wgmmaTma(CudaFusedMoe.WGMMA_TMA);
+        }
     }
 
     /**
