@@ -60,6 +60,10 @@ then
         printf '"%s":%d,' "$k" "${n:-0}"
     done | sed 's/,$//')}"
     echo "HGMMA in the sm_90a SASS: $hgmma_json (all kernels: $(awk '{ s += $2 } END { print s + 0 }' "$out/hgmma.txt"))"
+    # the Hopper copy engines' instructions per kernel (UTMALDG: bulk tensor copy, UBLKCP: bulk copy), for the record
+    awk '/Function :/ { fn = $NF } /UTMALDG|UBLKCP/ { n[fn]++ } END { for (k in n) printf "%s %d\n", k, n[k] }' \
+        "$work/sass.txt" | sort > "$out/tma.txt"
+    echo "TMA / bulk copies in the sm_90a SASS: $(tr '\n' ' ' < "$out/tma.txt")"
 else
     echo "HGMMA check skipped: $([ -z "$cuobjdump_bin" ] && echo "no cuobjdump" || echo "no fatbin in the native jar")"
 fi
