@@ -64,10 +64,11 @@ public final class ServeCommand {
               --device-sampling      on (default): on a GPU, requests without logit_bias, penalties, min_p or
                                      logprobs are sampled on the device and their logits never reach the host;
                                      the tokens are the same as with off (every request sampled on the host)
-              --async-scheduling     (off by default, like vLLM's) with device sampling, steady decode launches the
-                                     next step before the host has seen this step's tokens (the device feeds them
-                                     in), so the host's stop checks, detokenizing and scheduling overlap the GPU;
-                                     the outputs are the same as without it. No effect on the CPU
+              --async-scheduling     (off by default, like vLLM's) with device sampling, the engine launches the
+                                     next step (decode, prefill chunks, new requests) before the host has seen this
+                                     step's tokens (the device feeds them in), so the host's stop checks,
+                                     detokenizing and scheduling overlap the GPU; the outputs are the same as
+                                     without it. No effect on the CPU
               --matmul-precision P   high (default) or medium: how the CUDA backend's tensor cores take f32
                                      activations in prefill-sized products (GEMMs, prefill attention, grouped MoE),
                                      like torch.set_float32_matmul_precision. high splits each into bf16 hi + lo
@@ -311,7 +312,7 @@ public final class ServeCommand {
         out.printf("latentserve: device %s, dtype %s weights, %s KV cache, sampling on the %s%n", r.backend().name(),
                 c.torchDtype() == null ? "unknown" : c.torchDtype(), config.kvCacheDtype(),
                 r.engine().samplesOnDevice() ? "device where the request allows" : "host");
-        out.printf("latentserve: async scheduling %s%n", r.engine().asyncScheduling() ? "on (steady decode pipelined)"
+        out.printf("latentserve: async scheduling %s%n", r.engine().asyncScheduling() ? "on (steps pipelined)"
                 : config.asyncScheduling() ? "off (asked for, but the backend does not sample on the device)" : "off");
         out.printf("latentserve: CUDA graphs %s%n", graphsLine(r.backend(), cudaGraphs));
         out.printf("latentserve: KV cache %s, %d blocks x %d = %d tokens (%.1f MiB, %d bytes a token), max model len %d,"

@@ -96,7 +96,7 @@ public final class Engine implements AutoCloseable {
         return runner.deviceSampling();
     }
 
-    /** Whether steady decode is pipelined (async scheduling switched on, and the backend samples rows). */
+    /** Whether steps are pipelined (async scheduling switched on, and the backend samples rows). */
     public boolean asyncScheduling() {
         return asyncScheduling;
     }
@@ -224,8 +224,8 @@ public final class Engine implements AutoCloseable {
 
     /**
      * One turn of the pipelined loop (async scheduling): with nothing launched, schedule and launch as usual;
-     * then let the step executor launch the next step ahead where it can (not while new or cancelled requests
-     * wait: they change what the next step holds) and accept the launched step's tokens.
+     * then let the step executor launch the next step ahead where it can (new requests join it as waiting ones;
+     * not while cancellations wait: they change what the next step holds) and accept the launched step's tokens.
      */
     private void iterateAsync() {
         if (!steps.inFlight()) {
@@ -238,7 +238,8 @@ public final class Engine implements AutoCloseable {
                 return;
             }
         }
-        steps.advance(intake.isEmpty() && cancellations.isEmpty());
+        drainIntake();
+        steps.advance(cancellations.isEmpty());
         stats = snapshot();
     }
 

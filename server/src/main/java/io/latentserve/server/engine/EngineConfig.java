@@ -16,10 +16,10 @@ import java.util.Objects;
  * @param deviceSampling      let a backend that can sample on the device do so for requests that need nothing
  *                            else (no bias, penalties, min-p or logprobs); the tokens are the same either way
  * @param kvCacheDtype        element type of the KV cache (--kv-cache-dtype; f32 unless asked)
- * @param asyncScheduling     (--async-scheduling, off unless asked, as vLLM) in steady decode where the backend
- *                            samples every row, launch the next step before the host has seen this step's tokens
- *                            (its inputs name them on the device), so the host's work overlaps the device's; the
- *                            tokens are the same either way. No effect without device sampling
+ * @param asyncScheduling     (--async-scheduling, off unless asked, as vLLM) launch the next step before the host
+ *                            has seen this step's tokens (its inputs name the device-sampled ones), so the host's
+ *                            work overlaps the device's; the tokens are the same either way. No effect without
+ *                            device sampling
  */
 public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int blockSize, int numBlocks, int maxModelLen,
                            int maxQueuedRequests, boolean deviceSampling, KvCacheDtype kvCacheDtype,

@@ -84,6 +84,7 @@ final class ModelRunner {
         private final Rows rows;
         private final PendingRows pending;
         private final Map<Sequence, Integer> deviceRow = new IdentityHashMap<>();
+        private final Map<Sequence, Scheduler.Chunk> chunkOf = new IdentityHashMap<>();
         private Results results;
 
         private Launched(List<Scheduler.Chunk> chunks, Rows rows, PendingRows pending) {
@@ -91,6 +92,7 @@ final class ModelRunner {
             this.rows = rows;
             this.pending = pending;
             for (int s = 0; s < chunks.size(); s++) {
+                chunkOf.put(chunks.get(s).seq(), chunks.get(s));
                 if (rows.perChunk[s] != null) {
                     deviceRow.put(chunks.get(s).seq(), rows.rowOfChunk[s]);
                 }
@@ -109,23 +111,18 @@ final class ModelRunner {
             return results != null;
         }
 
-        /** Whether every chunk samples a token and the backend samples it (nothing goes to the host sampler). */
-        boolean allSampledOnDevice() {
-            return deviceRow.size() == chunks.size();
-        }
-
         /** The logit row whose device-sampled token is seq's next one, or -1 when this step samples none for it. */
         int deviceRow(Sequence seq) {
             return deviceRow.getOrDefault(seq, -1);
         }
 
         boolean contains(Sequence seq) {
-            for (Scheduler.Chunk c : chunks) {
-                if (c.seq() == seq) {
-                    return true;
-                }
-            }
-            return false;
+            return chunkOf.containsKey(seq);
+        }
+
+        /** Seq's chunk in this step, or null when the step does not run it. */
+        Scheduler.Chunk chunkOf(Sequence seq) {
+            return chunkOf.get(seq);
         }
     }
 

@@ -86,34 +86,49 @@ final class Scheduler {
     }
 
     /**
-     * Async scheduling: the step after inflight (launched, its tokens not yet on the host), or null when it
-     * should not be planned ahead and inflight is to be awaited first. Planned only in steady decode: nothing
-     * waiting, and every running sequence has its next token sampled on the device by inflight; each then
-     * runs that token (its position is the sequence's length; the runner names it by a marker) in a slot
-     * allocated now, except a sequence that inflight's token finishes by length. Null also when the KV cache
-     * cannot give every one its slot (no preemption is planned ahead) or nobody would run.
+     * Async scheduling: the step after inflight (launched, its tokens not yet on the host), planned from what
+     * inflight will have done, or null when inflight is to be awaited first. Each running sequence continues where
+     * inflight leaves it: one that inflight samples on the device runs that token next (its position is the
+     * sequence's length; the runner names it by a marker), unless that token ends it by length; one whose prefill
+     * chunk in inflight does not reach its last token runs its next chunk (known tokens); one inflight does not
+     * run goes on from its computed tokens. Then waiting requests are admitted as schedule() admits them. Null
+     * when a sequence's next token comes from the host sampler (its logits are not back yet), when the KV cache
+     * cannot give a sequence its slots (no preemption is planned ahead), or when nothing would run. A sequence
+     * that inflight's token finishes has its row in this step thrown away when it is accepted.
      */
     List<Chunk> scheduleAhead(ModelRunner.Launched inflight) {
-        if (!waiting.isEmpty() || !inflight.allSampledOnDevice() || running.size() > config.maxBatchedTokens()) {
-            return null;
-        }
-        for (Sequence seq : running) {
-            if (inflight.deviceRow(seq) < 0) {
-                return null;
-            }
-        }
         List<Chunk> chunks = new ArrayList<>();
-        for (Sequence seq : running) {
-            if (seq.lengthStopAfter(1)) {
-                continue;
+        int budget = config.maxBatchedTokens();
+        for (int i = 0; i < running.size() && budget > 0; i++) {
+            Sequence seq = running.get(i);
+            Chunk last = inflight.chunkOf(seq);
+            int start;
+            int n;
+            if (last == null) {
+                start = seq.numComputed;
+                n = Math.min(seq.numUncomputed(), budget);
+            } else if (last.samples()) {
+                if (inflight.deviceRow(seq) < 0) {
+                    return null;
+                }
+                if (seq.lengthStopAfter(1)) {
+                    continue;
+                }
+                start = seq.length();
+                n = 1;
+            } else {
+                start = last.start() + last.numTokens();
+                n = Math.min(seq.length() - start, budget);
             }
-            int extra = Math.max(0, seq.length() + 1 - kv.numSlots(seq.id));
+            int extra = Math.max(0, start + n - kv.numSlots(seq.id));
             if (!kv.canAllocate(seq.id, extra)) {
                 return null; // slots given so far stay with their sequences: the next schedule() counts them
             }
             kv.allocateSlots(seq.id, extra);
-            chunks.add(new Chunk(seq, seq.length(), 1));
+            chunks.add(new Chunk(seq, start, n));
+            budget -= n;
         }
+        admitWaiting(chunks, budget);
         return chunks.isEmpty() ? null : chunks;
     }
 

@@ -60,7 +60,7 @@ final class StepExecutor {
 
     /**
      * One turn of the pipeline, with a step in flight: if the next step may be planned now (scheduleAhead: the
-     * engine has no new or cancelled requests) and can be planned without the launched step's tokens
+     * engine has no cancellations to take in) and can be planned without the launched step's tokens on the host
      * (Scheduler.scheduleAhead), launch it; then accept the launched step's tokens while the next one runs.
      */
     void advance(boolean scheduleAhead) {

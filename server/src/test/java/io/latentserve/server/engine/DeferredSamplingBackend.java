@@ -28,6 +28,8 @@ final class DeferredSamplingBackend {
     final AtomicInteger resolvedMarkers = new AtomicInteger();
     /** Per forward pass sampled, in order: {tokens embedded, logit rows sampled} (equal in a decode-only step). */
     final List<int[]> stepShapes = Collections.synchronizedList(new ArrayList<>());
+    /** Per launched pass, by launch index: {tokens embedded, logit rows sampled}. */
+    final List<int[]> launchedShapes = Collections.synchronizedList(new ArrayList<>());
     private volatile int lastTokens;
 
     /** A launched pass: the tokens exist already (the CPU is done), but the host "sees" them at await. */
@@ -84,6 +86,12 @@ final class DeferredSamplingBackend {
 
     /** Whether some step was launched before the one before it was awaited. */
     boolean pipelined() {
+        return !pipelinedLaunches().isEmpty();
+    }
+
+    /** The launch indices k > 0 of steps launched before step k - 1 was awaited. */
+    List<Integer> pipelinedLaunches() {
+        List<Integer> found = new ArrayList<>();
         List<String> copy;
         synchronized (log) {
             copy = List.copyOf(log);
@@ -92,11 +100,11 @@ final class DeferredSamplingBackend {
             if (copy.get(i).startsWith("launch ")) {
                 int k = Integer.parseInt(copy.get(i).substring(7));
                 if (k > 0 && !copy.subList(0, i).contains("await " + (k - 1))) {
-                    return true;
+                    found.add(k);
                 }
             }
         }
-        return false;
+        return found;
     }
 
     private SampledRows sampleRows(Backend cpu, Tensor logits, RowSampling[] sampling) {
@@ -106,6 +114,7 @@ final class DeferredSamplingBackend {
 
     private PendingRows launch(Backend cpu, Tensor logits, RowSampling[] sampling) {
         Pending p = new Pending(launches.getAndIncrement(), sampleRows(cpu, logits, sampling));
+        launchedShapes.add(new int[]{lastTokens, logits.rows()});
         log.add("launch " + p.index);
         return p;
     }
