@@ -92,6 +92,53 @@ class CudaAsyncSamplingGpuTest {
         }
     }
 
+    /**
+     * A launched pass may hold a prefill chunk beside the marker rows (async scheduling admits new requests and
+     * continues prompts ahead): step 1 runs sequences 0 and 1's step-0 tokens by markers and all of sequence 2's
+     * prompt, launched before step 0 is awaited; step 2 decodes the three by markers of step 1. The tokens are
+     * those of the same passes run synchronously.
+     */
+    @Test
+    void launchedPassesMixPrefillChunksWithMarkers() {
+        ModelConfig config = RandomModels.deepseekConfig(false, false);
+        int[][] tables = {{0, 1}, {2, 3}, {4, 5}};
+        int[] prompt2 = {7, 7, 1, 8, 2, 8};
+        try (CudaBackend cuda = open(false);
+             DeepseekV2Model model = new DeepseekV2Model(config, new Weights(new HashedTensorStore(config, 9), cuda))) {
+            RowSampling[] three = {RowSampling.greedy(), sampling(1)[1], new RowSampling(1.1, 0, 0.8, 0.61)};
+            List<int[]> sync = new ArrayList<>();
+            try (KvCache cache = model.newKvCache(6, BLOCK)) {
+                int[] t0 = model.forwardSampled(ForwardBatch.of(PROMPTS, new int[]{0, 0}, TABLES, BLOCK), cache,
+                        sampling(0)).tokens();
+                int[] t1 = model.forwardSampled(ForwardBatch.of(new int[][]{{t0[0]}, {t0[1]}, prompt2},
+                        new int[]{5, 7, 0}, tables, BLOCK), cache, three).tokens();
+                int[] t2 = model.forwardSampled(ForwardBatch.of(new int[][]{{t1[0]}, {t1[1]}, {t1[2]}},
+                        new int[]{6, 8, 6}, tables, BLOCK), cache, three).tokens();
+                sync.addAll(List.of(t0, t1, t2));
+            }
+            try (KvCache cache = model.newKvCache(6, BLOCK)) {
+                PendingRows p0 = model.launchSampled(ForwardBatch.of(PROMPTS, new int[]{0, 0}, TABLES, BLOCK), cache,
+                        sampling(0), null);
+                ForwardBatch plain1 = ForwardBatch.of(new int[][]{{0}, {0}, prompt2}, new int[]{5, 7, 0}, tables,
+                        BLOCK);
+                int[] ids1 = new int[2 + prompt2.length];
+                ids1[0] = PendingRows.marker(0);
+                ids1[1] = PendingRows.marker(1);
+                System.arraycopy(prompt2, 0, ids1, 2, prompt2.length);
+                PendingRows p1 = model.launchSampled(new ForwardBatch(ids1, plain1.attention(), plain1.logitRows()),
+                        cache, three, p0);
+                ForwardBatch plain2 = ForwardBatch.of(new int[][]{{0}, {0}, {0}}, new int[]{6, 8, 6}, tables, BLOCK);
+                PendingRows p2 = model.launchSampled(new ForwardBatch(new int[]{PendingRows.marker(0),
+                        PendingRows.marker(1), PendingRows.marker(2)}, plain2.attention(), plain2.logitRows()), cache,
+                        three, p1);
+                List<int[]> async = List.of(p0.await().tokens(), p1.await().tokens(), p2.await().tokens());
+                for (int step = 0; step < 3; step++) {
+                    assertEquals(Arrays.toString(sync.get(step)), Arrays.toString(async.get(step)), "step " + step);
+                }
+            }
+        }
+    }
+
     private static CudaBackend open(boolean graphs) {
         return CudaBackend.create(CudaContext.open(0, 1L << 28, 1L << 26, 1L << 28), graphs);
     }
