@@ -148,9 +148,14 @@ public final class DeviceEngineBench {
     }
 
     private static BenchRow prefillRow(String shape, MatmulPrecision precision, EngineBench.Result r, double bound) {
-        return new BenchRow("engine prefill", shape + ", " + precision, r.prefillTokensPerSecond(), bound, "tok/s",
-                "until every request has its first token (chunks of 8192); matmul precision " + precision);
+        return new BenchRow("engine prefill" + (WGMMA_MOE ? " (wgmma MoE)" : ""), shape + ", " + precision,
+                r.prefillTokensPerSecond(), bound, "tok/s", "until every request has its first token (chunks of 8192); "
+                        + "matmul precision " + precision + (WGMMA_MOE ? "; MoE above 256 tokens on the wgmma kernels"
+                        : ""));
     }
+
+    /** -Dlatentserve.cuda.moeWgmma=true (the CUDA backend's switch): prefill's MoE on the Hopper wgmma kernels. */
+    private static final boolean WGMMA_MOE = Boolean.getBoolean("latentserve.cuda.moeWgmma");
 
     private static BenchRow print(PrintStream out, BenchRow row) {
         out.println(row.tableLine());
