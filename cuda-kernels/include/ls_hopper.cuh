@@ -331,13 +331,30 @@ __device__ __forceinline__ bool ls_mbarrier_try_wait_parity(unsigned long long* 
 #endif
 }
 
-/* Waits until the phase with this parity has completed (a try_wait loop; the emulation parks the fiber instead
- * of spinning, and aborts with the barrier's state if the phase can never complete). */
+/* Nanoseconds a phase may take before ls_mbarrier_wait_parity gives up: far beyond any legitimate wait (a stage's
+ * copies or products take microseconds), short enough that a protocol bug fails its launch instead of hanging the
+ * process (and the device check's time). */
+#define LS_MBARRIER_WATCHDOG_NS 4000000000ull
+
+/* Waits until the phase with this parity has completed: a try_wait loop (each try suspends the thread for a
+ * while), trapping after LS_MBARRIER_WATCHDOG_NS of the global timer: a phase that never completes (a wrong
+ * parity, a missing arrival or expect_tx) becomes a failed launch, not a hung GPU. The emulation parks the fiber
+ * instead of spinning, and aborts with the barrier's state if the phase can never complete. */
 __device__ __forceinline__ void ls_mbarrier_wait_parity(unsigned long long* bar, unsigned parity) {
 #if defined(LS_EMULATION)
     emu_mbarrier_wait_parity(bar, parity);
 #else
+    if (ls_mbarrier_try_wait_parity(bar, parity)) {
+        return;
+    }
+    unsigned long long start;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
     while (!ls_mbarrier_try_wait_parity(bar, parity)) {
+        unsigned long long now;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+        if (now - start > LS_MBARRIER_WATCHDOG_NS) {
+            __trap();
+        }
     }
 #endif
 }
