@@ -369,6 +369,7 @@ class CudaAttentionGpuTest {
      * The same decode rows with -Dlatentserve.cuda.mlaDecodeBulk on: ls_mla_decode_tma (the bulk copy engine fills
      * the key tiles) against the CPU backend, where the GPU has it (compute capability 9.0; the emulated one does).
      */
+    @Tag("mbarrier")
     @Test
     void bf16CacheBulkCopyDecode() {
         boolean saved = CudaMlaAbsorbed.mlaDecodeBulk;

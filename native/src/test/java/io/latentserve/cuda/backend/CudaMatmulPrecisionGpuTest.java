@@ -284,6 +284,7 @@ class CudaMatmulPrecisionGpuTest {
      * in f64 (x rounded, h rounded after the f64 SiLU-gate, rounded bf16 weights), and against the CPU backend; high
      * must differ. Only on a compute capability 9.0 device (the emulation's fake device is one).
      */
+    @Tag("mbarrier")
     @Test
     void wgmmaMoeTakesOneTermOfXAndHAtMedium() {
         if (!CudaMoeGpuTest.wgmmaDevice(b)) {

@@ -291,6 +291,7 @@ class CudaMoeGpuTest {
     }
 
     /** The Hopper kernels where the device has them: m-tile edges, widths 16 mod 64, two feature tiles each. */
+    @Tag("mbarrier")
     @Test
     void wgmmaExperts() {
         if (!wgmmaDevice()) {
@@ -314,6 +315,7 @@ class CudaMoeGpuTest {
      * wgmma kernels on a compute capability 9.0 device, keeps them on grouped / per-expert cuBLAS elsewhere or when
      * off, and leaves batches up to the threshold on the decode kernels.
      */
+    @Tag("mbarrier")
     @Test
     void wgmmaOnlyWhenSwitchedOn() {
         List<List<ExpertWeights>> experts = experts(64, 32, 8);
@@ -447,6 +449,7 @@ class CudaMoeGpuTest {
     }
 
     /** Each path forced on the same small batch agrees with the CPU backend (what the benchmark relies on). */
+    @Tag("mbarrier")
     @Test
     void forcedPaths() {
         for (CudaMoePath p : CudaMoePath.values()) {

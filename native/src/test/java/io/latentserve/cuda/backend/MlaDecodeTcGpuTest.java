@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@code cuda-kernels/emulate/run-java.sh MlaDecodeTcGpuTest}).
  */
 @Tag("gpu")
+@Tag("mbarrier")
 class MlaDecodeTcGpuTest {
     /** Scores from Q split in bf16 hi + lo (~2^-17 relative) against exact keys, mma's own summation order. */
     static final double TOL = 1e-5;
