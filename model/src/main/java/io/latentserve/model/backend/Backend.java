@@ -132,6 +132,16 @@ public interface Backend extends AutoCloseable {
     /** acc += x. */
     void add(Tensor acc, Tensor x);
 
+    /**
+     * residual += x, then out = RMSNorm(residual) · weight: the residual add that ends one sub-layer and the norm
+     * that starts the next. A backend may fuse them (one pass over the rows, one launch); the result is that of
+     * {@link #add} then {@link #rmsNorm}, which this default runs.
+     */
+    default void addRmsNorm(Tensor residual, Tensor x, Tensor weight, float eps, Tensor out) {
+        add(residual, x);
+        rmsNorm(residual, weight, eps, out);
+    }
+
     /** out = silu(gate) ⊙ up. */
     void siluMul(Tensor gate, Tensor up, Tensor out);
 

@@ -106,18 +106,25 @@ public final class DeepseekV2Model implements CausalLM {
             b.embedding(embedTokens, batch.tokenIds(), h);
         }
         Tensor normed = b.activation(tokens, d);            // [T, D] f32
+        Tensor ffnOut = null;                               // the previous layer's, not yet added to h
         for (Layer layer : layers) {
-            layer.inputNorm().apply(b, h, normed);
+            // each residual add runs fused with the norm that follows it (Backend.addRmsNorm)
+            if (ffnOut == null) {
+                layer.inputNorm().apply(b, h, normed);
+            } else {
+                layer.inputNorm().applyAfterAdd(b, h, ffnOut, normed);
+            }
             Tensor attnOut = b.activation(tokens, d);       // [T, D] f32
             layer.attention().forward(b, normed, cache, attn, rope, mode, attnOut);
-            b.add(h, attnOut);
-            layer.postNorm().apply(b, h, normed);
-            Tensor ffnOut = b.activation(tokens, d);        // [T, D] f32, zero
+            layer.postNorm().applyAfterAdd(b, h, attnOut, normed);
+            ffnOut = b.activation(tokens, d);               // [T, D] f32, zero
             if (layer.moe() != null) {
                 layer.moe().forward(b, normed, ffnOut);
             } else {
                 layer.mlp().forward(b, normed, ffnOut);
             }
+        }
+        if (ffnOut != null) {
             b.add(h, ffnOut);
         }
         return h;

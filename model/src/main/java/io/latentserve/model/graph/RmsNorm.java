@@ -12,4 +12,9 @@ record RmsNorm(Tensor weight, float eps) {
     void apply(Backend b, Tensor x, Tensor out) {
         b.rmsNorm(x, weight, eps, out);
     }
+
+    /** residual += x, then out = this norm of residual (the backend may fuse the two). */
+    void applyAfterAdd(Backend b, Tensor residual, Tensor x, Tensor out) {
+        b.addRmsNorm(residual, x, weight, eps, out);
+    }
 }

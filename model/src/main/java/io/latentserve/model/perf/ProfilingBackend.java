@@ -183,6 +183,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void addRmsNorm(Tensor residual, Tensor x, Tensor weight, float eps, Tensor out) {
+        timed("addRmsNorm", () -> inner.addRmsNorm(residual, x, weight, eps, out));
+    }
+
+    @Override
     public void siluMul(Tensor gate, Tensor up, Tensor out) {
         timed("siluMul", () -> inner.siluMul(gate, up, out));
     }

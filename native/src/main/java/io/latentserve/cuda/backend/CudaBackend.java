@@ -187,7 +187,8 @@ public final class CudaBackend extends CudaOps implements Backend {
                 act(out, "rmsNorm out"));
     }
 
-    /** Fused residual add and RMSNorm: residual += x, then out = RMSNorm(residual) · weight. */
+    /** Fused residual add and RMSNorm (one ls_rmsnorm launch): residual += x, then out = RMSNorm(residual) · weight. */
+    @Override
     public void addRmsNorm(Tensor residual, Tensor x, Tensor weight, float eps, Tensor out) {
         elementwise.rmsNorm(act(residual, "addRmsNorm residual"), act(x, "addRmsNorm x"),
                 CudaWeight.of(weight, "rmsNorm weight"), eps, act(out, "addRmsNorm out"));
