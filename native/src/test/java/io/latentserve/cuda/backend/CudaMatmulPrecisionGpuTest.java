@@ -252,22 +252,9 @@ class CudaMatmulPrecisionGpuTest {
             experts.get(0).add(new ExpertWeights(g[0], u[0], d[0]));
             experts.get(1).add(new ExpertWeights(g[1], u[1], d[1]));
         }
-        int[] chosen = new int[tokens * k];
-        float[] weights = new float[tokens * k];
-        for (int t = 0; t < tokens; t++) {
-            int[] pick = rnd.ints(0, numExperts).distinct().limit(k).toArray();
-            for (int j = 0; j < k; j++) {
-                chosen[t * k + j] = pick[j];
-                weights[t * k + j] = (float) rnd.nextDouble();
-            }
-        }
-        MoeRouting routing = new MoeRouting(tokens, k, chosen, weights);
+        MoeRouting routing = randomRouting(tokens, numExperts, k);
         float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
-        Function<Backend, float[]> run = be -> {
-            Tensor out = b.input(be, tokens, hidden, new float[tokens * hidden]);
-            be.moeExperts(b.input(be, tokens, hidden, x), routing, experts.get(be == b.cuda ? 0 : 1), out);
-            return be.toHost(out);
-        };
+        Function<Backend, float[]> run = be -> moeExperts(be, routing, experts.get(be == b.cuda ? 0 : 1), x, hidden);
         float[][] gpu = atBothPrecisions(run);
         assertEquals(CudaMoePath.GROUPED, b.cuda.moe.lastPath(), "grouped unavailable: " + b.cuda.moe.groupedUnavailable());
         float[] cpu = run.apply(b.cpu);
@@ -309,22 +296,9 @@ class CudaMatmulPrecisionGpuTest {
             experts.get(1).add(new ExpertWeights(gt[1], ut[1], dt[1]));
             w[e] = new float[][]{rounded(g), rounded(u), rounded(d)};
         }
-        int[] chosen = new int[tokens * k];
-        float[] weights = new float[tokens * k];
-        for (int t = 0; t < tokens; t++) {
-            int[] pick = rnd.ints(0, numExperts).distinct().limit(k).toArray();
-            for (int j = 0; j < k; j++) {
-                chosen[t * k + j] = pick[j];
-                weights[t * k + j] = (float) rnd.nextDouble();
-            }
-        }
-        MoeRouting routing = new MoeRouting(tokens, k, chosen, weights);
+        MoeRouting routing = randomRouting(tokens, numExperts, k);
         float[] x = GpuBackends.gaussian(rnd, tokens * hidden, 1);
-        Function<Backend, float[]> run = be -> {
-            Tensor out = b.input(be, tokens, hidden, new float[tokens * hidden]);
-            be.moeExperts(b.input(be, tokens, hidden, x), routing, experts.get(be == b.cuda ? 0 : 1), out);
-            return be.toHost(out);
-        };
+        Function<Backend, float[]> run = be -> moeExperts(be, routing, experts.get(be == b.cuda ? 0 : 1), x, hidden);
         float[][] gpu;
         b.cuda.moe.wgmmaAuto(true);
         try {
@@ -337,7 +311,7 @@ class CudaMatmulPrecisionGpuTest {
         float[] spec = new float[tokens * hidden];
         for (int t = 0; t < tokens; t++) {
             for (int j = 0; j < k; j++) {
-                float[][] we = w[chosen[t * k + j]];
+                float[][] we = w[routing.experts()[t * k + j]];
                 float[] h = new float[inter];
                 for (int i = 0; i < inter; i++) {
                     double g = 0;
@@ -353,7 +327,7 @@ class CudaMatmulPrecisionGpuTest {
                     for (int i = 0; i < inter; i++) {
                         y += (double) we[2][c * inter + i] * h[i];
                     }
-                    spec[t * hidden + c] += (float) (weights[t * k + j] * y);
+                    spec[t * hidden + c] += (float) (routing.weights()[t * k + j] * y);
                 }
             }
         }
@@ -366,6 +340,28 @@ class CudaMatmulPrecisionGpuTest {
         GpuReport.check("wgmma MoE medium vs CPU", shape, GpuReport.maxRelErr(gpu[1], cpu), TOL_BF16);
         GpuReport.check("wgmma MoE high vs CPU", shape, GpuReport.maxRelErr(gpu[0], cpu), 2e-4);
         checkDiffers("wgmma MoE", shape, GpuReport.maxRelErr(gpu[1], gpu[0]));
+    }
+
+    /** Each token on k distinct experts drawn at random, with random weights. */
+    MoeRouting randomRouting(int tokens, int numExperts, int k) {
+        int[] chosen = new int[tokens * k];
+        float[] weights = new float[tokens * k];
+        for (int t = 0; t < tokens; t++) {
+            int[] pick = rnd.ints(0, numExperts).distinct().limit(k).toArray();
+            for (int j = 0; j < k; j++) {
+                chosen[t * k + j] = pick[j];
+                weights[t * k + j] = (float) rnd.nextDouble();
+            }
+        }
+        return new MoeRouting(tokens, k, chosen, weights);
+    }
+
+    /** moeExperts of x [tokens, hidden] onto zeros, on a backend, back on the host. */
+    static float[] moeExperts(Backend be, MoeRouting routing, List<ExpertWeights> experts, float[] x, int hidden) {
+        int tokens = routing.numTokens();
+        Tensor out = b.input(be, tokens, hidden, new float[tokens * hidden]);
+        be.moeExperts(b.input(be, tokens, hidden, x), routing, experts, out);
+        return be.toHost(out);
     }
 
     // ---- a whole model ----
