@@ -25,6 +25,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -346,6 +347,19 @@ public final class CudaBackend extends CudaOps implements Backend {
      */
     public boolean cudaGraphs() {
         return graphs.enabled();
+    }
+
+    /**
+     * Switches per-kernel GPU timing on or off ({@link KernelTimes}: two events around every launch and cuBLAS call
+     * issued now; not for recorded passes). For the benchmark's profile: it costs host time per launch.
+     */
+    public void kernelTimes(boolean on) {
+        kernels.times().on(on);
+    }
+
+    /** {calls, GPU milliseconds} per kernel since the last call, most time first (waits for the stream). */
+    public Map<String, double[]> kernelTimesReport() {
+        return kernels.times().collect();
     }
 
     /** Forward passes replayed from a captured CUDA graph, and graphs captured (-Dlatentserve.cuda.graphs). */

@@ -129,10 +129,13 @@ final class Gemm {
     /**
      * A cuBLAS call on the step's stream: recorded into the pass's graph with its arguments as signature
      * (tag first: 11 GEMM, 12 strided batched; StepMemory's staged uploads and memsets are 1 and 2), or, with
-     * -Dlatentserve.cuda.graphCublas=false, ending the recording and issued now.
+     * -Dlatentserve.cuda.graphCublas=false, ending the recording and issued now. Issued now, it is timed with the
+     * kernels when the benchmark asks ({@link KernelTimes}).
      */
-    private void cublasCall(Runnable call, long... signature) {
+    private void cublasCall(Runnable untimed, long... signature) {
         StepGraphs graphs = kernels.graphs();
+        String name = signature[0] == 12 ? "cublas strided batched GEMM" : "cublas GEMM";
+        Runnable call = graphs.deferring() ? untimed : () -> kernels.times().around(name, untimed);
         if (StepGraphs.CAPTURE_CUBLAS) {
             graphs.issue(call, signature);
         } else {

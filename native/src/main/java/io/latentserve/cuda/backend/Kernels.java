@@ -15,15 +15,22 @@ final class Kernels {
     private final CudaContext ctx;
     private final KernelModule module;
     private final StepGraphs graphs;
+    private final KernelTimes times;
 
     Kernels(CudaContext ctx, KernelModule module, StepGraphs graphs) {
         this.ctx = ctx;
         this.module = module;
         this.graphs = graphs;
+        this.times = new KernelTimes(ctx);
     }
 
     StepGraphs graphs() {
         return graphs;
+    }
+
+    /** GPU time per kernel (and cuBLAS call) issued now, while switched on (the benchmark's profile). */
+    KernelTimes times() {
+        return times;
     }
 
     /** One block row per row, LS_THREADS columns per block: the element-wise kernels' launch shape. */
@@ -39,7 +46,7 @@ final class Kernels {
     /** Launches now, or records the launch while a pass is being recorded (see {@link StepGraphs}). */
     void launch(KernelParams params, Grid grid) {
         if (!graphs.deferring()) {
-            module.launch(params, grid, ctx.streamHandle());
+            times.around(params.kernel(), () -> module.launch(params, grid, ctx.streamHandle()));
             return;
         }
         if (grid.isEmpty()) {
@@ -74,6 +81,7 @@ final class Kernels {
     }
 
     void close() {
+        times.close();
         module.close();
     }
 }

@@ -22,8 +22,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -106,7 +108,7 @@ public final class DeviceBench {
                         for (int b : options.batches()) {
                             report.guarded("decode B " + b + ", context " + c, () -> {
                                 decode(model, cache, bound, ceilings, b, c);
-                                profile(profiler, "decode B " + b + ", context " + c,
+                                profile(backend, profiler, "decode B " + b + ", context " + c,
                                         () -> decodeSteps(model, cache, b, c, 1));
                             });
                         }
@@ -169,8 +171,12 @@ public final class DeviceBench {
         }
     }
 
-    /** One more run of work with every operation timed on its own: where the time goes. */
-    private void profile(ProfilingBackend profiler, String what, Runnable work) {
+    /**
+     * Two more runs of work: every operation timed on its own (synchronised: where the time goes, host work
+     * included), then every kernel by events around it (the GPU's own time per kernel; beside the measured step,
+     * what the GPU spends between kernels).
+     */
+    private void profile(CudaBackend backend, ProfilingBackend profiler, String what, Runnable work) {
         if (options.graphs()) {
             return;   // recorded passes issue their work at the end: per-operation times would mean nothing
         }
@@ -186,6 +192,25 @@ public final class DeviceBench {
                 profiler.millis().values().stream().mapToDouble(Double::doubleValue).sum()) + " ms in all):");
         out.println("| op                                           |  calls |        ms | share  |");
         lines.stream().limit(12).forEach(out::println);
+
+        backend.kernelTimes(true);
+        Map<String, double[]> kernels;
+        try {
+            work.run();
+        } finally {
+            backend.kernelTimes(false);
+            kernels = backend.kernelTimesReport();
+        }
+        double total = kernels.values().stream().mapToDouble(v -> v[1]).sum();
+        Map<String, Double> millis = new LinkedHashMap<>();
+        kernels.forEach((k, v) -> millis.put(k, v[1]));
+        report.profile(what + " (GPU time per kernel)", millis);
+        out.println(String.format(Locale.ROOT, "GPU time per kernel, %s (events around each launch: %.2f ms of "
+                + "kernels, %d launches):", what, total, kernels.values().stream().mapToLong(v -> (long) v[0]).sum()));
+        out.println("| kernel                                       |  calls |        ms | share  |");
+        kernels.entrySet().stream().limit(12).forEach(e -> out.println(String.format(Locale.ROOT,
+                "| %-44s | %6d | %9.3f | %5.1f%% |", e.getKey(), (long) e.getValue()[0], e.getValue()[1],
+                total > 0 ? 100 * e.getValue()[1] / total : 0)));
     }
 
     private static ForwardBatch step(SplittableRandom rnd, int vocab, int batch, int[] positions, int[][] tables) {
@@ -208,7 +233,7 @@ public final class DeviceBench {
                 backend.matmulPrecision(p);
                 report.guarded("prefill " + p, () -> {
                     prefill(model, cache, bound, ceilings, tokens, p);
-                    profile(profiler, "prefill " + tokens + " " + p, () -> prefillOnce(model, cache, tokens));
+                    profile(backend, profiler, "prefill " + tokens + " " + p, () -> prefillOnce(model, cache, tokens));
                 });
             }
         } finally {

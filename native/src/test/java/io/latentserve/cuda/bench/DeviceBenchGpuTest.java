@@ -32,6 +32,8 @@ class DeviceBenchGpuTest {
         assertTrue(printed.contains("where the time goes, prefill 20 medium"), printed);
         assertTrue(printed.contains("matmul precision high (decode; prefill at both)"), printed);
         assertTrue(printed.contains("where the time goes, decode B 3, context 70"), printed);
+        assertTrue(printed.contains("GPU time per kernel, decode B 3, context 70") && printed.contains("| ls_rmsnorm"),
+                printed);
         for (BenchRow r : rows) {
             assertTrue(r.value() > 0 && Double.isFinite(r.value()), r.toString());
         }
