@@ -96,7 +96,7 @@ final class KernelBenches {
 
     /**
      * The Hopper wgmma MoE kernels (CudaMoePath.FUSED_WGMMA: compute capability 9.0 only) on the same V2-Lite layer at
-     * prefill sizes (1K, 4K and 16K tokens), in TFLOP/s and as a fraction of the measured bf16 GEMM ceiling, beside
+     * decode sizes 64 and 256 (GB/s beside fused-tc's rows) and prefill sizes (1K, 4K and 16K tokens), in TFLOP/s and as a fraction of the measured bf16 GEMM ceiling, beside
      * grouped cuBLAS at 4K, at each matmul precision: high splits the f32 activations into bf16 hi + lo, so the
      * tensor cores do twice the FLOPs counted (the model's 2 x 3 x D x I per token-expert pair) and 0.5 of the
      * ceiling is its limit; medium (bf16 activations, as HF and vLLM) is the row the 60% target reads. The first
@@ -113,7 +113,10 @@ final class KernelBenches {
             for (MatmulPrecision p : MatmulPrecision.values()) {
                 backend.matmulPrecision(p);
                 String at = " (" + p.name().toLowerCase(Locale.ROOT) + ")";
-                for (MoeDecodeBench.Result r : layer.run(new int[]{1024, 4096, 16384}, 10, CudaMoePath.FUSED_WGMMA)) {
+                // decode sizes too (GB/s of the touched experts' weights): a 128-row tile wastes products at a few
+                // dozen rows per expert, but decode is bound by the weight bytes, which TMA streams once per m-tile
+                for (MoeDecodeBench.Result r : layer.run(new int[]{64, 256, 1024, 4096, 16384}, 10,
+                        CudaMoePath.FUSED_WGMMA)) {
                     moeRow("kernel: MoE layer, fused-wgmma" + at, r, ceilings);
                 }
                 for (MoeDecodeBench.Result r : layer.run(new int[]{4096}, 10, CudaMoePath.GROUPED)) {
