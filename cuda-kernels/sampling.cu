@@ -9,13 +9,15 @@
  *  - every row: one pass (NaN/+inf count, valid count, best key); greedy rows stop there.
  *  - top-k: the k-th best key by radix select on exact integer counts (ls_kth_key, ceil((32 + idBits) / 11)
  *    passes, no exp: 5 at 102,400).
- *  - top-k or top-p: the candidate list (ls_build_list): the best L tokens of the row (radix select again unless
- *    top-k <= L already gave their floor) with their f64 weights, kept in shared memory by the thread that owns
- *    them, in the thread's element order; the same pass sums top-p's mass. Every later sum whose tokens are all
- *    in the list reads the list instead of the row (no exp): top-p's search and the draw, unless the nucleus
- *    holds more than L tokens. About 7-12 passes over the row in all, one of them computing exps, instead of ~55
- *    passes of which ~34 computed an exp per token.
- *  - neither (temperature only): the total, then a k-ary search on token ids over the row (~7 passes with exps).
+ *  - top-k or top-p: the candidate list (ls_build_list): the best L = 1024 tokens of the row (radix select again
+ *    unless top-k <= L already gave their floor) with their f64 weights, computed once, kept in shared memory by
+ *    the thread that owns them, in the thread's element order; the same pass sums f at the candidates' floor (top-p's
+ *    mass) and at the list's floor. Every later sum whose tokens are all in the list reads the list instead of the
+ *    row: top-p's search and the draw (4-way, ~25 list passes of at most 6 entries per thread and a 3-value block
+ *    reduction each), unless the nucleus holds more than L tokens (then below the list's floor they read the row,
+ *    8-way, as before). 7 passes over the row for top-p or top-k <= L (12 for top-k > L), one of them computing
+ *    exps, instead of ~55 passes of which ~34 computed an exp per token.
+ *  - neither (temperature only): the total, then an 8-way search on token ids over the row (8 passes, with exps).
  * Sums f(t) are accumulated and reduced exactly as a pass over the row would (same elements, same order, same
  * tree): the list holds every token that adds to them and reading it skips only tokens that add nothing, so
  * the sums, the thresholds and the drawn token are the same bits with or without the list (listPerThread 0).
@@ -25,7 +27,6 @@
 #define LS_SUM_COUNT 0   /* number of tokens with rank key >= t */
 #define LS_SUM_MASS 1    /* weight of tokens with rank key >= max(t, floor) */
 #define LS_SUM_MASS_ID 2 /* weight of tokens with rank key >= floor and id <= vocab - 1 - t */
-#define LS_SUM_BROKEN 3  /* number of NaN or +inf logits (the host Sampler refuses such a row) */
 
 struct LsSampleRow {
     const float* logits;
@@ -131,8 +132,9 @@ __device__ __forceinline__ void ls_accumulate(int what, unsigned long long key, 
  * token not in the list adds 0.0 or nothing), so the same sums. Without UseList, always the row.
  */
 template <int T, bool UseList>
-__device__ void ls_row_sums(const LsSampleRow& row, int what, unsigned long long floor, const unsigned long long (&t)[T],
-                            double (&f)[T], double* scratch, const LsSampleList& list) {
+__device__ void ls_row_sums(const LsSampleRow& row, int what, unsigned long long floor,
+                            const unsigned long long (&t)[T], double (&f)[T], double* scratch,
+                            const LsSampleList& list) {
     double local[T];
 #pragma unroll
     for (int j = 0; j < T; j++) {
@@ -519,8 +521,8 @@ __device__ LsCut ls_cut_listed(const LsSampleRow& row, bool cutK, int topK, bool
     const LsListSums sums = ls_build_list(row, listFloor, cut.floor, scratch, list);
     cut.total = sums.atFloor;
     if (cutP) {   /* f(floor) is the mass; f at top-p's answer the total */
-        cut.floor = ls_search_mass(row, cut.floor, cut.floor, list.state->maxKey, topP * sums.atFloor, false, scratch, list,
-                                   cut.total);
+        cut.floor = ls_search_mass(row, cut.floor, cut.floor, list.state->maxKey, topP * sums.atFloor, false,
+                                   scratch, list, cut.total);
     }
     return cut;
 }
