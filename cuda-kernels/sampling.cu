@@ -42,9 +42,9 @@ struct LsSampleRow {
 /*
  * The candidate list, as one thread sees it: the row's tokens with key >= floor, each kept by the thread that
  * reads it in a pass over the row (token i by thread i % blockDim.x), in increasing i, with its weight. A thread
- * holds at most `capacity`; it leaves the rest out and then only answers from the list for sums that cannot
- * include them (key >= cover). Entry s of a thread is entries[s * blockDim.x + threadIdx.x] (16 bytes apart
- * within a warp: one conflict-free vector load per lane).
+ * holds at most `capacity` and leaves the rest out; a pass reads the list only when it sums tokens of key >= cover
+ * alone (cover: past every left-out key, block-wide), else the row. Entry s of a thread is
+ * entries[s * blockDim.x + threadIdx.x] (16 bytes apart within a warp: one conflict-free vector load per lane).
  */
 struct alignas(16) LsListEntry {
     unsigned long long key;
@@ -58,7 +58,7 @@ struct LsListState {
     unsigned long long floor;
     /* every valid token with key >= cover is in the list (the largest left-out key + 1); ~0 when none is built */
     unsigned long long cover;
-    double atFloor;   /* f(floor) for LS_SUM_MASS, when built */
+    double atFloor;   /* f(floor) for LS_SUM_MASS (its tokens: the list), when built */
     unsigned long long maxKey;   /* the best token's key (read where used: one value fewer held in registers) */
 };
 
@@ -215,7 +215,7 @@ __device__ __forceinline__ unsigned long long ls_threshold(unsigned long long lo
 
 /*
  * The largest t in [lo, hi] with f(t) >= target (f(t) > target when strict), lo when none above it passes;
- * f is non-increasing in t. Each pass cuts [lo, hi] into LS_SEARCH_WAYS parts and tests their starts.
+ * f is non-increasing in t. Each pass cuts [lo, hi] into T + 1 parts and tests their starts.
  * fLo: f(lo) on entry (when the caller knows it), f(answer) on return when the answer is above the entry lo.
  */
 template <int T, bool UseList>
