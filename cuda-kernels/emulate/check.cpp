@@ -932,24 +932,105 @@ static int sampleReference(const std::vector<float>& l, double temp, int topK, d
     return last;
 }
 
+/*
+ * ls_sample over rows of V logits with per-row parameters, the list sized for `perThread` entries per thread
+ * (0: no list, every pass reads the row: the search the kernel used before the list existed).
+ */
+static std::vector<int> runSample(const std::vector<float>& l, int V, const std::vector<double>& invT,
+                                  const std::vector<int>& tk, const std::vector<double>& tp,
+                                  const std::vector<double>& us, int perThread) {
+    const int rows = (int) invT.size();
+    std::vector<int> tokens(rows, -7);
+    LsSampleParams p{P(l.data()), P(invT.data()), P(tk.data()), P(tp.data()), P(us.data()), P(tokens.data()), rows, V, V,
+                     perThread};
+    emu_launch(ls_sample, rows, 1, LS_SAMPLE_THREADS, (size_t) 16 * LS_SAMPLE_THREADS * perThread, p);
+    return tokens;
+}
+
+/* The list sizes every sampling check runs with: none, one entry per thread (many tokens left out), the server's. */
+static const int SAMPLE_LISTS[] = {LS_SAMPLE_LIST_PER_THREAD, 1, 0};
+
+/*
+ * Compares each row's token with the f64 reference (where given: want[r] >= -2) and across the list sizes: the
+ * list must not change a single draw (the sums are the same bits with or without it).
+ */
+static void checkSampled(const std::string& name, const std::vector<float>& l, int V, const std::vector<double>& invT,
+                         const std::vector<int>& tk, const std::vector<double>& tp, const std::vector<double>& us,
+                         const std::vector<int>& want) {
+    int mismatch = 0;
+    int differ = 0;
+    std::vector<int> first;
+    for (int perThread : SAMPLE_LISTS) {
+        std::vector<int> tokens = runSample(l, V, invT, tk, tp, us, perThread);
+        for (size_t r = 0; r < tokens.size(); r++) {
+            if (want[r] >= -2 && want[r] != tokens[r]) {
+                mismatch++;
+                std::printf("  %s row %zu, list %d: kernel %d, reference %d\n", name.c_str(), r, perThread, tokens[r],
+                            want[r]);
+            }
+            if (!first.empty() && first[r] != tokens[r]) {
+                differ++;
+                std::printf("  %s row %zu: list %d draws %d, list %d draws %d\n", name.c_str(), r, SAMPLE_LISTS[0],
+                            first[r], perThread, tokens[r]);
+            }
+        }
+        if (first.empty()) first = tokens;
+    }
+    report(name + " (mismatches)", mismatch, 0);
+    report(name + " list sizes 6/1/0 (differ)", differ, 0);
+}
+
 static void sample(int rows, int V, double temp, int topK, double topP, bool ties) {
     auto l = gauss(rows * V, 4);
     if (ties) for (auto& x : l) x = std::round(x);
     for (int i = 0; i < rows * V; i += 5) l[i] = -INFINITY;
     std::vector<double> invT(rows, temp < 1e-5 ? 0 : 1 / temp), tp(rows, topP), us(rows);
-    std::vector<int> tk(rows, topK), tokens(rows, -7);
+    std::vector<int> tk(rows, topK), want(rows);
     std::uniform_real_distribution<double> ud(0, 1);
     for (auto& u : us) u = ud(rng);
-    LsSampleParams p{P(l.data()), P(invT.data()), P(tk.data()), P(tp.data()), P(us.data()), P(tokens.data()), rows, V, V, 0};
-    emu_launch(ls_sample, rows, 1, LS_SAMPLE_THREADS, 0, p);
-    int mismatch = 0;
     for (int r = 0; r < rows; r++) {
         std::vector<float> row(l.begin() + r * V, l.begin() + (r + 1) * V);
-        int want = sampleReference(row, temp, topK, topP, us[r]);
-        if (want != tokens[r]) { mismatch++; std::printf("  row %d: kernel %d, reference %d\n", r, tokens[r], want); }
+        want[r] = sampleReference(row, temp, topK, topP, us[r]);
     }
-    report("ls_sample V " + std::to_string(V) + " T " + std::to_string(temp) + " k " + std::to_string(topK) + " p "
-           + std::to_string(topP) + (ties ? " ties" : "") + " (mismatches)", mismatch, 0);
+    checkSampled("ls_sample V " + std::to_string(V) + " T " + std::to_string(temp) + " k " + std::to_string(topK)
+                 + " p " + std::to_string(topP) + (ties ? " ties" : ""), l, V, invT, tk, tp, us, want);
+}
+
+/*
+ * Rows that take each way through the candidate list (V 3000: more valid tokens than the 1024 the list holds):
+ * a peaked row whose nucleus fits it, a flat row whose nucleus does not (top-p's search and the draw read the row
+ * below the list's floor), top-k inside and beyond the list, top-k then top-p, heavy ties and -inf runs, the
+ * uniform at 0 and just below 1; each row with every list size, against the previous search (list 0) and the f64
+ * reference.
+ */
+static void sampleListPaths() {
+    const int V = 3000;
+    const double below1 = std::nextafter(1.0, 0.0);
+    struct Case { double spread; bool ties; double temp; int topK; double topP; double u; };
+    std::vector<Case> cases = {
+        {4, false, 0.7, 0, 0.95, 0.3}, {4, false, 0.7, 0, 0.95, below1}, {4, false, 0.7, 0, 0.95, 0},
+        {0.05, false, 1, 0, 0.99, 0.6}, {0.05, false, 1, 0, 0.5, 0.999}, {4, true, 0.7, 50, 1, 0.42},
+        {4, true, 1, 1500, 1, 0.77}, {0.05, false, 1, 1500, 0.9, 0.2}, {4, false, 0.7, 50, 0.95, 0.9},
+        {1, true, 2, 1024, 0.8, 0.5}, {1, true, 2, 1025, 0.8, 0.5}, {0.5, true, 1, 0, 0.97, 0.11},
+        {4, false, 1.3, 0, 1, 0.5}, {4, false, 0.7, 2999, 0.999, 0.01},
+    };
+    const int rows = (int) cases.size();
+    std::vector<float> l;
+    std::vector<double> invT, tp, us;
+    std::vector<int> tk, want;
+    for (int r = 0; r < rows; r++) {
+        const Case& c = cases[r];
+        auto row = gauss(V, c.spread);
+        if (c.ties) for (auto& x : row) x = std::round(x);
+        for (int i = r; i < V; i += 7 + r) row[i] = -INFINITY;   /* banned tokens, a different run per row */
+        l.insert(l.end(), row.begin(), row.end());
+        invT.push_back(1 / c.temp);
+        tk.push_back(c.topK);
+        tp.push_back(c.topP);
+        us.push_back(c.u);
+        want.push_back(sampleReference(row, c.temp, c.topK, c.topP, c.u));
+    }
+    checkSampled("ls_sample through the candidate list V 3000", l, V, invT, tk, tp, us, want);
 }
 
 /**
@@ -973,7 +1054,7 @@ static void sampleEdges() {
     const int rows = (int) cases.size();
     std::vector<float> l;
     std::vector<double> invT, tp, us;
-    std::vector<int> tk, tokens(rows, -7);
+    std::vector<int> tk;
     for (const Case& c : cases) {
         l.insert(l.end(), c.l.begin(), c.l.end());
         invT.push_back(c.temp < 1e-5 ? 0 : 1 / c.temp);
@@ -981,15 +1062,9 @@ static void sampleEdges() {
         tp.push_back(c.topP);
         us.push_back(c.u);
     }
-    LsSampleParams p{P(l.data()), P(invT.data()), P(tk.data()), P(tp.data()), P(us.data()), P(tokens.data()), rows, V, V, 0};
-    emu_launch(ls_sample, rows, 1, LS_SAMPLE_THREADS, 0, p);
-    int mismatch = 0;
-    for (int r = 0; r < rows; r++) {
-        const Case& c = cases[r];
-        int want = sampleReference(c.l, c.temp, c.topK, c.topP, c.u);
-        if (want != tokens[r]) { mismatch++; std::printf("  edge case %d: kernel %d, reference %d\n", r, tokens[r], want); }
-    }
-    report("ls_sample edge cases (exact sums, broken rows) (mismatches)", mismatch, 0);
+    std::vector<int> want;
+    for (const Case& c : cases) want.push_back(sampleReference(c.l, c.temp, c.topK, c.topP, c.u));
+    checkSampled("ls_sample edge cases (exact sums, broken rows)", l, V, invT, tk, tp, us, want);
 }
 
 static void copyCombineEmbedding() {
@@ -1338,6 +1413,20 @@ static void mlaDecodeTcCases() {
     mlaDecodeTc(5, 128, 32, 64, {300, 64}, 96, 2);               // 2 of 8 warps own output columns
 }
 
+/* Every ls_sample check (LS_CHECK_ONLY=sample runs these alone). */
+static void sampleChecks() {
+    sample(6, 1000, 0, 0, 1, true);
+    sample(6, 1000, 1, 0, 1, false);
+    sample(6, 1000, 0.7, 5, 1, true);
+    sample(6, 1000, 1.3, 0, 0.9, false);
+    sample(4, 3000, 1, 40, 0.5, true);
+    sample(2, 1, 1, 0, 1, false);
+    sample(24, 2000, 0.8, 0, 0.95, true);    // many draws through each k-ary search (top-p, then the draw)
+    sample(16, 5000, 1.0, 100, 0.9, false);
+    sampleEdges();
+    sampleListPaths();
+}
+
 int main() {
     mmaFragments();
     ldmatrixFragments();
@@ -1352,6 +1441,11 @@ int main() {
     }
     if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "wgmma") {
         wgmmaMoe();   // LS_CHECK_ONLY=wgmma: the Hopper checks alone, while working on them
+        std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
+        return failures ? 1 : 0;
+    }
+    if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "sample") {
+        sampleChecks();   // LS_CHECK_ONLY=sample: the sampling kernel alone
         std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
         return failures ? 1 : 0;
     }
@@ -1394,15 +1488,7 @@ int main() {
     route(4, 160, 6, true, 8, 3, false, 16.0f);
     route(3, 16, 4, true, 4, 1, true, 2.5f);
     route(2, 16, 6, true, 4, 1, false, 1.0f); // fewer kept experts than top-k: falls back to masked ones
-    sample(6, 1000, 0, 0, 1, true);
-    sample(6, 1000, 1, 0, 1, false);
-    sample(6, 1000, 0.7, 5, 1, true);
-    sample(6, 1000, 1.3, 0, 0.9, false);
-    sample(4, 3000, 1, 40, 0.5, true);
-    sample(2, 1, 1, 0, 1, false);
-    sample(24, 2000, 0.8, 0, 0.95, true);    // many draws through each k-ary search (top-p, then the draw)
-    sample(16, 5000, 1.0, 100, 0.9, false);
-    sampleEdges();
+    sampleChecks();
     moeDecode(1, 8, 2, 64, 32, MOE_RANDOM, true);
     moeDecode(7, 8, 2, 64, 32, MOE_SAME, false);
     moeDecode(7, 160, 6, 1032, 200, MOE_SKEWED, true); // partial slice and row tiles, most experts empty

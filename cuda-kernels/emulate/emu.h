@@ -102,6 +102,28 @@ template <typename T> inline T __shfl_xor_sync(unsigned, T v, int offset) {
     return out;
 }
 
+template <typename T> inline T __shfl_up_sync(unsigned, T v, int offset) {
+    static_assert(sizeof(T) <= 8, "shuffle of at most 8 bytes");
+    unsigned t = threadIdx.x;
+    unsigned long long bits = 0;
+    std::memcpy(&bits, &v, sizeof(T));
+    emu.exchange[t] = bits;
+    __syncwarp();
+    /* a lane below offset keeps its own value, as on the GPU */
+    unsigned long long other = (t & 31u) >= (unsigned) offset ? emu.exchange[t - (unsigned) offset] : bits;
+    __syncwarp();
+    T out;
+    std::memcpy(&out, &other, sizeof(T));
+    return out;
+}
+
+/* Fibers switch only at barriers, so a read-modify-write is atomic here. */
+inline unsigned atomicAdd(unsigned* p, unsigned v) {
+    unsigned old = *p;
+    *p = old + v;
+    return old;
+}
+
 /*
  * mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 as a warp collective: D = A·B + C, A 16x16, B 16x8,
  * C and D 16x8, each lane holding the fragment the PTX ISA assigns it ("Matrix Fragments for mma.m16n8k16

@@ -40,6 +40,11 @@ typedef unsigned long long ls_ptr;
 #define LS_MOE_MAX_EXPERTS 1024
 /* threads of one sampling block (one block per sampled row) */
 #define LS_SAMPLE_THREADS 1024
+/* ls_sample's candidate list: entries per thread the server launches with (16 bytes each: 96 KiB of dynamic shared
+ * memory at 1024 threads, under every supported GPU's opt-in limit), and the list holds the best
+ * threads * entries / LS_SAMPLE_LIST_SPARSITY tokens of a row, so a thread rarely has more of them than entries */
+#define LS_SAMPLE_LIST_PER_THREAD 6
+#define LS_SAMPLE_LIST_SPARSITY 6
 /* threads of one RoPE block (one block per row and head; the kernel loops over the pairs) */
 #define LS_ROPE_THREADS 64
 /* ls_gemv: most activation rows per launch (accumulators per lane), output features per block (a warp each) */
@@ -376,9 +381,10 @@ typedef struct {
  * invTemperature (f64), weights exp(processed - max); top-k (0 = off) keeps the k best (higher logit,
  * then lower id), top-p (>= 1 = off) keeps the smallest best-first prefix holding at least topP of
  * the kept mass; then an inverse-CDF draw of uniform[row] in [0, 1) over the candidates, best first
- * (in id order when neither top-k nor top-p truncates). Deterministic for given inputs.
+ * (in id order when neither top-k nor top-p truncates). Deterministic for given inputs, and the same token
+ * for any listPerThread (the list only saves passes over the row and recomputed exps; sampling.cu).
  * tokens[row] = -1 when every logit is -inf, -2 when one is NaN or +inf (the host Sampler refuses both).
- * grid (rows), block LS_SAMPLE_THREADS.
+ * grid (rows), block LS_SAMPLE_THREADS, dynamic shared memory 16 * LS_SAMPLE_THREADS * listPerThread bytes.
  */
 typedef struct {
     ls_ptr logits;          /* [rows, vocab] f32, stride logitsStride */
@@ -390,7 +396,7 @@ typedef struct {
     int rows;
     int vocab;
     int logitsStride;
-    int pad0;
+    int listPerThread;      /* candidate list entries per thread (0: none, every pass reads the row) */
 } LsSampleParams;
 
 /*

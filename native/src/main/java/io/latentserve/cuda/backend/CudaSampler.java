@@ -8,6 +8,7 @@ import io.latentserve.model.backend.RowSampling;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * Token sampling on the device (ls_sample): greedy, or temperature with top-k and top-p and an
@@ -67,11 +68,17 @@ final class CudaSampler {
         return deferred.queueCopy(rows.length);
     }
 
+    /**
+     * One ls_sample launch. Rows at a temperature get the candidate list (96 KiB of shared memory: top-k, top-p and
+     * the draw then read it instead of the row); an all-greedy launch needs one pass over each row and no list.
+     */
     private void launch(StepMemory.Scratch s, CudaActivation logits, double[] invTemperature, int[] topK,
                         double[] topP, double[] uniform, long out) {
+        boolean greedy = Arrays.stream(invTemperature).allMatch(v -> v == 0);
+        int perThread = greedy ? 0 : KernelLimits.SAMPLE_LIST_PER_THREAD;
         kernels.launch(new SampleParams(logits.address(), s.doubles(invTemperature), s.ints(topK), s.doubles(topP),
-                s.doubles(uniform), out, logits.rows(), logits.cols(), logits.stride()),
-                Grid.of(logits.rows(), KernelLimits.SAMPLE_THREADS));
+                s.doubles(uniform), out, logits.rows(), logits.cols(), logits.stride(), perThread),
+                Grid.of(logits.rows(), KernelLimits.SAMPLE_THREADS).withShared(KernelLimits.sampleSharedBytes(perThread)));
     }
 
     /** Checks the per-row parameters; 1 / temperature per row (0: greedy). */

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
 /**
  * DeviceBench's kernel-level rows, at V2-Lite's shapes, against the ceilings measured in the same run: decode's
  * dense products (ls_gemv), one MoE layer on each path (and the Hopper wgmma kernels), MLA decode attention and
- * MLA prefill attention. Each bench adds its rows to the run's {@link BenchReport}.
+ * MLA prefill attention, device sampling. Each bench adds its rows to the run's {@link BenchReport}.
  */
 final class KernelBenches {
     private final BenchReport report;
@@ -35,9 +35,22 @@ final class KernelBenches {
         report.guarded("ls_gemv", () -> gemvBench(ctx, backend, copyGbs));
         report.guarded("MoE", () -> moeBench(backend, ceilings));
         report.guarded("MLA prefill", () -> mlaPrefillBench(ctx, backend, ceilings));
+        report.guarded("sampling", () -> sampleBench(ctx, backend));
         // the two with mbarrier pipelines last (ls_mla_decode_tma's rows come with MLA decode's)
         report.guarded("MLA decode", () -> mlaBench(ctx, copyGbs));
         report.guarded("MoE wgmma", () -> moeWgmmaBench(ctx, backend, ceilings));
+    }
+
+    /**
+     * Device sampling of B = 1, 64, 256 rows of V2's 102,400 logits ({@link SampleBench}): rows per second of whole
+     * calls (no bound: the figure to watch is the microseconds against a decode step's ~1 ms).
+     */
+    private void sampleBench(CudaContext ctx, CudaBackend backend) {
+        for (SampleBench.Result r : SampleBench.run(ctx, backend, new int[]{1, 64, 256}, 102400, 10)) {
+            report.row(new BenchRow("kernel: ls_sample (whole call)", "B " + r.rows() + " x " + r.vocab() + ", "
+                    + r.mode().label(), r.rowsPerSecond(), Double.NaN, "rows/s", String.format(Locale.ROOT,
+                    "%.1f us/call; parameters up, tokens down", r.secondsPerCall() * 1e6)));
+        }
     }
 
     /**

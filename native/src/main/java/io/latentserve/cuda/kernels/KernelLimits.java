@@ -20,6 +20,13 @@ public final class KernelLimits {
     public static final int ATTN_MAX_QK = 2048;
     public static final int MOE_MAX_EXPERTS = 1024;
     public static final int SAMPLE_THREADS = 1024;
+    /**
+     * ls_sample's candidate list: entries per thread the server launches with (16 bytes each, 96 KiB at 1024
+     * threads: under every supported GPU's shared memory opt-in), and the list holds the best
+     * SAMPLE_THREADS * entries / SAMPLE_LIST_SPARSITY tokens of a row.
+     */
+    public static final int SAMPLE_LIST_PER_THREAD = 6;
+    public static final int SAMPLE_LIST_SPARSITY = 6;
     public static final int ROPE_THREADS = 64;
     /** ls_gemv: most activation rows per launch, output features per block (one warp each). */
     public static final int GEMV_MAX_ROWS = 8;
@@ -153,5 +160,13 @@ public final class KernelLimits {
     /** Blocks needed to cover n items with `per` items a block. */
     public static int blocks(long n, int per) {
         return Math.toIntExact((n + per - 1) / per);
+    }
+
+    /** Dynamic shared memory of an ls_sample launch whose list holds perThread entries per thread. */
+    public static int sampleSharedBytes(int perThread) {
+        if (perThread < 0) {
+            throw new IllegalArgumentException("list of " + perThread + " entries per thread");
+        }
+        return 16 * SAMPLE_THREADS * perThread;
     }
 }

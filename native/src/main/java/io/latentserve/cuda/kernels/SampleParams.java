@@ -18,6 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * @param topP [rows] f64
  * @param uniform [rows] f64 in [0, 1)
  * @param tokens [rows] int32 out
+ * @param listPerThread candidate list entries per thread: the launch's dynamic shared memory holds
+ *                      {@link KernelLimits#sampleSharedBytes} of it (0: none, every pass reads the row; the same tokens)
  */
 public record SampleParams(
         long logits,
@@ -28,7 +30,8 @@ public record SampleParams(
         long tokens,
         int rows,
         int vocab,
-        int logitsStride) implements KernelParams {
+        int logitsStride,
+        int listPerThread) implements KernelParams {
 
     public static final String KERNEL = "ls_sample";
 
@@ -42,7 +45,7 @@ public record SampleParams(
             JAVA_INT.withName("rows"),
             JAVA_INT.withName("vocab"),
             JAVA_INT.withName("logitsStride"),
-            JAVA_INT.withName("pad0")).withName("LsSampleParams");
+            JAVA_INT.withName("listPerThread")).withName("LsSampleParams");
 
     @Override
     public String kernel() {
@@ -66,6 +69,7 @@ public record SampleParams(
                 .i32(rows)
                 .i32(vocab)
                 .i32(logitsStride)
+                .i32(listPerThread)
                 .done();
     }
 }

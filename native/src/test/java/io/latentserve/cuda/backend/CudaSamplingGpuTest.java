@@ -96,6 +96,18 @@ class CudaSamplingGpuTest {
         check("top-k+top-p", 32, 102400, 1, 40, 0.5, false, false);
     }
 
+    /**
+     * More valid tokens than the candidate list holds (1024 at 6 entries per thread): top-p's nucleus inside the
+     * list and past it (flat rows), top-k inside and beyond it, so the searches read the list, the row, or both.
+     */
+    @Test
+    void candidateListSmallerThanTheRow() {
+        check("top-p, list", 4, 3000, 0.7, 0, 0.95, false, false);
+        check("top-p past the list", 4, 3000, 2, 0, 0.999, false, true);
+        check("top-k beyond the list", 4, 3000, 1, 1500, 1, true, false);
+        check("top-k beyond the list + top-p", 4, 3000, 2, 1200, 0.9, false, false);
+    }
+
     @Test
     void plainTemperature() {
         check("temperature", 64, 1000, 1, 0, 1, false, false);
