@@ -86,6 +86,51 @@ extern "C" __global__ void __launch_bounds__(LS_ROPE_THREADS) ls_rope(const LsRo
     }
 }
 
+extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_mla_latent(const LsMlaLatentParams p) {
+    __shared__ float scratch[32];
+    const int t = blockIdx.x;
+    float* x = reinterpret_cast<float*>(p.kv) + static_cast<long long>(t) * p.kvStride;
+    const void* weight = reinterpret_cast<const void*>(p.weight);
+    /* c: ls_rmsnorm's arithmetic (same loop, same block sum over LS_THREADS threads) */
+    float ss = 0.0f;
+    for (int c = threadIdx.x; c < p.r; c += blockDim.x) {
+        const float v = x[c];
+        ss = ss + v * v;
+    }
+    ss = ls_block_sum(ss, scratch);
+    const float meanPlusEps = ss / static_cast<float>(p.r) + p.eps;
+    const float inv = static_cast<float>(1.0 / sqrt(static_cast<double>(meanPlusEps)));
+    for (int c = threadIdx.x; c < p.r; c += blockDim.x) {
+        x[c] = x[c] * inv * ls_load_weight(weight, c, p.weightDtype);
+    }
+    /* k_pe: ls_rope's arithmetic for one head at column r */
+    const int half = p.dr / 2;
+    const long long pos = reinterpret_cast<const int*>(p.positions)[t];
+    const float* cosRow = reinterpret_cast<const float*>(p.cosTable) + pos * half;
+    const float* sinRow = reinterpret_cast<const float*>(p.sinTable) + pos * half;
+    float* pe = x + p.r;
+    for (int i = threadIdx.x; i < half; i += blockDim.x) {
+        const float c = cosRow[i];
+        const float s = sinRow[i];
+        const int ia = p.style == LS_ROPE_INTERLEAVED ? 2 * i : i;
+        const int ib = p.style == LS_ROPE_INTERLEAVED ? ia + 1 : i + half;
+        const float a = pe[ia];
+        const float b = pe[ib];
+        pe[ia] = a * c - b * s;
+        pe[ib] = a * s + b * c;
+    }
+    __syncthreads(); /* the row is final: every thread copies values others wrote */
+    const int width = p.r + p.dr;
+    const long long d = static_cast<long long>(reinterpret_cast<const int*>(p.slots)[t]) * width;
+    for (int c = threadIdx.x; c < width; c += blockDim.x) {
+        if (p.cacheDtype == LS_DTYPE_BF16) {
+            reinterpret_cast<unsigned short*>(p.cache)[d + c] = ls_to_bf16(x[c]);
+        } else {
+            reinterpret_cast<float*>(p.cache)[d + c] = x[c];
+        }
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_copy_rows(const LsCopyRowsParams p) {
     const int c = blockIdx.y * blockDim.x + threadIdx.x;
     const int i = blockIdx.x;

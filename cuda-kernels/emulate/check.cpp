@@ -355,6 +355,48 @@ static void rope() {
     }
 }
 
+/* ls_mla_latent against ls_rmsnorm + ls_rope + ls_copy_rows on the same rows: bit for bit, both rope styles, f32 and
+ * bf16 caches, bf16 and f32 norm weights, r not a multiple of the block */
+static void mlaLatent() {
+    const int rows = 5, r = 300, dr = 16, half = dr / 2, width = r + dr, stride = width + 4, tableRows = 64, slotsN = 9;
+    std::vector<float> cosT(tableRows * half), sinT(tableRows * half);
+    for (int p = 0; p < tableRows; p++)
+        for (int i = 0; i < half; i++) {
+            float a = p * (float) std::pow(1000.0, -i / (double) half);
+            cosT[p * half + i] = std::cos(a);
+            sinT[p * half + i] = std::sin(a);
+        }
+    std::vector<int> pos = {0, 63, 7, 31, 2}, slots = {8, 0, 3, 5, 1};
+    auto w32 = gauss(r);
+    std::vector<unsigned short> w16(r);
+    for (int i = 0; i < r; i++) w16[i] = bf16(w32[i]);
+    int differ = 0;
+    for (int style : {LS_ROPE_INTERLEAVED, LS_ROPE_SPLIT_HALF})
+        for (int cacheDtype : {LS_DTYPE_F32, LS_DTYPE_BF16})
+            for (int weightDtype : {LS_DTYPE_F32, LS_DTYPE_BF16}) {
+                const ls_ptr w = weightDtype == LS_DTYPE_F32 ? P(w32.data()) : P(w16.data());
+                const size_t cacheBytes = (size_t) slotsN * width * (cacheDtype == LS_DTYPE_F32 ? 4 : 2);
+                auto kv = gauss(rows * stride);
+                auto kvFused = kv;
+                std::vector<unsigned char> cache(cacheBytes, 0xAB), cacheFused(cacheBytes, 0xAB);
+                LsRmsNormParams n{P(kv.data()), 0, w, P(kv.data()), rows, r, stride, 0, stride, weightDtype, 1e-6f, 0};
+                emu_launch(ls_rmsnorm, rows, 1, 256, 0, n);
+                LsRopeParams rp{P(kv.data() + r), P(pos.data()), P(cosT.data()), P(sinT.data()), rows, stride, 1, 0, 0,
+                                half, style, tableRows};
+                emu_launch(ls_rope, rows, 1, 64, 0, rp);
+                LsCopyRowsParams cp{P(kv.data()), 0, P(cache.data()), P(slots.data()), rows, width, stride, width,
+                                    LS_DTYPE_F32, cacheDtype};
+                emu_launch(ls_copy_rows, rows, (width + 255) / 256, 256, 0, cp);
+                LsMlaLatentParams f{P(kvFused.data()), w, P(pos.data()), P(cosT.data()), P(sinT.data()),
+                                    P(cacheFused.data()), P(slots.data()), rows, r, dr, stride, weightDtype, style,
+                                    tableRows, cacheDtype, 1e-6f, 0};
+                emu_launch(ls_mla_latent, rows, 1, 256, 0, f);
+                differ += std::memcmp(kv.data(), kvFused.data(), kv.size() * 4) != 0;
+                differ += std::memcmp(cache.data(), cacheFused.data(), cacheBytes) != 0;
+            }
+    report("ls_mla_latent vs ls_rmsnorm + ls_rope + ls_copy_rows, 8 variants (differ)", differ, 0);
+}
+
 /** Values rounded to bf16 in place (what a bf16 cache holds), and their bits. */
 static std::vector<unsigned short> roundToBf16(std::vector<float>& v) {
     std::vector<unsigned short> bits(v.size());
@@ -1444,6 +1486,13 @@ int main() {
         std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
         return failures ? 1 : 0;
     }
+    if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "elementwise") {
+        rmsnorm();   // LS_CHECK_ONLY=elementwise: RMSNorm, RoPE and the fused MLA latent rows alone
+        rope();
+        mlaLatent();
+        std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
+        return failures ? 1 : 0;
+    }
     if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "sample") {
         sampleChecks();   // LS_CHECK_ONLY=sample: the sampling kernel alone
         std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASS", failures);
@@ -1452,6 +1501,7 @@ int main() {
     splitAndAdd();
     rmsnorm();
     rope();
+    mlaLatent();
     copyCombineEmbedding();
     attention("GQA paged 4/2 heads, d 16, bs 16", 4, 2, 16, 0, 16, 16, true);
     attention("MHA paged 2 heads, d 40, bs 1", 2, 1, 40, 0, 40, 1, true);

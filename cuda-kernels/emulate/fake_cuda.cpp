@@ -55,7 +55,7 @@ static void launcher(const void* params, unsigned gx, unsigned gy, unsigned thre
 #define LS_KERNEL(name, P) {#name, launcher<P, name>, sizeof(P)}
 static FakeFunction functions[] = {
     LS_KERNEL(ls_embedding, LsEmbeddingParams), LS_KERNEL(ls_rmsnorm, LsRmsNormParams), LS_KERNEL(ls_add, LsAddParams),
-    LS_KERNEL(ls_silu_mul, LsSiluMulParams), LS_KERNEL(ls_rope, LsRopeParams), LS_KERNEL(ls_copy_rows, LsCopyRowsParams),
+    LS_KERNEL(ls_silu_mul, LsSiluMulParams), LS_KERNEL(ls_rope, LsRopeParams), LS_KERNEL(ls_copy_rows, LsCopyRowsParams), LS_KERNEL(ls_mla_latent, LsMlaLatentParams),
     LS_KERNEL(ls_split_bf16, LsSplitBf16Params), LS_KERNEL(ls_attention, LsAttentionParams),
     LS_KERNEL(ls_mla_absorb_q, LsMlaAbsorbParams), LS_KERNEL(ls_mla_apply_uv, LsMlaApplyUvParams),
     LS_KERNEL(ls_moe_route, LsMoeRouteParams), LS_KERNEL(ls_moe_combine, LsMoeCombineParams),

@@ -210,6 +210,33 @@ typedef struct {
 } LsRopeParams;
 
 /*
+ * ls_mla_latent: MLA's latent rows finished and cached in one launch: per row t of kv = [c (r values) | k_pe (dr)],
+ * c = c * rsqrt(mean(c^2) + eps) * weight in place (as ls_rmsnorm), k_pe rotated in place at positions[t] (as
+ * ls_rope with one head, the same tables and style), then the row into cache row slots[t] in the cache's dtype
+ * (as ls_copy_rows: f32, or bf16 rounded to nearest even). Bit for bit the three kernels' results.
+ * grid (rows), block LS_THREADS.
+ */
+typedef struct {
+    ls_ptr kv;          /* [rows, r + dr] f32, stride kvStride */
+    ls_ptr weight;      /* [r] kv_a_layernorm weight, bf16 or f32 */
+    ls_ptr positions;   /* [rows] int32 */
+    ls_ptr cosTable;    /* [tableRows, dr / 2] f32 */
+    ls_ptr sinTable;    /* [tableRows, dr / 2] f32 */
+    ls_ptr cache;       /* the layer's cache: [slots, r + dr] in cacheDtype */
+    ls_ptr slots;       /* [rows] int32 cache rows */
+    int rows;
+    int r;
+    int dr;
+    int kvStride;
+    int weightDtype;
+    int style;          /* LS_ROPE_* */
+    int tableRows;
+    int cacheDtype;     /* LS_DTYPE_F32 or LS_DTYPE_BF16 */
+    float eps;
+    int pad0;
+} LsMlaLatentParams;
+
+/*
  * ls_copy_rows: dst[dstIndex[i], :] = src[srcIndex[i], :] for i < rows, cols values per row, each side f32 or
  * bf16 (LS_DTYPE_*; strides in elements of that side): f32 -> bf16 rounds to nearest even (the bf16 KV cache's
  * write), bf16 -> f32 widens exactly (its gather), same types copy bits. A null index means the identity.

@@ -157,6 +157,20 @@ public interface Backend extends AutoCloseable {
     void writeKvCache(KvCache cache, int layer, Tensor rows, int[] slotMapping);
 
     /**
+     * MLA's latent rows kv = [c (kvLoraRank) | k_pe (ropeDim)] (kv_a_proj's output) finished and cached: in place,
+     * c = RMSNorm(c) · normWeight and k_pe rotated at each row's position; then row t into cache row
+     * slotMapping[t] of the layer. By default {@link #rmsNorm}, {@link #rope}, {@link #writeKvCache}; a backend may
+     * fuse them (one pass over the rows) with the same results.
+     */
+    default void mlaLatentRows(Tensor kv, int kvLoraRank, int ropeDim, Tensor normWeight, float eps, RopeTable rope,
+                               int[] positions, KvCache cache, int layer, int[] slotMapping) {
+        Tensor latent = columns(kv, 0, kvLoraRank);
+        rmsNorm(latent, normWeight, eps, latent);
+        rope(columns(kv, kvLoraRank, ropeDim), 1, 0, 0, rope, positions);
+        writeKvCache(cache, layer, kv, slotMapping);
+    }
+
+    /**
      * MLA attention over the latent cache (which already holds this batch's tokens).
      * q [T, H·(dn+dr)] with RoPE applied; kvB = kv_b_proj [H·(dn+dv), r]; out [T, H·dv].
      */

@@ -67,10 +67,9 @@ final class Mla {
 
         Tensor kvA = b.activation(tokens, shape.cacheWidth());                   // [T, r+dr] f32 = [c ; k_pe]
         b.matmul(x, kvAProj, kvA);
-        Tensor latent = b.columns(kvA, 0, shape.kvLoraRank());
-        kvANorm.apply(b, latent, latent);                                         // c̃ in place
-        b.rope(b.columns(kvA, shape.kvLoraRank(), shape.qkRopeHeadDim()), 1, 0, 0, rope, batch.positions());
-        b.writeKvCache(cache, layer, kvA, batch.slotMapping());
+        // c̃ = norm(c) and k_pe rotated, in place, then into the cache (one pass where the backend fuses it)
+        b.mlaLatentRows(kvA, shape.kvLoraRank(), shape.qkRopeHeadDim(), kvANorm.weight(), kvANorm.eps(), rope,
+                batch.positions(), cache, layer, batch.slotMapping());
 
         Tensor attn = b.activation(tokens, shape.numHeads() * shape.vHeadDim());  // [T, H·dv] f32
         b.mlaAttention(q, cache, layer, kvBProj, shape, batch, mode, attn);

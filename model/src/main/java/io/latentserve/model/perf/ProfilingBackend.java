@@ -183,6 +183,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void mlaLatentRows(Tensor kv, int kvLoraRank, int ropeDim, Tensor normWeight, float eps, RopeTable rope,
+                              int[] positions, KvCache cache, int layer, int[] slotMapping) {
+        timed("mlaLatentRows", () -> inner.mlaLatentRows(kv, kvLoraRank, ropeDim, normWeight, eps, rope, positions,
+                cache, layer, slotMapping));
+    }
+
+    @Override
     public void addRmsNorm(Tensor residual, Tensor x, Tensor weight, float eps, Tensor out) {
         timed("addRmsNorm", () -> inner.addRmsNorm(residual, x, weight, eps, out));
     }

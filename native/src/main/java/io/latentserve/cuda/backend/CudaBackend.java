@@ -222,6 +222,15 @@ public final class CudaBackend extends CudaOps implements Backend {
         elementwise.writeKvCache(CudaKvCache.of(cache), layer, act(rows, "writeKvCache rows"), slotMapping);
     }
 
+    /** One ls_mla_latent launch for the latent rows' norm, rotation and cache write. */
+    @Override
+    public void mlaLatentRows(Tensor kv, int kvLoraRank, int ropeDim, Tensor normWeight, float eps, RopeTable rope,
+                              int[] positions, KvCache cache, int layer, int[] slotMapping) {
+        elementwise.mlaLatentRows(act(kv, "mlaLatentRows kv"), kvLoraRank, ropeDim,
+                CudaWeight.of(normWeight, "kv_a_layernorm"), eps, rope, positions, CudaKvCache.of(cache), layer,
+                slotMapping);
+    }
+
     @Override
     public void mlaAttention(Tensor q, KvCache cache, int layer, Tensor kvB, MlaShape shape, AttentionBatch batch,
                              MlaMode mode, Tensor out) {

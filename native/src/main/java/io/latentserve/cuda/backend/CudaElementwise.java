@@ -4,6 +4,7 @@ import io.latentserve.cuda.kernels.AddParams;
 import io.latentserve.cuda.kernels.CopyRowsParams;
 import io.latentserve.cuda.kernels.Grid;
 import io.latentserve.cuda.kernels.KernelLimits;
+import io.latentserve.cuda.kernels.MlaLatentParams;
 import io.latentserve.cuda.kernels.RmsNormParams;
 import io.latentserve.cuda.kernels.RopeParams;
 import io.latentserve.cuda.kernels.SiluMulParams;
@@ -64,13 +65,7 @@ final class CudaElementwise {
             throw new IllegalArgumentException("rope: " + numHeads + " heads of stride " + headStride
                     + " do not fit " + a.cols() + " columns, or positions do not match rows");
         }
-        int maxPosition = 0;
-        for (int p : positions) {
-            if (p < 0) {
-                throw new IllegalArgumentException("rope: negative position " + p);
-            }
-            maxPosition = Math.max(maxPosition, p);
-        }
+        int maxPosition = maxPosition(positions, "rope");
         if (a.rows() == 0 || half == 0) {
             return;
         }
@@ -96,6 +91,47 @@ final class CudaElementwise {
             kernels.launch(new CopyRowsParams(r.address(), 0, layerBase, s.ints(slotMapping), r.rows(), r.cols(),
                     r.stride(), c.width(), KernelLimits.DTYPE_F32, c.kernelDtype()), Kernels.rowsByCols(r.rows(), r.cols()));
         }
+    }
+
+    /**
+     * MLA's latent rows kv = [c | k_pe] finished in place (c normalised, k_pe rotated at the rows' positions) and
+     * written to the layer's cache at their slots: one ls_mla_latent launch, the results of {@link #rmsNorm},
+     * {@link #rope} and {@link #writeKvCache} bit for bit.
+     */
+    void mlaLatentRows(CudaActivation kv, int r, int dr, CudaWeight w, float eps, RopeTable rope, int[] positions,
+                       CudaKvCache c, int layer, int[] slotMapping) {
+        if (r < 1 || dr < 0 || dr % 2 != 0 || kv.cols() != r + dr || c.width() != r + dr
+                || (long) w.rows() * w.cols() != r || rope.invFreq().length * 2 != dr
+                || positions.length != kv.rows() || slotMapping.length != kv.rows()) {
+            throw new IllegalArgumentException("MLA latent rows [" + kv.rows() + ", " + kv.cols() + "] as " + r + " + "
+                    + dr + " (cache width " + c.width() + ", norm weight of " + (long) w.rows() * w.cols()
+                    + ", rope of " + 2 * rope.invFreq().length + " dims, " + positions.length + " positions, "
+                    + slotMapping.length + " slots)");
+        }
+        PagedBatch.checkSlots(slotMapping, c.slots());
+        int maxPosition = maxPosition(positions, "MLA latent rows");
+        if (kv.rows() == 0) {
+            return;
+        }
+        RopeTables.Device table = ropeTables.covering(rope, maxPosition);
+        int style = rope.style() == RopeStyle.INTERLEAVED ? KernelLimits.ROPE_INTERLEAVED : KernelLimits.ROPE_SPLIT_HALF;
+        try (StepMemory.Scratch s = memory.scratch()) {
+            kernels.launch(new MlaLatentParams(kv.address(), w.address(), s.ints(positions), table.cos(), table.sin(),
+                    c.layer(layer), s.ints(slotMapping), kv.rows(), r, dr, kv.stride(), w.dtype(), style,
+                    table.rows(), c.kernelDtype(), eps), Grid.of(kv.rows(), KernelLimits.THREADS));
+        }
+    }
+
+    /** The largest position (the rope table must cover it); a negative one is refused. */
+    private static int maxPosition(int[] positions, String what) {
+        int max = 0;
+        for (int p : positions) {
+            if (p < 0) {
+                throw new IllegalArgumentException(what + ": negative position " + p);
+            }
+            max = Math.max(max, p);
+        }
+        return max;
     }
 
     private static void sameShape(CudaActivation a, CudaActivation b) {

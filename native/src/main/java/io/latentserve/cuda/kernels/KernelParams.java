@@ -16,7 +16,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
         MlaDecodeParams, MlaCombineParams, CausalSoftmaxParams,
         MoeSortParams, MoeGateUpParams, MoeDownParams, GemvParams, MlaDecodeTcParams, MoeGateUpTcParams,
         MoeDownTcParams, MoeGateUpWgmmaParams, MoeDownWgmmaParams,
-        MlaPrefillTcParams {
+        MlaPrefillTcParams, MlaLatentParams {
 
     /** Every parameter layout, with the kernel that takes it. */
     List<StructLayout> LAYOUTS = List.of(EmbeddingParams.LAYOUT, RmsNormParams.LAYOUT, AddParams.LAYOUT,
@@ -26,7 +26,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             MlaDecodeParams.LAYOUT, MlaCombineParams.LAYOUT, CausalSoftmaxParams.LAYOUT,
             MoeSortParams.LAYOUT, MoeGateUpParams.LAYOUT, MoeDownParams.LAYOUT, GemvParams.LAYOUT,
             MlaDecodeTcParams.LAYOUT, MoeGateUpTcParams.LAYOUT, MoeDownTcParams.LAYOUT, MoeGateUpWgmmaParams.LAYOUT,
-            MoeDownWgmmaParams.LAYOUT, MlaPrefillTcParams.LAYOUT);
+            MoeDownWgmmaParams.LAYOUT, MlaPrefillTcParams.LAYOUT, MlaLatentParams.LAYOUT);
 
     /** Every kernel of the fatbin: the kernels of LAYOUTS in order, then those sharing a struct (ls_mla_decode_tma). */
     List<String> KERNELS = List.of(EmbeddingParams.KERNEL, RmsNormParams.KERNEL, AddParams.KERNEL,
@@ -36,7 +36,7 @@ public sealed interface KernelParams permits EmbeddingParams, RmsNormParams, Add
             MlaDecodeParams.KERNEL, MlaCombineParams.KERNEL, CausalSoftmaxParams.KERNEL,
             MoeSortParams.KERNEL, MoeGateUpParams.KERNEL, MoeDownParams.KERNEL, GemvParams.KERNEL,
             MlaDecodeTcParams.KERNEL, MoeGateUpTcParams.KERNEL, MoeDownTcParams.KERNEL, MoeGateUpWgmmaParams.KERNEL,
-            MoeDownWgmmaParams.KERNEL, MlaPrefillTcParams.KERNEL, MlaDecodeTcParams.BULK_KERNEL);
+            MoeDownWgmmaParams.KERNEL, MlaPrefillTcParams.KERNEL, MlaLatentParams.KERNEL, MlaDecodeTcParams.BULK_KERNEL);
 
     /** The extern "C" name of the kernel that takes these parameters. */
     String kernel();

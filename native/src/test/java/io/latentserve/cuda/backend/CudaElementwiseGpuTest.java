@@ -4,6 +4,7 @@ import io.latentserve.cuda.kernels.KernelLimits;
 import io.latentserve.model.perf.KnownShapes;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.RopeStyle;
+import io.latentserve.model.backend.KvCacheDtype;
 import io.latentserve.model.backend.RopeTable;
 import io.latentserve.model.backend.Tensor;
 import io.latentserve.model.checkpoint.DType;
@@ -234,6 +235,66 @@ class CudaElementwiseGpuTest {
             GpuReport.check("ls_copy_rows (kv write)", slots.length + " rows of " + width + " into 9 x 16 slots",
                     err, 0);
         }
+    }
+
+    /**
+     * The fused MLA latent rows (ls_mla_latent) against the CPU backend's norm, rope and cache write (the default
+     * Backend.mlaLatentRows), and bit for bit against the CUDA backend's three separate kernels; f32 and bf16
+     * caches, V2-Lite's 512 + 64 with YaRN (interleaved) and a small split-half shape.
+     */
+    @Test
+    void mlaLatentRowsFused() {
+        float[] yarn = YarnRope.forConfig(KnownShapes.deepseekV2Lite(1)).invFreq();
+        RopeTable interleaved = new RopeTable(yarn, 1f, RopeStyle.INTERLEAVED);
+        RopeTable splitHalf = new RopeTable(java.util.Arrays.copyOf(yarn, 8), 1f, RopeStyle.SPLIT_HALF);
+        Object[][] cases = {{512, interleaved}, {48, splitHalf}};
+        int blocks = 5;
+        int blockSize = 16;
+        int[] slots = {0, 79, 16, 15, 33};
+        int[] positions = {0, 4000, 7, 163839, 31};
+        for (Object[] c : cases) {
+            int r = (int) c[0];
+            RopeTable rope = (RopeTable) c[1];
+            int width = r + rope.dim();
+            for (KvCacheDtype dtype : new KvCacheDtype[]{KvCacheDtype.F32, KvCacheDtype.BF16}) {
+                Tensor[] w = b.weight(DType.BF16, 0, r, GpuBackends.random(rnd, r, 1));
+                float[] values = GpuBackends.gaussian(rnd, slots.length * width, 1);
+                Tensor[] kv = pair(slots.length, width, 3, values);
+                Tensor[] separate = pair(slots.length, width, 3, values);
+                var fusedCache = b.cuda.kvCache(1, blocks, blockSize, width, dtype);
+                var separateCache = b.cuda.kvCache(1, blocks, blockSize, width, dtype);
+                var cpuCache = b.cpu.kvCache(1, blocks, blockSize, width, dtype);
+                try (fusedCache; separateCache; cpuCache) {
+                    b.cuda.mlaLatentRows(kv[0], r, rope.dim(), w[0], 1e-6f, rope, positions, fusedCache, 0, slots);
+                    b.cpu.mlaLatentRows(kv[1], r, rope.dim(), w[1], 1e-6f, rope, positions, cpuCache, 0, slots);
+                    Tensor latent = b.cuda.columns(separate[0], 0, r);
+                    b.cuda.rmsNorm(latent, w[0], 1e-6f, latent);
+                    b.cuda.rope(b.cuda.columns(separate[0], r, rope.dim()), 1, 0, 0, rope, positions);
+                    b.cuda.writeKvCache(separateCache, 0, separate[0], slots);
+                    String shape = slots.length + " rows of " + r + " + " + rope.dim() + ", " + dtype + " cache";
+                    GpuReport.check("ls_mla_latent rows vs CPU", shape, GpuReport.maxRelErr(gpu(kv[0]), cpu(kv[1])),
+                            TOL_F32);
+                    GpuReport.check("ls_mla_latent rows vs the three kernels", shape,
+                            GpuReport.maxAbsErr(gpu(kv[0]), gpu(separate[0])), 0);
+                    int[] fused = cacheBits(CudaKvCache.of(fusedCache), width, dtype);
+                    int[] apart = cacheBits(CudaKvCache.of(separateCache), width, dtype);
+                    GpuReport.check("ls_mla_latent cache vs the three kernels", shape + " (words differing)",
+                            java.util.Arrays.mismatch(fused, apart) < 0 ? 0 : 1, 0);
+                }
+            }
+        }
+    }
+
+    /** Layer 0 of a cache as raw 32-bit words (a bf16 cache's pairs of values), fetched as f32 rows. */
+    static int[] cacheBits(CudaKvCache c, int width, KvCacheDtype dtype) {
+        int words = dtype == KvCacheDtype.BF16 ? width / 2 : width;
+        float[] values = b.cuda.download(new CudaActivation(c.layer(0), c.slots(), words, words,
+                b.cuda.memory.generation()));
+        int[] bits = new int[values.length];
+        for (int i = 0; i < bits.length; i++) {
+            bits[i] = Float.floatToRawIntBits(values[i]);
+        }
+        return bits;
     }
 
     @Test
