@@ -7,6 +7,7 @@ import io.latentserve.model.backend.ExpertWeights;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +120,7 @@ final class CudaExpertTables {
     }
 
     private static long[] concat(long[] routed, long[] shared) {
-        long[] all = java.util.Arrays.copyOf(routed, routed.length + shared.length);
+        long[] all = Arrays.copyOf(routed, routed.length + shared.length);
         System.arraycopy(shared, 0, all, routed.length, shared.length);
         return all;
     }

@@ -130,10 +130,11 @@ final class CudaFusedMoe {
         kernels.launch(new MoeSortParams(experts, weights, offsets, rowToken, pairRows, pairWeights, tokens, topK,
                 t.numExperts(), t.numShared()), Grid.of(1, KernelLimits.THREADS));
         long y = s.floats((long) rows * t.hidden());   // [T·(K + S), D] f32: expert outputs, rows by expert
+        // [T·(K + S), I] f32: silu(gate x) * (up x), rows by expert (the wgmma kernels keep h as bf16 terms instead)
+        long h = path == CudaMoePath.FUSED_WGMMA ? 0 : s.floats((long) rows * t.inter());
         if (path == CudaMoePath.FUSED_WGMMA) {
             launchWgmma(s, x, offsets, rowToken, rows, t, split ? 2 : 1, y);
         } else if (path == CudaMoePath.FUSED_TC) {
-            long h = s.floats((long) rows * t.inter());    // [T·(K + S), I] f32: silu(gate x) * (up x), rows by expert
             kernels.launch(new MoeGateUpTcParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
                     t.inter(), x.stride(), t.inter()),
                     Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));
@@ -141,7 +142,6 @@ final class CudaFusedMoe {
                     t.inter(), t.hidden()),
                     Grid.of(e, KernelLimits.blocks(t.hidden(), KernelLimits.MOE_TC_FEATURES), KernelLimits.THREADS));
         } else {
-            long h = s.floats((long) rows * t.inter());    // as FUSED_TC
             kernels.launch(new MoeGateUpParams(x.address(), t.gate(), t.up(), offsets, rowToken, h, e, t.hidden(),
                     t.inter(), x.stride(), t.inter(), t.dtype()),
                     Grid.of(e, KernelLimits.blocks(t.inter(), KernelLimits.MOE_GATE_UP_ROWS), KernelLimits.THREADS));
