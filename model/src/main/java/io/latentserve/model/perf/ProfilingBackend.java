@@ -57,9 +57,14 @@ public final class ProfilingBackend implements Backend {
         long total = byOp.values().stream().mapToLong(v -> v[1]).sum();
         return byOp.entrySet().stream()
                 .sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]))
-                .map(e -> String.format(Locale.ROOT, "| %-44s | %6d | %9.3f | %5.1f%% |", e.getKey(), e.getValue()[0],
-                        e.getValue()[1] / 1e6, 100.0 * e.getValue()[1] / Math.max(1, total)))
+                .map(e -> tableLine(e.getKey(), e.getValue()[0], e.getValue()[1] / 1e6,
+                        100.0 * e.getValue()[1] / Math.max(1, total)))
                 .collect(Collectors.toList());
+    }
+
+    /** One line of a profile table: | name | calls | ms | share |. */
+    public static String tableLine(String name, long calls, double millis, double sharePercent) {
+        return String.format(Locale.ROOT, "| %-44s | %6d | %9.3f | %5.1f%% |", name, calls, millis, sharePercent);
     }
 
     /** Milliseconds recorded per operation name. */

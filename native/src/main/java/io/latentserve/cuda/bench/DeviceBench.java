@@ -208,9 +208,8 @@ public final class DeviceBench {
         out.println(String.format(Locale.ROOT, "GPU time per kernel, %s (events around each launch: %.2f ms of "
                 + "kernels, %d launches):", what, total, kernels.values().stream().mapToLong(v -> (long) v[0]).sum()));
         out.println("| kernel                                       |  calls |        ms | share  |");
-        kernels.entrySet().stream().limit(12).forEach(e -> out.println(String.format(Locale.ROOT,
-                "| %-44s | %6d | %9.3f | %5.1f%% |", e.getKey(), (long) e.getValue()[0], e.getValue()[1],
-                total > 0 ? 100 * e.getValue()[1] / total : 0)));
+        kernels.entrySet().stream().limit(12).forEach(e -> out.println(ProfilingBackend.tableLine(e.getKey(),
+                (long) e.getValue()[0], e.getValue()[1], total > 0 ? 100 * e.getValue()[1] / total : 0)));
     }
 
     private static ForwardBatch step(SplittableRandom rnd, int vocab, int batch, int[] positions, int[][] tables) {

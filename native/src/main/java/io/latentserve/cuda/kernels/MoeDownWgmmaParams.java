@@ -60,13 +60,7 @@ public record MoeDownWgmmaParams(
             JAVA_INT.withName("aTerms")).withName("LsMoeDownWgmmaParams");
 
     public MoeDownWgmmaParams {
-        if (aTerms != 1 && aTerms != 2) {
-            throw new IllegalArgumentException("aTerms " + aTerms + ": 1 (bf16 activations) or 2 (bf16 hi + lo)");
-        }
-        if (numExperts > KernelLimits.MOE_WG_MAX_EXPERTS) {
-            throw new IllegalArgumentException(numExperts + " experts: the wgmma kernels take at most "
-                    + KernelLimits.MOE_WG_MAX_EXPERTS);
-        }
+        MoeGateUpWgmmaParams.checkCall(numExperts, aTerms);
         if (hStride % 8 != 0) {
             throw new IllegalArgumentException("hStride " + hStride + ": a multiple of 8 (16-byte rows for the kernel's copies)");
         }

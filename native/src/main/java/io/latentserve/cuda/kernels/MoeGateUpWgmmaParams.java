@@ -66,16 +66,21 @@ public record MoeGateUpWgmmaParams(
             JAVA_INT.withName("aTerms")).withName("LsMoeGateUpWgmmaParams");
 
     public MoeGateUpWgmmaParams {
+        checkCall(numExperts, aTerms);
+        if (xStride % 8 != 0 || hStride % 8 != 0) {
+            throw new IllegalArgumentException("xStride " + xStride + ", hStride " + hStride
+                    + ": multiples of 8 (16-byte rows for the kernel's copies)");
+        }
+    }
+
+    /** What both wgmma MoE kernels require of a call: one or two activation terms, at most MOE_WG_MAX_EXPERTS. */
+    static void checkCall(int numExperts, int aTerms) {
         if (aTerms != 1 && aTerms != 2) {
             throw new IllegalArgumentException("aTerms " + aTerms + ": 1 (bf16 activations) or 2 (bf16 hi + lo)");
         }
         if (numExperts > KernelLimits.MOE_WG_MAX_EXPERTS) {
             throw new IllegalArgumentException(numExperts + " experts: the wgmma kernels take at most "
                     + KernelLimits.MOE_WG_MAX_EXPERTS);
-        }
-        if (xStride % 8 != 0 || hStride % 8 != 0) {
-            throw new IllegalArgumentException("xStride " + xStride + ", hStride " + hStride
-                    + ": multiples of 8 (16-byte rows for the kernel's copies)");
         }
     }
 
