@@ -24,7 +24,7 @@ final class MlaAttention {
             if (count == 0) {
                 continue;
             }
-            boolean absorbed = mode == MlaMode.ABSORBED || mode == MlaMode.AUTO && count == 1;
+            boolean absorbed = mode.absorbs(count, batch.contextLength(s));
             if (absorbed) {
                 absorbed(q, cache, layer, kvB, shape, batch, s, first, count, out);
             } else {

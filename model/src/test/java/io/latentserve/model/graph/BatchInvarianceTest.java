@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The same sequence gives the same logits alone, batched with others of different lengths, prefilled in
@@ -84,6 +85,46 @@ class BatchInvarianceTest {
                     assertEquals(decompressed[i][v], absorbed[i][v], 1e-4, "token " + i + " logit " + v);
                 }
             }
+        }
+    }
+
+    /**
+     * A short chunk after a cached prefix (a prefix-cache hit, a follow-up turn) runs absorbed in AUTO: the same
+     * bits as ABSORBED, and the decompressed form's logits to rounding.
+     */
+    @Test
+    void autoAbsorbsAShortChunkAfterACachedPrefix() {
+        ModelConfig config = RandomModels.deepseekConfig(true, false);
+        try (CausalLM model = RandomModels.model(config, BACKEND, 7)) {
+            DeepseekV2Model dsv2 = (DeepseekV2Model) model;
+            int[] tokens = randomTokens(4, 21);
+            float[] auto = prefixThenChunk(dsv2, MlaMode.AUTO, tokens, 13);
+            float[] absorbed = prefixThenChunk(dsv2, MlaMode.ABSORBED, tokens, 13);
+            float[] decompressed = prefixThenChunk(dsv2, MlaMode.DECOMPRESSED, tokens, 13);
+            dsv2.setMlaMode(MlaMode.AUTO);
+            assertArrayEquals(absorbed, auto, "the chunk ran absorbed");
+            boolean formsDiffer = false;
+            for (int v = 0; v < config.vocabSize(); v++) {
+                assertEquals(decompressed[v], auto[v], 1e-4, "logit " + v);
+                formsDiffer |= decompressed[v] != auto[v];
+            }
+            assertTrue(formsDiffer, "the two forms round differently, so the bit equality above shows the route");
+        }
+    }
+
+    /**
+     * The logits after the last token: the first prefix tokens prefilled decompressed (as AUTO does a fresh
+     * prompt, so every run caches the same rows), then the rest as one chunk in mode.
+     */
+    private static float[] prefixThenChunk(DeepseekV2Model model, MlaMode mode, int[] tokens, int prefix) {
+        try (KvCache cache = model.newKvCache(16, BLOCK)) {
+            int[] table = range(2, 8);
+            model.setMlaMode(MlaMode.DECOMPRESSED);
+            model.forward(ForwardBatch.of(new int[][]{Arrays.copyOf(tokens, prefix)}, new int[]{0},
+                    new int[][]{table}, BLOCK), cache);
+            model.setMlaMode(mode);
+            return model.forward(ForwardBatch.of(new int[][]{Arrays.copyOfRange(tokens, prefix, tokens.length)},
+                    new int[]{prefix}, new int[][]{table}, BLOCK), cache)[0];
         }
     }
 

@@ -77,7 +77,8 @@ final class CudaAttention {
             if (count == 0) {
                 continue;
             }
-            boolean useAbsorbed = mode == MlaMode.ABSORBED || mode == MlaMode.AUTO && count == 1 && absorbable;
+            boolean useAbsorbed = mode == MlaMode.ABSORBED || mode == MlaMode.AUTO && absorbable
+                    && mode.absorbs(count, batch.contextLength(s));
             (useAbsorbed ? absorbed : decompressed).add(s);
         }
         if (!absorbed.isEmpty()) {

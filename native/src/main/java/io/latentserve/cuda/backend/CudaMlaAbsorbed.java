@@ -15,12 +15,14 @@ import io.latentserve.model.backend.MlaShape;
 import java.util.List;
 
 /**
- * MLA attention in the absorbed form (MODEL_SPEC 3.3), which {@link CudaAttention} gives decode tokens:
- * q̂ = W_UKᵀ q_nope (ls_mla_absorb), attention over the latent cache rows, o = W_UV ô (ls_mla_apply_uv). Rows
- * that are each the one new token of their sequence (decode) go through ls_mla_decode + ls_mla_combine, split
- * over the keys by an {@link MlaDecodePlan} (ls_mla_decode_tc, on tensor cores, in place of ls_mla_decode over
- * a bf16 cache of a shape it takes: {@link MlaDecodeTc}; or its bulk-copy variant ls_mla_decode_tma on Hopper
- * with {@link #mlaDecodeBulk}); other absorbed rows go through ls_attention.
+ * MLA attention in the absorbed form (MODEL_SPEC 3.3), which {@link CudaAttention} gives decode tokens and short
+ * chunks after a cached prefix ({@link io.latentserve.model.backend.MlaMode#absorbs}): q̂ = W_UKᵀ q_nope
+ * (ls_mla_absorb), attention over the latent cache rows, o = W_UV ô (ls_mla_apply_uv). Each row attends to the
+ * keys up to its own position through ls_mla_decode + ls_mla_combine, split over the keys by an
+ * {@link MlaDecodePlan} (ls_mla_decode_tc, on tensor cores, in place of ls_mla_decode over a bf16 cache of a
+ * shape it takes: {@link MlaDecodeTc}; or its bulk-copy variant ls_mla_decode_tma on Hopper with
+ * {@link #mlaDecodeBulk}); shapes neither kernel takes go through ls_attention. Rows of one chunk read their
+ * sequence's keys each (from L2 mostly): what bounds {@link io.latentserve.model.backend.MlaMode#AUTO_ABSORBED_MAX_TOKENS}.
  */
 final class CudaMlaAbsorbed {
     /** -Dlatentserve.cuda.mlaDecode=false keeps absorbed decode on ls_attention (for A/B comparisons). */
@@ -79,10 +81,9 @@ final class CudaMlaAbsorbed {
         int h = sh.numHeads();
         int r = sh.kvLoraRank();
         int dr = sh.qkRopeHeadDim();
-        boolean oneTokenEach = MLA_DECODE && n == seqs.size();   // each row is its sequence's last token
-        boolean tensorCores = oneTokenEach && MLA_DECODE_TC && cache.dtype() == KvCacheDtype.BF16
+        boolean tensorCores = MLA_DECODE && MLA_DECODE_TC && cache.dtype() == KvCacheDtype.BF16
                 && MlaDecodeTc.supports(h, r, dr, sharedOptIn);
-        boolean decode = tensorCores || oneTokenEach && r <= KernelLimits.MLA_MAX_R && r + dr <= KernelLimits.MLA_MAX_QK
+        boolean decode = tensorCores || MLA_DECODE && r <= KernelLimits.MLA_MAX_R && r + dr <= KernelLimits.MLA_MAX_QK
                 // its tile buffers fit this GPU's shared memory (not sm_86/89's 99 KiB at 512 + 64: ls_attention)
                 && shared <= Math.max(Grid.DEFAULT_MAX_SHARED, sharedOptIn);
         try (StepMemory.Scratch s = memory.scratch()) {

@@ -132,17 +132,17 @@ class CudaAttentionGpuTest {
                 be.mlaAttention(qi, caches[i], 0, kvB[i], sh, l.batch(), mode, oi);
                 out[i] = be.toHost(oi);
             }
-            boolean decode = Arrays.stream(seqs).allMatch(x -> x[1] == 1);
+            String absorbed = (dtype == KvCacheDtype.BF16 && MlaDecodeTc.supports(h, sh.kvLoraRank(),
+                    sh.qkRopeHeadDim(), Integer.MAX_VALUE) ? (MlaDecodeTc.bulkCopy(b.cuda.ctx.device(),
+                    CudaMlaAbsorbed.mlaDecodeBulk) ? "ls_mla_decode_tma" : "ls_mla_decode_tc") : "ls_mla_decode")
+                    + "+combine";
             String kernel = switch (mode) {
-                case ABSORBED -> !decode ? "ls_attention (MLA absorbed)"
-                        : dtype == KvCacheDtype.BF16 && MlaDecodeTc.supports(h, sh.kvLoraRank(), sh.qkRopeHeadDim(),
-                        Integer.MAX_VALUE) ? (MlaDecodeTc.bulkCopy(b.cuda.ctx.device(), CudaMlaAbsorbed.mlaDecodeBulk)
-                        ? "ls_mla_decode_tma" : "ls_mla_decode_tc") + "+combine (MLA absorbed)"
-                        : "ls_mla_decode+combine (MLA absorbed)";
+                case ABSORBED -> absorbed + " (MLA absorbed)";
                 case DECOMPRESSED -> flashPrefill(sh) ? "ls_mla_prefill_tc (MLA prefill)"
                         : gemmPrefill(l.batch()) ? "cuBLAS + ls_causal_softmax (MLA prefill)"
                         : "ls_attention (MLA prefill)";
-                case AUTO -> flashPrefill(sh) && !decode ? "ls_mla_prefill_tc (MLA auto)" : "ls_attention (MLA auto)";
+                case AUTO -> (flashPrefill(sh) ? "ls_mla_prefill_tc" : "ls_attention") + " / " + absorbed
+                        + " (MLA auto)";
             };
             GpuReport.check(kernel + (dtype == KvCacheDtype.BF16 ? " bf16 cache" : ""),
                     "H " + h + " r " + sh.kvLoraRank() + " " + l.text(), GpuReport.maxRelErr(out[0], out[1]), TOL);
@@ -211,6 +211,25 @@ class CudaAttentionGpuTest {
         MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
         mla(v2, 64, new int[][]{{0, 40}, {30, 9}}, MlaMode.DECOMPRESSED);
         assertEquals(CudaMlaDecompressed.PrefillPath.FLASH_TC, b.cuda.attention.lastPrefillPath());
+    }
+
+    /**
+     * AUTO takes a short chunk after a longer cached prefix absorbed, through the decode kernels (each row attends
+     * to the keys up to its own position), beside fresh prompts (decompressed) and decode rows; against the CPU
+     * backend, which routes by the same rule (MlaMode.absorbs).
+     */
+    @Test
+    void autoAbsorbsShortChunksAfterACachedPrefix() {
+        MlaShape small = new MlaShape(4, 16, 16, 16, 32, 0.25f);
+        mla(small, 16, new int[][]{{5, 1}}, MlaMode.AUTO);
+        assertEquals("ls_mla_decode", b.cuda.attention.lastDecodeKernel(), "f32 cache");
+        mla(small, 16, new int[][]{{300, 8}}, MlaMode.AUTO, KvCacheDtype.BF16);
+        assertEquals("ls_mla_decode_tc", b.cuda.attention.lastDecodeKernel(), "the chunk ran absorbed");
+        mla(small, 16, new int[][]{{100, MlaMode.AUTO_ABSORBED_MAX_TOKENS}, {0, 40}, {70, 1}, {9, 10}}, MlaMode.AUTO,
+                KvCacheDtype.BF16);
+        mla(small, 16, new int[][]{{40, 3}, {17, 20}}, MlaMode.AUTO);
+        MlaShape v2 = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
+        mla(v2, 64, new int[][]{{1000, 16}, {63, 1}}, MlaMode.AUTO, KvCacheDtype.BF16);
     }
 
     /** -Dlatentserve.cuda.flashPrefill=false: the same shapes go back to ls_attention (short) and cuBLAS (long). */
