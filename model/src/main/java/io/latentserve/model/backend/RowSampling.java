@@ -6,17 +6,18 @@ import java.util.List;
 
 /**
  * How a backend turns one row of logits into a token itself ({@link Backend#sampleRows}), so that the row
- * never leaves the device: greedy, or temperature, top-k, top-p and an inverse-CDF draw of a uniform the
- * caller drew from the request's own generator. These are the server Sampler's rules for a request with
- * no logit bias, no penalties, min-p 0 and no logprobs; {@link #sample} writes them plainly and is the
- * reference that device samplers and the host Sampler are both tested against.
+ * never leaves the device: the logit edits (bias and penalties, {@link LogitEdits}), then greedy, or
+ * temperature, top-k, top-p and an inverse-CDF draw of a uniform the caller drew from the request's own
+ * generator. These are the server Sampler's rules for a request with min-p 0 and no logprobs; {@link #sample}
+ * writes them plainly and is the reference that device samplers and the host Sampler are both tested against.
  *
  * @param temperature 0..2; below {@link #GREEDY_TEMPERATURE} the row is greedy (argmax, lowest id on ties)
  * @param topK        the k best are kept; 0 or below keeps every token
  * @param topP        (0, 1]: the shortest best-first prefix holding at least topP of the kept mass; 1 keeps all
  * @param uniform     [0, 1): the draw (ignored when greedy)
+ * @param edits       applied to the logits first ({@link LogitEdits#NONE} for none; null means none)
  */
-public record RowSampling(double temperature, int topK, double topP, double uniform) {
+public record RowSampling(double temperature, int topK, double topP, double uniform, LogitEdits edits) {
     /** As SamplingParams: temperatures below this are greedy. */
     public static final double GREEDY_TEMPERATURE = 1e-5;
 
@@ -26,6 +27,12 @@ public record RowSampling(double temperature, int topK, double topP, double unif
                     + "uniform in [0, 1); got " + temperature + ", " + topP + ", " + uniform);
         }
         topK = Math.max(topK, 0);
+        edits = edits == null ? LogitEdits.NONE : edits;
+    }
+
+    /** Without logit edits. */
+    public RowSampling(double temperature, int topK, double topP, double uniform) {
+        this(temperature, topK, topP, uniform, LogitEdits.NONE);
     }
 
     public static RowSampling greedy() {
@@ -36,20 +43,29 @@ public record RowSampling(double temperature, int topK, double topP, double unif
         return temperature < GREEDY_TEMPERATURE;
     }
 
+    /** The same rules with these logit edits. */
+    public RowSampling withEdits(LogitEdits logitEdits) {
+        return new RowSampling(temperature, topK, topP, uniform, logitEdits);
+    }
+
     /**
-     * The token these rules choose from one row of logits: processed = logit · (1 / temperature) in f64
-     * (unscaled at temperature 1), weights exp(processed − max); top-k keeps the k best (higher logit, then
-     * lower id), then top-p the shortest best-first prefix whose running sum reaches topP · (kept mass);
+     * The token these rules choose from one row of logits: the edits first (on a copy), then processed =
+     * logit · (1 / temperature) in f64 (unscaled at temperature 1), weights exp(processed − max); top-k keeps
+     * the k best (higher logit, then lower id), then top-p the shortest best-first prefix whose running sum reaches topP · (kept mass);
      * the draw walks the candidates best first (in id order when neither truncates), subtracting each
      * positive weight from uniform · total until it goes below 0, else ends on the last positive one.
-     * -inf logits never take part; a NaN or +inf logit is a broken model (IllegalArgumentException).
+     * -inf logits never take part; a NaN or +inf logit (before the edits) is a broken model
+     * (IllegalArgumentException).
      */
-    public int sample(float[] logits) {
+    public int sample(float[] raw) {
+        for (int i = 0; i < raw.length; i++) {
+            if (Float.isNaN(raw[i]) || raw[i] == Float.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("logit of token " + i + " is " + raw[i] + ": the model output is broken");
+            }
+        }
+        float[] logits = edits.isEmpty() ? raw : edited(raw);
         List<Integer> finite = new ArrayList<>();
         for (int i = 0; i < logits.length; i++) {
-            if (Float.isNaN(logits[i]) || logits[i] == Float.POSITIVE_INFINITY) {
-                throw new IllegalArgumentException("logit of token " + i + " is " + logits[i] + ": the model output is broken");
-            }
             if (logits[i] > Float.NEGATIVE_INFINITY) {
                 finite.add(i);
             }
@@ -84,6 +100,12 @@ public record RowSampling(double temperature, int topK, double topP, double unif
             candidates = nucleus(candidates, w);
         }
         return draw(candidates, w);
+    }
+
+    private float[] edited(float[] raw) {
+        float[] copy = raw.clone();
+        edits.apply(copy);
+        return copy;
     }
 
     private List<Integer> nucleus(List<Integer> ordered, double[] w) {

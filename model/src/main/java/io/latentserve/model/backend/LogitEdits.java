@@ -1,0 +1,107 @@
+package io.latentserve.model.backend;
+
+import java.util.Arrays;
+
+/**
+ * The edits the server's sampler makes to one row of logits before temperature and truncation, for a backend
+ * that samples the row itself ({@link RowSampling#edits}): the logit bias, then the repetition penalty (as
+ * HuggingFace: once per distinct token of prompt and output, dividing a positive logit, multiplying a negative
+ * one), then the presence and frequency penalties (as OpenAI: over the output tokens). Each entry names one
+ * distinct token. Every stage computes in f64 from the f32 logit and rounds its result to f32, so that a device
+ * applying the same stages to its f32 logits gets the same bits; {@link #apply} is the rule, and the host
+ * Sampler's stages are these same functions ({@link #biased}, {@link #repeated}, {@link #penalized}).
+ *
+ * @param tokens            distinct token ids, each at least 0 (and below the vocabulary: checked by apply)
+ * @param bias              per entry, added to the logit; -100 or below bans the token (-inf); 0 for none
+ * @param generated         per entry, the token's occurrences among the generated tokens
+ * @param seen              per entry, whether the token is in the prompt or generated (the repetition penalty's
+ *                          set); true wherever generated is above 0
+ * @param repetitionPenalty above 0; 1 for none
+ * @param presencePenalty   subtracted once from each generated token's logit
+ * @param frequencyPenalty  subtracted per occurrence from each generated token's logit
+ */
+public record LogitEdits(int[] tokens, float[] bias, int[] generated, boolean[] seen, double repetitionPenalty,
+                         double presencePenalty, double frequencyPenalty) {
+    /** The API promises that this bias bans a token: adding it would not when a logit leads by more. */
+    public static final float BAN = -100f;
+    public static final LogitEdits NONE = new LogitEdits(new int[0], new float[0], new int[0], new boolean[0], 1, 0, 0);
+
+    public LogitEdits {
+        int n = tokens.length;
+        if (bias.length != n || generated.length != n || seen.length != n) {
+            throw new IllegalArgumentException("logit edits need one bias, count and seen flag per token: " + n
+                    + " tokens, " + bias.length + " biases, " + generated.length + " counts, " + seen.length + " flags");
+        }
+        if (!(repetitionPenalty > 0) || !Double.isFinite(repetitionPenalty) || !Double.isFinite(presencePenalty)
+                || !Double.isFinite(frequencyPenalty)) {
+            throw new IllegalArgumentException("penalties must be finite and the repetition penalty above 0: "
+                    + repetitionPenalty + ", " + presencePenalty + ", " + frequencyPenalty);
+        }
+        for (int i = 0; i < n; i++) {
+            if (tokens[i] < 0 || generated[i] < 0 || generated[i] > 0 && !seen[i] || !Float.isFinite(bias[i])) {
+                throw new IllegalArgumentException("logit edit " + i + ": token " + tokens[i] + ", bias " + bias[i]
+                        + ", generated " + generated[i] + ", seen " + seen[i]);
+            }
+        }
+        int[] sorted = tokens.clone();
+        Arrays.sort(sorted);
+        for (int i = 1; i < n; i++) {
+            if (sorted[i] == sorted[i - 1]) {
+                throw new IllegalArgumentException("token " + sorted[i] + " has two logit edits");
+            }
+        }
+    }
+
+    public int size() {
+        return tokens.length;
+    }
+
+    public boolean isEmpty() {
+        return tokens.length == 0;
+    }
+
+    /** Whether the edits change with every generated token (penalties), not only with the request (bias). */
+    public boolean dependOnHistory() {
+        return repetitionPenalty != 1 || presencePenalty != 0 || frequencyPenalty != 0;
+    }
+
+    /** Edits the logits of every entry's token in place. */
+    public void apply(float[] logits) {
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] >= logits.length) {
+                throw new IllegalArgumentException("logit edit for token " + tokens[i] + " outside the vocabulary 0.."
+                        + (logits.length - 1));
+            }
+        }
+        for (int i = 0; i < tokens.length; i++) {
+            logits[tokens[i]] = edited(logits[tokens[i]], i);
+        }
+    }
+
+    /** Entry i's token's logit after every stage. */
+    public float edited(float logit, int i) {
+        float v = bias[i] != 0 ? biased(logit, bias[i]) : logit;
+        if (repetitionPenalty != 1 && seen[i]) {
+            v = repeated(v, repetitionPenalty);
+        }
+        if (generated[i] > 0 && (presencePenalty != 0 || frequencyPenalty != 0)) {
+            v = penalized(v, generated[i], presencePenalty, frequencyPenalty);
+        }
+        return v;
+    }
+
+    /** The bias stage: logit + bias, or -inf for a bias of {@link #BAN} or below. */
+    public static float biased(float logit, float bias) {
+        return bias <= BAN ? Float.NEGATIVE_INFINITY : (float) ((double) logit + bias);
+    }
+
+    /** The repetition stage: a positive logit divided by the penalty, any other multiplied by it. */
+    public static float repeated(float logit, double penalty) {
+        return (float) (logit > 0 ? logit / penalty : logit * penalty);
+    }
+
+    /** The presence / frequency stage for a token generated count times (count above 0). */
+    public static float penalized(float logit, int count, double presence, double frequency) {
+        return (float) (logit - (frequency * count + presence));
+    }
+}
