@@ -54,23 +54,25 @@ final class KernelBenches {
     }
 
     /**
-     * Prefill attention of one V2-Lite layer (MlaPrefillBench): a fresh 4K prompt and a 512-token chunk after 3584
-     * cached tokens, on ls_mla_prefill_tc and on the cuBLAS path (whole calls, decompression included), and the
+     * Prefill attention of one V2-Lite layer (MlaPrefillBench): a fresh 4K prompt, a 512-token chunk after 3584
+     * cached tokens and chunks of 8, 32 and 64 after ~4K cached, on ls_mla_prefill_tc and on the cuBLAS path (whole
+     * calls, decompression included), the short chunks absorbed too (MlaMode.AUTO takes up to 32 that way), and the
      * kernel alone with 3 and 1 terms; causal attention TFLOP/s against the bf16 GEMM ceiling.
      */
     private void mlaPrefillBench(CudaContext ctx, CudaBackend backend, DeviceCeilings ceilings) {
         double peak = ceilings.bf16FlopsPerSecond() / 1e12;
-        for (int[] shape : new int[][]{{4096, 0}, {512, 3584}}) {
+        for (int[] shape : new int[][]{{4096, 0}, {512, 3584}, {8, 4088}, {32, 4064}, {64, 4032}}) {
             for (MlaPrefillBench.Result r : MlaPrefillBench.run(ctx, backend, MlaPrefillBench.V2_LITE, shape[0],
                     shape[1], 10)) {
                 String name = switch (r.path()) {
                     case FLASH_CALL -> "kernel: MLA prefill attention, ls_mla_prefill_tc (whole call)";
                     case GEMM_CALL -> "kernel: MLA prefill attention, cuBLAS + ls_causal_softmax (whole call)";
+                    case ABSORBED_CALL -> "kernel: MLA prefill attention, absorbed on the decode kernels (whole call)";
                     case KERNEL_3 -> "kernel: ls_mla_prefill_tc alone, 3 terms";
                     case KERNEL_1 -> "kernel: ls_mla_prefill_tc alone, 1 term (hi only)";
                 };
                 boolean call = r.path() == MlaPrefillBench.Path.FLASH_CALL
-                        || r.path() == MlaPrefillBench.Path.GEMM_CALL;
+                        || r.path() == MlaPrefillBench.Path.GEMM_CALL;   // the absorbed call decompresses nothing
                 report.row(new BenchRow(name, "T " + r.newTokens() + " after " + r.cached() + ", 16 heads 128+64/128",
                         r.flopsPerSecond() / 1e12, peak, "TFLOP/s", String.format(Locale.ROOT,
                         "%.3f ms; causal attention FLOPs only%s", r.secondsPerCall() * 1e3,

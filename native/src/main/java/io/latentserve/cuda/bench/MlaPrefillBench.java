@@ -26,10 +26,14 @@ import java.util.SplittableRandom;
  * split, 3 and 1 terms). The figure is attention FLOPs per second: 2·(dn + dr + dv)·H per (query, visible key)
  * pair, T·P + T(T + 1)/2 pairs (T²/2 for a fresh prompt), the causal half only; compare with the bf16 GEMM
  * ceiling. The whole-call rows include the decompression GEMM (2·T'·512·H·256 FLOPs over the T' = P + T context
- * rows, not counted), so the kernel-alone rows are the kernel's own figure.
+ * rows, not counted), so the kernel-alone rows are the kernel's own figure. Short chunks are timed in the absorbed
+ * form too (the same FLOP count, for comparable rows): the call's time beside the decompressed one's is what
+ * MlaMode.AUTO's choice rests on.
  */
 public final class MlaPrefillBench {
     public static final MlaShape V2_LITE = new MlaShape(16, 128, 64, 128, 512, 0.1147214f);
+    /** Longest chunk timed in the absorbed form too (twice MlaMode.AUTO_ABSORBED_MAX_TOKENS: both sides of it). */
+    public static final int ABSORBED_MAX_TOKENS = 2 * MlaMode.AUTO_ABSORBED_MAX_TOKENS;
     static final int BLOCK = 64;
 
     /** What a row timed. */
@@ -38,6 +42,11 @@ public final class MlaPrefillBench {
         FLASH_CALL,
         /** CudaBackend.mlaAttention on the cuBLAS path (flash prefill off). */
         GEMM_CALL,
+        /**
+         * CudaBackend.mlaAttention in the absorbed form (each new token a row of the split-KV decode kernels, no
+         * decompression), for chunks of at most {@link #ABSORBED_MAX_TOKENS}: where MlaMode.AUTO's limit should be.
+         */
+        ABSORBED_CALL,
         /** ls_mla_prefill_tc's launch alone, 3 terms. */
         KERNEL_3,
         /** ls_mla_prefill_tc's launch alone, 1 term (hi only). */
@@ -104,6 +113,11 @@ public final class MlaPrefillBench {
                 double s = seconds(backend::synchronize, reps,
                         () -> backend.mlaAttention(q, cache, 0, kvB, sh, batch, MlaMode.DECOMPRESSED, out, flash));
                 results.add(new Result(flash ? Path.FLASH_CALL : Path.GEMM_CALL, newTokens, cached, s, flops));
+            }
+            if (newTokens <= ABSORBED_MAX_TOKENS) {
+                double s = seconds(backend::synchronize, reps,
+                        () -> backend.mlaAttention(q, cache, 0, kvB, sh, batch, MlaMode.ABSORBED, out));
+                results.add(new Result(Path.ABSORBED_CALL, newTokens, cached, s, flops));
             }
         }
         for (int terms : new int[]{3, 1}) {
