@@ -1,6 +1,6 @@
 package io.latentserve.model.backend;
 
-import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * The edits the server's sampler makes to one row of logits before temperature and truncation, for a backend
@@ -43,12 +43,12 @@ public record LogitEdits(int[] tokens, float[] bias, int[] generated, boolean[] 
                         + ", generated " + generated[i] + ", seen " + seen[i]);
             }
         }
-        int[] sorted = tokens.clone();
-        Arrays.sort(sorted);
-        for (int i = 1; i < n; i++) {
-            if (sorted[i] == sorted[i - 1]) {
-                throw new IllegalArgumentException("token " + sorted[i] + " has two logit edits");
+        BitSet distinct = new BitSet();
+        for (int token : tokens) {
+            if (distinct.get(token)) {
+                throw new IllegalArgumentException("token " + token + " has two logit edits");
             }
+            distinct.set(token);
         }
     }
 
