@@ -10,7 +10,6 @@ import io.latentserve.model.graph.CausalLM;
 import io.latentserve.model.graph.ForwardBatch;
 import io.latentserve.server.engine.kv.KvCacheManager;
 import io.latentserve.server.engine.sample.DeviceSampling;
-import io.latentserve.server.engine.sample.LogitEditsBuilder;
 
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -38,8 +37,6 @@ final class ModelRunner {
     private final DecodeBuckets buckets;
     private final int padBlock;
     private final int maxRows;
-    /** Device-sampled rows' logit edits (bias, penalties); the engine loop is this runner's only caller. */
-    private final LogitEditsBuilder edits = new LogitEditsBuilder();
 
     /**
      * Per chunk, in chunk order: the token the backend sampled ({@code tokens[s] >= 0}), or the logits for the
@@ -263,7 +260,7 @@ final class ModelRunner {
                     throw new IllegalStateException("sequence " + seq.id + " has penalties over its history, whose"
                             + " last token is still on the device: its step cannot be planned ahead");
                 }
-                perChunk[s] = DeviceSampling.row(params, seq.random, edits.build(params, seq.history()));
+                perChunk[s] = DeviceSampling.row(params, seq.random, seq.logitEdits());
                 onDevice++;
             }
         }

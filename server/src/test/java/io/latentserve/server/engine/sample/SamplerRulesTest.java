@@ -21,11 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the native module's CudaSamplingGpuTest) for every request {@link DeviceSampling} lets a backend sample:
  * the same token for the same uniform, over random rows and parameters, ties, banned tokens, rows whose
  * sums are exact so that the top-p target and the draw land on boundaries on purpose, and logit bias and
- * penalties over random histories (the {@link LogitEdits} a {@link LogitEditsBuilder} makes).
+ * penalties over random histories (the {@link LogitEdits} a {@link LogitEditsTracker} keeps).
  */
 class SamplerRulesTest {
     private final Sampler sampler = new Sampler();
-    private final LogitEditsBuilder edits = new LogitEditsBuilder();
     private final SplittableRandom rnd = new SplittableRandom(21);
 
     /** A generator that yields one given uniform and counts how often it is asked. */
@@ -68,16 +67,21 @@ class SamplerRulesTest {
     void same(float[] logits, SamplingParams params, TokenHistory history, double u) {
         assertTrue(DeviceSampling.eligible(params, logits.length));
         OneDraw draw = new OneDraw(u);
-        RowSampling row = DeviceSampling.row(params, draw, edits.build(params, history));
+        RowSampling row = DeviceSampling.row(params, draw, edits(params, history));
         assertEquals(params.isGreedy() ? 0 : 1, draw.draws, "DeviceSampling draws as the Sampler does");
         assertEquals(hostToken(logits, params, history, u), row.sample(logits), () -> params + ", u " + u
                 + ", logits " + (logits.length <= 16 ? Arrays.toString(logits) : logits.length + " values"));
     }
 
+    static LogitEdits edits(SamplingParams params, TokenHistory history) {
+        LogitEditsTracker tracker = LogitEditsTracker.of(params);
+        return tracker == null ? LogitEdits.NONE : tracker.edits(history);
+    }
+
     /** A device row gets the host Sampler's processed logits (before temperature): edits and all, bit for bit. */
     void sameEditedLogits(float[] logits, SamplingParams params, TokenHistory history) {
         float[] edited = logits.clone();
-        edits.build(params, history).apply(edited);
+        edits(params, history).apply(edited);
         double[] host = sampler.processedLogits(logits, params.withTemperature(1), history);
         for (int i = 0; i < logits.length; i++) {
             assertEquals(host[i], (double) edited[i], "token " + i + " under " + params);
