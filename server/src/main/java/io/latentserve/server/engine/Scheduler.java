@@ -1,7 +1,6 @@
 package io.latentserve.server.engine;
 
 import io.latentserve.server.engine.kv.KvCacheManager;
-import io.latentserve.server.engine.sample.DeviceSampling;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -93,8 +92,7 @@ final class Scheduler {
      * sequence's length; the runner names it by a marker), unless that token ends it by length; one whose prefill
      * chunk in inflight does not reach its last token runs its next chunk (known tokens); one inflight does not
      * run goes on from its computed tokens. Then waiting requests are admitted as schedule() admits them. Null
-     * when a sequence's next token comes from the host sampler (its logits are not back yet) or brings penalties
-     * the next step's logit edits need (DeviceSampling.editsFollowHistory), when the KV cache
+     * when a sequence's next token comes from the host sampler (its logits are not back yet), when the KV cache
      * cannot give a sequence its slots (no preemption is planned ahead), or when nothing would run. A sequence
      * that inflight's token finishes has its row in this step thrown away when it is accepted.
      */
@@ -110,8 +108,8 @@ final class Scheduler {
                 start = seq.numComputed;
                 n = Math.min(seq.numUncomputed(), budget);
             } else if (last.samples()) {
-                if (inflight.deviceRow(seq) < 0 || DeviceSampling.editsFollowHistory(seq.request.sampling())) {
-                    return null;   // its next token, or the penalties that come with it, must reach the host first
+                if (inflight.deviceRow(seq) < 0) {
+                    return null;
                 }
                 if (seq.lengthStopAfter(1)) {
                     continue;

@@ -159,10 +159,9 @@ class AsyncSchedulingEngineTest {
     }
 
     /**
-     * Requests with logit edits sample on the device too: a logit bias (the same edits every step, planned ahead
-     * like any other) and penalties (their edits need the previous token: steps are not planned ahead while such
-     * a request runs) give the same tokens with async scheduling on as off, and the loop pipelines once the
-     * penalised request is done.
+     * Requests with logit edits sample on the device too, pipelined like any other: a logit bias (the same edits
+     * every step) and penalties, whose edits in a step launched ahead count the previous step's token, still on
+     * the device (LogitEdits.pendingRow); the same tokens with async scheduling on as off.
      */
     @Test
     void logitEditsGiveTheSameOutputsWithAsyncSchedulingOnAndOff() throws Exception {
@@ -170,11 +169,12 @@ class AsyncSchedulingEngineTest {
                 request("penalised", prompt(11, 9), SEEDED.withSeed(21L).withPenalties(0.4, 0.2, 1.3), 10),
                 request("biased", prompt(12, 7), SEEDED.withSeed(22L).withLogitBias(java.util.Map.of(3, 4f, 9, -100f)),
                         40),
-                request("greedy", prompt(13, 5), GREEDY.withPenalties(0, 0, 1.2), 8),
+                request("greedy", prompt(13, 5), GREEDY.withPenalties(1.5, 1.0, 1.2), 16),
                 request("plain", prompt(14, 6), GREEDY, 40));
         List<List<EngineFixture.Result>> runs = new ArrayList<>();
         for (boolean async : new boolean[]{false, true}) {
             device.log.clear();
+            device.resolvedPendingEdits.set(0);
             try (Engine engine = engine(async)) {
                 List<RequestHandle> handles = new ArrayList<>();
                 for (GenerationRequest r : mix) {
@@ -189,6 +189,7 @@ class AsyncSchedulingEngineTest {
                 runs.add(results);
             }
             assertEquals(async, device.pipelined(), "pipelined only with async scheduling: " + device.log);
+            assertEquals(async, device.resolvedPendingEdits.get() > 0, "penalties counted tokens still on the device");
         }
         for (int i = 0; i < mix.size(); i++) {
             EngineFixture.Result a = runs.get(0).get(i);
