@@ -157,13 +157,14 @@ if [ "${BENCH:-1}" != "0" ]; then
         --new-tokens 32 --json "$out/bench-engine.json" 2>&1 | grep -v 'incubator modules' | tee "$out/bench-engine.log"
     echo
     # prefill there runs its MoE on the wgmma kernels: its "engine prefill (wgmma MoE)" rows beside the plain
-    # part's (grouped cuBLAS) compare the two at engine level (prefill passes are not replayed as graphs)
-    echo "== engine level with CUDA graphs and async scheduling (prefill: wgmma MoE), budget ${engine_graphs_budget_s}s"
+    # part's (grouped cuBLAS) compare the two at engine level (prefill passes are not replayed as graphs); its
+    # requests carry repetition penalty 1.1, as chat clients' do: their logit edits run on the device too
+    echo "== engine level with CUDA graphs, async scheduling, repetition penalty 1.1 (prefill: wgmma MoE), budget ${engine_graphs_budget_s}s"
     timeout --signal=TERM --kill-after=20 "$engine_graphs_budget_s" \
         "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -XX:+UseParallelGC \
         -Dlatentserve.cuda.moeWgmma=true -cp "$classpath" io.latentserve.server.bench.DeviceEngineBench \
         --tokenizer "$work/tiny-deepseek-v2-lite/tokenizer.json" --batches 1,16,64 --contexts 1024 \
-        --new-tokens 32 --graphs true --async-scheduling on --other-precision-prefill off \
+        --new-tokens 32 --graphs true --async-scheduling on --other-precision-prefill off --repetition-penalty 1.1 \
         --json "$out/bench-engine-graphs-async.json" \
         2>&1 | grep -v 'incubator modules' | tee "$out/bench-engine-graphs-async.log"
     echo

@@ -103,8 +103,11 @@ public interface Backend extends AutoCloseable {
      * for them. Until it is awaited, the next forward pass may begin ({@link #beginForward}) and name this
      * pass's tokens by {@link PendingRows#marker markers} ({@link #embedding(Tensor, int[], PendingRows, Tensor)}).
      * By default it runs sampleRows and returns a completed result.
+     *
+     * @param previous the pass launched before this one (null if none): a row's {@link LogitEdits#pendingRow}
+     *                 names one of its rows, whose token the backend folds into the edits as it resolves markers
      */
-    default PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling) {
+    default PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling, PendingRows previous) {
         return PendingRows.completed(sampleRows(logits, sampling));
     }
 

@@ -1,6 +1,7 @@
 package io.latentserve.model.backend;
 
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * The edits the server's sampler makes to one row of logits before temperature and truncation, for a backend
@@ -19,12 +20,22 @@ import java.util.Arrays;
  * @param repetitionPenalty above 0; 1 for none
  * @param presencePenalty   subtracted once from each generated token's logit
  * @param frequencyPenalty  subtracted per occurrence from each generated token's logit
+ * @param pendingRow        -1, or the logit row of the previous launched pass whose token is one more generated
+ *                          token of this request, not on the host yet (async scheduling: the token this pass's
+ *                          input names by {@link PendingRows#marker}); the backend that resolves the marker
+ *                          folds it in as {@link #apply(float[], int)} does
  */
 public record LogitEdits(int[] tokens, float[] bias, int[] generated, boolean[] seen, double repetitionPenalty,
-                         double presencePenalty, double frequencyPenalty) {
+                         double presencePenalty, double frequencyPenalty, int pendingRow) {
     /** The API promises that this bias bans a token: adding it would not when a logit leads by more. */
     public static final float BAN = -100f;
     public static final LogitEdits NONE = new LogitEdits(new int[0], new float[0], new int[0], new boolean[0], 1, 0, 0);
+
+    /** Edits whose generated tokens are all on the host. */
+    public LogitEdits(int[] tokens, float[] bias, int[] generated, boolean[] seen, double repetitionPenalty,
+                      double presencePenalty, double frequencyPenalty) {
+        this(tokens, bias, generated, seen, repetitionPenalty, presencePenalty, frequencyPenalty, -1);
+    }
 
     public LogitEdits {
         int n = tokens.length;
@@ -37,18 +48,21 @@ public record LogitEdits(int[] tokens, float[] bias, int[] generated, boolean[] 
             throw new IllegalArgumentException("penalties must be finite and the repetition penalty above 0: "
                     + repetitionPenalty + ", " + presencePenalty + ", " + frequencyPenalty);
         }
+        if (pendingRow < -1) {
+            throw new IllegalArgumentException("pending row " + pendingRow);
+        }
         for (int i = 0; i < n; i++) {
             if (tokens[i] < 0 || generated[i] < 0 || generated[i] > 0 && !seen[i] || !Float.isFinite(bias[i])) {
                 throw new IllegalArgumentException("logit edit " + i + ": token " + tokens[i] + ", bias " + bias[i]
                         + ", generated " + generated[i] + ", seen " + seen[i]);
             }
         }
-        int[] sorted = tokens.clone();
-        Arrays.sort(sorted);
-        for (int i = 1; i < n; i++) {
-            if (sorted[i] == sorted[i - 1]) {
-                throw new IllegalArgumentException("token " + sorted[i] + " has two logit edits");
+        BitSet distinct = new BitSet();
+        for (int token : tokens) {
+            if (distinct.get(token)) {
+                throw new IllegalArgumentException("token " + token + " has two logit edits");
             }
+            distinct.set(token);
         }
     }
 
@@ -56,8 +70,9 @@ public record LogitEdits(int[] tokens, float[] bias, int[] generated, boolean[] 
         return tokens.length;
     }
 
+    /** No edit at all: nothing to apply. */
     public boolean isEmpty() {
-        return tokens.length == 0;
+        return tokens.length == 0 && pendingRow < 0;
     }
 
     /** Whether the edits change with every generated token (penalties), not only with the request (bias). */
@@ -65,27 +80,75 @@ public record LogitEdits(int[] tokens, float[] bias, int[] generated, boolean[] 
         return repetitionPenalty != 1 || presencePenalty != 0 || frequencyPenalty != 0;
     }
 
-    /** Edits the logits of every entry's token in place. */
+    /** The same edits with the previous launched pass's token of logit row row as one more generated token. */
+    public LogitEdits withPendingRow(int row) {
+        if (row < 0) {
+            throw new IllegalArgumentException("pending row " + row);
+        }
+        return new LogitEdits(tokens, bias, generated, seen, repetitionPenalty, presencePenalty, frequencyPenalty, row);
+    }
+
+    /** Edits the logits of every entry's token in place (edits with no pending token). */
     public void apply(float[] logits) {
-        for (int i = 0; i < tokens.length; i++) {
-            if (tokens[i] >= logits.length) {
-                throw new IllegalArgumentException("logit edit for token " + tokens[i] + " outside the vocabulary 0.."
+        if (pendingRow >= 0) {
+            throw new IllegalStateException("these edits count the token of the previous pass's row " + pendingRow
+                    + ", which apply(logits, pendingToken) must be given");
+        }
+        apply(logits, -1);
+    }
+
+    /**
+     * Edits the logits in place, pendingToken (the previous pass's token of {@link #pendingRow}; ignored without
+     * one) counting as one more generated token: {@link #resolved}'s edits.
+     */
+    public void apply(float[] logits, int pendingToken) {
+        LogitEdits e = pendingRow >= 0 ? resolved(pendingToken) : this;
+        for (int i = 0; i < e.tokens.length; i++) {
+            if (e.tokens[i] >= logits.length) {
+                throw new IllegalArgumentException("logit edit for token " + e.tokens[i] + " outside the vocabulary 0.."
                         + (logits.length - 1));
             }
         }
-        for (int i = 0; i < tokens.length; i++) {
-            logits[tokens[i]] = edited(logits[tokens[i]], i);
+        for (int i = 0; i < e.tokens.length; i++) {
+            logits[e.tokens[i]] = edit(logits[e.tokens[i]], e.bias[i], e.generated[i], e.seen[i]);
         }
     }
 
-    /** Entry i's token's logit after every stage. */
-    public float edited(float logit, int i) {
-        float v = bias[i] != 0 ? biased(logit, bias[i]) : logit;
-        if (repetitionPenalty != 1 && seen[i]) {
+    /**
+     * These edits with the pending token known: its entry with one more occurrence and seen, or a new entry (no
+     * bias, generated once) when it has none; no pending row. For a backend that has the token on the host.
+     */
+    public LogitEdits resolved(int pendingToken) {
+        if (pendingRow < 0) {
+            return this;
+        }
+        if (pendingToken < 0) {
+            throw new IllegalArgumentException("pending token " + pendingToken);
+        }
+        int n = tokens.length;
+        int at = 0;
+        while (at < n && tokens[at] != pendingToken) {
+            at++;
+        }
+        int size = at < n ? n : n + 1;
+        int[] t = Arrays.copyOf(tokens, size);
+        float[] b = Arrays.copyOf(bias, size);
+        int[] g = Arrays.copyOf(generated, size);
+        boolean[] v = Arrays.copyOf(seen, size);
+        t[at] = pendingToken;
+        g[at]++;
+        v[at] = true;
+        return new LogitEdits(t, b, g, v, repetitionPenalty, presencePenalty, frequencyPenalty);
+    }
+
+    /** A token's logit after every stage, for its bias, generated count and seen flag. */
+    public float edit(float logit, float tokenBias, int tokenGenerated, boolean tokenSeen) {
+        float v = tokenBias != 0 ? biased(logit, tokenBias) : logit;
+        if (repetitionPenalty != 1 && tokenSeen) {
             v = repeated(v, repetitionPenalty);
         }
-        if (generated[i] > 0 && (presencePenalty != 0 || frequencyPenalty != 0)) {
-            v = penalized(v, generated[i], presencePenalty, frequencyPenalty);
+        if (tokenGenerated > 0 && (presencePenalty != 0 || frequencyPenalty != 0)) {
+            v = penalized(v, tokenGenerated, presencePenalty, frequencyPenalty);
         }
         return v;
     }

@@ -74,6 +74,28 @@ public interface PendingRows {
     }
 
     /**
+     * The rows with every {@link LogitEdits#pendingRow} resolved by the previous pass's token, taken from its
+     * result on the host (awaiting it): the resolution of a backend that does not sample on the device.
+     */
+    static RowSampling[] resolveEdits(RowSampling[] sampling, PendingRows previous) {
+        RowSampling[] out = sampling;
+        for (int r = 0; r < sampling.length; r++) {
+            if (sampling[r] == null || sampling[r].edits().pendingRow() < 0) {
+                continue;
+            }
+            int row = sampling[r].edits().pendingRow();
+            SampledRows rows = previous == null ? null : previous.await();
+            if (rows == null || row >= rows.rows() || !rows.sampled(row)) {
+                throw new IllegalArgumentException("logit row " + r + "'s edits name row " + row
+                        + " of a previous pass that did not sample it");
+            }
+            out = out == sampling ? sampling.clone() : out;
+            out[r] = sampling[r].withEdits(sampling[r].edits().resolved(rows.tokens()[row]));
+        }
+        return out;
+    }
+
+    /**
      * The ids with every marker replaced by the previous pass's token, taken from its result on the host
      * (awaiting it): the resolution of a backend that does not sample on the device.
      */

@@ -58,12 +58,24 @@ public record RowSampling(double temperature, int topK, double topP, double unif
      * (IllegalArgumentException).
      */
     public int sample(float[] raw) {
+        return sample(raw, -1);
+    }
+
+    /**
+     * As {@link #sample(float[])}, for edits with a {@link LogitEdits#pendingRow}: pendingToken is the previous
+     * pass's token of that row (see {@link LogitEdits#apply(float[], int)}).
+     */
+    public int sample(float[] raw, int pendingToken) {
+        if (edits.pendingRow() >= 0 && pendingToken < 0) {
+            throw new IllegalStateException("these edits count the previous pass's token of row "
+                    + edits.pendingRow() + ": give it");
+        }
         for (int i = 0; i < raw.length; i++) {
             if (Float.isNaN(raw[i]) || raw[i] == Float.POSITIVE_INFINITY) {
                 throw new IllegalArgumentException("logit of token " + i + " is " + raw[i] + ": the model output is broken");
             }
         }
-        float[] logits = edits.isEmpty() ? raw : edited(raw);
+        float[] logits = edits.isEmpty() ? raw : edited(raw, pendingToken);
         List<Integer> finite = new ArrayList<>();
         for (int i = 0; i < logits.length; i++) {
             if (logits[i] > Float.NEGATIVE_INFINITY) {
@@ -102,9 +114,9 @@ public record RowSampling(double temperature, int topK, double topP, double unif
         return draw(candidates, w);
     }
 
-    private float[] edited(float[] raw) {
+    private float[] edited(float[] raw, int pendingToken) {
         float[] copy = raw.clone();
-        edits.apply(copy);
+        edits.apply(copy, pendingToken);
         return copy;
     }
 

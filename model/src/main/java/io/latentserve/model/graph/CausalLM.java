@@ -3,6 +3,7 @@ package io.latentserve.model.graph;
 import io.latentserve.model.backend.Backend;
 import io.latentserve.model.backend.KvCache;
 import io.latentserve.model.backend.KvCacheDtype;
+import io.latentserve.model.backend.LogitEdits;
 import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
@@ -47,7 +48,8 @@ public interface CausalLM extends AutoCloseable {
      * As {@link #forwardSampled}, but the device-sampled rows' tokens may still be on their way when it returns
      * ({@link Backend#launchSampleRows}); and batch.tokenIds() may hold {@link PendingRows#marker markers}
      * naming the tokens previous sampled (async scheduling: the next step is launched before the host has seen
-     * this one's tokens). The default resolves the markers on the host (awaiting previous) and runs
+     * this one's tokens), and the rows' edits may count them ({@link LogitEdits#pendingRow}). The default resolves
+     * the markers and the edits on the host (awaiting previous) and runs
      * {@link #forwardSampled}: every backend works, without overlap.
      *
      * @param previous the pass launched just before this one, or null (then the batch may hold no markers)
@@ -57,7 +59,7 @@ public interface CausalLM extends AutoCloseable {
         int[] ids = PendingRows.resolve(batch.tokenIds(), previous);
         ForwardBatch resolved = ids == batch.tokenIds() ? batch
                 : new ForwardBatch(ids, batch.attention(), batch.logitRows());
-        return PendingRows.completed(forwardSampled(resolved, cache, sampling));
+        return PendingRows.completed(forwardSampled(resolved, cache, PendingRows.resolveEdits(sampling, previous)));
     }
 
     /** One sampling entry per logit row of the batch, checked before a forward pass writes any KV. */

@@ -88,7 +88,7 @@ public final class DeepseekV2Model implements CausalLM {
     @Override
     public PendingRows launchSampled(ForwardBatch batch, KvCache cache, RowSampling[] sampling, PendingRows previous) {
         CausalLM.checkSampling(batch, sampling);
-        return head.launch(backend(), residualStream(batch, cache, previous), batch.logitRows(), sampling);
+        return head.launch(backend(), residualStream(batch, cache, previous), batch.logitRows(), sampling, previous);
     }
 
     /** Runs every layer over the batch (writing its KV); the final residual stream h [T, D] f32. */

@@ -28,8 +28,8 @@ record OutputHead(RmsNorm finalNorm, Tensor lmHead, int vocab) {
     }
 
     /** As {@link #sample}, through {@link Backend#launchSampleRows}: the tokens may arrive later. */
-    PendingRows launch(Backend b, Tensor h, int[] rows, RowSampling[] sampling) {
-        return b.launchSampleRows(deviceLogits(b, h, rows), sampling);
+    PendingRows launch(Backend b, Tensor h, int[] rows, RowSampling[] sampling, PendingRows previous) {
+        return b.launchSampleRows(deviceLogits(b, h, rows), sampling, previous);
     }
 
     private Tensor deviceLogits(Backend b, Tensor h, int[] rows) {

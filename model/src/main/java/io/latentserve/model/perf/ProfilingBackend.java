@@ -158,8 +158,8 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling) {
-        return timed("sampleRows (launched, tokens later)", () -> inner.launchSampleRows(logits, sampling));
+    public PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling, PendingRows previous) {
+        return timed("sampleRows (launched, tokens later)", () -> inner.launchSampleRows(logits, sampling, previous));
     }
 
     @Override

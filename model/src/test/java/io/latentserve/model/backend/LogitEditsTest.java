@@ -31,6 +31,26 @@ class LogitEditsTest {
         }
     }
 
+    /** The previous pass's token counts as one more generated token: its entry's, or a new one's. */
+    @Test
+    void aPendingTokenCountsAsOneMoreGeneratedToken() {
+        var edits = new LogitEdits(new int[]{1, 2}, new float[]{0, 1}, new int[]{1, 0}, new boolean[]{true, false},
+                1.25, 0.5, 0.25).withPendingRow(3);
+        float[] logits = {1f, 2f, -1f, 4f};
+        assertThrows(IllegalStateException.class, () -> edits.apply(logits.clone()), "the token is needed");
+        float[] known = logits.clone();
+        edits.apply(known, 1);   // token 1 generated twice now
+        assertEquals(new LogitEdits(new int[]{1, 2}, new float[]{0, 1}, new int[]{2, 0}, new boolean[]{true, false},
+                1.25, 0.5, 0.25).edit(2f, 0, 2, true), known[1]);
+        assertEquals((float) (-1f + 1f), known[2], "an entry not pending: its bias only");
+        float[] fresh = logits.clone();
+        edits.apply(fresh, 0);   // token 0 had no entry: once generated, seen
+        assertEquals((float) ((float) (1f / 1.25) - (0.25 + 0.5)), fresh[0]);
+        assertEquals(known[2], fresh[2]);
+        assertThrows(IllegalStateException.class, () -> RowSampling.greedy().withEdits(edits).sample(logits));
+        assertEquals(3, RowSampling.greedy().withEdits(edits).sample(logits, 0));
+    }
+
     @Test
     void badEditsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new LogitEdits(new int[]{4, 4}, new float[2], new int[2],

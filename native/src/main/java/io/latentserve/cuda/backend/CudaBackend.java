@@ -165,8 +165,8 @@ public final class CudaBackend extends CudaOps implements Backend {
 
     /** Every row sampled on the device, the tokens on their way to the host ({@link CudaRowSampling}). */
     @Override
-    public PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling) {
-        return rowSampling.launchSampleRows(act(logits, "launchSampleRows"), sampling);
+    public PendingRows launchSampleRows(Tensor logits, RowSampling[] sampling, PendingRows previous) {
+        return rowSampling.launchSampleRows(act(logits, "launchSampleRows"), sampling, previous);
     }
 
     // ---- element-wise and dense ----

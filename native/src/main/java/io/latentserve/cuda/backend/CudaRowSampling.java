@@ -66,7 +66,7 @@ final class CudaRowSampling {
      * begin at once (see {@link StepMemory}). Rows for the host sampler make it {@link #sampleRows}: their
      * logits must come to the host anyway.
      */
-    PendingRows launchSampleRows(CudaActivation a, RowSampling[] sampling) {
+    PendingRows launchSampleRows(CudaActivation a, RowSampling[] sampling, PendingRows previous) {
         if (sampling.length != a.rows()) {
             throw new IllegalArgumentException(sampling.length + " sampling entries for " + a.rows() + " rows");
         }

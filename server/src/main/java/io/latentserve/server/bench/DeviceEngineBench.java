@@ -15,6 +15,7 @@ import io.latentserve.model.random.HashedTensorStore;
 import io.latentserve.model.tokenizer.BpeTokenizer;
 import io.latentserve.model.tokenizer.Tokenizer;
 import io.latentserve.server.engine.EngineConfig;
+import io.latentserve.server.engine.sample.SamplingParams;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -36,12 +37,14 @@ import java.util.stream.Collectors;
  * server runs with both (a decode row's note counts the passes replayed and the graphs captured). Each shape runs
  * at --matmul-precision (high unless asked), then once more, prefill only (two new tokens), at the other
  * precision: the prefill rows of both side by side (--other-precision-prefill off skips that, e.g. in a run that
- * is about decode).
+ * is about decode). --repetition-penalty R gives every request that penalty (the playground's and chat's default
+ * is 1.1): with device sampling its logit edits go to the device (ls_logit_edits, counting a token still on the
+ * device under async scheduling), without it every row's logits come to the host sampler.
  *
  * <pre>java ... io.latentserve.server.bench.DeviceEngineBench --tokenizer FILE [--batches 1,16,64]
  *     [--contexts 1024] [--new-tokens 32] [--graphs false|true|on|off] [--device-sampling on|off]
  *     [--kv-cache-dtype bf16|f32] [--matmul-precision high|medium] [--async-scheduling on|off]
- *     [--other-precision-prefill on|off] [--json FILE]</pre>
+ *     [--other-precision-prefill on|off] [--repetition-penalty 1.1] [--json FILE]</pre>
  * The KV cache is bf16 unless --kv-cache-dtype f32, as in the device suite (the bound counts a bf16 cache).
  */
 public final class DeviceEngineBench {
@@ -60,6 +63,7 @@ public final class DeviceEngineBench {
         MatmulPrecision precision = MatmulPrecision.HIGH;
         boolean asyncScheduling = false;
         boolean otherPrecisionPrefill = true;
+        double repetitionPenalty = 1;
         for (int i = 0; i + 1 < argv.length; i += 2) {
             String v = argv[i + 1];
             switch (argv[i]) {
@@ -74,6 +78,7 @@ public final class DeviceEngineBench {
                 case "--kv-cache-dtype" -> cacheDtype = KvCacheDtype.parse(v);
                 case "--matmul-precision" -> precision = MatmulPrecision.parse(v);
                 case "--other-precision-prefill" -> otherPrecisionPrefill = "on".equals(v) || Boolean.parseBoolean(v);
+                case "--repetition-penalty" -> repetitionPenalty = Double.parseDouble(v);
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
             }
         }
@@ -81,14 +86,18 @@ public final class DeviceEngineBench {
             throw new IllegalArgumentException("--tokenizer FILE (a DeepSeek tokenizer.json) is required");
         }
         run(BpeTokenizer.fromTokenizerJson(tokenizerFile, null), batches, contexts, newTokens, graphs, deviceSampling,
-                cacheDtype, precision, otherPrecisionPrefill ? precision.other() : null, asyncScheduling, json,
-                System.out);
+                cacheDtype, precision, otherPrecisionPrefill ? precision.other() : null, asyncScheduling,
+                SamplingParams.greedy().withPenalties(0, 0, repetitionPenalty), json, System.out);
     }
 
-    /** @param other the precision each shape's prefill runs at once more, or null for none */
+    /**
+     * @param other    the precision each shape's prefill runs at once more, or null for none
+     * @param sampling every request's (greedy; with penalties, the logit edits are timed too)
+     */
     static void run(Tokenizer tokenizer, int[] batches, int[] contexts, int newTokens, boolean graphs,
                     boolean deviceSampling, KvCacheDtype cacheDtype, MatmulPrecision precision, MatmulPrecision other,
-                    boolean asyncScheduling, Path json, PrintStream out) throws InterruptedException, IOException {
+                    boolean asyncScheduling, SamplingParams sampling, Path json, PrintStream out)
+            throws InterruptedException, IOException {
         ModelConfig config = KnownShapes.deepseekV2Lite(KnownShapes.V2_LITE_LAYERS);
         RooflineBound bound = new RooflineBound(config);
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
@@ -102,18 +111,21 @@ public final class DeviceEngineBench {
             DeviceCeilings ceilings = DeviceCeilings.measure(ctx);
             try (DeepseekV2Model model = new DeepseekV2Model(config,
                     new Weights(new HashedTensorStore(config, 42), backend))) {
-                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype, asyncScheduling); // warm-up
+                EngineBench.run(model, tokenizer, 1, 64, 4, 8192, deviceSampling, cacheDtype, asyncScheduling,
+                        sampling); // warm-up
                 for (int c : contexts) {
                     for (int b : batches) {
                         backend.matmulPrecision(precision);
                         long[] graphsBefore = backend.graphCounts();
                         EngineBench.Result r = EngineBench.run(model, tokenizer, b, c, newTokens, 8192,
-                                deviceSampling, cacheDtype, asyncScheduling);
+                                deviceSampling, cacheDtype, asyncScheduling, sampling);
                         long[] graphsAfter = backend.graphCounts();
                         String shape = "B " + b + ", context " + c;
                         double decodeBound = b / bound.decodeStepSeconds(b, c + newTokens / 2, 2, 2,
                                 ceilings.copyBytesPerSecond());
-                        String variant = (graphs ? " (CUDA graphs)" : "") + (r.asyncScheduling() ? " (async scheduling)" : "");
+                        String variant = (graphs ? " (CUDA graphs)" : "") + (r.asyncScheduling() ? " (async scheduling)" : "")
+                                + (sampling.repetitionPenalty() != 1
+                                ? " (repetition penalty " + sampling.repetitionPenalty() + ")" : "");
                         add(rows, json, ctx, print(out, new BenchRow("engine decode" + variant, shape,
                                 r.decodeTokensPerSecond(), decodeBound, "tok/s", String.format(Locale.ROOT,
                                 "%d requests x %d new tokens through the scheduler, %s sampling, %s KV cache, "

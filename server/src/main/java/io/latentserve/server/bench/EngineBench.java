@@ -67,6 +67,17 @@ public final class EngineBench {
     public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
                              int maxBatchedTokens, boolean deviceSampling, KvCacheDtype cacheDtype,
                              boolean asyncScheduling) throws InterruptedException {
+        return run(model, tokenizer, batch, context, newTokens, maxBatchedTokens, deviceSampling, cacheDtype,
+                asyncScheduling, SamplingParams.greedy());
+    }
+
+    /**
+     * As above, every request sampling with these params (greedy elsewhere; penalties or a logit bias here time
+     * the logit edits: LogitEdits on the device, the host sampler without device sampling).
+     */
+    public static Result run(CausalLM model, Tokenizer tokenizer, int batch, int context, int newTokens,
+                             int maxBatchedTokens, boolean deviceSampling, KvCacheDtype cacheDtype,
+                             boolean asyncScheduling, SamplingParams sampling) throws InterruptedException {
         if (batch < 1 || context < 1 || newTokens < 2 || maxBatchedTokens < 1) {
             throw new IllegalArgumentException("batch, context >= 1, new tokens >= 2, batched tokens >= 1");
         }
@@ -83,7 +94,7 @@ public final class EngineBench {
             for (int i = 0; i < batch; i++) {
                 int[] prompt = rnd.ints(context, 0, vocab).toArray();
                 RequestHandle handle = engine.submit(new GenerationRequest("bench-" + i, prompt,
-                        SamplingParams.greedy(), StopConditions.lengthOnly(newTokens, context, maxLen)));
+                        sampling, StopConditions.lengthOnly(newTokens, context, maxLen)));
                 timings.add(clients.submit(() -> drain(handle)));
             }
             long firstAll = 0;

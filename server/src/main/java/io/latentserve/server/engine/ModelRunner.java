@@ -3,6 +3,7 @@ package io.latentserve.server.engine;
 import io.latentserve.model.backend.AttentionBatch;
 import io.latentserve.model.backend.DecodeBuckets;
 import io.latentserve.model.backend.KvCache;
+import io.latentserve.model.backend.LogitEdits;
 import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
@@ -157,7 +158,7 @@ final class ModelRunner {
     /** Runs the step and waits for its tokens and logits. */
     Results run(List<Scheduler.Chunk> chunks) {
         Inputs in = inputs(chunks, null);
-        Rows rows = rows(chunks, in);
+        Rows rows = rows(chunks, in, null);
         var batch = new ForwardBatch(in.ids, in.attention, rows.logitRows);
         SampledRows sampled = rows.onDevice > 0 ? model.forwardSampled(batch, cache, rows.rowSampling)
                 : SampledRows.allOnHost(model.forward(batch, cache));
@@ -171,7 +172,7 @@ final class ModelRunner {
      */
     Launched launch(List<Scheduler.Chunk> chunks, Launched previous) {
         Inputs in = inputs(chunks, previous);
-        Rows rows = rows(chunks, in);
+        Rows rows = rows(chunks, in, previous);
         var batch = new ForwardBatch(in.ids, in.attention, rows.logitRows);
         PendingRows pending = rows.onDevice > 0 || batch.hasMarkers()
                 ? model.launchSampled(batch, cache, rows.rowSampling, previous == null ? null : previous.pending)
@@ -241,7 +242,7 @@ final class ModelRunner {
      * Logit rows: the device-sampled chunks', then the padding rows (greedy on the device, not any chunk's), then
      * the host-sampled chunks'.
      */
-    private Rows rows(List<Scheduler.Chunk> chunks, Inputs in) {
+    private Rows rows(List<Scheduler.Chunk> chunks, Inputs in, Launched previous) {
         int[] lastRow = in.lastRow;
         int n = chunks.size();
         RowSampling[] perChunk = new RowSampling[n];
@@ -253,8 +254,14 @@ final class ModelRunner {
             }
             sampling++;
             var params = chunks.get(s).seq().request.sampling();
-            if (deviceSampling && DeviceSampling.eligible(params)) {
-                perChunk[s] = DeviceSampling.row(params, chunks.get(s).seq().random);
+            if (deviceSampling && DeviceSampling.eligible(params, model.config().vocabSize())) {
+                Scheduler.Chunk c = chunks.get(s);
+                Sequence seq = c.seq();
+                LogitEdits edits = seq.logitEdits();
+                if (c.start() + c.numTokens() > seq.length() && DeviceSampling.editsFollowHistory(params)) {
+                    edits = edits.withPendingRow(previous.deviceRow(seq));   // its input's marker names that row
+                }
+                perChunk[s] = DeviceSampling.row(params, seq.random, edits);
                 onDevice++;
             }
         }

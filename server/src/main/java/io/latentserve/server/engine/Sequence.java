@@ -1,7 +1,9 @@
 package io.latentserve.server.engine;
 
+import io.latentserve.model.backend.LogitEdits;
 import io.latentserve.model.tokenizer.IncrementalDetokenizer;
 import io.latentserve.model.tokenizer.Tokenizer;
+import io.latentserve.server.engine.sample.LogitEditsTracker;
 import io.latentserve.server.engine.sample.StopChecker;
 import io.latentserve.server.engine.sample.TokenHistory;
 
@@ -28,6 +30,7 @@ final class Sequence {
     long lastTokenNanos;
     long firstScheduledNanos;
     int preemptions;
+    private LogitEditsTracker editsTracker;   // made on first use by a request with edits
     boolean leftQueue;             // counted out of the engine's waiting-queue limit
     boolean finished;              // its final output is delivered; a launched step's row for it is thrown away
 
@@ -90,6 +93,17 @@ final class Sequence {
             tokens = Arrays.copyOf(tokens, tokens.length * 2);
         }
         tokens[length++] = token;
+    }
+
+    /** This step's logit edits (bias, penalties) for a backend that samples the row (NONE when it has none). */
+    LogitEdits logitEdits() {
+        if (editsTracker == null) {
+            editsTracker = LogitEditsTracker.of(request.sampling());
+            if (editsTracker == null) {
+                return LogitEdits.NONE;
+            }
+        }
+        return editsTracker.edits(history());
     }
 
     TokenHistory history() {

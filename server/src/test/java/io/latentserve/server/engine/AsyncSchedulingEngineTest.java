@@ -158,6 +158,47 @@ class AsyncSchedulingEngineTest {
         assertEquals(off.stats().finishedByReason(), on.stats().finishedByReason());
     }
 
+    /**
+     * Requests with logit edits sample on the device too, pipelined like any other: a logit bias (the same edits
+     * every step) and penalties, whose edits in a step launched ahead count the previous step's token, still on
+     * the device (LogitEdits.pendingRow); the same tokens with async scheduling on as off.
+     */
+    @Test
+    void logitEditsGiveTheSameOutputsWithAsyncSchedulingOnAndOff() throws Exception {
+        List<GenerationRequest> mix = List.of(
+                request("penalised", prompt(11, 9), SEEDED.withSeed(21L).withPenalties(0.4, 0.2, 1.3), 10),
+                request("biased", prompt(12, 7), SEEDED.withSeed(22L).withLogitBias(java.util.Map.of(3, 4f, 9, -100f)),
+                        40),
+                request("greedy", prompt(13, 5), GREEDY.withPenalties(1.5, 1.0, 1.2), 16),
+                request("plain", prompt(14, 6), GREEDY, 40));
+        List<List<EngineFixture.Result>> runs = new ArrayList<>();
+        for (boolean async : new boolean[]{false, true}) {
+            device.log.clear();
+            device.resolvedPendingEdits.set(0);
+            try (Engine engine = engine(async)) {
+                List<RequestHandle> handles = new ArrayList<>();
+                for (GenerationRequest r : mix) {
+                    handles.add(engine.submit(r));
+                }
+                List<EngineFixture.Result> results = new ArrayList<>();
+                for (RequestHandle h : handles) {
+                    results.add(EngineFixture.collect(h));
+                }
+                EngineStats stats = EngineFixture.awaitIdle(engine);
+                assertEquals(stats.totalBlocks(), stats.freeBlocks(), "every KV block is back: " + stats);
+                runs.add(results);
+            }
+            assertEquals(async, device.pipelined(), "pipelined only with async scheduling: " + device.log);
+            assertEquals(async, device.resolvedPendingEdits.get() > 0, "penalties counted tokens still on the device");
+        }
+        for (int i = 0; i < mix.size(); i++) {
+            EngineFixture.Result a = runs.get(0).get(i);
+            EngineFixture.Result b = runs.get(1).get(i);
+            assertEquals(a.text(), b.text(), mix.get(i).requestId());
+            assertEquals(a.completionTokens(), b.completionTokens(), mix.get(i).requestId());
+        }
+    }
+
     /** Collects a logprobs request, whose outputs carry the token ids. */
     static EngineFixture.Result collectWithTokens(Engine engine, GenerationRequest request) throws InterruptedException {
         return EngineFixture.collect(engine.submit(request));

@@ -26,6 +26,8 @@ final class DeferredSamplingBackend {
     final List<String> log = Collections.synchronizedList(new ArrayList<>());
     final AtomicInteger launches = new AtomicInteger();
     final AtomicInteger resolvedMarkers = new AtomicInteger();
+    /** Rows whose logit edits counted a token of the previous pass still "on the device". */
+    final AtomicInteger resolvedPendingEdits = new AtomicInteger();
     /** Per forward pass sampled, in order: {tokens embedded, logit rows sampled} (equal in a decode-only step). */
     final List<int[]> stepShapes = Collections.synchronizedList(new ArrayList<>());
     /** Per launched pass, by launch index: {tokens embedded, logit rows sampled}. */
@@ -64,7 +66,8 @@ final class DeferredSamplingBackend {
                     case "samplesRows" -> true;
                     case "decodeBuckets" -> buckets;
                     case "sampleRows" -> sampleRows(cpu, (Tensor) args[0], (RowSampling[]) args[1]);
-                    case "launchSampleRows" -> launch(cpu, (Tensor) args[0], (RowSampling[]) args[1]);
+                    case "launchSampleRows" -> launch(cpu, (Tensor) args[0], (RowSampling[]) args[1],
+                            (PendingRows) args[2]);
                     case "embedding" -> {
                         lastTokens = ((int[]) args[1]).length;
                         if (args.length == 4) {
@@ -112,8 +115,21 @@ final class DeferredSamplingBackend {
         return sample(cpu, logits, sampling);
     }
 
-    private PendingRows launch(Backend cpu, Tensor logits, RowSampling[] sampling) {
-        Pending p = new Pending(launches.getAndIncrement(), sampleRows(cpu, logits, sampling));
+    /**
+     * Launches the sampling; edits that count the previous pass's token of a row take it from that pass without
+     * awaiting it (as a device reads its token buffer).
+     */
+    private PendingRows launch(Backend cpu, Tensor logits, RowSampling[] sampling, PendingRows previous) {
+        RowSampling[] resolved = sampling.clone();
+        for (int r = 0; r < sampling.length; r++) {
+            int row = sampling[r] == null ? -1 : sampling[r].edits().pendingRow();
+            if (row >= 0) {
+                int token = ((Pending) previous).rows.tokens()[row];
+                resolved[r] = sampling[r].withEdits(sampling[r].edits().resolved(token));
+                resolvedPendingEdits.incrementAndGet();
+            }
+        }
+        Pending p = new Pending(launches.getAndIncrement(), sampleRows(cpu, logits, resolved));
         launchedShapes.add(new int[]{lastTokens, logits.rows()});
         log.add("launch " + p.index);
         return p;

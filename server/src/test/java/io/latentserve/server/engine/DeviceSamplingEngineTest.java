@@ -33,8 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Device sampling changes no token: the demo model served with a backend double that samples rows itself
  * (the CPU backend, with {@link RowSampling#sample} standing in for ls_sample) gives every request of a
- * mixed batch (greedy, seeded temperature / top-k / top-p, and requests that need the host sampler:
- * logprobs, penalties, bias, min-p) the same tokens and logprobs with device sampling on and off.
+ * mixed batch (greedy, seeded temperature / top-k / top-p, penalties and logit bias as logit edits, and
+ * requests that need the host sampler: logprobs, min-p) the same tokens and logprobs with device sampling on
+ * and off.
  */
 class DeviceSamplingEngineTest {
     static final AtomicInteger deviceRows = new AtomicInteger();
@@ -163,7 +164,7 @@ class DeviceSamplingEngineTest {
         List<Output> off = run(false);
         assertEquals(0, deviceRows.get(), "off: nothing sampled by the backend");
         List<Output> on = run(true);
-        assertEquals(6 * 24, deviceRows.get(), "on: every token of the 6 eligible requests sampled by the backend");
+        assertEquals(9 * 24, deviceRows.get(), "on: every token of the 9 eligible requests sampled by the backend");
         assertTrue(hostRows.get() > 0, "on: steps mixed sampled rows with rows for the host sampler");
         assertEquals(0, unorderedSteps.get(), "sampled rows come first in every step");
         List<SamplingParams> mix = mix();

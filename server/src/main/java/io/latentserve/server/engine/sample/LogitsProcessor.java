@@ -1,11 +1,15 @@
 package io.latentserve.server.engine.sample;
 
+import io.latentserve.model.backend.LogitEdits;
+
 import java.util.Map;
 
 /**
  * The logit edits that come before truncation, in order: logit bias, repetition penalty, presence
- * and frequency penalties, temperature. Work is proportional to the vocabulary (one copy) plus the
- * history length; the scratch arrays make it allocation-free after the first call.
+ * and frequency penalties, temperature. The first three are {@link LogitEdits}' stages (each rounded to
+ * f32), so that a backend applying a request's LogitEdits on the device gets the same logits. Work is
+ * proportional to the vocabulary (one copy) plus the history length; the scratch arrays make it
+ * allocation-free after the first call.
  *
  * <p>Not thread-safe: one per engine loop, inside its {@link Sampler}.
  */
@@ -45,15 +49,16 @@ final class LogitsProcessor {
         }
     }
 
-    // The API promises that -100 bans a token; adding -100 would not when a logit leads by more.
+    // The API promises that -100 bans a token (LogitEdits.BAN); adding -100 would not when a logit leads by more.
     private static void applyBias(Map<Integer, Float> bias, double[] out, int vocab) {
         for (Map.Entry<Integer, Float> e : bias.entrySet()) {
             int id = e.getKey();
             if (id >= vocab) {
                 throw new IllegalArgumentException("logit_bias token id " + id + " outside the vocabulary 0.." + (vocab - 1));
             }
-            float b = e.getValue();
-            out[id] = b <= -100 ? Double.NEGATIVE_INFINITY : out[id] + b;
+            if (e.getValue() != 0) {   // as LogitEdits: a zero bias is no edit (not even of -0.0's sign)
+                out[id] = LogitEdits.biased((float) out[id], e.getValue());
+            }
         }
     }
 
@@ -65,7 +70,7 @@ final class LogitsProcessor {
             int t = tokens[i];
             if (seenStamp[t] != s) {
                 seenStamp[t] = s;
-                out[t] = out[t] > 0 ? out[t] / penalty : out[t] * penalty;
+                out[t] = LogitEdits.repeated((float) out[t], penalty);
             }
         }
     }
@@ -79,7 +84,7 @@ final class LogitsProcessor {
         for (int i = history.promptLength(); i < history.length(); i++) {
             int t = tokens[i];
             if (counts[t] > 0) {
-                out[t] -= frequency * counts[t] + presence;
+                out[t] = LogitEdits.penalized((float) out[t], counts[t], presence, frequency);
                 counts[t] = 0; // doubles as "done" and leaves the array clean for the next call
             }
         }
