@@ -103,6 +103,40 @@ class CudaLogitEditsGpuTest {
         return new LogitEdits(tokens, bias, generated, seen, repetition, presence, frequency);
     }
 
+    /**
+     * The edited logits themselves (ls_logit_edits works in place, so the tensor holds them after sampling) are
+     * LogitEdits.apply's, bit for bit: every stage, penalties above and below 1, negative and zero logits, -inf
+     * logits, random biases; the rows' other logits unchanged.
+     */
+    @Test
+    void editedLogitsAreLogitEditsApplyBitForBit() {
+        int rows = 6;
+        int vocab = 2000;
+        float[] logits = GpuBackends.gaussian(rnd, rows * vocab, 4);
+        for (int i = 0; i < logits.length; i += 97) {
+            logits[i] = i % 2 == 0 ? 0f : Float.NEGATIVE_INFINITY;
+        }
+        double[] repetitions = {1.3, 0.7, 1, 1.05, 2, 1.1};
+        RowSampling[] sampling = new RowSampling[rows];
+        for (int r = 0; r < rows; r++) {
+            sampling[r] = RowSampling.greedy().withEdits(randomEdits(vocab, r == 2 ? 0 : 300 + 100 * r, 0,
+                    repetitions[r], r * 0.3 - 0.6, 0.45 - r * 0.2));
+        }
+        Tensor t = b.cuda.fromHost(logits, rows, vocab);
+        b.cuda.sampleRows(t, sampling);
+        float[] got = b.cuda.toHost(t);
+        int differ = 0;
+        for (int r = 0; r < rows; r++) {
+            float[] want = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+            sampling[r].edits().apply(want);
+            for (int i = 0; i < vocab; i++) {
+                differ += Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[r * vocab + i]) ? 1 : 0;
+            }
+        }
+        GpuReport.checkExact("ls_logit_edits (edited logits)", rows + " rows x " + vocab + ", bits of every logit",
+                differ, rows * vocab);
+    }
+
     /** A ban on each row's argmax: greedy must take another token, the reference's. */
     @Test
     void greedyWithABanOfTheArgmax() {
