@@ -1109,6 +1109,102 @@ static void sampleEdges() {
     checkSampled("ls_sample edge cases (exact sums, broken rows)", l, V, invT, tk, tp, us, want);
 }
 
+/* LogitEdits.edited (model module), transcribed: each stage in f64 from the f32 value, rounded to f32. */
+struct LogitEditRow {
+    std::vector<int> tokens;
+    std::vector<float> bias;
+    std::vector<int> generated, seen;
+    double repetition = 1, presence = 0, frequency = 0;
+};
+static float editedReference(float logit, const LogitEditRow& row, size_t i) {
+    float v = logit;
+    if (row.bias[i] != 0) v = row.bias[i] <= -100.0f ? -INFINITY : (float) ((double) v + row.bias[i]);
+    if (row.repetition != 1 && row.seen[i]) v = (float) (v > 0 ? v / row.repetition : v * row.repetition);
+    if (row.generated[i] > 0 && (row.presence != 0 || row.frequency != 0))
+        v = (float) (v - (row.frequency * row.generated[i] + row.presence));
+    return v;
+}
+
+/*
+ * ls_logit_edits against the transcription, bit for bit, over every logit of every row (the others must not
+ * move): bans (-100 and below) and biases just above, positive, negative and zero logits under repetition
+ * penalties above and below 1, counts above 1 under presence and frequency, entries with no stage to apply,
+ * rows with no entries, more entries than threads, a strided row, NaN / +inf logits left for ls_sample to
+ * refuse. Also counts the edits a plain f32 evaluation would get wrong, to show the check can tell.
+ */
+static void logitEdits() {
+    const int V = 3000, stride = V + 5;
+    std::vector<LogitEditRow> rows(7);
+    std::uniform_int_distribution<int> count(0, 4);
+    std::uniform_real_distribution<double> ud(0, 1);
+    const double reps[] = {1.3, 0.7, 1, 1.1, 2.5, 1, 1.05};
+    const double presences[] = {0.4, -0.25, 0, 0, 1.5, 0.6, 0.1};
+    const double frequencies[] = {0.3, 0.7, 0, 0, -0.45, 0, 0.9};
+    const int entries[] = {900, 300, 0, 40, 250, 0, 600};
+    for (int r = 0; r < (int) rows.size(); r++) {
+        LogitEditRow& row = rows[r];
+        row.repetition = reps[r];
+        row.presence = presences[r];
+        row.frequency = frequencies[r];
+        std::vector<int> ids(V);
+        std::iota(ids.begin(), ids.end(), 0);
+        std::shuffle(ids.begin(), ids.end(), rng);
+        for (int e = 0; e < entries[r]; e++) {
+            row.tokens.push_back(ids[e]);
+            const double b = ud(rng);
+            row.bias.push_back(b < 0.4 ? 0.0f : b < 0.45 ? -100.0f : b < 0.5 ? -250.0f : b < 0.55 ? -99.99f
+                               : (float) (40 * (ud(rng) - 0.5)));
+            const int g = e % 3 == 0 ? 0 : count(rng);
+            row.generated.push_back(g);
+            row.seen.push_back(g > 0 || e % 2 == 0 ? 1 : 0);
+        }
+    }
+    auto l = gauss((size_t) rows.size() * stride, 4);
+    l[3 * stride + rows[3].tokens[0]] = 0.0f;                     /* a zero logit under the repetition penalty */
+    l[3 * stride + rows[3].tokens[1]] = -INFINITY;                /* banned already */
+    l[6 * stride + rows[6].tokens[0]] = std::nanf("");            /* broken rows stay broken */
+    l[6 * stride + rows[6].tokens[1]] = INFINITY;
+    rows[6].bias[1] = -100.0f;                                    /* even under a ban */
+    std::vector<int> entryStart = {0}, tokens, generated, seen;
+    std::vector<float> bias;
+    std::vector<double> repetition, presence, frequency;
+    for (const LogitEditRow& row : rows) {
+        tokens.insert(tokens.end(), row.tokens.begin(), row.tokens.end());
+        bias.insert(bias.end(), row.bias.begin(), row.bias.end());
+        generated.insert(generated.end(), row.generated.begin(), row.generated.end());
+        seen.insert(seen.end(), row.seen.begin(), row.seen.end());
+        entryStart.push_back((int) tokens.size());
+        repetition.push_back(row.repetition);
+        presence.push_back(row.presence);
+        frequency.push_back(row.frequency);
+    }
+    std::vector<float> want = l, got = l;
+    int f32Differs = 0;
+    for (size_t r = 0; r < rows.size(); r++) {
+        const LogitEditRow& row = rows[r];
+        for (size_t i = 0; i < row.tokens.size(); i++) {
+            float& w = want[r * stride + row.tokens[i]];
+            if (!(w < INFINITY)) continue;
+            const float before = w;
+            w = editedReference(before, row, i);
+            float f = row.bias[i] == 0 ? before : row.bias[i] <= -100.0f ? -INFINITY : before + row.bias[i];
+            if (row.repetition != 1 && row.seen[i]) f = f > 0 ? f / (float) row.repetition : f * (float) row.repetition;
+            if (row.generated[i] > 0 && (row.presence != 0 || row.frequency != 0))
+                f = f - ((float) row.frequency * row.generated[i] + (float) row.presence);
+            f32Differs += __float_as_uint(f) != __float_as_uint(w);
+        }
+    }
+    LsLogitEditsParams p{P(got.data()), P(entryStart.data()), P(tokens.data()), P(bias.data()), P(generated.data()),
+                         P(seen.data()), P(repetition.data()), P(presence.data()), P(frequency.data()),
+                         (int) rows.size(), stride};
+    emu_launch(ls_logit_edits, (unsigned) rows.size(), 1, LS_THREADS, 0, p);
+    int differ = 0;
+    for (size_t i = 0; i < want.size(); i++) differ += __float_as_uint(got[i]) != __float_as_uint(want[i]);
+    std::printf("  ls_logit_edits: %zu entries; a plain f32 evaluation would differ in %d of them\n", tokens.size(),
+                f32Differs);
+    report("ls_logit_edits 7 rows x 3000, stride 3005 (bits differ)", differ, 0);
+}
+
 static void copyCombineEmbedding() {
     int rows = 4, cols = 300, srcRows = 10;
     auto src = gauss(srcRows * cols);
@@ -1467,6 +1563,7 @@ static void sampleChecks() {
     sample(16, 5000, 1.0, 100, 0.9, false);
     sampleEdges();
     sampleListPaths();
+    logitEdits();
 }
 
 int main() {

@@ -145,6 +145,12 @@ inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); retu
 /* Round-to-nearest f32 add and multiply, never contracted into an FMA (the emulation builds with -ffp-contract=off). */
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fmul_rn(float a, float b) { return a * b; }
+/* f64 round-to-nearest arithmetic and the f64 -> f32 rounding (ls_logit_edits: Java's double stages, bit for bit). */
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __ddiv_rn(double a, double b) { return a / b; }
+inline float __double2float_rn(double a) { return static_cast<float>(a); }
 inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned) x); }
 using std::fmaf; using std::fmaxf; using std::exp; using std::sqrt; using std::isnan;
 inline int min(int a, int b) { return a < b ? a : b; }

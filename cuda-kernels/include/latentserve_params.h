@@ -45,6 +45,8 @@ typedef unsigned long long ls_ptr;
  * threads * entries / LS_SAMPLE_LIST_SPARSITY tokens of a row, so a thread rarely has more of them than entries */
 #define LS_SAMPLE_LIST_PER_THREAD 6
 #define LS_SAMPLE_LIST_SPARSITY 6
+/* ls_logit_edits: a bias at or below this bans the token (-inf), as LogitEdits.BAN */
+#define LS_LOGIT_BAN -100
 /* threads of one RoPE block (one block per row and head; the kernel loops over the pairs) */
 #define LS_ROPE_THREADS 64
 /* ls_gemv: most activation rows per launch (accumulators per lane), output features per block (a warp each) */
@@ -425,6 +427,33 @@ typedef struct {
     int logitsStride;
     int listPerThread;      /* candidate list entries per thread (0: none, every pass reads the row) */
 } LsSampleParams;
+
+/*
+ * ls_logit_edits: the logit bias and the repetition / presence / frequency penalties of LogitEdits (model module),
+ * applied in place to rows of f32 logits before ls_sample, with its stages' exact arithmetic: each in f64 from the
+ * f32 value, rounded to f32 (round to nearest, no contraction):
+ *   bias != 0:                      v = bias <= LS_LOGIT_BAN ? -inf : (float) ((double) v + bias)
+ *   seen && repetition != 1:        v = (float) (v > 0 ? v / repetition : v * repetition)
+ *   generated > 0 && (presence != 0 || frequency != 0):
+ *                                   v = (float) (v - (frequency * generated + presence))
+ * Entry e of row r (entryStart[r] <= e < entryStart[r + 1]) edits logit tokens[e] of that row; a row's tokens are
+ * distinct and below the vocabulary (checked in Java). A NaN or +inf logit is left as it is, so that ls_sample
+ * still reports the row as broken, as the host rules do for the logits before the edits.
+ * grid (rows), block LS_THREADS (threads stride over a row's entries; a row without entries returns at once).
+ */
+typedef struct {
+    ls_ptr logits;          /* [rows, vocab] f32, stride logitsStride, edited in place */
+    ls_ptr entryStart;      /* [rows + 1] int32: row r's entries are entryStart[r] .. entryStart[r + 1] - 1 */
+    ls_ptr tokens;          /* [entries] int32 */
+    ls_ptr bias;            /* [entries] f32: 0 for none */
+    ls_ptr generated;       /* [entries] int32: occurrences among the generated tokens */
+    ls_ptr seen;            /* [entries] int32: 1 where the token is in the prompt or generated, else 0 */
+    ls_ptr repetition;      /* [rows] f64: 1 for none */
+    ls_ptr presence;        /* [rows] f64 */
+    ls_ptr frequency;       /* [rows] f64 */
+    int rows;
+    int logitsStride;
+} LsLogitEditsParams;
 
 /*
  * ls_fill_hashed: element i of the tensor (count elements, bf16 or f32 by dtype) = mean + amplitude * (2u - 1),

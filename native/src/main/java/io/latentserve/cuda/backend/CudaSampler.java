@@ -11,9 +11,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * Token sampling on the device (ls_sample): greedy, or temperature with top-k and top-p and an
+ * Token sampling on the device (ls_sample): the logit bias and penalties first where rows have them
+ * (ls_logit_edits, in place: {@link CudaLogitEdits}), then greedy, or temperature with top-k and top-p and an
  * inverse-CDF draw of a given uniform number, by the rules of {@link RowSampling#sample} (the server
- * Sampler's for requests without bias, penalties, min-p or logprobs: those stay with the host sampler).
+ * Sampler's for requests without min-p or logprobs: those stay with the host sampler).
  */
 final class CudaSampler {
     /** ls_sample's token for a row with a NaN or +inf logit. */
@@ -36,14 +37,22 @@ final class CudaSampler {
      * @param uniform     per row, in [0, 1): the draw
      */
     int[] sample(CudaActivation logits, double[] temperature, int[] topK, double[] topP, double[] uniform) {
+        return sample(logits, invTemperature(logits, temperature, topK, topP, uniform), topK, topP, uniform, null);
+    }
+
+    /** The checked parameters' tokens, the edits (null for none) applied to the logits first. */
+    private int[] sample(CudaActivation logits, double[] invTemperature, int[] topK, double[] topP, double[] uniform,
+                         CudaLogitEdits edits) {
         int rows = logits.rows();
-        double[] invTemperature = invTemperature(logits, temperature, topK, topP, uniform);
         int[] tokens = new int[rows];
         if (rows == 0) {
             return tokens;
         }
         try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
             long out = s.bytes(4L * rows);
+            if (edits != null) {
+                edits.launch(kernels, s, logits);
+            }
             launch(s, logits, invTemperature, topK, topP, uniform, out);
             MemorySegment.copy(memory.download(out, 4L * rows, host), ValueLayout.JAVA_INT, 0, tokens, 0, rows);
         }
@@ -52,7 +61,7 @@ final class CudaSampler {
     }
 
     /**
-     * As {@link #sample(CudaActivation, RowSampling[])}, but the tokens come later: they are written to
+     * As {@link #sample(CudaActivation, RowSampling[])} (edits included), but the tokens come later: they are written to
      * deferred's device buffer (where the next pass may gather them) and their copy to the host is queued.
      */
     DeferredTokens.Pass launch(CudaActivation logits, RowSampling[] rows, DeferredTokens deferred) {
@@ -61,8 +70,12 @@ final class CudaSampler {
         if (rows.length == 0) {
             throw new IllegalArgumentException("no rows to sample");
         }
+        CudaLogitEdits edits = CudaLogitEdits.of(rows, logits.cols());
         long out = deferred.reserve(rows.length);
         try (StepMemory.Scratch s = memory.scratch()) {
+            if (edits != null) {
+                edits.launch(kernels, s, logits);
+            }
             launch(s, logits, invTemperature, c.topK, c.topP, c.uniform, out);
         }
         return deferred.queueCopy(rows.length);
@@ -130,9 +143,16 @@ final class CudaSampler {
         return c;
     }
 
-    /** One token per row of logits [R, V], each row by its own {@link RowSampling}. */
+    /**
+     * One token per row of logits [R, V], each row by its own {@link RowSampling}: its edits applied to the logits
+     * in place (one ls_logit_edits launch when any row has edits), then ls_sample.
+     *
+     * @throws IllegalArgumentException for bad parameters or an edit's token outside the vocabulary, before
+     *                                  anything is launched
+     */
     int[] sample(CudaActivation logits, RowSampling[] rows) {
         Columns c = columns(rows);
-        return sample(logits, c.temperature, c.topK, c.topP, c.uniform);
+        double[] invTemperature = invTemperature(logits, c.temperature, c.topK, c.topP, c.uniform);
+        return sample(logits, invTemperature, c.topK, c.topP, c.uniform, CudaLogitEdits.of(rows, logits.cols()));
     }
 }

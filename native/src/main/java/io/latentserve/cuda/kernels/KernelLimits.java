@@ -27,6 +27,8 @@ public final class KernelLimits {
      */
     public static final int SAMPLE_LIST_PER_THREAD = 6;
     public static final int SAMPLE_LIST_SPARSITY = 6;
+    /** ls_logit_edits: a bias at or below this bans the token (-inf): LogitEdits.BAN. */
+    public static final int LOGIT_BAN = -100;
     public static final int ROPE_THREADS = 64;
     /** ls_gemv: most activation rows per launch, output features per block (one warp each). */
     public static final int GEMV_MAX_ROWS = 8;
