@@ -7,7 +7,7 @@
  */
 #include "include/ls_common.cuh"
 
-/* Entry e's logit after every stage Java applies to it (LogitEdits.edited), stage by stage. */
+/* A logit after every stage Java applies to it (LogitEdits.edit), stage by stage. */
 __device__ __forceinline__ float ls_edited_logit(float v, float bias, int generated, int seen, double repetition,
                                                  double presence, double frequency) {
     if (bias != 0.0f) {   /* LogitEdits.biased */
@@ -25,15 +25,30 @@ __device__ __forceinline__ float ls_edited_logit(float v, float bias, int genera
     return v;
 }
 
-/* One block per row, its threads over the row's entries (distinct tokens: no two threads touch one logit). */
+/* Edits one logit unless it is NaN or +inf (a broken row stays broken for ls_sample, whatever the edits). */
+__device__ __forceinline__ void ls_edit_logit(float* logit, float bias, int generated, int seen, double repetition,
+                                              double presence, double frequency) {
+    const float v = *logit;
+    if (v < INFINITY) {
+        *logit = ls_edited_logit(v, bias, generated, seen, repetition, presence, frequency);
+    }
+}
+
+/*
+ * One block per row, its threads over the row's entries (distinct tokens: no two threads touch one logit). The
+ * pending token, if any, is found among the entries by the thread that holds it; when none does, thread 0 adds
+ * it after a block barrier.
+ */
 extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_logit_edits(const LsLogitEditsParams p) {
     const int r = blockIdx.x;
     const int* entryStart = reinterpret_cast<const int*>(p.entryStart);
     const int begin = entryStart[r];
     const int end = entryStart[r + 1];
-    if (begin == end) {
-        return;
+    const int pendingRow = reinterpret_cast<const int*>(p.pendingRow)[r];
+    if (begin == end && pendingRow < 0) {
+        return;   /* block-uniform: no barrier is skipped by some threads only */
     }
+    const int pending = pendingRow >= 0 ? reinterpret_cast<const int*>(p.previousTokens)[pendingRow] : -1;
     float* logits = reinterpret_cast<float*>(p.logits) + static_cast<long long>(r) * p.logitsStride;
     const int* tokens = reinterpret_cast<const int*>(p.tokens);
     const float* bias = reinterpret_cast<const float*>(p.bias);
@@ -42,12 +57,21 @@ extern "C" __global__ void __launch_bounds__(LS_THREADS) ls_logit_edits(const Ls
     const double repetition = reinterpret_cast<const double*>(p.repetition)[r];
     const double presence = reinterpret_cast<const double*>(p.presence)[r];
     const double frequency = reinterpret_cast<const double*>(p.frequency)[r];
+    __shared__ int pendingFound;
+    if (threadIdx.x == 0) {
+        pendingFound = 0;
+    }
+    __syncthreads();
     for (int e = begin + static_cast<int>(threadIdx.x); e < end; e += static_cast<int>(blockDim.x)) {
-        float* logit = logits + tokens[e];
-        const float v = *logit;
-        if (!(v < INFINITY)) {
-            continue;   /* NaN or +inf: a broken row stays broken for ls_sample, whatever the edits */
+        const int isPending = tokens[e] == pending;
+        if (isPending) {
+            pendingFound = 1;   /* distinct tokens: at most one thread writes */
         }
-        *logit = ls_edited_logit(v, bias[e], generated[e], seen[e], repetition, presence, frequency);
+        ls_edit_logit(logits + tokens[e], bias[e], generated[e] + isPending, seen[e] | isPending, repetition,
+                      presence, frequency);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0 && pending >= 0 && !pendingFound) {
+        ls_edit_logit(logits + pending, 0.0f, 1, 1, repetition, presence, frequency);
     }
 }

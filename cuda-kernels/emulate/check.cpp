@@ -1130,7 +1130,9 @@ static float editedReference(float logit, const LogitEditRow& row, size_t i) {
  * move): bans (-100 and below) and biases just above, positive, negative and zero logits under repetition
  * penalties above and below 1, counts above 1 under presence and frequency, entries with no stage to apply,
  * rows with no entries, more entries than threads, a strided row, NaN / +inf logits left for ls_sample to
- * refuse. Also counts the edits a plain f32 evaluation would get wrong, to show the check can tell.
+ * refuse; pending tokens of the previous pass (LogitEdits.resolved): one among a row's entries, one new to a row
+ * with entries, one to a row without any, and a broken row's -2 that adds nothing. Also counts the edits a plain
+ * f32 evaluation would get wrong, to show the check can tell.
  */
 static void logitEdits() {
     const int V = 3000, stride = V + 5;
@@ -1178,10 +1180,31 @@ static void logitEdits() {
         presence.push_back(row.presence);
         frequency.push_back(row.frequency);
     }
+    /* pending tokens: previousTokens[pendingRow[r]]; the reference resolves them into its rows */
+    int newToRow4 = 0;   /* a token row 4 has no entry for */
+    while (std::find(rows[4].tokens.begin(), rows[4].tokens.end(), newToRow4) != rows[4].tokens.end()) newToRow4++;
+    const std::vector<int> previousTokens = {rows[0].tokens[5], -2, newToRow4, 17};
+    const std::vector<int> pendingRow = {0, 1, -1, -1, 2, 3, -1};
+    std::vector<LogitEditRow> resolved = rows;
+    for (size_t r = 0; r < rows.size(); r++) {
+        const int t = pendingRow[r] < 0 ? -1 : previousTokens[pendingRow[r]];
+        if (t < 0) continue;
+        LogitEditRow& row = resolved[r];
+        const auto at = std::find(row.tokens.begin(), row.tokens.end(), t);
+        if (at == row.tokens.end()) {
+            row.tokens.push_back(t);
+            row.bias.push_back(0.0f);
+            row.generated.push_back(1);
+            row.seen.push_back(1);
+        } else {
+            row.generated[at - row.tokens.begin()]++;
+            row.seen[at - row.tokens.begin()] = 1;
+        }
+    }
     std::vector<float> want = l, got = l;
     int f32Differs = 0;
     for (size_t r = 0; r < rows.size(); r++) {
-        const LogitEditRow& row = rows[r];
+        const LogitEditRow& row = resolved[r];
         for (size_t i = 0; i < row.tokens.size(); i++) {
             float& w = want[r * stride + row.tokens[i]];
             if (!(w < INFINITY)) continue;
@@ -1196,13 +1219,13 @@ static void logitEdits() {
     }
     LsLogitEditsParams p{P(got.data()), P(entryStart.data()), P(tokens.data()), P(bias.data()), P(generated.data()),
                          P(seen.data()), P(repetition.data()), P(presence.data()), P(frequency.data()),
-                         (int) rows.size(), stride};
+                         P(pendingRow.data()), P(previousTokens.data()), (int) rows.size(), stride};
     emu_launch(ls_logit_edits, (unsigned) rows.size(), 1, LS_THREADS, 0, p);
     int differ = 0;
     for (size_t i = 0; i < want.size(); i++) differ += __float_as_uint(got[i]) != __float_as_uint(want[i]);
     std::printf("  ls_logit_edits: %zu entries; a plain f32 evaluation would differ in %d of them\n", tokens.size(),
                 f32Differs);
-    report("ls_logit_edits 7 rows x 3000, stride 3005 (bits differ)", differ, 0);
+    report("ls_logit_edits 7 rows x 3000, stride 3005, 3 pending tokens (bits differ)", differ, 0);
 }
 
 static void copyCombineEmbedding() {

@@ -439,7 +439,12 @@ typedef struct {
  * Entry e of row r (entryStart[r] <= e < entryStart[r + 1]) edits logit tokens[e] of that row; a row's tokens are
  * distinct and below the vocabulary (checked in Java). A NaN or +inf logit is left as it is, so that ls_sample
  * still reports the row as broken, as the host rules do for the logits before the edits.
- * grid (rows), block LS_THREADS (threads stride over a row's entries; a row without entries returns at once).
+ * Pending token (async scheduling, LogitEdits.pendingRow): where pendingRow[r] >= 0, t = previousTokens[pendingRow[r]]
+ * (the previous pass's token, still on the device) counts as one more generated token: the entry of token t with
+ * generated + 1 and seen, or, when the row has none, a new entry (bias 0, generated 1, seen) applied after the
+ * others; a negative t (ls_sample's mark of a broken row, which the host reports) adds nothing.
+ * grid (rows), block LS_THREADS (threads stride over a row's entries; a row without entries or pending token
+ * returns at once).
  */
 typedef struct {
     ls_ptr logits;          /* [rows, vocab] f32, stride logitsStride, edited in place */
@@ -451,6 +456,8 @@ typedef struct {
     ls_ptr repetition;      /* [rows] f64: 1 for none */
     ls_ptr presence;        /* [rows] f64 */
     ls_ptr frequency;       /* [rows] f64 */
+    ls_ptr pendingRow;      /* [rows] int32: -1, or the row of previousTokens counted as one more generated token */
+    ls_ptr previousTokens;  /* the previous pass's sampled tokens (int32), or 0 when no row has a pending token */
     int rows;
     int logitsStride;
 } LsLogitEditsParams;

@@ -34,8 +34,17 @@ final class CudaRowSampling {
      * of consecutive rows at once (the engine puts the sampled rows first: one launch, one copy). Ends the step.
      */
     SampledRows sampleRows(CudaActivation a, RowSampling[] sampling) {
+        return sampleRows(a, sampling, null);
+    }
+
+    /** As above; previous: the latest launched pass, whose device tokens the edits' pending rows name (or null). */
+    private SampledRows sampleRows(CudaActivation a, RowSampling[] sampling, DeferredTokens.Pass previous) {
         if (sampling.length != a.rows()) {
             throw new IllegalArgumentException(sampling.length + " sampling entries for " + a.rows() + " rows");
+        }
+        if (previous == null && hasPending(sampling)) {
+            throw new IllegalArgumentException("logit edits count a token of a previous pass, which only"
+                    + " launchSampleRows is given");
         }
         graphs.endPass();
         int rows = a.rows();
@@ -49,7 +58,8 @@ final class CudaRowSampling {
             }
             CudaActivation run = a.rowRange(r, end - r);
             if (here) {
-                System.arraycopy(sampler.sample(run, Arrays.copyOfRange(sampling, r, end)), 0, tokens, r, end - r);
+                System.arraycopy(sampler.sample(run, Arrays.copyOfRange(sampling, r, end),
+                        previous == null ? 0 : previous.deviceTokens()), 0, tokens, r, end - r);
             } else {
                 System.arraycopy(downloadRows.apply(run), 0, host, r, end - r);
                 Arrays.fill(tokens, r, end, SampledRows.NOT_SAMPLED);
@@ -64,19 +74,32 @@ final class CudaRowSampling {
      * Samples every row on the device and returns before the tokens reach the host: their copy is queued
      * behind ls_sample with an event that await() waits for (see {@link DeferredTokens}), and the next pass may
      * begin at once (see {@link StepMemory}). Rows for the host sampler make it {@link #sampleRows}: their
-     * logits must come to the host anyway.
+     * logits must come to the host anyway. Edits that count a token of previous read it from the device buffer
+     * while previous is the latest launched pass, else from its host result (awaiting it).
      */
     PendingRows launchSampleRows(CudaActivation a, RowSampling[] sampling, PendingRows previous) {
         if (sampling.length != a.rows()) {
             throw new IllegalArgumentException(sampling.length + " sampling entries for " + a.rows() + " rows");
         }
+        DeferredTokens.Pass onDevice = null;
+        if (hasPending(sampling)) {
+            if (deferred.isLatest(previous)) {
+                onDevice = (DeferredTokens.Pass) previous;
+            } else {
+                sampling = PendingRows.resolveEdits(sampling, previous);
+            }
+        }
         if (a.rows() == 0 || Arrays.asList(sampling).contains(null)) {
-            return PendingRows.completed(sampleRows(a, sampling));
+            return PendingRows.completed(sampleRows(a, sampling, onDevice));
         }
         graphs.endPass();
-        PendingRows pass = sampler.launch(a, sampling, deferred);
+        PendingRows pass = sampler.launch(a, sampling, deferred, onDevice);
         memory.endStepInFlight();
         return pass;
+    }
+
+    private static boolean hasPending(RowSampling[] sampling) {
+        return Arrays.stream(sampling).anyMatch(r -> r != null && r.edits().pendingRow() >= 0);
     }
 
     /** One token per row of logits [R, V]: greedy at temperature 0, else top-k / top-p and the given draws. */

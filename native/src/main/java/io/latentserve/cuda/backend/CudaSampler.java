@@ -37,12 +37,15 @@ final class CudaSampler {
      * @param uniform     per row, in [0, 1): the draw
      */
     int[] sample(CudaActivation logits, double[] temperature, int[] topK, double[] topP, double[] uniform) {
-        return sample(logits, invTemperature(logits, temperature, topK, topP, uniform), topK, topP, uniform, null);
+        return sample(logits, invTemperature(logits, temperature, topK, topP, uniform), topK, topP, uniform, null, 0);
     }
 
-    /** The checked parameters' tokens, the edits (null for none) applied to the logits first. */
+    /**
+     * The checked parameters' tokens, the edits (null for none) applied to the logits first; previousTokens: the
+     * previous pass's device tokens their pending rows name (0 for none).
+     */
     private int[] sample(CudaActivation logits, double[] invTemperature, int[] topK, double[] topP, double[] uniform,
-                         CudaLogitEdits edits) {
+                         CudaLogitEdits edits, long previousTokens) {
         int rows = logits.rows();
         int[] tokens = new int[rows];
         if (rows == 0) {
@@ -51,7 +54,7 @@ final class CudaSampler {
         try (StepMemory.Scratch s = memory.scratch(); Arena host = Arena.ofConfined()) {
             long out = s.bytes(4L * rows);
             if (edits != null) {
-                edits.launch(kernels, s, logits);
+                edits.launch(kernels, s, logits, previousTokens);
             }
             launch(s, logits, invTemperature, topK, topP, uniform, out);
             MemorySegment.copy(memory.download(out, 4L * rows, host), ValueLayout.JAVA_INT, 0, tokens, 0, rows);
@@ -62,9 +65,12 @@ final class CudaSampler {
 
     /**
      * As {@link #sample(CudaActivation, RowSampling[])} (edits included), but the tokens come later: they are written to
-     * deferred's device buffer (where the next pass may gather them) and their copy to the host is queued.
+     * deferred's device buffer (where the next pass may gather them) and their copy to the host is queued. Pending
+     * rows of the edits name tokens of previous (the latest pass: its tokens are still in that buffer, read by
+     * ls_logit_edits before ls_sample overwrites them, in stream order); null when no row has one.
      */
-    DeferredTokens.Pass launch(CudaActivation logits, RowSampling[] rows, DeferredTokens deferred) {
+    DeferredTokens.Pass launch(CudaActivation logits, RowSampling[] rows, DeferredTokens deferred,
+                               DeferredTokens.Pass previous) {
         Columns c = columns(rows);
         double[] invTemperature = invTemperature(logits, c.temperature, c.topK, c.topP, c.uniform);
         if (rows.length == 0) {
@@ -73,8 +79,8 @@ final class CudaSampler {
         CudaLogitEdits edits = CudaLogitEdits.of(rows, logits.cols());
         long out = deferred.reserve(rows.length);
         try (StepMemory.Scratch s = memory.scratch()) {
-            if (edits != null) {
-                edits.launch(kernels, s, logits);
+            if (edits != null) {   // the previous tokens' address after reserve, which may move the buffer
+                edits.launch(kernels, s, logits, edits.hasPending() ? previous.deviceTokens() : 0);
             }
             launch(s, logits, invTemperature, c.topK, c.topP, c.uniform, out);
         }
@@ -151,8 +157,14 @@ final class CudaSampler {
      *                                  anything is launched
      */
     int[] sample(CudaActivation logits, RowSampling[] rows) {
+        return sample(logits, rows, 0);
+    }
+
+    /** As above; previousTokens: the previous pass's device tokens that pending rows of the edits name (0: none). */
+    int[] sample(CudaActivation logits, RowSampling[] rows, long previousTokens) {
         Columns c = columns(rows);
         double[] invTemperature = invTemperature(logits, c.temperature, c.topK, c.topP, c.uniform);
-        return sample(logits, invTemperature, c.topK, c.topP, c.uniform, CudaLogitEdits.of(rows, logits.cols()));
+        return sample(logits, invTemperature, c.topK, c.topP, c.uniform, CudaLogitEdits.of(rows, logits.cols()),
+                previousTokens);
     }
 }

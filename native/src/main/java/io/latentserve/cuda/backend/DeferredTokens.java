@@ -80,17 +80,20 @@ final class DeferredTokens implements AutoCloseable {
 
     /**
      * Where the next pass's sampler writes its rows tokens. Growing the buffer waits for the stream first
-     * (queued work may still read the old one).
+     * (queued work may still read the old one) and moves the latest pass's tokens along: that pass's
+     * {@link Pass#deviceTokens} stay readable (the logit edits of the pass being sampled may count them).
      */
     long reserve(int rows) {
         if (rows > capacity) {
             ctx.synchronize();
+            int grown = Math.max(256, Integer.highestOneBit(rows) << 1);
+            long moved = ctx.driver().memAlloc(4L * grown);
             if (device != 0) {
+                ctx.driver().memcpyDtoD(moved, device, 4L * capacity);
                 ctx.driver().memFree(device);
             }
-            capacity = Math.max(256, Integer.highestOneBit(rows) << 1);
-            device = ctx.driver().memAlloc(4L * capacity);
-            latest = null;
+            capacity = grown;
+            device = moved;
         }
         return device;
     }

@@ -21,6 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * @param repetition   [rows] f64: 1 for none
  * @param presence     [rows] f64
  * @param frequency    [rows] f64
+ * @param pendingRow   [rows] int32: -1, or the row of previousTokens whose token counts as one more generated one
+ * @param previousTokens the previous pass's sampled tokens (int32), or 0 when no row has a pending token
  */
 public record LogitEditsParams(
         long logits,
@@ -32,6 +34,8 @@ public record LogitEditsParams(
         long repetition,
         long presence,
         long frequency,
+        long pendingRow,
+        long previousTokens,
         int rows,
         int logitsStride) implements KernelParams {
 
@@ -47,6 +51,8 @@ public record LogitEditsParams(
             JAVA_LONG.withName("repetition"),
             JAVA_LONG.withName("presence"),
             JAVA_LONG.withName("frequency"),
+            JAVA_LONG.withName("pendingRow"),
+            JAVA_LONG.withName("previousTokens"),
             JAVA_INT.withName("rows"),
             JAVA_INT.withName("logitsStride")).withName("LsLogitEditsParams");
 
@@ -72,6 +78,8 @@ public record LogitEditsParams(
                 .ptr(repetition)
                 .ptr(presence)
                 .ptr(frequency)
+                .ptr(pendingRow)
+                .ptr(previousTokens)
                 .i32(rows)
                 .i32(logitsStride)
                 .done();

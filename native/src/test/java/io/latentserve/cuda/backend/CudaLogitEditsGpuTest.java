@@ -1,6 +1,7 @@
 package io.latentserve.cuda.backend;
 
 import io.latentserve.model.backend.LogitEdits;
+import io.latentserve.model.backend.PendingRows;
 import io.latentserve.model.backend.RowSampling;
 import io.latentserve.model.backend.SampledRows;
 import io.latentserve.model.backend.Tensor;
@@ -44,7 +45,7 @@ class CudaLogitEditsGpuTest {
     /** The device's tokens (sampleRows, or launchSampleRows then await when deferred). */
     static int[] deviceTokens(float[] logits, int vocab, RowSampling[] rows, boolean deferred) {
         Tensor t = b.cuda.fromHost(logits, rows.length, vocab);
-        SampledRows got = deferred ? b.cuda.launchSampleRows(t, rows).await() : b.cuda.sampleRows(t, rows);
+        SampledRows got = deferred ? b.cuda.launchSampleRows(t, rows, null).await() : b.cuda.sampleRows(t, rows);
         return got.tokens();
     }
 
@@ -222,6 +223,74 @@ class CudaLogitEditsGpuTest {
         }
         GpuReport.checkExact("ls_logit_edits + ls_sample (random per row)", total + " rows x 1000/3000, T/k/p, edits",
                 mismatches, total);
+    }
+
+    /**
+     * Async scheduling: edits that count a token of the previous launched pass (LogitEdits.pendingRow) read it from
+     * that pass's device buffer. Row 0's pending token is among its entries (one more occurrence), row 1's is new
+     * to its entries, row 2 has no entries but the pending token, row 3 samples at a temperature; each pending token
+     * flips the greedy choice, so counting it (or not) shows. The same again through the synchronous fallback (a
+     * host row beside, the previous pass still the latest) and through the host path (a previous pass the device
+     * did not launch: its tokens are taken from its result).
+     */
+    @Test
+    void pendingTokensOfThePreviousPass() {
+        int vocab = 1500;
+        float[] first = GpuBackends.gaussian(rnd, 4 * vocab, 4);
+        RowSampling[] greedy = new RowSampling[4];
+        Arrays.fill(greedy, RowSampling.greedy());
+        int[] previous = new int[4];
+        for (int r = 0; r < 4; r++) {
+            previous[r] = argmax(first, r * vocab, vocab);
+        }
+        PendingRows pass1 = b.cuda.launchSampleRows(b.cuda.fromHost(first, 4, vocab), greedy, null);
+        float[] second = new float[4 * vocab];
+        for (int r = 0; r < 4; r++) {
+            second[r * vocab + previous[r]] = 3f;                   // the leader: the pending token
+            second[r * vocab + (previous[r] + 1) % vocab] = 2.7f;   // the runner-up
+        }
+        int p0 = previous[0];
+        RowSampling[] sampling = {
+            RowSampling.greedy().withEdits(new LogitEdits(new int[]{p0}, new float[1], new int[]{1},
+                    new boolean[]{true}, 1, 0, 0.2).withPendingRow(0)),     // 3 - 0.2 leads, 3 - 0.4 does not
+            RowSampling.greedy().withEdits(new LogitEdits(new int[]{(previous[1] + 2) % vocab}, new float[]{1f},
+                    new int[1], new boolean[1], 1.3, 0, 0).withPendingRow(1)),   // 3 / 1.3 < 2.7
+            RowSampling.greedy().withEdits(new LogitEdits(new int[0], new float[0], new int[0], new boolean[0], 1,
+                    0.4, 0).withPendingRow(2)),                              // 3 - 0.4 < 2.7
+            new RowSampling(0.7, 0, 1, 0.5, new LogitEdits(new int[0], new float[0], new int[0], new boolean[0],
+                    1.2, 0, 0).withPendingRow(3)),
+        };
+        int[] want = new int[4];
+        for (int r = 0; r < 4; r++) {
+            float[] row = Arrays.copyOfRange(second, r * vocab, (r + 1) * vocab);
+            want[r] = sampling[r].sample(row, previous[r]);
+            if (r < 3) {
+                assertEquals((previous[r] + 1) % vocab, want[r], "row " + r + ": the pending token's penalty flips it");
+                LogitEdits e = sampling[r].edits();
+                LogitEdits notCounted = new LogitEdits(e.tokens(), e.bias(), e.generated(), e.seen(),
+                        e.repetitionPenalty(), e.presencePenalty(), e.frequencyPenalty());
+                assertEquals(previous[r], sampling[r].withEdits(notCounted).sample(row), "row " + r + " without it");
+            }
+        }
+        PendingRows pass2 = b.cuda.launchSampleRows(b.cuda.fromHost(second, 4, vocab), sampling, pass1);
+        assertArrayEquals(previous, pass1.await().tokens(), "pass 1: greedy");
+        assertArrayEquals(want, pass2.await().tokens(), "deferred: the pending tokens read on the device");
+
+        RowSampling[] withHostRow = Arrays.copyOf(sampling, 5);   // row 4 for the host sampler: the synchronous path
+        float[] third = Arrays.copyOf(second, 5 * vocab);
+        PendingRows pass3 = b.cuda.launchSampleRows(b.cuda.fromHost(first, 4, vocab), greedy, null);
+        pass3.await();
+        SampledRows sync = b.cuda.launchSampleRows(b.cuda.fromHost(third, 5, vocab), withHostRow, pass3).await();
+        assertArrayEquals(want, Arrays.copyOf(sync.tokens(), 4), "synchronous fallback, tokens on the device");
+        assertEquals(SampledRows.NOT_SAMPLED, sync.tokens()[4]);
+
+        PendingRows onHost = PendingRows.completed(new SampledRows(previous, new float[4][]));
+        assertArrayEquals(want, b.cuda.launchSampleRows(b.cuda.fromHost(second, 4, vocab), sampling, onHost).await()
+                .tokens(), "a previous pass the device did not launch: resolved on the host");
+        assertThrows(IllegalArgumentException.class, () -> b.cuda.sampleRows(b.cuda.fromHost(second, 4, vocab),
+                sampling), "without a previous pass, pending edits cannot be resolved");
+        GpuReport.checkExact("ls_logit_edits (pending tokens of the previous pass)", "4 rows x " + vocab
+                + ", deferred, synchronous and host-resolved", 0, 12);
     }
 
     /** Rows without edits beside rows with them: each the reference's token, the plain rows untouched. */
