@@ -49,7 +49,8 @@ final class KernelBenches {
         for (SampleBench.Result r : SampleBench.run(ctx, backend, new int[]{1, 64, 256}, 102400, 10)) {
             report.row(new BenchRow("kernel: ls_sample (whole call)", "B " + r.rows() + " x " + r.vocab() + ", "
                     + r.mode().label(), r.rowsPerSecond(), Double.NaN, "rows/s", String.format(Locale.ROOT,
-                    "%.1f us/call; parameters up, tokens down", r.secondsPerCall() * 1e6)));
+                    "%.1f us/call; parameters%s up, tokens down", r.secondsPerCall() * 1e6,
+                    r.mode() == SampleBench.Mode.TOP_P_PENALTIES ? " and logit edits (ls_logit_edits)" : "")));
         }
     }
 
