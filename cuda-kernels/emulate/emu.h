@@ -739,6 +739,22 @@ inline void emu_trampoline() {
     // returning switches to uc_link (the scheduler)
 }
 
+/*
+ * Warps out of step (EMU_SKEW in the environment): by default every warp meeting (shuffle, mma, ldmatrix, __syncwarp)
+ * is released as soon as its 32 lanes are there, so warps advance in step between block barriers and a warp that
+ * refills a buffer other warps still read (a write-after-read race) is never ahead of them. EMU_SKEW=1 releases warp
+ * w's meetings only every 1 + w % 4 scheduler sweeps (warp 0 fastest), EMU_SKEW=2 every 4 - w % 4 (warp 0
+ * slowest), so such a warp runs ahead; with the 0xFF a copy's destination holds until it lands, the readers it
+ * overtook read NaN. run.sh runs the asynchronous-copy kernels' checks once more under each.
+ */
+inline unsigned emu_skew_period(unsigned warp) {
+    static const int mode = [] {
+        const char* v = std::getenv("EMU_SKEW");
+        return v == nullptr ? 0 : std::atoi(v);
+    }();
+    return mode == 1 ? 1 + warp % 4 : mode == 2 ? 4 - warp % 4 : 1;
+}
+
 /** Runs body(params) over the grid, one block at a time, `threads` fibers per block. */
 inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, unsigned gy, unsigned threads,
                     size_t smem) {
@@ -785,8 +801,10 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
                 f.state = EMU_READY;
             }
             unsigned live = threads;
+            unsigned long sweep = 0;
             while (live > 0) {
                 bool progressed = false;
+                sweep++;
                 for (unsigned t = 0; t < threads; t++) {
                     if (emu.fibers[t].state != EMU_READY) continue;
                     emu.current = t;
@@ -799,7 +817,9 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
                 for (unsigned w = 0; w < threads / 32; w++) {
                     bool all = true;
                     for (unsigned l = 0; l < 32; l++) all = all && emu.fibers[w * 32 + l].state == EMU_WARP_WAIT;
-                    if (all) {
+                    if (all && sweep % emu_skew_period(w) != 0) {
+                        progressed = true;   /* held back this sweep (EMU_SKEW) */
+                    } else if (all) {
                         for (unsigned l = 0; l < 32; l++) emu.fibers[w * 32 + l].state = EMU_READY;
                         progressed = true;
                     }
