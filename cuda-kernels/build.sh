@@ -131,3 +131,17 @@ awk '
 ' "$log" | sort > "$work_dir/ptxas-summary.txt" || { cat "$work_dir/ptxas-summary.txt"; rm -f "$fatbin"; exit 1; }
 cat "$work_dir/ptxas-summary.txt"
 echo "no spills, no local memory (ptxas log: $log)"
+
+# setmaxnreg (moe_wgmma.cu: the producer warpgroup .dec to 40, two consumers .inc to 232) moves registers within the
+# CTA's pool, which holds what the launch allocated: 384 threads x the kernel's count. setmaxnreg.inc blocks until
+# the pool has enough (PTX ISA, setmaxnreg), so a count below 168 (128 x 40 + 256 x 232 = 64,512 = 384 x 168) would
+# leave the consumers waiting forever; ptxas gives 168 under __launch_bounds__(384, 1), this keeps it so.
+awk '
+    $1 ~ /^ls_moe_(gate_up|down)_wgmma$/ && $2 == "sm_90a" {
+        regs = $NF + 0
+        if (regs * 384 < 128 * 40 + 256 * 232) { printf "%s: %d registers at launch, below the 168 its setmaxnreg split needs\n", $1, regs > "/dev/stderr"; bad = 1 }
+        seen++
+    }
+    END { if (seen != 2) { print "setmaxnreg check: the two wgmma MoE kernels not found in the summary" > "/dev/stderr"; exit 1 } exit bad }
+' "$work_dir/ptxas-summary.txt" || { rm -f "$fatbin"; exit 1; }
+echo "setmaxnreg: the wgmma MoE kernels launch with registers for their 40 / 232 split"

@@ -777,6 +777,136 @@ static void mbarrierPrimitives() {
     }, "never initialised"), 0);
 }
 
+/*
+ * The emulator's hardware rules beyond plain logic (emu.h), each shown to catch its bug class: a cp.async tile read
+ * before its issuer waited (the destination holds 0xFF until then), a misaligned cp.async, wgmma reading cp.async
+ * bytes whose writer did not fence.proxy.async, a wgmma with no wgmma.fence after the accumulators were the
+ * thread's again, a 128-byte-swizzle operand off its 1024-byte atom, a bulk copy delivering more bytes than the
+ * phase's expect_tx, a bulk copy over unfenced cp.async bytes. The legal forms pass (the wgmma one with real data).
+ */
+alignas(16) static unsigned char strictSrc[32 * 1024];
+static void cpAsyncTimingKernel(const int) {
+    unsigned char* smem = emu_dynamic_smem<unsigned char>();
+    static int seenEarly, seenLate;
+    if (threadIdx.x == 0) {
+        __pipeline_memcpy_async(smem, strictSrc, 16);
+        __pipeline_commit();
+    }
+    __syncthreads();
+    if (threadIdx.x == 1) seenEarly = smem[0];   /* the issuer has not waited: no defined value yet */
+    __syncthreads();
+    if (threadIdx.x == 0) __pipeline_wait_prior(0);
+    __syncthreads();
+    if (threadIdx.x == 1) seenLate = smem[0];
+    if (threadIdx.x == 1) {
+        report("emu: cp.async read before its wait_group sees 0xFF, after it the bytes (wrong)",
+               (seenEarly != 0xFF) + (seenLate != strictSrc[0]), 0);
+    }
+}
+/* One warpgroup, A (64 rows) and B (128 rows) as 128-byte swizzle tiles at smem + 1024 (aligned) + shift, filled by
+ * cp.async (each thread its rows' 16 chunks), waited; then, per mode, fence.proxy.async or not, wgmma.fence or not. */
+enum StrictWgmma { STRICT_OK, STRICT_NO_PROXY_FENCE, STRICT_NO_WGMMA_FENCE, STRICT_MISALIGNED };
+static void strictWgmmaKernel(const int mode) {
+    unsigned char* base = emu_dynamic_smem<unsigned char>();
+    unsigned char* a = base + 1024 + (mode == STRICT_MISALIGNED ? 128 : 0);
+    unsigned char* b = a + 64 * 128;
+    const int t = threadIdx.x;
+    for (int j = 0; j < 8; j++) {
+        __pipeline_memcpy_async(a + ls_sw128_chunk(t % 64, j), strictSrc + 16 * (8 * (t % 64) + j), 16);
+        __pipeline_memcpy_async(b + ls_sw128_chunk(t, j), strictSrc + 8192 + 16 * (8 * t + j), 16);
+    }
+    __pipeline_commit();
+    __pipeline_wait_prior(0);
+    if (mode != STRICT_NO_PROXY_FENCE) ls_fence_proxy_async_shared();
+    __syncthreads();
+    float d[64];
+    for (int i = 0; i < 64; i++) d[i] = 0.0f;
+    if (mode != STRICT_NO_WGMMA_FENCE) ls_wgmma_fence();
+    for (int k = 0; k < 4; k++) ls_wgmma_m64n128k16_bf16(d, ls_wgmma_desc_sw128(a + 32 * k), ls_wgmma_desc_sw128(b + 32 * k), 1);
+    ls_wgmma_commit();
+    ls_wgmma_wait<0>();
+    if (mode == STRICT_OK) {   /* thread t: row 16 (t / 32) + (t % 32) / 4 (+8), columns 8j + 2 (t % 4) (+1) */
+        static double worst;
+        if (t == 0) worst = 0;
+        const auto* A = reinterpret_cast<const unsigned short*>(strictSrc);
+        const auto* B = reinterpret_cast<const unsigned short*>(strictSrc + 8192);
+        for (unsigned r = 0; r < 64; r++) {
+            unsigned row, col;
+            wgmmaFragRowCol(t, r, row, col);
+            double want = 0;
+            for (int k = 0; k < 64; k++) want += (double) widen(A[row * 64 + k]) * widen(B[col * 64 + k]);
+            worst = std::max(worst, std::fabs(d[r] - want) / (1 + std::fabs(want)));
+        }
+        __syncthreads();
+        if (t == 0) report("emu: wgmma m64n128 on swizzled cp.async tiles, fenced (error)", worst, 1e-6);
+    }
+}
+static void emuStrictness() {
+    for (size_t i = 0; i < sizeof strictSrc; i += 2) {   /* bf16 values in [-2, 2): products exact in f64 */
+        const unsigned short v = bf16((float) ((int) (rng() % 64) - 32) / 16.0f);
+        std::memcpy(strictSrc + i, &v, 2);
+    }
+    emu_launch(cpAsyncTimingKernel, 1, 1, 32, 64, 0);
+    report("emu: misaligned cp.async aborts", !abortsWith([] {
+        emu_launch(+[](const int) { __pipeline_memcpy_async(emu_dynamic_smem<unsigned char>(), strictSrc + 4, 16); },
+                   1, 1, 32, 64, 0);
+    }, "aligned to the size"), 0);
+    const size_t wgSmem = 2048 + 64 * 128 + 128 * 128;
+    emu_launch(strictWgmmaKernel, 1, 1, 128, wgSmem, (int) STRICT_OK);
+    report("emu: wgmma on cp.async bytes with no fence.proxy.async aborts", !abortsWith([] {
+        emu_launch(strictWgmmaKernel, 1, 1, 128, 2048 + 64 * 128 + 128 * 128, (int) STRICT_NO_PROXY_FENCE);
+    }, "without a fence.proxy.async"), 0);
+    report("emu: wgmma with no wgmma.fence aborts", !abortsWith([] {
+        emu_launch(strictWgmmaKernel, 1, 1, 128, 2048 + 64 * 128 + 128 * 128, (int) STRICT_NO_WGMMA_FENCE);
+    }, "no wgmma.fence"), 0);
+    report("emu: 128-byte swizzle operand off its 1024-byte atom aborts", !abortsWith([] {
+        emu_launch(strictWgmmaKernel, 1, 1, 128, 2048 + 64 * 128 + 128 * 128, (int) STRICT_MISALIGNED);
+    }, "not in row 0 of a 1024-byte aligned atom"), 0);
+    report("emu: bulk copies past the phase's expect_tx abort", !abortsWith([] {
+        emu_launch(+[](const int) {
+            auto* bar = emu_dynamic_smem<unsigned long long>();
+            unsigned char* buf = emu_dynamic_smem<unsigned char>() + 16;
+            if (threadIdx.x == 0) {
+                ls_mbarrier_init(bar, 1);
+                ls_mbarrier_arrive_expect_tx(bar, 256);   /* 256 bytes announced, 512 copied */
+                ls_bulk_copy_g2s(buf, strictSrc, 512, bar);
+            }
+            __syncthreads();
+            ls_mbarrier_wait_parity(bar, 0);
+        }, 1, 1, 32, 16 + 512, 0);
+    }, "more bytes than its expect_tx announced"), 0);
+    report("emu: a bulk copy the phase did not announce stays in flight and aborts", !abortsWith([] {
+        emu_launch(+[](const int) {
+            auto* bar = emu_dynamic_smem<unsigned long long>();
+            unsigned char* buf = emu_dynamic_smem<unsigned char>() + 16;
+            if (threadIdx.x == 0) {
+                ls_mbarrier_init(bar, 1);
+                ls_mbarrier_arrive_expect_tx(bar, 256);   /* one box announced, two copied */
+                ls_bulk_copy_g2s(buf, strictSrc, 256, bar);
+                ls_bulk_copy_g2s(buf + 256, strictSrc + 256, 256, bar);
+            }
+            __syncthreads();
+            ls_mbarrier_wait_parity(bar, 0);
+        }, 1, 1, 32, 16 + 512, 0);
+    }, "cp.async.bulk in flight"), 0);
+    report("emu: bulk copy over unfenced cp.async bytes aborts", !abortsWith([] {
+        emu_launch(+[](const int) {
+            auto* bar = emu_dynamic_smem<unsigned long long>();
+            unsigned char* buf = emu_dynamic_smem<unsigned char>() + 16;
+            if (threadIdx.x == 0) {
+                __pipeline_memcpy_async(buf, strictSrc, 16);
+                __pipeline_commit();
+                __pipeline_wait_prior(0);
+                ls_mbarrier_init(bar, 1);
+                ls_mbarrier_arrive_expect_tx(bar, 256);
+                ls_bulk_copy_g2s(buf, strictSrc, 256, bar);
+            }
+            __syncthreads();
+            ls_mbarrier_wait_parity(bar, 0);
+        }, 1, 1, 32, 16 + 256, 0);
+    }, "without a fence.proxy.async"), 0);
+}
+
 /**
  * ls_mla_prefill_tc against an f64 causal softmax: sequences given as {cached prefix, new tokens} (chunked prefill
  * starts past position 0), their keys one after another (ctxBase) as CudaAttention lays them out, K and V split
@@ -1595,6 +1725,7 @@ int main() {
     wgmmaFragments();
     wgmmaGemm();
     mbarrierPrimitives();
+    emuStrictness();
     setvbuf(stdout, nullptr, _IONBF, 0);
     if (const char* only = std::getenv("LS_CHECK_ONLY"); only != nullptr && std::string(only) == "mladecode") {
         mlaDecodeTcCases();   // LS_CHECK_ONLY=mladecode: the MLA tensor-core decode kernels alone

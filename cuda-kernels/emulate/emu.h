@@ -65,6 +65,17 @@ struct emu_block {
     /* cp.async.bulk issued and not yet landed: the barrier it completes on, where it goes, the source bytes */
     struct bulk_copy { unsigned long long* bar; unsigned char* dst; std::vector<unsigned char> bytes; };
     std::vector<bulk_copy> bulk_in_flight;
+    /* cp.async (non-bulk) issued and not yet landed, per thread by commit group (last group open) */
+    struct cp_async_copy { unsigned char* dst; std::vector<unsigned char> bytes; };
+    std::vector<std::vector<std::vector<cp_async_copy>>> cp_groups;
+    /* Proxy tracking (PTX ISA, memory consistency model, "proxies"): per 16 bytes of the dynamic shared memory,
+     * thread + 1 of a cp.async write that landed there and that thread has not yet followed with
+     * fence.proxy.async (0: none); per thread, the chunks it marked. wgmma operands and bulk-copy destinations
+     * (async proxy) must not be such chunks. Ordinary stores cannot be seen here and are not tracked. */
+    std::vector<unsigned short> generic_owner;
+    std::vector<std::vector<unsigned>> generic_marked;
+    /* per thread: a wgmma.fence since its last wgmma.wait_group that left no wgmma pending (or its start) */
+    std::vector<unsigned char> wgmma_fenced;
     void (*body)(const void*) = nullptr;
     const void* params = nullptr;
 };
@@ -80,12 +91,45 @@ inline void emu_wait(emu_state_t why) {
 
 inline void __syncthreads() { emu_wait(EMU_BLOCK_WAIT); }
 
-/* cp.async (<cuda_pipeline_primitives.h>) as a plain synchronous copy: the copy has landed when the call
- * returns, so commit and wait have nothing to do. Checks which buffer a pipelined kernel fills and reads
- * (a buffer refilled while a warp still reads it shows as wrong results), not the asynchrony itself. */
-inline void __pipeline_memcpy_async(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
-inline void __pipeline_commit() {}
-inline void __pipeline_wait_prior(size_t) {}
+/*
+ * cp.async (<cuda_pipeline_primitives.h>: cp.async.ca/cg, commit_group, wait_group) as the PTX ISA allows it to
+ * behave at its extremes: the source is read at issue, the destination holds no defined value from the issue
+ * (it is filled with 0xFF, NaN as f32 and bf16) until the issuing thread's cp.async.wait_group retires the copy's
+ * group, when the bytes land. So a buffer refilled while another warp still reads it (a missing barrier before the
+ * refill) and a tile read before its copies were waited for (a wrong wait_prior count, a missing barrier after
+ * the wait) both show as wrong results. Sizes 4, 8 or 16 bytes, both addresses aligned to the size, as the ISA
+ * requires (else abort). Copies still pending when their thread ends land then.
+ */
+inline void emu_cp_async_land(const emu_block::cp_async_copy& c, unsigned thread);
+inline void __pipeline_memcpy_async(void* dst, const void* src, size_t bytes) {
+    const unsigned t = threadIdx.x;
+    if ((bytes != 4 && bytes != 8 && bytes != 16) || reinterpret_cast<uintptr_t>(dst) % bytes != 0
+        || reinterpret_cast<uintptr_t>(src) % bytes != 0) {
+        std::fprintf(stderr, "emu: cp.async of thread %u: %zu bytes from %p to %p (4, 8 or 16 bytes, both addresses"
+                             " aligned to the size)\n", t, bytes, src, dst);
+        std::abort();
+    }
+    const unsigned char* from = static_cast<const unsigned char*>(src);
+    auto& groups = emu.cp_groups[t];
+    if (groups.empty()) groups.emplace_back();
+    groups.back().push_back({static_cast<unsigned char*>(dst), std::vector<unsigned char>(from, from + bytes)});
+    std::memset(dst, 0xFF, bytes);
+}
+inline void __pipeline_commit() {
+    auto& groups = emu.cp_groups[threadIdx.x];
+    if (groups.empty()) groups.emplace_back();
+    groups.emplace_back(); /* the next, open group */
+}
+/* cp.async.wait_group N: every committed group but the newest N lands now, oldest first (the open one does not). */
+inline void __pipeline_wait_prior(size_t pendingAllowed) {
+    auto& groups = emu.cp_groups[threadIdx.x];
+    const long committed = groups.empty() ? 0 : static_cast<long>(groups.size()) - 1;
+    const long retire = committed - static_cast<long>(pendingAllowed);
+    for (long i = 0; i < retire; i++) {
+        for (const auto& c : groups[i]) emu_cp_async_land(c, threadIdx.x);
+    }
+    if (retire > 0) groups.erase(groups.begin(), groups.begin() + retire);
+}
 inline void __syncwarp(unsigned = 0xffffffffu) { emu_wait(EMU_WARP_WAIT); }
 
 template <typename T> inline T __shfl_xor_sync(unsigned, T v, int offset) {
@@ -242,6 +286,49 @@ inline size_t __cvta_generic_to_shared(const void* p) {
 
 inline void emu_warpgroup_barrier() { emu_wait(EMU_WARPGROUP_WAIT); }
 
+/* The 16-byte chunks of the dynamic shared memory a range covers, or an empty range when it lies elsewhere. */
+inline bool emu_smem_chunks(const void* p, size_t bytes, size_t& first, size_t& end) {
+    const unsigned char* b = emu.dynamic_smem.data();
+    const unsigned char* c = static_cast<const unsigned char*>(p);
+    if (bytes == 0 || c < b || c + bytes > b + emu.dynamic_smem.size()) return false;
+    first = static_cast<size_t>(c - b) / 16;
+    end = (static_cast<size_t>(c - b) + bytes + 15) / 16;
+    return true;
+}
+
+/* A cp.async lands: its bytes written (generic proxy), the chunks marked as the thread's until it fences. */
+inline void emu_cp_async_land(const emu_block::cp_async_copy& c, unsigned thread) {
+    std::memcpy(c.dst, c.bytes.data(), c.bytes.size());
+    size_t first, end;
+    if (!emu_smem_chunks(c.dst, c.bytes.size(), first, end)) return;
+    for (size_t k = first; k < end; k++) {
+        emu.generic_owner[k] = static_cast<unsigned short>(thread + 1);
+        emu.generic_marked[thread].push_back(static_cast<unsigned>(k));
+    }
+}
+
+/* fence.proxy.async.shared::cta: this thread's landed generic writes become visible to the async proxy. */
+inline void emu_fence_proxy_async() {
+    const unsigned t = threadIdx.x;
+    for (unsigned k : emu.generic_marked[t]) {
+        if (emu.generic_owner[k] == t + 1) emu.generic_owner[k] = 0;
+    }
+    emu.generic_marked[t].clear();
+}
+
+/* An async-proxy access (a wgmma operand read, a bulk copy's write) of shared byte `at`: aborts when a cp.async
+ * wrote it and its thread has not fenced since (PTX ISA: generic-proxy writes need fence.proxy.async before the
+ * synchronisation that publishes them to the async proxy). */
+inline void emu_check_async_proxy(size_t at, const char* what) {
+    const unsigned short owner = emu.generic_owner[at / 16];
+    if (owner != 0) {
+        std::fprintf(stderr, "emu: %s of thread %u reads or writes shared byte %zu, which thread %u wrote by cp.async"
+                             " without a fence.proxy.async since (generic-proxy write, async-proxy access)\n",
+                     what, threadIdx.x, at, owner - 1u);
+        std::abort();
+    }
+}
+
 /* One bf16 element (mn, k) of a wgmma operand read through its descriptor, as the PTX ISA defines the K-major
  * canonical layouts ("Shared Memory Matrix Layout"; T = 8 16-bit values per 16 bytes):
  *   no swizzle (mode 0), ((8,m),(T,2k)):((1T,SBO),(1,LBO)): byte start + (mn % 8) * 16 + (mn / 8) * SBO
@@ -252,7 +339,7 @@ inline void emu_warpgroup_barrier() { emu_wait(EMU_WARPGROUP_WAIT); }
  * Descriptor fields: bits 0-13 start >> 4, 16-29 LBO >> 4, 32-45 SBO >> 4, 49-51 base offset, 62-63 swizzle;
  * the 64- and 32-byte swizzles and a base offset are not emulated, and any bit outside the fields aborts (a wrong
  * builder). */
-inline float emu_wgmma_operand(unsigned long long desc, unsigned mn, unsigned k) {
+inline size_t emu_wgmma_operand_byte(unsigned long long desc, unsigned mn, unsigned k) {
     const unsigned long long fields = 0x3FFFull | (0x3FFFull << 16) | (0x3FFFull << 32) | (3ull << 62);
     const unsigned mode = static_cast<unsigned>(desc >> 62);
     if ((desc & ~fields) != 0 || mode > 1) {
@@ -267,6 +354,13 @@ inline float emu_wgmma_operand(unsigned long long desc, unsigned mn, unsigned k)
     if (mode == 0) {
         byte = start + (mn % 8) * 16 + (mn / 8) * sbo + (k / 8) * lbo + (k % 8) * 2;
     } else {
+        /* base offset 0 (the only one emulated) means the start lies in row 0 of a 1024-byte aligned atom: a k-slice
+         * 32 s bytes past an aligned tile; a tile off that boundary needs the base offset the hardware would use */
+        if (((start >> 7) & 7u) != 0) {
+            std::fprintf(stderr, "emu: wgmma descriptor %#llx: 128-byte swizzle operand at shared byte %zu, not in row 0"
+                                 " of a 1024-byte aligned atom (swizzled tiles must be 1024-byte aligned)\n", desc, start);
+            std::abort();
+        }
         byte = start + (mn % 8) * 128 + (mn / 8) * sbo + k * 2;
         byte ^= ((byte >> 7) & 7u) << 4;
     }
@@ -275,6 +369,11 @@ inline float emu_wgmma_operand(unsigned long long desc, unsigned mn, unsigned k)
                      byte, emu.dynamic_smem.size());
         std::abort();
     }
+    return byte;
+}
+
+inline float emu_wgmma_operand(unsigned long long desc, unsigned mn, unsigned k) {
+    const size_t byte = emu_wgmma_operand_byte(desc, mn, k);
     unsigned short v;
     std::memcpy(&v, &emu.dynamic_smem[byte], 2);
     return emu_bf16_lo(v);
@@ -321,12 +420,25 @@ inline void emu_wgmma_bf16(float* d, int n, unsigned long long descA, unsigned l
                      t, t & ~127u);
         std::abort();
     }
+    if (!emu.wgmma_fenced[t]) {
+        std::fprintf(stderr, "emu: wgmma.mma_async of thread %u with no wgmma.fence since its start or its last"
+                             " wgmma.wait_group that retired every wgmma (PTX ISA: wgmma.fence before the first"
+                             " wgmma.mma_async and between register accesses and a wgmma.mma_async using them)\n", t);
+        std::abort();
+    }
+    if (t % 128u == 0) {   /* the operands, once per warpgroup: no chunk written by cp.async and not fenced */
+        for (unsigned k = 0; k < 16; k += 8) {
+            for (unsigned mn = 0; mn < 64; mn++) emu_check_async_proxy(emu_wgmma_operand_byte(descA, mn, k), "wgmma A");
+            for (unsigned mn = 0; mn < static_cast<unsigned>(n); mn++)
+                emu_check_async_proxy(emu_wgmma_operand_byte(descB, mn, k), "wgmma B");
+        }
+    }
     auto& groups = emu.wgmma_groups[t];
     if (groups.empty()) groups.emplace_back();
     groups.back().push_back({d, n, descA, descB, scaleD});
 }
 
-inline void emu_wgmma_fence() {}
+inline void emu_wgmma_fence() { emu.wgmma_fenced[threadIdx.x] = 1; }
 
 inline void emu_wgmma_commit() {
     auto& groups = emu.wgmma_groups[threadIdx.x];
@@ -343,6 +455,9 @@ inline void emu_wgmma_wait(int pendingAllowed) {
         for (const auto& op : groups[i]) emu_wgmma_execute(op, threadIdx.x);
     }
     if (retire > 0) groups.erase(groups.begin(), groups.begin() + retire);
+    bool pending = false;
+    for (const auto& g : groups) pending = pending || !g.empty();
+    if (!pending) emu.wgmma_fenced[threadIdx.x] = 0;   /* the accumulators are ordinary registers again */
 }
 
 /*
@@ -433,28 +548,54 @@ inline bool emu_mbarrier_test_parity(const unsigned long long* bar, unsigned par
     return emu_mbar_load(bar, "mbarrier.try_wait.parity").parity != (parity & 1u);
 }
 
-/* The bulk copies in flight on bar land now, in issue order: bytes written, complete_tx counted. */
-inline void emu_bulk_land(const unsigned long long* bar) {
+/* The bulk copies in flight on bar land, in issue order, until the phase of this parity completes (later ones stay
+ * in flight: a copy the phase did not announce is not waited for): bytes written, complete_tx counted. A complete_tx
+ * that takes the tx-count below 0 once every arrival of the phase is in delivers more bytes than the phase's
+ * expect_tx announced (a box counted short, a copy on the wrong barrier): on hardware the phase completes early or
+ * the surplus leaks into the next phase; here it aborts. */
+inline void emu_bulk_land(const unsigned long long* bar, unsigned parity) {
     auto& v = emu.bulk_in_flight;
-    for (size_t i = 0; i < v.size();) {
+    for (size_t i = 0; i < v.size() && !emu_mbarrier_test_parity(bar, parity);) {
         if (v[i].bar != bar) {
             i++;
             continue;
         }
         std::memcpy(v[i].dst, v[i].bytes.data(), v[i].bytes.size());
+        size_t first, end;
+        if (emu_smem_chunks(v[i].dst, v[i].bytes.size(), first, end)) {
+            for (size_t k = first; k < end; k++) emu.generic_owner[k] = 0;   /* async-proxy bytes now */
+        }
         emu_mbar_state s = emu_mbar_load(v[i].bar, "cp.async.bulk complete_tx");
+        if (s.pending == 0 && s.tx < static_cast<long>(v[i].bytes.size())) {
+            std::fprintf(stderr, "emu: cp.async.bulk complete_tx of %zu bytes on the mbarrier at shared byte %zu, whose"
+                                 " phase (parity %u, every arrival in) still expects only %ld: more bytes than its"
+                                 " expect_tx announced\n", v[i].bytes.size(),
+                         emu_mbar_offset(v[i].bar, "complete_tx"), s.parity, s.tx);
+            std::abort();
+        }
         emu_mbar_add_tx(v[i].bar, s, -static_cast<long>(v[i].bytes.size()), "cp.async.bulk complete_tx");
         emu_mbar_store(v[i].bar, s);
         v.erase(v.begin() + static_cast<long>(i));
     }
 }
 
-/* Whether the phase of this parity has completed once the copies in flight on bar have landed (they must, for a
- * waiter to get on). */
+/* Whether the phase of this parity has completed once the copies in flight on bar have landed (as many as it
+ * takes: they must, for a waiter to get on). */
 inline bool emu_mbarrier_wait_done(const unsigned long long* bar, unsigned parity) {
     if (emu_mbarrier_test_parity(bar, parity)) return true;
-    emu_bulk_land(bar);
+    emu_bulk_land(bar, parity);
     return emu_mbarrier_test_parity(bar, parity);
+}
+
+/* A bulk copy is issued over [dst, dst + bytes): no cp.async write there may be unfenced (generic then async
+ * proxy), and until it lands the bytes hold nothing defined (0xFF: NaN), so a reader that did not wait for its
+ * phase, or a copy issued over a buffer still being read, shows. */
+inline void emu_bulk_issue(unsigned char* dst, size_t bytes, const char* what) {
+    size_t first, end;
+    if (emu_smem_chunks(dst, bytes, first, end)) {
+        for (size_t k = first; k < end; k++) emu_check_async_proxy(16 * k, what);
+    }
+    std::memset(dst, 0xFF, bytes);
 }
 
 /* The fiber parks until the phase with this parity has completed; the scheduler wakes it (emu_run). */
@@ -490,6 +631,7 @@ inline void emu_bulk_copy_g2s(void* dst, const void* src, unsigned bytes, unsign
     emu_mbar_load(bar, "cp.async.bulk");
     const unsigned char* from = static_cast<const unsigned char*>(src);
     emu.bulk_in_flight.push_back({bar, static_cast<unsigned char*>(dst), std::vector<unsigned char>(from, from + bytes)});
+    emu_bulk_issue(static_cast<unsigned char*>(dst), bytes, "cp.async.bulk");
 }
 
 /*
@@ -584,10 +726,15 @@ inline void emu_tma_load_2d(void* dst, const void* map, int c0, int c1, unsigned
         }
     }
     emu.bulk_in_flight.push_back({bar, d, std::move(box)});
+    emu_bulk_issue(d, bytes, "cp.async.bulk.tensor");
 }
 
 inline void emu_trampoline() {
     emu.body(emu.params);
+    for (const auto& g : emu.cp_groups[emu.current]) {   /* cp.async nobody waited for lands as the thread ends */
+        for (const auto& c : g) emu_cp_async_land(c, emu.current);
+    }
+    emu.cp_groups[emu.current].clear();
     for (const auto& g : emu.wgmma_groups[emu.current]) {
         if (!g.empty()) {
             std::fprintf(stderr, "emu: thread %u ended with wgmma not retired by a wait_group\n", emu.current);
@@ -596,6 +743,22 @@ inline void emu_trampoline() {
     }
     emu.fibers[emu.current].state = EMU_DONE;
     // returning switches to uc_link (the scheduler)
+}
+
+/*
+ * Warps out of step (EMU_SKEW in the environment): by default every warp meeting (shuffle, mma, ldmatrix, __syncwarp)
+ * is released as soon as its 32 lanes are there, so warps advance in step between block barriers and a warp that
+ * refills a buffer other warps still read (a write-after-read race) is never ahead of them. EMU_SKEW=1 releases warp
+ * w's meetings only every 1 + w % 4 scheduler sweeps (warp 0 fastest), EMU_SKEW=2 every 4 - w % 4 (warp 0
+ * slowest), so such a warp runs ahead; with the 0xFF a copy's destination holds until it lands, the readers it
+ * overtook read NaN. run.sh runs the asynchronous-copy kernels' checks once more under each.
+ */
+inline unsigned emu_skew_period(unsigned warp) {
+    static const int mode = [] {
+        const char* v = std::getenv("EMU_SKEW");
+        return v == nullptr ? 0 : std::atoi(v);
+    }();
+    return mode == 1 ? 1 + warp % 4 : mode == 2 ? 4 - warp % 4 : 1;
 }
 
 /** Runs body(params) over the grid, one block at a time, `threads` fibers per block. */
@@ -618,6 +781,9 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
     emu.wgmma_exchange.assign(threads * 6u, 0);
     emu.wgmma_turn.assign(threads, 0);
     emu.wgmma_groups.assign(threads, {});
+    emu.cp_groups.assign(threads, {});
+    emu.generic_marked.assign(threads, {});
+    emu.wgmma_fenced.assign(threads, 0);
     for (unsigned by = 0; by < gy; by++) {
         for (unsigned bx = 0; bx < gx; bx++) {
             blockIdx = {bx, by, 0};
@@ -626,6 +792,10 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
             std::fill(emu.mma_turn.begin(), emu.mma_turn.end(), 0);
             std::fill(emu.wgmma_turn.begin(), emu.wgmma_turn.end(), 0);
             for (auto& g : emu.wgmma_groups) g.clear();
+            for (auto& g : emu.cp_groups) g.clear();
+            for (auto& m : emu.generic_marked) m.clear();
+            emu.generic_owner.assign((emu.dynamic_smem.size() + 15) / 16, 0);
+            std::fill(emu.wgmma_fenced.begin(), emu.wgmma_fenced.end(), 0);
             emu.bulk_in_flight.clear();
             for (unsigned t = 0; t < threads; t++) {
                 emu_fiber& f = emu.fibers[t];
@@ -637,8 +807,10 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
                 f.state = EMU_READY;
             }
             unsigned live = threads;
+            unsigned long sweep = 0;
             while (live > 0) {
                 bool progressed = false;
+                sweep++;
                 for (unsigned t = 0; t < threads; t++) {
                     if (emu.fibers[t].state != EMU_READY) continue;
                     emu.current = t;
@@ -651,7 +823,9 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
                 for (unsigned w = 0; w < threads / 32; w++) {
                     bool all = true;
                     for (unsigned l = 0; l < 32; l++) all = all && emu.fibers[w * 32 + l].state == EMU_WARP_WAIT;
-                    if (all) {
+                    if (all && sweep % emu_skew_period(w) != 0) {
+                        progressed = true;   /* held back this sweep (EMU_SKEW) */
+                    } else if (all) {
                         for (unsigned l = 0; l < 32; l++) emu.fibers[w * 32 + l].state = EMU_READY;
                         progressed = true;
                     }
@@ -700,7 +874,8 @@ inline void emu_run(void (*body)(const void*), const void* params, unsigned gx, 
             }
             if (!emu.bulk_in_flight.empty()) {
                 std::fprintf(stderr, "emu: block (%u, %u) ended with %zu cp.async.bulk in flight (no thread waited for"
-                             " their mbarrier phase)\n", bx, by, emu.bulk_in_flight.size());
+                             " their mbarrier phase, or their phase completed without them: more bytes copied than its"
+                             " expect_tx announced)\n", bx, by, emu.bulk_in_flight.size());
                 std::abort();
             }
         }

@@ -84,7 +84,9 @@ __device__ __forceinline__ void ls_wgmma_wait() {
 /* Ordinary shared-memory stores (and cp.async, completed by its own wait) made visible to the async proxy that
  * wgmma reads through: each writing thread, after its writes, before the barrier that precedes the wgmma. */
 __device__ __forceinline__ void ls_fence_proxy_async_shared() {
-#ifndef LS_EMULATION
+#ifdef LS_EMULATION
+    emu_fence_proxy_async();   /* tracks which cp.async writes are fenced (emu.h) */
+#else
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 #endif
 }
