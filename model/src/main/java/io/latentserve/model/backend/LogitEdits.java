@@ -75,11 +75,6 @@ public record LogitEdits(int[] tokens, float[] bias, int[] generated, boolean[] 
         return tokens.length == 0 && pendingRow < 0;
     }
 
-    /** Whether the edits change with every generated token (penalties), not only with the request (bias). */
-    public boolean dependOnHistory() {
-        return repetitionPenalty != 1 || presencePenalty != 0 || frequencyPenalty != 0;
-    }
-
     /** The same edits with the previous launched pass's token of logit row row as one more generated token. */
     public LogitEdits withPendingRow(int row) {
         if (row < 0) {

@@ -34,8 +34,8 @@ public final class DeviceSampling {
     }
 
     /**
-     * Whether the request's edits change with every token it generates (penalties): a step for it cannot be
-     * planned before its previous token is on the host.
+     * Whether the request's edits change with every token it generates (penalties): in a step planned before its
+     * previous token is on the host, they count that token by {@link LogitEdits#pendingRow}.
      */
     public static boolean editsFollowHistory(SamplingParams p) {
         return p.repetitionPenalty() != 1 || p.presencePenalty() != 0 || p.frequencyPenalty() != 0;
