@@ -44,7 +44,11 @@ class CudaRandomModelGpuTest {
         }
     }
 
-    /** Runs the same steps on [CUDA model, CPU model] and checks logits (relative to their scale) and argmax. */
+    /**
+     * Runs the same steps on [CUDA model, CPU model] and checks logits (relative to their scale) and argmax: a
+     * prefill of 17 and 40 tokens, 3 decode steps, then a follow-up chunk of 5 tokens per sequence (after a longer
+     * cached context: absorbed in AUTO, MlaMode.absorbs).
+     */
     static void compare(String name, CausalLM[] models, int vocab, double tolerance, long seed) {
         compare(name, models, vocab, tolerance, seed, KvCacheDtype.F32);
     }
@@ -53,13 +57,14 @@ class CudaRandomModelGpuTest {
         SplittableRandom rnd = new SplittableRandom(seed);
         int[][] prompts = {rnd.ints(17, 0, vocab).toArray(), rnd.ints(40, 0, vocab).toArray()};
         int decodeSteps = 3;
+        int[][] followUp = {rnd.ints(5, 0, vocab).toArray(), rnd.ints(5, 0, vocab).toArray()};
         int[][] tables = {{7, 2, 5, 0}, {1, 6, 3, 4}};
         KvCache[] caches = {models[0].newKvCache(8, BLOCK, dtype), models[1].newKvCache(8, BLOCK, dtype)};
         try (KvCache g = caches[0]; KvCache c = caches[1]) {
             int[] next = new int[2];
             int[] positions = {0, 0};
             int[][] tokens = prompts;
-            for (int step = 0; step <= decodeSteps; step++) {
+            for (int step = 0; step <= decodeSteps + 1; step++) {
                 float[][][] logits = new float[2][][];
                 for (int i = 0; i < 2; i++) {
                     logits[i] = models[i].forward(ForwardBatch.of(tokens, positions, tables, BLOCK), caches[i]);
@@ -75,11 +80,12 @@ class CudaRandomModelGpuTest {
                     next[s] = want;
                 }
                 String shape = name + (dtype == KvCacheDtype.BF16 ? ", bf16 cache" : "")
-                        + (step == 0 ? " prefill 17 + 40" : " decode step " + step);
+                        + (step == 0 ? " prefill 17 + 40" : step > decodeSteps ? " follow-up chunk 5 + 5"
+                        : " decode step " + step);
                 GpuReport.check("model logits vs CPU", shape, err, tolerance);
                 GpuReport.checkExact("model argmax vs CPU", shape, argmaxDiffer, 2);
                 positions = new int[]{positions[0] + tokens[0].length, positions[1] + tokens[1].length};
-                tokens = new int[][]{{next[0]}, {next[1]}};
+                tokens = step + 1 > decodeSteps ? followUp : new int[][]{{next[0]}, {next[1]}};
             }
         }
     }
