@@ -30,7 +30,7 @@ final class Sequence {
     long lastTokenNanos;
     long firstScheduledNanos;
     int preemptions;
-    private LogitEditsTracker editsTracker;   // made on first use by a request with edits
+    private final LogitEditsTracker editsTracker;   // null for a request without logit edits
     boolean leftQueue;             // counted out of the engine's waiting-queue limit
     boolean finished;              // its final output is delivered; a launched step's row for it is thrown away
 
@@ -41,6 +41,7 @@ final class Sequence {
         this.random = request.sampling().newRandom();
         this.detokenizer = new IncrementalDetokenizer(tokenizer, true);
         this.stopChecker = new StopChecker(request.stop());
+        this.editsTracker = LogitEditsTracker.of(request.sampling());
         this.arrivalNanos = System.nanoTime();
         int[] prompt = request.promptTokens();
         this.tokens = Arrays.copyOf(prompt, prompt.length + Math.min(request.stop().maxTokens(), 256));
@@ -97,13 +98,7 @@ final class Sequence {
 
     /** This step's logit edits (bias, penalties) for a backend that samples the row (NONE when it has none). */
     LogitEdits logitEdits() {
-        if (editsTracker == null) {
-            editsTracker = LogitEditsTracker.of(request.sampling());
-            if (editsTracker == null) {
-                return LogitEdits.NONE;
-            }
-        }
-        return editsTracker.edits(history());
+        return editsTracker == null ? LogitEdits.NONE : editsTracker.edits(history());
     }
 
     TokenHistory history() {

@@ -22,7 +22,7 @@ public final class DeviceSampling {
      * request alone).
      */
     public static boolean eligible(SamplingParams p, int vocabSize) {
-        if (p.minP() != 0 || p.logprobs() >= 0) {
+        if (needsRawLogits(p)) {
             return false;
         }
         for (int token : p.logitBias().keySet()) {
@@ -31,6 +31,11 @@ public final class DeviceSampling {
             }
         }
         return true;
+    }
+
+    /** The device samplers have no min-p, and logprobs come from the raw row: both need the host sampler. */
+    private static boolean needsRawLogits(SamplingParams p) {
+        return p.minP() != 0 || p.logprobs() >= 0;
     }
 
     /**
@@ -47,7 +52,7 @@ public final class DeviceSampling {
      * when greedy), so a seeded request gets the same tokens whichever side samples it.
      */
     public static RowSampling row(SamplingParams p, RandomGenerator random, LogitEdits edits) {
-        if (p.minP() != 0 || p.logprobs() >= 0) {
+        if (needsRawLogits(p)) {
             throw new IllegalArgumentException("this request needs the host sampler: " + p);
         }
         if (p.isGreedy()) {
